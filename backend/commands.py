@@ -1,0 +1,169 @@
+"""Command execution: load aggregates (snapshot + tail), decide, append once, retry on conflict.
+
+A command key (from `Idempotency-Key`) makes a retried command return its first answer and
+write nothing twice; the same key with a different request is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+import msgspec
+
+from backend.eventstore.records import AppendRequest, Appended, ConcurrencyConflict, StoredAnswer
+from backend.eventstore.snapshots import decode_snapshot, encode_snapshot
+from backend.eventstore.store import EventStore
+from domain.errors import NotFound
+
+T = TypeVar("T")
+A = TypeVar("A")
+R = TypeVar("R")
+MAX_ATTEMPTS = 8
+SNAPSHOT_EVERY = 100
+
+
+class TooMuchContention(Exception):
+    """The streams kept moving under this command; the client may retry later (409)."""
+
+
+class IdempotencyKeyReused(Exception):
+    """The same Idempotency-Key came with a different request (422)."""
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    now: datetime
+    actor: str | None = None
+    command_key: str | None = None
+    request_hash: bytes = b""
+    correlation_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class CommandOutcome(Generic[R]):
+    value: R
+    position: int | None
+    replayed: bool
+
+
+class UnitOfWork:
+    """The aggregates one decision reads and changes, with the versions they were read at."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+        self._loaded: dict[UUID, Any] = {}
+        self._read_versions: dict[UUID, int] = {}
+
+    async def get(self, cls: type[A], stream_id: UUID, what: str = "") -> A:
+        found = await self.find(cls, stream_id)
+        if found is None:
+            label = what or cls.__name__.lower()
+            raise NotFound(f"{label} {stream_id} does not exist", field=f"{label}_id")
+        return found
+
+    async def find(self, cls: type[A], stream_id: UUID) -> A | None:
+        if stream_id in self._loaded:
+            return self._loaded[stream_id]  # type: ignore[no-any-return]
+        aggregate = await load_aggregate(self._store, stream_id)
+        if aggregate is not None and not isinstance(aggregate, cls):
+            raise NotFound(f"{stream_id} is not a {cls.__name__.lower()}", field="id")
+        self._read_versions[stream_id] = aggregate.version if aggregate is not None else 0
+        if aggregate is not None:
+            self._loaded[stream_id] = aggregate
+        return aggregate
+
+    def add(self, aggregate: Any) -> None:
+        """Track a newly created aggregate (its stream must not exist yet)."""
+        self._loaded[aggregate.id] = aggregate
+        self._read_versions.setdefault(aggregate.id, 0)
+
+    def read_version(self, stream_id: UUID) -> int:
+        return self._read_versions.get(stream_id, 0)
+
+    def changed(self) -> list[Any]:
+        return [agg for agg in self._loaded.values() if agg.pending_events]
+
+    def append_request(self, ctx: CommandContext, result: bytes | None) -> AppendRequest:
+        events = [event for agg in self._loaded.values() for event in agg.collect_events()]
+        return AppendRequest(
+            events=self._store.new_events(events),
+            expected=dict(self._read_versions),
+            command_key=ctx.command_key,
+            request_hash=ctx.request_hash,
+            result=result,
+            actor=ctx.actor,
+            correlation_id=ctx.correlation_id,
+        )
+
+
+async def load_aggregate(store: EventStore, stream_id: UUID) -> Any | None:
+    aggregate = None
+    after = 0
+    snapshot = await store.latest_snapshot(stream_id)
+    if snapshot is not None:
+        version, topic, state = snapshot
+        aggregate = decode_snapshot(stream_id, version, topic, state)
+        after = version
+    for recorded in await store.read_stream(stream_id, after):
+        aggregate = store.to_domain_event(recorded).mutate(aggregate)
+    return aggregate
+
+
+async def execute(
+    store: EventStore,
+    ctx: CommandContext,
+    decide: Callable[[UnitOfWork], Awaitable[T]],
+    result_type: type[T],
+) -> CommandOutcome[T]:
+    """Run `decide` against fresh aggregates and append what it changed, exactly once."""
+    if ctx.command_key is not None:
+        earlier = await stored_answer(store, ctx.command_key)
+        if earlier is not None:
+            return _replay(earlier, ctx, result_type)
+    for attempt in range(MAX_ATTEMPTS):
+        uow = UnitOfWork(store)
+        value = await decide(uow)
+        changed = [(agg, uow.read_version(agg.id)) for agg in uow.changed()]
+        request = uow.append_request(ctx, msgspec.json.encode(value))
+        try:
+            outcome = await store.append(request)
+        except ConcurrencyConflict:
+            await asyncio.sleep(random.uniform(0, 0.002 * (2**attempt)))
+            continue
+        if isinstance(outcome, StoredAnswer):
+            return _replay(outcome, ctx, result_type)
+        assert isinstance(outcome, Appended)
+        await _snapshot_long_streams(store, changed, ctx.now)
+        return CommandOutcome(value, outcome.last_position, replayed=False)
+    raise TooMuchContention(f"gave up after {MAX_ATTEMPTS} conflicting attempts")
+
+
+async def stored_answer(store: EventStore, command_key: str) -> StoredAnswer | None:
+    row = await store.pool.fetchrow(
+        "SELECT request_hash, result, last_position FROM commands WHERE command_key = $1",
+        command_key,
+    )
+    return None if row is None else StoredAnswer(*row)
+
+
+def _replay(answer: StoredAnswer, ctx: CommandContext, result_type: type[R]) -> CommandOutcome[R]:
+    if answer.request_hash != ctx.request_hash:
+        raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
+    value = msgspec.json.decode(answer.result or b"null", type=result_type)
+    return CommandOutcome(value, answer.last_position, replayed=True)
+
+
+async def _snapshot_long_streams(
+    store: EventStore, changed: list[tuple[Any, int]], now: datetime
+) -> None:
+    """Snapshot an aggregate each time its stream crosses a multiple of SNAPSHOT_EVERY."""
+    for aggregate, read_version in changed:
+        if aggregate.version // SNAPSHOT_EVERY > read_version // SNAPSHOT_EVERY:
+            topic, state = encode_snapshot(aggregate)
+            await store.save_snapshot(aggregate.id, aggregate.version, topic, state, now)

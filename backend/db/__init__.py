@@ -1,0 +1,1 @@
+"""Database: the embedded server, the pool, versioned migrations."""

@@ -1,0 +1,163 @@
+"""One writer per process: queued appends are taken together and committed in one call.
+
+The database function `append_batch` judges each command in the batch alone (written,
+duplicate or conflict) under an advisory lock held to commit, so positions are
+commit-ordered across every process. Batching turns N concurrent commands into one
+round trip and one WAL flush.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+
+import asyncpg
+
+from backend.eventstore.records import (
+    AppendRequest,
+    Appended,
+    ConcurrencyConflict,
+    StoredAnswer,
+)
+
+log = logging.getLogger("tuoyu.eventstore")
+
+AppendOutcome = Appended | StoredAnswer
+MAX_BATCH_COMMANDS = 512
+MAX_BATCH_EVENTS = 20_000
+APPEND_SQL = "SELECT * FROM append_batch($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)"
+
+
+class Appender:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        on_committed: Callable[[int], None],
+        notify: bool = True,
+    ) -> None:
+        self._pool = pool
+        self._on_committed = on_committed
+        self._notify = notify
+        self._pending: deque[tuple[AppendRequest, asyncio.Future[AppendOutcome]]] = deque()
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="event-appender")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def append(self, request: AppendRequest) -> AppendOutcome:
+        """Queue one command's writes and wait for its verdict (raises ConcurrencyConflict)."""
+        self.start()
+        future: asyncio.Future[AppendOutcome] = asyncio.get_running_loop().create_future()
+        self._pending.append((request, future))
+        self._wakeup.set()
+        return await future
+
+    def _take_batch(self) -> list[tuple[AppendRequest, asyncio.Future[AppendOutcome]]]:
+        """Queued requests in order, skipping (for the next batch) any that share a stream or key."""
+        batch: list[tuple[AppendRequest, asyncio.Future[AppendOutcome]]] = []
+        deferred: list[tuple[AppendRequest, asyncio.Future[AppendOutcome]]] = []
+        streams: set[object] = set()
+        keys: set[str] = set()
+        events = 0
+        while self._pending and len(batch) < MAX_BATCH_COMMANDS and events < MAX_BATCH_EVENTS:
+            request, future = self._pending.popleft()
+            if future.done():
+                continue
+            key_clash = request.command_key is not None and request.command_key in keys
+            if key_clash or not streams.isdisjoint(request.streams):
+                deferred.append((request, future))
+                continue
+            streams |= request.streams
+            if request.command_key is not None:
+                keys.add(request.command_key)
+            events += len(request.events)
+            batch.append((request, future))
+        self._pending.extendleft(reversed(deferred))
+        return batch
+
+    async def _run(self) -> None:
+        while True:
+            if not self._pending:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+            batch = self._take_batch()
+            if not batch:
+                continue
+            try:
+                await self._commit(batch)
+            except asyncio.CancelledError:
+                for _, future in batch:
+                    if not future.done():
+                        future.cancel()
+                raise
+            except Exception as error:
+                log.exception("append batch failed")
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+
+    async def _commit(self, batch: list[tuple[AppendRequest, asyncio.Future[AppendOutcome]]]) -> None:
+        args = _batch_arguments([request for request, _ in batch])
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(APPEND_SQL, *args)
+            head = max((r["last_position"] or 0 for r in rows if r["status"] == "ok"), default=0)
+            if head and self._notify:
+                await conn.execute("SELECT pg_notify('tuoyu_events', $1)", str(head))
+        if head:
+            self._on_committed(head)
+        for row in rows:
+            request, future = batch[row["idx"] - 1]
+            if future.done():
+                continue
+            status = row["status"]
+            if status == "ok":
+                future.set_result(Appended(row["last_position"]))
+            elif status == "duplicate":
+                future.set_result(
+                    StoredAnswer(row["stored_hash"], row["stored_result"], row["last_position"])
+                )
+            else:
+                future.set_exception(ConcurrencyConflict(request.streams))
+
+
+def _batch_arguments(requests: list[AppendRequest]) -> list[list[object]]:
+    keys, hashes, results, actors, correlations, causations = [], [], [], [], [], []
+    x_append, x_stream, x_expected = [], [], []
+    firsts, counts = [], []
+    e_stream, e_version, e_topic, e_state = [], [], [], []
+    for i, request in enumerate(requests, start=1):
+        keys.append(request.command_key)
+        hashes.append(request.request_hash)
+        results.append(request.result)
+        actors.append(request.actor)
+        correlations.append(request.correlation_id)
+        causations.append(request.causation_id)
+        for stream_id, expected in request.expected.items():
+            x_append.append(i)
+            x_stream.append(stream_id)
+            x_expected.append(expected)
+        firsts.append(len(e_stream) + 1)
+        counts.append(len(request.events))
+        for event in request.events:
+            e_stream.append(event.stream_id)
+            e_version.append(event.version)
+            e_topic.append(event.topic)
+            e_state.append(event.state)
+    return [
+        keys, hashes, results, actors, correlations, causations,
+        x_append, x_stream, x_expected, firsts, counts,
+        e_stream, e_version, e_topic, e_state,
+    ]  # fmt: skip

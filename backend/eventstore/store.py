@@ -1,0 +1,134 @@
+"""The event store: append (batched, atomic across streams), read a stream, read all in order, snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from backend.eventstore.appender import Appender, AppendOutcome
+from backend.eventstore.mapper import MsgspecMapper
+from backend.eventstore.records import AppendRequest, NewEvent, RecordedEvent
+
+_EVENT_COLUMNS = "position, stream_id, version, topic, state, recorded_at, command_key, actor"
+
+
+def _recorded(row: asyncpg.Record) -> RecordedEvent:
+    return RecordedEvent(*row)
+
+
+class EventStore:
+    def __init__(
+        self, pool: asyncpg.Pool, mapper: MsgspecMapper | None = None, notify: bool = True
+    ) -> None:
+        self.pool = pool
+        self.mapper = mapper or MsgspecMapper()
+        self._appender = Appender(pool, self._committed, notify=notify)
+        self._head = 0
+        self._head_changed = asyncio.Condition()
+
+    async def close(self) -> None:
+        await self._appender.stop()
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def new_events(self, domain_events: Sequence[Any]) -> list[NewEvent]:
+        """Map pending domain events to rows (topic + encoded state)."""
+        rows = []
+        for event in domain_events:
+            stored = self.mapper.to_stored_event(event)
+            rows.append(
+                NewEvent(stored.originator_id, stored.originator_version, stored.topic, stored.state)
+            )
+        return rows
+
+    async def append(self, request: AppendRequest) -> AppendOutcome:
+        """Commit one command's events; raises ConcurrencyConflict on a stale expected version."""
+        return await self._appender.append(request)
+
+    def heard_head(self, position: int) -> None:
+        """Another process committed up to `position` (heard through LISTEN/NOTIFY)."""
+        self._committed(position)
+
+    def _committed(self, position: int) -> None:
+        if position > self._head:
+            self._head = position
+            asyncio.get_running_loop().create_task(self._announce())
+
+    async def _announce(self) -> None:
+        async with self._head_changed:
+            self._head_changed.notify_all()
+
+    async def wait_for_append(self, after: int, timeout: float) -> bool:
+        """Wait until this process commits past `after` (others are heard via NOTIFY)."""
+        if self._head > after:
+            return True
+        try:
+            async with asyncio.timeout(timeout), self._head_changed:
+                await self._head_changed.wait_for(lambda: self._head > after)
+        except TimeoutError:
+            return False
+        return True
+
+    # ---- reading -------------------------------------------------------------------------
+
+    async def read_stream(self, stream_id: UUID, after_version: int = 0) -> list[RecordedEvent]:
+        rows = await self.pool.fetch(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2"
+            " ORDER BY version",
+            stream_id,
+            after_version,
+        )
+        return [_recorded(r) for r in rows]
+
+    async def read_all(
+        self, after_position: int, limit: int, conn: asyncpg.Connection | None = None
+    ) -> list[RecordedEvent]:
+        """Events after `after_position` in commit order. Positions are never filled in behind."""
+        sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2"
+        rows = await (conn or self.pool).fetch(sql, after_position, limit)
+        return [_recorded(r) for r in rows]
+
+    async def head_position(self) -> int:
+        value = await self.pool.fetchval("SELECT coalesce(max(position), 0) FROM events")
+        return int(value)
+
+    async def head_recorded_at(self) -> datetime | None:
+        value: datetime | None = await self.pool.fetchval(
+            "SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1"
+        )
+        return value
+
+    def to_domain_event(self, event: RecordedEvent) -> Any:
+        from eventsourcing.persistence import StoredEvent
+
+        return self.mapper.to_domain_event(
+            StoredEvent(event.stream_id, event.version, event.topic, event.state)
+        )
+
+    # ---- snapshots -----------------------------------------------------------------------
+
+    async def latest_snapshot(self, stream_id: UUID) -> tuple[int, str, bytes] | None:
+        row = await self.pool.fetchrow(
+            "SELECT version, topic, state FROM snapshots WHERE stream_id = $1", stream_id
+        )
+        return None if row is None else (row["version"], row["topic"], row["state"])
+
+    async def save_snapshot(
+        self, stream_id: UUID, version: int, topic: str, state: bytes, taken_at: datetime
+    ) -> None:
+        await self.pool.execute(
+            "INSERT INTO snapshots (stream_id, version, topic, state, taken_at)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (stream_id) DO UPDATE"
+            " SET version = excluded.version, topic = excluded.topic, state = excluded.state,"
+            " taken_at = excluded.taken_at WHERE snapshots.version < excluded.version",
+            stream_id,
+            version,
+            topic,
+            state,
+            taken_at,
+        )

@@ -1,0 +1,1 @@
+"""Cities and their districts: the administrative frame regulators and institutions belong to."""

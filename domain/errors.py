@@ -1,0 +1,37 @@
+"""Domain errors: every broken rule is a named subclass with a stable code and the field it concerns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A command was refused by a domain rule. `code` is stable and becomes the problem `type`."""
+
+    code = "domain-rule"
+
+    def __init__(self, detail: str, *, field: str | None = None, **params: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.params = params
+
+
+class NotFound(DomainError):
+    code = "not-found"
+
+
+class AlreadyExists(DomainError):
+    code = "already-exists"
+
+
+class InvalidValue(DomainError):
+    """A value is outside what the rules allow (a room too large, hours that overlap…)."""
+
+    code = "invalid-value"
+
+
+class RuleViolated(DomainError):
+    """The command is well formed but the current state forbids it (filed places exceeded…)."""
+
+    code = "rule-violated"

@@ -1,0 +1,1 @@
+"""Institutions (托育机构): filing, opening hours, rooms and staff."""

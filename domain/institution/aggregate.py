@@ -1,0 +1,182 @@
+"""Institution aggregate: its filing (备案), opening hours, rooms and staff, and the rules that bind them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from domain.aggregate import TuoyuAggregate
+from domain.city.aggregate import City
+from domain.errors import AlreadyExists, NotFound
+from domain.institution.kinds import Category, Ownership, StaffRole
+from domain.institution.rules import check_filing, check_room, check_rooms_fit_filing
+from domain.institution.values import (
+    Location,
+    OpeningInterval,
+    Room,
+    check_location,
+    check_opening_hours,
+)
+
+
+class Institution(TuoyuAggregate):
+    """Rooms and staff live inside the institution: the filed places bind all rooms together."""
+
+    name: str
+    city_id: UUID
+    district_code: str
+    town: str
+    location: Location
+    category: Category
+    ownership: Ownership
+    puhui: bool
+    filed_places: int
+    timezone: str
+    opening_hours: tuple[OpeningInterval, ...]
+    rooms: dict[UUID, Room]
+    staff: dict[UUID, StaffRole]
+
+    class Registered(TuoyuAggregate.Created):
+        name: str
+        city_id: UUID
+        district_code: str
+        town: str
+        location: Location
+        category: Category
+        ownership: Ownership
+        puhui: bool
+        filed_places: int
+        timezone: str
+        opening_hours: tuple[OpeningInterval, ...]
+
+    class OpeningHoursChanged(TuoyuAggregate.Event):
+        opening_hours: tuple[OpeningInterval, ...]
+
+        def apply(self, institution: Institution) -> None:
+            institution.opening_hours = self.opening_hours
+
+    class RoomAdded(TuoyuAggregate.Event):
+        room: Room
+
+        def apply(self, institution: Institution) -> None:
+            institution.rooms[self.room.room_id] = self.room
+
+    class RoomChanged(TuoyuAggregate.Event):
+        room: Room
+
+        def apply(self, institution: Institution) -> None:
+            institution.rooms[self.room.room_id] = self.room
+
+    class StaffAttached(TuoyuAggregate.Event):
+        account_id: UUID
+        role: StaffRole
+
+        def apply(self, institution: Institution) -> None:
+            institution.staff[self.account_id] = self.role
+
+    class StaffDetached(TuoyuAggregate.Event):
+        account_id: UUID
+
+        def apply(self, institution: Institution) -> None:
+            institution.staff.pop(self.account_id, None)
+
+    def __init__(
+        self,
+        name: str,
+        city_id: UUID,
+        district_code: str,
+        town: str,
+        location: Location,
+        category: Category,
+        ownership: Ownership,
+        puhui: bool,
+        filed_places: int,
+        timezone: str,
+        opening_hours: tuple[OpeningInterval, ...],
+    ) -> None:
+        self.name = name
+        self.city_id = city_id
+        self.district_code = district_code
+        self.town = town
+        self.location = location
+        self.category = category
+        self.ownership = ownership
+        self.puhui = puhui
+        self.filed_places = filed_places
+        self.timezone = timezone
+        self.opening_hours = opening_hours
+        self.rooms: dict[UUID, Room] = {}
+        self.staff: dict[UUID, StaffRole] = {}
+
+    @classmethod
+    def register(
+        cls,
+        institution_id: UUID,
+        city: City,
+        *,
+        name: str,
+        district_code: str,
+        town: str,
+        location: Location,
+        category: Category,
+        ownership: Ownership,
+        puhui: bool,
+        filed_places: int,
+        timezone: str,
+        opening_hours: tuple[OpeningInterval, ...],
+        now: datetime,
+    ) -> Institution:
+        city.require_district(district_code, town)
+        check_location(location)
+        check_opening_hours(opening_hours)
+        check_filing(name, category, filed_places)
+        return cls._create(
+            cls.Registered,
+            id=institution_id,
+            timestamp=now,
+            name=name.strip(),
+            city_id=city.id,
+            district_code=district_code,
+            town=town,
+            location=location,
+            category=category,
+            ownership=ownership,
+            puhui=puhui,
+            filed_places=filed_places,
+            timezone=timezone,
+            opening_hours=opening_hours,
+        )
+
+    def change_opening_hours(self, opening_hours: tuple[OpeningInterval, ...], now: datetime) -> None:
+        check_opening_hours(opening_hours)
+        self.emit(self.OpeningHoursChanged, now, opening_hours=opening_hours)
+
+    def add_room(self, room: Room, now: datetime) -> None:
+        if room.room_id in self.rooms:
+            raise AlreadyExists(f"room {room.room_id} exists already", field="room_id")
+        check_room(self.category, room)
+        check_rooms_fit_filing(self.filed_places, [*self.rooms.values(), room])
+        self.emit(self.RoomAdded, now, room=room)
+
+    def change_room(self, room: Room, now: datetime) -> None:
+        self.require_room(room.room_id)
+        check_room(self.category, room)
+        others = [r for r in self.rooms.values() if r.room_id != room.room_id]
+        check_rooms_fit_filing(self.filed_places, [*others, room])
+        self.emit(self.RoomChanged, now, room=room)
+
+    def require_room(self, room_id: UUID) -> Room:
+        room = self.rooms.get(room_id)
+        if room is None:
+            raise NotFound(f"room {room_id} is not in {self.name}", field="room_id")
+        return room
+
+    def attach_staff(self, account_id: UUID, role: StaffRole, now: datetime) -> None:
+        if self.staff.get(account_id) == role:
+            raise AlreadyExists("this person is already on the staff in that role", field="phone")
+        self.emit(self.StaffAttached, now, account_id=account_id, role=role)
+
+    def detach_staff(self, account_id: UUID, now: datetime) -> None:
+        if account_id not in self.staff:
+            raise NotFound("this person is not on the staff", field="account_id")
+        self.emit(self.StaffDetached, now, account_id=account_id)

@@ -1,0 +1,73 @@
+"""Value objects of an institution: opening hours, location, rooms."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import msgspec
+
+from domain.class_types import ClassType
+from domain.errors import InvalidValue
+
+
+class OpeningInterval(msgspec.Struct, frozen=True):
+    """Open on ISO weekday (1 = Monday) from `opens` to `closes`, minutes after local midnight."""
+
+    weekday: int
+    opens: int
+    closes: int
+
+
+class Location(msgspec.Struct, frozen=True):
+    address: str
+    lat: float
+    lng: float
+
+
+class Room(msgspec.Struct, frozen=True):
+    room_id: UUID
+    name: str
+    class_type: ClassType
+    capacity: int
+    children_per_carer: int
+
+
+def hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def check_opening_hours(intervals: tuple[OpeningInterval, ...]) -> None:
+    """Each interval lies inside one day, opens before it closes, and none overlap on a weekday."""
+    by_day: dict[int, list[OpeningInterval]] = {}
+    for i, interval in enumerate(intervals):
+        field = f"opening_hours[{i}]"
+        if not 1 <= interval.weekday <= 7:
+            raise InvalidValue("weekday must be 1 (Monday) to 7 (Sunday)", field=f"{field}.weekday")
+        if not 0 <= interval.opens < interval.closes <= 24 * 60:
+            raise InvalidValue(
+                "opening time must be before closing time, within one day",
+                field=field,
+                opens=hhmm(interval.opens),
+                closes=hhmm(min(interval.closes, 24 * 60)),
+            )
+        by_day.setdefault(interval.weekday, []).append(interval)
+    for weekday, day in by_day.items():
+        day.sort(key=lambda it: it.opens)
+        for before, after in zip(day, day[1:], strict=False):
+            if after.opens < before.closes:
+                raise InvalidValue(
+                    f"opening hours overlap on weekday {weekday}: "
+                    f"{hhmm(before.opens)}–{hhmm(before.closes)} and "
+                    f"{hhmm(after.opens)}–{hhmm(after.closes)}",
+                    field="opening_hours",
+                    weekday=weekday,
+                )
+
+
+def check_location(location: Location) -> None:
+    if not -90.0 <= location.lat <= 90.0:
+        raise InvalidValue("latitude must be between -90 and 90", field="location.lat")
+    if not -180.0 <= location.lng <= 180.0:
+        raise InvalidValue("longitude must be between -180 and 180", field="location.lng")
+    if not location.address.strip():
+        raise InvalidValue("address must not be empty", field="location.address")

@@ -1,0 +1,1 @@
+"""Read models: events in, their own tables out, plus the query functions over them."""

@@ -1,0 +1,85 @@
+"""Queries over the `institutions` read model: directory with distance, detail, admin view."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+# Great-circle distance in km (haversine) from ($1, $2) to the institution.
+_DISTANCE = (
+    "2 * 6371.0088 * asin(sqrt(power(sin(radians(i.lat - $1) / 2), 2)"
+    " + cos(radians($1)) * cos(radians(i.lat)) * power(sin(radians(i.lng - $2) / 2), 2)))"
+)
+_ROOM_TOTALS = (
+    "(SELECT coalesce(sum(r.capacity), 0) FROM rm_rooms r WHERE r.institution_id = i.id)"
+    " AS room_places,"
+    " (SELECT count(*) FROM rm_rooms r WHERE r.institution_id = i.id) AS room_count"
+)
+
+
+async def list_institutions(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    *,
+    district_code: str | None = None,
+    category: str | None = None,
+    puhui: bool | None = None,
+    near: tuple[float, float] | None = None,
+    radius_km: float | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the directory and the total count, nearest first when `near` is given."""
+    lat, lng = near if near is not None else (0.0, 0.0)
+    where = [
+        "($3::text IS NULL OR i.district_code = $3)",
+        "($4::text IS NULL OR i.category = $4)",
+        "($5::boolean IS NULL OR i.puhui = $5)",
+    ]
+    distance = _DISTANCE if near is not None else "NULL::double precision"
+    if near is not None and radius_km is not None:
+        where.append(f"{_DISTANCE} <= $6")
+    else:
+        where.append("$6::double precision IS NULL")
+    order = "distance_km, i.name, i.id" if near is not None else "i.name, i.id"
+    sql = (
+        f"SELECT i.*, {distance} AS distance_km, {_ROOM_TOTALS}, count(*) OVER () AS total"
+        f" FROM rm_institutions i WHERE {' AND '.join(where)}"
+        f" ORDER BY {order} LIMIT $7 OFFSET $8"
+    )
+    rows = await conn.fetch(
+        sql, lat, lng, district_code, category, puhui, radius_km, limit, offset
+    )
+    total = rows[0]["total"] if rows else 0
+    return [dict(r) for r in rows], int(total)
+
+
+async def get_institution(
+    conn: asyncpg.Connection | asyncpg.Pool, institution_id: UUID
+) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        f"SELECT i.*, NULL::double precision AS distance_km, {_ROOM_TOTALS}"
+        " FROM rm_institutions i WHERE i.id = $1",
+        institution_id,
+    )
+    if row is None:
+        return None
+    rooms = await conn.fetch(
+        "SELECT id, name, class_type, capacity, children_per_carer FROM rm_rooms"
+        " WHERE institution_id = $1 ORDER BY name, id",
+        institution_id,
+    )
+    return {**dict(row), "rooms": [dict(r) for r in rooms]}
+
+
+async def list_staff(
+    conn: asyncpg.Connection | asyncpg.Pool, institution_id: UUID
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT s.account_id, s.role, a.display_name, a.phone FROM rm_institution_staff s"
+        " LEFT JOIN rm_accounts a ON a.id = s.account_id"
+        " WHERE s.institution_id = $1 ORDER BY s.role, a.display_name, s.account_id",
+        institution_id,
+    )
+    return [dict(r) for r in rows]

@@ -1,0 +1,120 @@
+"""Read model `institutions`: the public directory, institution detail and the admin's own view.
+
+Handles Institution events; tables rm_institutions, rm_rooms, rm_institution_staff.
+Each batch is folded to final row states first, then written with one statement per table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from domain.institution.aggregate import Institution
+from projections.base import Envelope
+
+name = "institutions"
+handles: tuple[type, ...] = (
+    Institution.Registered,
+    Institution.OpeningHoursChanged,
+    Institution.RoomAdded,
+    Institution.RoomChanged,
+    Institution.StaffAttached,
+    Institution.StaffDetached,
+)
+tables = ("rm_institutions", "rm_rooms", "rm_institution_staff")
+schema = """
+CREATE TABLE IF NOT EXISTS rm_institutions (
+    id uuid PRIMARY KEY, name text NOT NULL, city_id uuid NOT NULL, district_code text NOT NULL,
+    town text NOT NULL, address text NOT NULL, lat double precision NOT NULL,
+    lng double precision NOT NULL, category text NOT NULL, ownership text NOT NULL,
+    puhui boolean NOT NULL, filed_places integer NOT NULL, timezone text NOT NULL,
+    opening_hours jsonb NOT NULL, registered_at timestamptz NOT NULL, position bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rm_institutions_district ON rm_institutions (district_code);
+CREATE TABLE IF NOT EXISTS rm_rooms (
+    id uuid PRIMARY KEY, institution_id uuid NOT NULL, name text NOT NULL,
+    class_type text NOT NULL, capacity integer NOT NULL, children_per_carer integer NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rm_rooms_institution ON rm_rooms (institution_id);
+CREATE TABLE IF NOT EXISTS rm_institution_staff (
+    institution_id uuid NOT NULL, account_id uuid NOT NULL, role text NOT NULL,
+    PRIMARY KEY (institution_id, account_id)
+);
+CREATE INDEX IF NOT EXISTS rm_institution_staff_account ON rm_institution_staff (account_id);
+"""
+
+_json = msgspec.json.Encoder()
+
+
+def _hours(intervals: Any) -> str:
+    return _json.encode(intervals).decode()
+
+
+async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
+    institutions: dict[UUID, list[Any]] = {}
+    hours: dict[UUID, str] = {}
+    rooms: dict[UUID, tuple[Any, ...]] = {}
+    staff: dict[tuple[UUID, UUID], str | None] = {}
+    for envelope in batch:
+        event = envelope.event
+        iid = event.originator_id
+        if isinstance(event, Institution.Registered):
+            loc = event.location
+            institutions[iid] = [
+                iid, event.name, event.city_id, event.district_code, event.town, loc.address,
+                loc.lat, loc.lng, event.category.value, event.ownership.value, event.puhui,
+                event.filed_places, event.timezone, _hours(event.opening_hours),
+                event.timestamp, envelope.position,
+            ]  # fmt: skip
+        elif isinstance(event, Institution.OpeningHoursChanged):
+            if iid in institutions:
+                institutions[iid][13] = _hours(event.opening_hours)
+            else:
+                hours[iid] = _hours(event.opening_hours)
+        elif isinstance(event, Institution.RoomAdded | Institution.RoomChanged):
+            room = event.room
+            rooms[room.room_id] = (
+                room.room_id, iid, room.name, room.class_type.value, room.capacity,
+                room.children_per_carer,
+            )  # fmt: skip
+        elif isinstance(event, Institution.StaffAttached):
+            staff[(iid, event.account_id)] = event.role.value
+        elif isinstance(event, Institution.StaffDetached):
+            staff[(iid, event.account_id)] = None
+    if institutions:
+        await conn.executemany(
+            "INSERT INTO rm_institutions VALUES"
+            " ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14::jsonb,$15,$16)"
+            " ON CONFLICT (id) DO NOTHING",
+            list(institutions.values()),
+        )
+    if hours:
+        await conn.executemany(
+            "UPDATE rm_institutions SET opening_hours = $2::jsonb WHERE id = $1",
+            list(hours.items()),
+        )
+    if rooms:
+        await conn.execute(
+            "INSERT INTO rm_rooms SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[],"
+            " $4::text[], $5::int[], $6::int[]) ON CONFLICT (id) DO UPDATE SET"
+            " name = excluded.name, class_type = excluded.class_type,"
+            " capacity = excluded.capacity, children_per_carer = excluded.children_per_carer",
+            *map(list, zip(*rooms.values(), strict=True)),
+        )
+    upserts = [(i, a, role) for (i, a), role in staff.items() if role is not None]
+    removals = [(i, a) for (i, a), role in staff.items() if role is None]
+    if upserts:
+        await conn.executemany(
+            "INSERT INTO rm_institution_staff VALUES ($1, $2, $3)"
+            " ON CONFLICT (institution_id, account_id) DO UPDATE SET role = excluded.role",
+            upserts,
+        )
+    if removals:
+        await conn.executemany(
+            "DELETE FROM rm_institution_staff WHERE institution_id = $1 AND account_id = $2",
+            removals,
+        )

@@ -1,0 +1,76 @@
+"""Test fixtures: one embedded PostgreSQL per session, a fresh migrated database per test."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from backend.db.embedded import embedded_dsn, start_embedded
+from backend.db.migrate import migrate
+from backend.eventstore.store import EventStore
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = "tuoyu_template"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    data = ROOT / ".data" / f"test-pg-{os.getpid()}"
+    server = start_embedded(data, fast_unsafe=True)
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+async def template_db(pg_server: Any) -> str:
+    admin = await asyncpg.connect(embedded_dsn(pg_server))
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {TEMPLATE}")
+        await admin.execute(f"CREATE DATABASE {TEMPLATE}")
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(embedded_dsn(pg_server, TEMPLATE))
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return TEMPLATE
+
+
+@pytest.fixture
+async def database_url(pg_server: Any, template_db: str) -> AsyncIterator[str]:
+    """A fresh database cloned from the migrated template, dropped afterwards."""
+    name = f"t_{os.getpid()}_{next(_counter)}"
+    admin = await asyncpg.connect(embedded_dsn(pg_server))
+    try:
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template_db}")
+    finally:
+        await admin.close()
+    yield embedded_dsn(pg_server, name)
+    admin = await asyncpg.connect(embedded_dsn(pg_server))
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(database_url, min_size=2, max_size=20)
+    assert pool is not None
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def store(pool: asyncpg.Pool) -> AsyncIterator[EventStore]:
+    store = EventStore(pool)
+    yield store
+    await store.close()

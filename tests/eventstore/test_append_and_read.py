@@ -1,0 +1,86 @@
+"""The event store's contract: optimistic concurrency, atomic multi-stream appends, idempotency."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import UUID, uuid4
+
+import pytest
+
+from backend.eventstore.records import (
+    AppendRequest,
+    Appended,
+    ConcurrencyConflict,
+    NewEvent,
+    StoredAnswer,
+)
+from backend.eventstore.store import EventStore
+
+
+def event(stream: UUID, version: int, payload: bytes = b"{}") -> NewEvent:
+    return NewEvent(stream, version, "tests:Happened", payload)
+
+
+async def test_events_read_back_in_version_order_with_commit_ordered_positions(store: EventStore):
+    stream = uuid4()
+    first = await store.append(AppendRequest([event(stream, 1), event(stream, 2)], {stream: 0}))
+    second = await store.append(AppendRequest([event(stream, 3)], {stream: 2}))
+    assert isinstance(first, Appended) and isinstance(second, Appended)
+    assert second.last_position is not None and first.last_position is not None
+    assert second.last_position > first.last_position
+    recorded = await store.read_stream(stream)
+    assert [e.version for e in recorded] == [1, 2, 3]
+    assert [e.position for e in recorded] == sorted(e.position for e in recorded)
+    assert [e.position for e in await store.read_all(0, 10)] == [e.position for e in recorded]
+
+
+async def test_a_stale_expected_version_is_refused_and_writes_nothing(store: EventStore):
+    stream = uuid4()
+    await store.append(AppendRequest([event(stream, 1)], {stream: 0}))
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(AppendRequest([event(stream, 2)], {stream: 0}))
+    assert [e.version for e in await store.read_stream(stream)] == [1]
+
+
+async def test_a_multi_stream_append_is_all_or_nothing(store: EventStore):
+    a, b = uuid4(), uuid4()
+    await store.append(AppendRequest([event(b, 1)], {b: 0}))
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(AppendRequest([event(a, 1), event(b, 1)], {a: 0, b: 0}))
+    assert await store.read_stream(a) == []
+    assert len(await store.read_stream(b)) == 1
+    ok = await store.append(AppendRequest([event(a, 1), event(b, 2)], {a: 0, b: 1}))
+    assert isinstance(ok, Appended)
+    assert len(await store.read_stream(a)) == 1 and len(await store.read_stream(b)) == 2
+
+
+async def test_an_expected_version_on_a_stream_read_but_not_written_is_checked(store: EventStore):
+    read_only, written = uuid4(), uuid4()
+    await store.append(AppendRequest([event(read_only, 1)], {read_only: 0}))
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(AppendRequest([event(written, 1)], {written: 0, read_only: 0}))
+
+
+async def test_the_same_command_key_writes_once_and_returns_the_first_answer(store: EventStore):
+    stream = uuid4()
+    first = await store.append(
+        AppendRequest([event(stream, 1)], {stream: 0}, "k1", b"hash", b'{"n":1}')
+    )
+    again = await store.append(
+        AppendRequest([event(stream, 2)], {stream: 1}, "k1", b"hash", b'{"n":2}')
+    )
+    assert isinstance(first, Appended)
+    assert again == StoredAnswer(b"hash", b'{"n":1}', first.last_position)
+    assert len(await store.read_stream(stream)) == 1
+
+
+async def test_concurrent_appends_to_one_stream_accept_exactly_one_per_version(store: EventStore):
+    stream = uuid4()
+    attempts = [
+        store.append(AppendRequest([event(stream, 1, f'{{"i":{i}}}'.encode())], {stream: 0}))
+        for i in range(30)
+    ]
+    results = await asyncio.gather(*attempts, return_exceptions=True)
+    assert sum(isinstance(r, Appended) for r in results) == 1
+    assert sum(isinstance(r, ConcurrencyConflict) for r in results) == 29
+    assert len(await store.read_stream(stream)) == 1
