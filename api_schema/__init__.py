@@ -1,1 +1,1 @@
-"""api_schema."""
+"""The mobile contract: request/response Structs (msgspec only) and the exported openapi.json."""

@@ -16,7 +16,7 @@ from uuid import UUID
 
 import msgspec
 
-from backend.eventstore.records import AppendRequest, Appended, ConcurrencyConflict, StoredAnswer
+from backend.eventstore.records import Appended, AppendRequest, ConcurrencyConflict, StoredAnswer
 from backend.eventstore.snapshots import decode_snapshot, encode_snapshot
 from backend.eventstore.store import EventStore
 from domain.errors import NotFound
@@ -70,10 +70,10 @@ class UnitOfWork:
     async def find(self, cls: type[A], stream_id: UUID) -> A | None:
         if stream_id in self._loaded:
             return self._loaded[stream_id]  # type: ignore[no-any-return]
-        aggregate = await load_aggregate(self._store, stream_id)
+        aggregate: Any = await load_aggregate(self._store, stream_id)
         if aggregate is not None and not isinstance(aggregate, cls):
             raise NotFound(f"{stream_id} is not a {cls.__name__.lower()}", field="id")
-        self._read_versions[stream_id] = aggregate.version if aggregate is not None else 0
+        self._read_versions[stream_id] = _version_of(aggregate)
         if aggregate is not None:
             self._loaded[stream_id] = aggregate
         return aggregate
@@ -100,6 +100,10 @@ class UnitOfWork:
             actor=ctx.actor,
             correlation_id=ctx.correlation_id,
         )
+
+
+def _version_of(aggregate: Any) -> int:
+    return 0 if aggregate is None else int(aggregate.version)
 
 
 async def load_aggregate(store: EventStore, stream_id: UUID) -> Any | None:

@@ -60,7 +60,9 @@ class Projector:
         async with self.store.pool.acquire() as conn:
             for projection in self.projections:
                 async with conn.transaction():
-                    await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_id(projection.name))
+                    await conn.execute(
+                        "SELECT pg_advisory_xact_lock($1)", _lock_id(projection.name)
+                    )
                     await conn.execute(projection.schema)
 
     async def step(self, projection: Projection) -> int:
@@ -94,7 +96,9 @@ class Projector:
         from eventsourcing.persistence import StoredEvent
 
         stored = StoredEvent(row["stream_id"], row["version"], row["topic"], row["state"])
-        return Envelope(row["position"], row["recorded_at"], self.store.mapper.to_domain_event(stored))
+        return Envelope(
+            row["position"], row["recorded_at"], self.store.mapper.to_domain_event(stored)
+        )
 
     async def catch_up(self, projection: Projection | None = None) -> None:
         for p in [projection] if projection else self.projections:
@@ -180,7 +184,9 @@ class Projector:
             for table in projection.tables:
                 await conn.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
             await conn.execute(projection.schema)
-            await conn.execute("DELETE FROM projection_checkpoints WHERE name = $1", projection.name)
+            await conn.execute(
+                "DELETE FROM projection_checkpoints WHERE name = $1", projection.name
+            )
         head = await self.store.head_position()
         while moved_to := await self.step(projection):
             if progress is not None:

@@ -48,9 +48,7 @@ async def list_institutions(
         f" FROM rm_institutions i WHERE {' AND '.join(where)}"
         f" ORDER BY {order} LIMIT $7 OFFSET $8"
     )
-    rows = await conn.fetch(
-        sql, lat, lng, district_code, category, puhui, radius_km, limit, offset
-    )
+    rows = await conn.fetch(sql, lat, lng, district_code, category, puhui, radius_km, limit, offset)
     total = rows[0]["total"] if rows else 0
     return [dict(r) for r in rows], int(total)
 

@@ -9,15 +9,17 @@ round trip and one WAL flush.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 import asyncpg
 
 from backend.eventstore.records import (
-    AppendRequest,
     Appended,
+    AppendRequest,
     ConcurrencyConflict,
     StoredAnswer,
 )
@@ -51,10 +53,8 @@ class Appender:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     async def append(self, request: AppendRequest) -> AppendOutcome:
@@ -109,7 +109,9 @@ class Appender:
                     if not future.done():
                         future.set_exception(error)
 
-    async def _commit(self, batch: list[tuple[AppendRequest, asyncio.Future[AppendOutcome]]]) -> None:
+    async def _commit(
+        self, batch: list[tuple[AppendRequest, asyncio.Future[AppendOutcome]]]
+    ) -> None:
         args = _batch_arguments([request for request, _ in batch])
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(APPEND_SQL, *args)
@@ -133,11 +135,22 @@ class Appender:
                 future.set_exception(ConcurrencyConflict(request.streams))
 
 
-def _batch_arguments(requests: list[AppendRequest]) -> list[list[object]]:
-    keys, hashes, results, actors, correlations, causations = [], [], [], [], [], []
-    x_append, x_stream, x_expected = [], [], []
-    firsts, counts = [], []
-    e_stream, e_version, e_topic, e_state = [], [], [], []
+def _batch_arguments(requests: list[AppendRequest]) -> list[list[Any]]:
+    keys: list[Any] = []
+    hashes: list[Any] = []
+    results: list[Any] = []
+    actors: list[Any] = []
+    correlations: list[Any] = []
+    causations: list[Any] = []
+    x_append: list[int] = []
+    x_stream: list[Any] = []
+    x_expected: list[int] = []
+    firsts: list[int] = []
+    counts: list[int] = []
+    e_stream: list[Any] = []
+    e_version: list[int] = []
+    e_topic: list[str] = []
+    e_state: list[bytes] = []
     for i, request in enumerate(requests, start=1):
         keys.append(request.command_key)
         hashes.append(request.request_hash)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from functools import lru_cache
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -27,7 +27,7 @@ class MsgspecTranscoder(Transcoder):
         return _untyped.decode(data)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _state_type(cls: type) -> tuple[type[msgspec.Struct], msgspec.json.Decoder[Any]]:
     """A Struct mirroring the event dataclass without its originator fields, and its decoder."""
     hints = typing.get_type_hints(cls)
@@ -87,6 +87,6 @@ class MsgspecMapper(Mapper[UUID]):
         cls, state = self.decode_state(stored_event.topic, stored_event.state)
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
-        event = object.__new__(cls)
+        event: Any = object.__new__(cls)
         object.__setattr__(event, "__dict__", state)
         return event

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -15,13 +15,14 @@ _encoder = msgspec.json.Encoder()
 _BASE_FIELDS = (("_created_on", datetime), ("_modified_on", datetime))
 
 
-@lru_cache(maxsize=None)
-def _state_decoder(cls: type) -> tuple[tuple[str, ...], msgspec.json.Decoder[Any]]:
+@cache
+def _state_decoder(cls: Any) -> tuple[tuple[str, ...], msgspec.json.Decoder[Any]]:
     hints = typing.get_type_hints(cls)
     fields = [
         (name, hint)
         for name, hint in hints.items()
-        if typing.get_origin(hint) is not typing.ClassVar and name.isidentifier()
+        if typing.get_origin(hint) is not typing.ClassVar
+        and name.isidentifier()
         and not name.isupper()
     ]
     struct = msgspec.defstruct(f"{cls.__qualname__}Snapshot", [*_BASE_FIELDS, *fields])
@@ -29,7 +30,7 @@ def _state_decoder(cls: type) -> tuple[tuple[str, ...], msgspec.json.Decoder[Any
 
 
 def encode_snapshot(aggregate: Any) -> tuple[str, bytes]:
-    cls = type(aggregate)
+    cls: Any = type(aggregate)
     names, _ = _state_decoder(cls)
     state = vars(aggregate)
     return get_topic(cls), _encoder.encode({name: state[name] for name in names})

@@ -42,7 +42,12 @@ class EventStore:
         for event in domain_events:
             stored = self.mapper.to_stored_event(event)
             rows.append(
-                NewEvent(stored.originator_id, stored.originator_version, stored.topic, stored.state)
+                NewEvent(
+                    UUID(str(stored.originator_id)),
+                    stored.originator_version,
+                    stored.topic,
+                    stored.state,
+                )
             )
         return rows
 

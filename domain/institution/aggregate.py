@@ -147,7 +147,9 @@ class Institution(TuoyuAggregate):
             opening_hours=opening_hours,
         )
 
-    def change_opening_hours(self, opening_hours: tuple[OpeningInterval, ...], now: datetime) -> None:
+    def change_opening_hours(
+        self, opening_hours: tuple[OpeningInterval, ...], now: datetime
+    ) -> None:
         check_opening_hours(opening_hours)
         self.emit(self.OpeningHoursChanged, now, opening_hours=opening_hours)
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 
 class Category(StrEnum):
-    center = "center"  # 托育中心 / 托育机构
+    center = "center"  # type: ignore[assignment]  # 托育中心; the name shadows str.center
     kindergarten_class = "kindergarten_class"  # 托幼一体化 (托班 in a kindergarten)
     community_point = "community_point"  # 社区托育点
     home_based = "home_based"  # 家庭托育点

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from uuid import UUID
 
 import msgspec
@@ -53,7 +54,7 @@ def check_opening_hours(intervals: tuple[OpeningInterval, ...]) -> None:
         by_day.setdefault(interval.weekday, []).append(interval)
     for weekday, day in by_day.items():
         day.sort(key=lambda it: it.opens)
-        for before, after in zip(day, day[1:], strict=False):
+        for before, after in itertools.pairwise(day):
             if after.opens < before.closes:
                 raise InvalidValue(
                     f"opening hours overlap on weekday {weekday}: "

@@ -8,8 +8,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from backend.eventstore.records import (
-    AppendRequest,
     Appended,
+    AppendRequest,
     ConcurrencyConflict,
     NewEvent,
     StoredAnswer,

@@ -16,7 +16,9 @@ APPENDS_PER_WRITER = 250
 
 async def test_a_tailer_sees_every_position_exactly_once_in_order(database_url: str):
     # Each writer has its own store and pool, as separate server processes would.
-    pools = [await asyncpg.create_pool(database_url, min_size=1, max_size=2) for _ in range(WRITERS)]
+    pools = [
+        await asyncpg.create_pool(database_url, min_size=1, max_size=2) for _ in range(WRITERS)
+    ]
     stores = [EventStore(p, notify=False) for p in pools]
     reader_pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
     reader = EventStore(reader_pool)

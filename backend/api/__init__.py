@@ -1,0 +1,1 @@
+"""HTTP: the Litestar app, its routes and the problem+json error mapping."""

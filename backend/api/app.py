@@ -1,0 +1,110 @@
+"""The Litestar app: JWT auth, deny-by-default guard, problem+json errors, OpenAPI at /schema."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import UUID
+
+from litestar import Litestar
+from litestar.connection import ASGIConnection
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.security.jwt import JWTAuth, Token
+
+from backend.api.problems import EXCEPTION_HANDLERS
+from backend.api.routes.auth import AuthController, me
+from backend.api.routes.health import live, ready
+from backend.api.routes.institutions import InstitutionsController, districts
+from backend.api.routes.rooms_and_staff import RoomsController, StaffController
+from backend.auth.access import enforce_access
+from backend.auth.principal import Principal
+from backend.auth.tokens import ALGORITHM, REQUIRED_CLAIMS, LeewayToken
+from backend.runtime import close_runtime, open_runtime, resolve_database_url
+from backend.settings import Settings
+from backend.state import Runtime
+from domain.account.aggregate import Role
+
+ROUTES: list[Any] = [
+    live,
+    ready,
+    AuthController,
+    me,
+    districts,
+    InstitutionsController,
+    RoomsController,
+    StaffController,
+]
+
+
+async def principal_from_token(
+    token: Token, _connection: ASGIConnection[Any, Any, Any, Any]
+) -> Principal | None:
+    try:
+        role = Role(token.extras.get("role", ""))
+        city = token.extras.get("city")
+        return Principal(
+            account_id=UUID(token.sub),
+            role=role,
+            city_id=UUID(city) if city else None,
+            district_code=token.extras.get("district"),
+        )
+    except ValueError:
+        return None
+
+
+def jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
+    token_cls = type(
+        "ConfiguredToken", (LeewayToken,), {"leeway_seconds": settings.clock_leeway_seconds}
+    )
+    return JWTAuth[Principal, Token](
+        retrieve_user_handler=principal_from_token,
+        token_secret=settings.jwt_secret,
+        algorithm=ALGORITHM,
+        accepted_audiences=[settings.jwt_audience],
+        accepted_issuers=[settings.jwt_issuer],
+        require_claims=list(REQUIRED_CLAIMS),
+        token_cls=token_cls,
+        exclude=["/schema"],
+        exclude_opt_key="exclude_from_auth",
+    )
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Litestar:
+    """The app; with `runtime` given (tests, CLI) it is used as is, else opened at startup."""
+    settings = settings or (runtime.settings if runtime else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if runtime is not None:
+            app.state.runtime = runtime
+            yield
+            return
+        opened = await open_runtime(settings, await resolve_database_url(settings))
+        app.state.runtime = opened
+        try:
+            yield
+        finally:
+            await close_runtime(opened)
+
+    auth = jwt_auth(settings)
+    return Litestar(
+        route_handlers=ROUTES,
+        guards=[enforce_access],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        on_app_init=[auth.on_app_init],
+        openapi_config=OpenAPIConfig(
+            title="Tuoyu 托育 API",
+            version="0.1.0",
+            description=(
+                "Childcare for children aged 0–3: directory, booking, attendance, statistics. "
+                "Commands take an Idempotency-Key; errors are RFC 9457 problem+json."
+            ),
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            create_examples=True,
+        ),
+        debug=False,
+    )

@@ -1,0 +1,66 @@
+"""The one way a route runs a command: Idempotency-Key required, context built, outcome answered."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+
+from api_schema.common import CommandAccepted
+from backend.auth.principal import Principal
+from backend.commands import CommandContext, UnitOfWork, execute
+from backend.state import Runtime
+
+T = TypeVar("T", bound=msgspec.Struct)
+IDEMPOTENCY_HEADER = "idempotency-key"
+
+
+class IdempotencyKeyMissing(HTTPException):
+    status_code = 428
+
+
+def runtime(request: Request[Any, Any, Any]) -> Runtime:
+    value: Runtime = request.app.state.runtime
+    return value
+
+
+async def command_context(
+    request: Request[Any, Any, Any], principal: Principal | None
+) -> CommandContext:
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if not 8 <= len(key) <= 128:
+        raise IdempotencyKeyMissing(
+            detail="Idempotency-Key header (8–128 characters) is required on every command"
+        )
+    body = await request.body()
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + body).digest()
+    who = principal.account_id.hex if principal else "anonymous"
+    return CommandContext(
+        now=runtime(request).clock.now(),
+        actor=principal.actor if principal else None,
+        command_key=f"{who}:{key}",
+        request_hash=digest,
+    )
+
+
+async def run_command(
+    request: Request[Any, Any, Any],
+    decide: Callable[[UnitOfWork, CommandContext], Awaitable[CommandAccepted]],
+    *,
+    created: bool = False,
+) -> Response[CommandAccepted]:
+    user = request.scope.get("user")
+    principal = user if isinstance(user, Principal) else None
+    ctx = await command_context(request, principal)
+    outcome = await execute(
+        runtime(request).store, ctx, lambda uow: decide(uow, ctx), CommandAccepted
+    )
+    body = msgspec.structs.replace(
+        outcome.value, position=outcome.position, replayed=outcome.replayed
+    )
+    headers = {"X-Position": str(outcome.position)} if outcome.position is not None else {}
+    return Response(body, status_code=201 if created else 200, headers=headers)

@@ -1,0 +1,1 @@
+"""Authentication (who you are) and access (what you may touch)."""

@@ -1,0 +1,100 @@
+"""Deny by default: every route declares who may call it and which relationship is checked.
+
+A route's `opt["access"]` is an `Access`. The app-wide guard refuses any route without one,
+checks the caller's role, then the relationship (admin *of this institution*, …).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from backend.auth.principal import Principal
+from backend.state import Runtime
+from domain.account.aggregate import Role
+
+RelationCheck = Callable[[Principal, ASGIConnection[Any, Any, Any, Any], Runtime], Awaitable[bool]]
+MIN_POSITION_HEADER = "x-min-position"
+OPENAPI_PATH = "/schema"
+
+
+@dataclass(frozen=True)
+class Access:
+    roles: frozenset[Role]
+    relation: str
+    check: RelationCheck | None = None
+    public: bool = False
+
+
+def public(reason: str) -> dict[str, Any]:
+    """Anyone, signed in or not (the directory, health, sign-in)."""
+    return {"access": Access(frozenset(), reason, public=True), "exclude_from_auth": True}
+
+
+def allow(*roles: Role, relation: str, check: RelationCheck | None = None) -> dict[str, Any]:
+    return {"access": Access(frozenset(roles), relation, check)}
+
+
+def runtime_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
+    runtime: Runtime = connection.app.state.runtime
+    return runtime
+
+
+async def wait_for_min_position(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Read-your-writes: with `X-Min-Position`, wait (bounded) for the read models to catch up."""
+    raw = connection.headers.get(MIN_POSITION_HEADER)
+    if raw and raw.isdigit():
+        runtime = runtime_of(connection)
+        await runtime.projector.wait_until(int(raw), runtime.settings.read_wait_seconds)
+
+
+def _is_openapi(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    path = str(connection.scope.get("path", ""))
+    return path == OPENAPI_PATH or path.startswith(OPENAPI_PATH + "/")
+
+
+async def enforce_access(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    if connection.scope.get("method") == "OPTIONS" or _is_openapi(connection):
+        return  # CORS pre-flight and the OpenAPI document are public by design
+    access = handler.opt.get("access")
+    if not isinstance(access, Access):
+        raise PermissionDeniedException("this route declares no access rule, so nobody may call it")
+    await wait_for_min_position(connection)
+    if access.public:
+        return
+    principal = connection.user
+    if not isinstance(principal, Principal):
+        raise NotAuthorizedException("sign in first")
+    if principal.role not in access.roles:
+        raise PermissionDeniedException(f"a {principal.role.value} may not call this route")
+    if access.check is not None and not await access.check(
+        principal, connection, runtime_of(connection)
+    ):
+        raise PermissionDeniedException(f"only {access.relation}")
+
+
+def staff_of_institution(*roles: str) -> RelationCheck:
+    """The caller is on the staff of the institution named by the path's `institution_id`."""
+
+    async def check(
+        principal: Principal, connection: ASGIConnection[Any, Any, Any, Any], runtime: Runtime
+    ) -> bool:
+        institution_id = connection.path_params.get("institution_id")
+        if not isinstance(institution_id, UUID):
+            return False
+        role = await runtime.pool.fetchval(
+            "SELECT role FROM rm_institution_staff WHERE institution_id = $1 AND account_id = $2",
+            institution_id,
+            principal.account_id,
+        )
+        return role in roles
+
+    return check

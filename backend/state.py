@@ -1,0 +1,24 @@
+"""What the running app holds: pool, event store, projector, settings, clock, ids, SMS sender."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from backend.auth.otp import LogSmsSender, SmsSender
+from backend.clock import Clock, IdSource
+from backend.eventstore.store import EventStore
+from backend.projector import Projector
+from backend.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    pool: asyncpg.Pool
+    store: EventStore
+    projector: Projector
+    clock: Clock = field(default_factory=Clock)
+    ids: IdSource = field(default_factory=IdSource)
+    sms: SmsSender = field(default_factory=LogSmsSender)

@@ -1,0 +1,1 @@
+"""Benchmarks of the event store, each figure measured beside a same-run anchor (run: python -m bench)."""

@@ -1,0 +1,81 @@
+"""Entry point: python -m bench [--quick] [--only append|batch|rebuild]; prints progress, writes results."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import warnings
+from datetime import UTC, datetime
+from typing import Any
+
+from bench.append import Timing, append_throughput, batch_import
+from bench.db import machine, open_bench_database
+from bench.rebuild import projection_rebuild
+from bench.report import Section, to_markdown, write
+from bench.timing import Progress
+
+BENCHMARKS = ("append", "batch", "rebuild")
+FULL = {
+    "append": Timing(duration=20, warmup=1.0, rounds=2),
+    "batch": Timing(duration=10, warmup=1.0, rounds=2),
+    "rebuild_events": 1_000_000,
+}
+QUICK = {
+    "append": Timing(duration=3, warmup=0.3, rounds=1),
+    "batch": Timing(duration=2, warmup=0.3, rounds=1),
+    "rebuild_events": 50_000,
+}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short smoke run (seconds)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=BENCHMARKS,
+        metavar="NAME",
+        help=f"run only this benchmark (repeatable): {', '.join(BENCHMARKS)}",
+    )
+    return parser.parse_args()
+
+
+async def main(args: argparse.Namespace) -> None:
+    plan: dict[str, Any] = QUICK if args.quick else FULL
+    chosen = [name for name in BENCHMARKS if not args.only or name in args.only]
+    progress = Progress()
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    progress(f"bench ({'quick' if args.quick else 'full'}): {', '.join(chosen)}")
+    progress("starting embedded PostgreSQL (.data/bench-pg), fresh database, migrations")
+    db = await open_bench_database()
+    sections: list[Section] = []
+    try:
+        for name in chosen:
+            if name == "append":
+                sections.append(await append_throughput(db, plan["append"], progress))
+            elif name == "batch":
+                sections.append(await batch_import(db, plan["batch"], progress))
+            else:
+                sections.append(await projection_rebuild(db, plan["rebuild_events"], progress))
+    finally:
+        db.stop()
+    meta = {
+        "started": started,
+        "quick": args.quick,
+        "only": chosen,
+        "plan": {k: v.__dict__ if isinstance(v, Timing) else v for k, v in plan.items()},
+        "machine": machine(),
+        "postgres": db.settings,
+        "elapsed_s": round(progress.elapsed(), 1),
+    }
+    md_path, json_path = write(meta, sections)
+    print()
+    print(to_markdown(meta, sections))
+    progress(
+        f"wrote {md_path.relative_to(md_path.parents[2])} and {json_path.name}; latest.md/json"
+    )
+
+
+if __name__ == "__main__":
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module="eventsourcing")
+    asyncio.run(main(parse_args()))
