@@ -13,7 +13,8 @@ import asyncpg
 from backend.eventstore.mapper import MsgspecMapper
 from backend.eventstore.records import AppendRequest, NewEvent
 from backend.eventstore.store import EventStore
-from bench.db import PLAIN_TABLE, BenchDatabase
+from bench import pool_shim
+from bench.db import DATABASE, PLAIN_TABLE, BenchDatabase
 from bench.timing import AsyncOp, SyncOp, Tally, run_tasks, run_threads
 from domain.account.aggregate import Account, Role
 
@@ -134,12 +135,14 @@ class EventsourcingRecorder(Contestant):
     role = "anchor"
 
     async def start(self) -> None:
+        if pool_shim.install_if_missing():
+            self.label += " (pool shim)"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
         self.datastore = PostgresDatastore(
-            dbname=self.db.dsn.rsplit("/", 1)[1].split("?")[0],
+            dbname=DATABASE,
             host=self.db.socket_dir,
             port=self.db.port,
             user="postgres",
@@ -182,10 +185,12 @@ async def race(
     progress: Any,
 ) -> dict[str, Tally]:
     """Each contestant gets `duration` seconds in total, split over rounds run in alternating order."""
-    tallies = {c.label: Tally(c.label) for c in contestants}
-    for c in contestants:
-        await c.start()
+    started: list[Contestant] = []
     try:
+        for c in contestants:
+            await c.start()
+            started.append(c)
+        tallies = {c.label: Tally(c.label) for c in contestants}
         for r in range(rounds):
             order = contestants if r % 2 == 0 else list(reversed(contestants))
             for c in order:
@@ -197,6 +202,6 @@ async def race(
                     f" ({t.events:,} events)"
                 )
     finally:
-        for c in contestants:
+        for c in started:
             await c.stop()
     return tallies

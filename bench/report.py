@@ -115,7 +115,10 @@ def to_json(meta: dict[str, Any], sections: list[Section]) -> dict[str, Any]:
                 "name": s.name,
                 "title": s.title,
                 "measurements": s.measurements,
-                "verdicts": [asdict(v) | {"ratio": round(v.ratio, 4)} for v in s.verdicts],
+                "verdicts": [
+                    asdict(v) | {"ratio": round(v.ratio, 4) if v.anchor_value else None}
+                    for v in s.verdicts
+                ],
                 "notes": s.notes,
             }
             for s in sections

@@ -33,6 +33,7 @@ async def list_institutions(
     """A page of the directory and the total count, nearest first when `near` is given."""
     lat, lng = near if near is not None else (0.0, 0.0)
     where = [
+        "$1::double precision IS NOT NULL AND $2::double precision IS NOT NULL",
         "($3::text IS NULL OR i.district_code = $3)",
         "($4::text IS NULL OR i.category = $4)",
         "($5::boolean IS NULL OR i.puhui = $5)",

@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             ),
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
-            create_examples=True,
+            create_examples=False,  # examples come from the Structs: generated ones vary per run
         ),
         debug=False,
     )

@@ -1,0 +1,1 @@
+"""The `tuoyu` command line."""

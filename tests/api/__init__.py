@@ -1,0 +1,1 @@
+"""HTTP tests through the real ASGI app."""

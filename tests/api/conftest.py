@@ -1,0 +1,39 @@
+"""An app on a fresh database per test, a real HTTP client, and a small world to act in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from backend.api.app import create_app
+from backend.runtime import close_runtime, open_runtime
+from backend.settings import Settings
+from backend.state import Runtime
+from tests.api.world import CapturingSms, World
+
+
+@pytest.fixture
+async def runtime(database_url: str) -> AsyncIterator[Runtime]:
+    rt = await open_runtime(Settings(database_url=database_url), database_url)
+    rt.sms = CapturingSms()
+    yield rt
+    await close_runtime(rt)
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """Real HTTP requests through the ASGI app, on the test's own event loop."""
+    app = create_app(runtime=runtime)
+    app.state.runtime = runtime
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tuoyu.test") as http:
+        yield http
+
+
+@pytest.fixture
+async def world(runtime: Runtime, client: httpx.AsyncClient) -> World:
+    w = World(runtime, client)
+    await w.seed_city()
+    return w

@@ -1,0 +1,1 @@
+"""Domain tests: given events, when a command, then events or an error."""
