@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 import jwt
+from litestar.exceptions import ImproperlyConfiguredException
 from litestar.security.jwt import Token
 
 from backend.settings import Settings
@@ -28,6 +29,17 @@ class LeewayToken(Token):
     """Litestar's Token, decoded with a small clock leeway for phones whose clocks drift."""
 
     leeway_seconds = 30
+
+    def __post_init__(self) -> None:
+        # PyJWT has checked exp and iat with the leeway already; Litestar's own check has none.
+        if not self.sub:
+            raise ImproperlyConfiguredException("sub must be a non-empty string")
+        for name in ("exp", "iat"):
+            value = getattr(self, name)
+            if not isinstance(value, datetime):
+                raise ImproperlyConfiguredException(f"{name} must be a datetime")
+            if value.tzinfo is None:
+                setattr(self, name, value.replace(tzinfo=UTC))
 
     @classmethod
     def decode_payload(
@@ -83,24 +95,27 @@ class Rotated:
     refresh_token: str
 
 
-async def issue_refresh_token(
-    pool: asyncpg.Pool,
-    settings: Settings,
-    now: datetime,
-    account_id: UUID,
-    family: UUID | None = None,
+async def _insert_token(
+    conn: Any, settings: Settings, now: datetime, account_id: UUID, family: UUID
 ) -> str:
     token = secrets.token_urlsafe(32)
-    await pool.execute(
+    await conn.execute(
         "INSERT INTO refresh_tokens (token_hash, family_id, account_id, issued_at, expires_at)"
         " VALUES ($1, $2, $3, $4, $5)",
         _digest(token),
-        family or uuid4(),
+        family,
         account_id,
         now,
         now + timedelta(seconds=settings.refresh_ttl_seconds),
     )
     return token
+
+
+async def issue_refresh_token(
+    pool: asyncpg.Pool, settings: Settings, now: datetime, account_id: UUID
+) -> str:
+    """The first refresh token of a new family (one family per sign-in)."""
+    return await _insert_token(pool, settings, now, account_id, uuid4())
 
 
 async def rotate_refresh_token(
@@ -115,26 +130,23 @@ async def rotate_refresh_token(
         )
         if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
             raise RefreshTokenInvalid("refresh token is not valid")
-        if row["spent_at"] is not None:
+        reused = row["spent_at"] is not None
+        if reused:  # revoke the whole family, committed before the refusal below
             await conn.execute(
-                "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+                "UPDATE refresh_tokens SET revoked_at = $2"
+                " WHERE family_id = $1 AND revoked_at IS NULL",
                 row["family_id"],
                 now,
             )
-            raise RefreshTokenReused("refresh token was already used; all sessions of it revoked")
-        await conn.execute(
-            "UPDATE refresh_tokens SET spent_at = $2 WHERE token_hash = $1", _digest(token), now
-        )
-        successor = secrets.token_urlsafe(32)
-        await conn.execute(
-            "INSERT INTO refresh_tokens (token_hash, family_id, account_id, issued_at, expires_at)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            _digest(successor),
-            row["family_id"],
-            row["account_id"],
-            now,
-            now + timedelta(seconds=settings.refresh_ttl_seconds),
-        )
+        else:
+            await conn.execute(
+                "UPDATE refresh_tokens SET spent_at = $2 WHERE token_hash = $1", _digest(token), now
+            )
+            successor = await _insert_token(
+                conn, settings, now, row["account_id"], row["family_id"]
+            )
+    if reused:
+        raise RefreshTokenReused("refresh token was already used; all sessions of it revoked")
     return Rotated(row["account_id"], successor)
 
 
