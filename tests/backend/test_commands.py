@@ -1,0 +1,77 @@
+"""Commands: snapshots of long streams load the same aggregate; conflicts are retried, not lost."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from api_schema.common import CommandAccepted
+from backend.commands import CommandContext, execute, load_aggregate
+from backend.eventstore.store import EventStore
+from backend.services.institutions import accepted
+from domain.city.aggregate import City, District
+
+NOW = datetime(2026, 9, 1, tzinfo=UTC)
+
+
+async def _city(store: EventStore) -> City:
+    city_id = uuid4()
+
+    async def create(uow):
+        city = City.register(city_id, "suzhou", "苏州", "Asia/Shanghai", NOW)
+        uow.add(city)
+        return accepted(city)
+
+    await execute(store, CommandContext(now=NOW), create, CommandAccepted)
+    loaded = await load_aggregate(store, city_id)
+    assert isinstance(loaded, City)
+    return loaded
+
+
+def _add(city_id, code: str):
+    async def decide(uow):
+        city = await uow.get(City, city_id, "city")
+        city.add_district(District(code, f"区{code}", 1000, ("街道",)), NOW)
+        return accepted(city)
+
+    return decide
+
+
+async def test_a_long_stream_is_loaded_from_its_snapshot_and_equals_a_full_replay(
+    store: EventStore,
+):
+    city = await _city(store)
+    for i in range(230):
+        await execute(store, CommandContext(now=NOW), _add(city.id, f"d{i}"), CommandAccepted)
+    snapshot = await store.latest_snapshot(city.id)
+    assert snapshot is not None and snapshot[0] == 200
+    from_snapshot = await load_aggregate(store, city.id)
+    await store.pool.execute("DELETE FROM snapshots")
+    replayed = await load_aggregate(store, city.id)
+    assert from_snapshot.version == replayed.version == 231
+    assert from_snapshot.districts == replayed.districts
+    assert from_snapshot.name == replayed.name
+
+
+async def test_concurrent_commands_on_one_aggregate_are_retried_until_all_land(store: EventStore):
+    city = await _city(store)
+    await asyncio.gather(
+        *(
+            execute(store, CommandContext(now=NOW), _add(city.id, f"c{i}"), CommandAccepted)
+            for i in range(25)
+        )
+    )
+    loaded = await load_aggregate(store, city.id)
+    assert len(loaded.districts) == 25
+    assert loaded.version == 26
+
+
+async def test_a_command_key_replayed_after_success_returns_the_stored_answer(store: EventStore):
+    city = await _city(store)
+    ctx = CommandContext(now=NOW, command_key="k-1", request_hash=b"h")
+    first = await execute(store, ctx, _add(city.id, "x"), CommandAccepted)
+    again = await execute(store, ctx, _add(city.id, "y"), CommandAccepted)
+    assert again.replayed and not first.replayed
+    assert again.value == first.value and again.position == first.position
+    assert "y" not in (await load_aggregate(store, city.id)).districts
