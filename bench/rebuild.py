@@ -105,7 +105,8 @@ async def projection_rebuild(db: BenchDatabase, total: int, progress: Progress) 
         f" {anchor['events']:,}, rm_accounts has {ours['rows']:,} rows (expected {total:,})."
     )
     section.notes.append(
-        "each replay ran in its own fresh process; peak RSS is that process's ru_maxrss."
+        "each replay ran in its own freshly spawned process; peak RSS is that process's VmHWM"
+        " (its ru_maxrss would include the parent's RSS, inherited across exec)."
     )
     progress(
         f"  rm_accounts rows: {ours['rows']:,} (expected {total:,}) {'OK' if ok else 'MISMATCH'}"
