@@ -9,7 +9,7 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint bench bench-quick clean
+.PHONY: install run test lint bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)

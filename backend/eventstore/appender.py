@@ -114,10 +114,8 @@ class Appender:
     ) -> None:
         args = _batch_arguments([request for request, _ in batch])
         async with self._pool.acquire() as conn:
-            rows = await conn.fetch(APPEND_SQL, *args)
-            head = max((r["last_position"] or 0 for r in rows if r["status"] == "ok"), default=0)
-            if head and self._notify:
-                await conn.execute("SELECT pg_notify('tuoyu_events', $1)", str(head))
+            rows = await conn.fetch(APPEND_SQL, *args, self._notify)
+        head = max((r["last_position"] or 0 for r in rows if r["status"] == "ok"), default=0)
         if head:
             self._on_committed(head)
         for row in rows:
@@ -142,11 +140,10 @@ def _batch_arguments(requests: list[AppendRequest]) -> list[list[Any]]:
     actors: list[Any] = []
     correlations: list[Any] = []
     causations: list[Any] = []
-    x_append: list[int] = []
+    x_command: list[int] = []
     x_stream: list[Any] = []
     x_expected: list[int] = []
-    firsts: list[int] = []
-    counts: list[int] = []
+    e_command: list[int] = []
     e_stream: list[Any] = []
     e_version: list[int] = []
     e_topic: list[str] = []
@@ -159,18 +156,17 @@ def _batch_arguments(requests: list[AppendRequest]) -> list[list[Any]]:
         correlations.append(request.correlation_id)
         causations.append(request.causation_id)
         for stream_id, expected in request.expected.items():
-            x_append.append(i)
+            x_command.append(i)
             x_stream.append(stream_id)
             x_expected.append(expected)
-        firsts.append(len(e_stream) + 1)
-        counts.append(len(request.events))
         for event in request.events:
+            e_command.append(i)
             e_stream.append(event.stream_id)
             e_version.append(event.version)
             e_topic.append(event.topic)
             e_state.append(event.state)
     return [
         keys, hashes, results, actors, correlations, causations,
-        x_append, x_stream, x_expected, firsts, counts,
-        e_stream, e_version, e_topic, e_state,
+        x_command, x_stream, x_expected,
+        e_command, e_stream, e_version, e_topic, e_state,
     ]  # fmt: skip

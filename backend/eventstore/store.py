@@ -29,7 +29,7 @@ class EventStore:
         self.mapper = mapper or MsgspecMapper()
         self._appender = Appender(pool, self._committed, notify=notify)
         self._head = 0
-        self._head_changed = asyncio.Condition()
+        self._head_moved = asyncio.Event()  # replaced by a fresh one each time it is set
 
     async def close(self) -> None:
         await self._appender.stop()
@@ -62,19 +62,15 @@ class EventStore:
     def _committed(self, position: int) -> None:
         if position > self._head:
             self._head = position
-            asyncio.get_running_loop().create_task(self._announce())
-
-    async def _announce(self) -> None:
-        async with self._head_changed:
-            self._head_changed.notify_all()
+            moved, self._head_moved = self._head_moved, asyncio.Event()
+            moved.set()
 
     async def wait_for_append(self, after: int, timeout: float) -> bool:
-        """Wait until this process commits past `after` (others are heard via NOTIFY)."""
-        if self._head > after:
-            return True
+        """Wait until a commit past `after` is known (this process's, or heard via NOTIFY)."""
         try:
-            async with asyncio.timeout(timeout), self._head_changed:
-                await self._head_changed.wait_for(lambda: self._head > after)
+            async with asyncio.timeout(timeout):
+                while self._head <= after:
+                    await self._head_moved.wait()
         except TimeoutError:
             return False
         return True
