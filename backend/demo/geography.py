@@ -81,7 +81,9 @@ def short_town(town: str) -> str:
     return town
 
 
-def scatter(rng: random.Random, centre: tuple[float, float], radius_km: float) -> tuple[float, float]:
+def scatter(
+    rng: random.Random, centre: tuple[float, float], radius_km: float
+) -> tuple[float, float]:
     """A point uniformly inside the disc of `radius_km` around `centre`, rounded to ~0.1 m."""
     distance = radius_km * math.sqrt(rng.random())
     bearing = rng.uniform(0.0, 2 * math.pi)

@@ -52,7 +52,9 @@ class Plan:
     rooms: tuple[tuple[ClassType, int], ...] = ()
 
 
-def layout_rooms(rng: random.Random, category: Category, places: int) -> list[tuple[ClassType, int]]:
+def layout_rooms(
+    rng: random.Random, category: Category, places: int
+) -> list[tuple[ClassType, int]]:
     """Rooms whose capacities fill the filed places exactly, each within its national maximum."""
     if category is Category.home_based:
         return [(ClassType.home_based, places)]  # one group of at most five children
@@ -152,7 +154,10 @@ def build_institution(
              NATIONAL_CLASS_RULES[class_type].children_per_carer)
         for k, ((class_type, capacity), label) in enumerate(zip(layout, room_labels, strict=True))
     )  # fmt: skip
-    admin = DemoStaff(phones.admin(index), f"{rng.choice(names.SURNAMES)}园长", StaffRole.institution_admin)
+    admin_name = f"{rng.choice(names.SURNAMES)}园长"
+    if plan.category is Category.home_based:  # the 阿姨 the point is named after runs it
+        admin_name = name.split("·")[-1].removesuffix("家庭托育点")
+    admin = DemoStaff(phones.admin(index), admin_name, StaffRole.institution_admin)
     carers = [
         DemoStaff(phones.next_caregiver(), teacher, StaffRole.caregiver)
         for teacher in names.teachers(rng, caregiver_count(plan.filed_places))

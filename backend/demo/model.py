@@ -11,7 +11,7 @@ from domain.city.aggregate import District
 from domain.institution.kinds import Category, Ownership, StaffRole
 from domain.institution.values import Location, OpeningInterval, Room
 
-DEMO_PASSWORD = "tuoyu-demo-2026"  # every staff and regulator account (documented in the README)
+DEMO_PASSWORD = "tuoyu-demo-2026"  # noqa: S105 — every staff and regulator account (documented in the README)
 DEMO_OTP = "246810"  # guardians sign in with this SMS code when TUOYU_DEMO_OTP is set
 REFERENCE_DATE = date(2026, 9, 1)  # children's ages are spread over 0–36 months before this day
 
@@ -56,7 +56,7 @@ class DemoRegulator(msgspec.Struct, frozen=True):
 
 
 class DemoChild(msgspec.Struct, frozen=True):
-    """Loaded by a later issue (children need consent records first); generated now to stay stable."""
+    """A child of a demo family: generated now so it stays stable, loaded by a later issue."""
 
     name: str
     birth_date: date

@@ -66,10 +66,13 @@ class Appender:
         return await future
 
     def _take_batch(self) -> list[tuple[AppendRequest, asyncio.Future[AppendOutcome]]]:
-        """Queued requests in order, skipping (for the next batch) any that share a stream or key."""
+        """Queued requests in order. One that writes a stream another in the batch reads or
+        writes, or shares its command key, waits for the next batch: each command in a batch
+        must be judged against the state before the batch. Readers of a stream share freely."""
         batch: list[tuple[AppendRequest, asyncio.Future[AppendOutcome]]] = []
         deferred: list[tuple[AppendRequest, asyncio.Future[AppendOutcome]]] = []
-        streams: set[object] = set()
+        touched: set[object] = set()
+        written: set[object] = set()
         keys: set[str] = set()
         events = 0
         while self._pending and len(batch) < MAX_BATCH_COMMANDS and events < MAX_BATCH_EVENTS:
@@ -77,10 +80,14 @@ class Appender:
             if future.done():
                 continue
             key_clash = request.command_key is not None and request.command_key in keys
-            if key_clash or not streams.isdisjoint(request.streams):
+            stream_clash = not request.written.isdisjoint(touched) or not written.isdisjoint(
+                request.streams
+            )
+            if key_clash or stream_clash:
                 deferred.append((request, future))
                 continue
-            streams |= request.streams
+            touched |= request.streams
+            written |= request.written
             if request.command_key is not None:
                 keys.add(request.command_key)
             events += len(request.events)

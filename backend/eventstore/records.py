@@ -40,9 +40,11 @@ class AppendRequest:
     correlation_id: UUID | None = None
     causation_id: UUID | None = None
     streams: frozenset[UUID] = field(init=False)
+    written: frozenset[UUID] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.streams = frozenset(self.expected) | {e.stream_id for e in self.events}
+        self.written = frozenset(e.stream_id for e in self.events)
+        self.streams = frozenset(self.expected) | self.written
         for event in self.events:
             if event.stream_id not in self.expected:
                 raise ValueError(f"no expected version given for stream {event.stream_id}")

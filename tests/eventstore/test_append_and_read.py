@@ -84,3 +84,25 @@ async def test_concurrent_appends_to_one_stream_accept_exactly_one_per_version(s
     assert sum(isinstance(r, Appended) for r in results) == 1
     assert sum(isinstance(r, ConcurrencyConflict) for r in results) == 29
     assert len(await store.read_stream(stream)) == 1
+
+
+async def test_commands_that_only_read_a_stream_can_commit_together(store: EventStore):
+    shared, a, b = uuid4(), uuid4(), uuid4()
+    await store.append(AppendRequest([event(shared, 1)], {shared: 0}))
+    results = await asyncio.gather(
+        store.append(AppendRequest([event(a, 1)], {a: 0, shared: 1})),
+        store.append(AppendRequest([event(b, 1)], {b: 0, shared: 1})),
+    )
+    assert all(isinstance(r, Appended) for r in results)
+
+
+async def test_a_command_deciding_on_a_stream_another_writes_in_the_same_rush_is_refused(
+    store: EventStore,
+):
+    shared, reader = uuid4(), uuid4()
+    await store.append(AppendRequest([event(shared, 1)], {shared: 0}))
+    writer = store.append(AppendRequest([event(shared, 2)], {shared: 1}))
+    deciding_on_old_state = store.append(AppendRequest([event(reader, 1)], {reader: 0, shared: 1}))
+    results = await asyncio.gather(writer, deciding_on_old_state, return_exceptions=True)
+    assert isinstance(results[0], Appended)
+    assert isinstance(results[1], ConcurrencyConflict)
