@@ -107,4 +107,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             create_examples=False,  # examples come from the Structs: generated ones vary per run
         ),
         debug=False,
+        logging_config=None,  # our structured JSON logs (backend/logs.py) stay in charge
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from uuid import UUID
 
 import msgspec
 from litestar import Request, Response
@@ -39,12 +40,22 @@ async def command_context(
     body = await request.body()
     digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + body).digest()
     who = principal.account_id.hex if principal else "anonymous"
+    rt = runtime(request)
     return CommandContext(
-        now=runtime(request).clock.now(),
+        now=rt.clock.now(),
         actor=principal.actor if principal else None,
         command_key=f"{who}:{key}",
         request_hash=digest,
+        correlation_id=_correlation_id(request) or rt.ids.new(),
     )
+
+
+def _correlation_id(request: Request[Any, Any, Any]) -> UUID | None:
+    """The caller's X-Request-ID when it is a UUID, so a client's retries share one id."""
+    try:
+        return UUID(request.headers.get("x-request-id", ""))
+    except ValueError:
+        return None
 
 
 async def run_command(

@@ -19,7 +19,7 @@ from backend.logs import configure_logging
 from backend.settings import Settings
 
 T = TypeVar("T")
-console = Console(stderr=True)
+console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 DEMO_OTP = "246810"
 
 
@@ -167,7 +167,7 @@ def projections_status() -> None:
         table.add_row(
             s.name, str(s.checkpoint), str(s.head), str(s.events_behind), f"{s.seconds_behind:.1f}"
         )
-    Console().print(table)
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
 @projections.command("rebuild", help="Drop a read model and replay it from position 0.")

@@ -1,0 +1,58 @@
+"""Stored events outlive their classes' first shape: upcasters bring old payloads to the new one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from eventsourcing.persistence import StoredEvent
+
+from backend.eventstore.mapper import MsgspecMapper
+from domain.aggregate import TuoyuAggregate
+
+NOW = datetime(2026, 9, 1, tzinfo=UTC)
+
+
+class Nursery(TuoyuAggregate):
+    class Opened(TuoyuAggregate.Created):
+        name: str
+
+    class Renamed(TuoyuAggregate.Event):
+        """Version 2 added `reason`; version 1 payloads have none."""
+
+        class_version = 2
+        name: str
+        reason: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["reason"] = "unknown (recorded before reasons were kept)"
+
+        def apply(self, nursery: Nursery) -> None:
+            nursery.name = self.name
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def test_a_version_1_payload_is_upcast_when_read():
+    mapper = MsgspecMapper()
+    nursery_id = uuid4()
+    old_payload = b'{"timestamp":"2026-09-01T00:00:00Z","name":"New name"}'
+    stored = StoredEvent(
+        nursery_id, 2, f"{Nursery.Renamed.__module__}:Nursery.Renamed", old_payload
+    )
+    event = mapper.to_domain_event(stored)
+    assert event.reason.startswith("unknown")
+    assert event.name == "New name"
+    assert event.timestamp == datetime(2026, 9, 1, tzinfo=UTC)
+
+
+def test_a_current_event_round_trips_with_its_class_version():
+    mapper = MsgspecMapper()
+    nursery = Nursery._create(Nursery.Opened, id=uuid4(), timestamp=NOW, name="Old")
+    nursery.emit(Nursery.Renamed, NOW, name="New", reason="merger")
+    events = nursery.collect_events()
+    stored = [mapper.to_stored_event(e) for e in events]
+    assert b'"class_version":2' in stored[1].state
+    assert [mapper.to_domain_event(s) for s in stored] == events
