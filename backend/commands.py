@@ -130,15 +130,19 @@ async def execute(
         earlier = await stored_answer(store, ctx.command_key)
         if earlier is not None:
             return _replay(earlier, ctx, result_type)
+    lanes: frozenset[UUID] = frozenset()  # optimistic first; after a conflict, take turns
     for attempt in range(MAX_ATTEMPTS):
-        uow = UnitOfWork(store)
-        value = await decide(uow)
-        changed = [(agg, uow.read_version(agg.id)) for agg in uow.changed()]
-        request = uow.append_request(ctx, msgspec.json.encode(value))
         try:
-            outcome = await store.append(request)
-        except ConcurrencyConflict:
-            await asyncio.sleep(random.uniform(0, 0.002 * (2**attempt)))
+            async with store.lanes.hold(lanes):
+                uow = UnitOfWork(store)
+                value = await decide(uow)
+                changed = [(agg, uow.read_version(agg.id)) for agg in uow.changed()]
+                request = uow.append_request(ctx, msgspec.json.encode(value))
+                outcome = await store.append(request)
+        except ConcurrencyConflict as conflict:
+            if conflict.streams <= lanes:  # another process moved it: back off a little
+                await asyncio.sleep(random.uniform(0, 0.002 * (2**attempt)))
+            lanes |= conflict.streams
             continue
         if isinstance(outcome, StoredAnswer):
             return _replay(outcome, ctx, result_type)

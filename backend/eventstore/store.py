@@ -11,6 +11,7 @@ from uuid import UUID
 import asyncpg
 
 from backend.eventstore.appender import Appender, AppendOutcome
+from backend.eventstore.lanes import Lanes
 from backend.eventstore.mapper import MsgspecMapper
 from backend.eventstore.records import AppendRequest, NewEvent, RecordedEvent
 
@@ -28,6 +29,7 @@ class EventStore:
         self.pool = pool
         self.mapper = mapper or MsgspecMapper()
         self._appender = Appender(pool, self._committed, notify=notify)
+        self.lanes = Lanes()
         self._head = 0
         self._head_moved = asyncio.Event()  # replaced by a fresh one each time it is set
 
