@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from domain.aggregate import TuoyuAggregate
+from domain.booking.room_day import DayTerms
+from domain.booking.terms import (
+    DEFAULT_REFUND_POLICY,
+    CareOffer,
+    RefundPolicy,
+    Shift,
+    check_offer,
+    check_refund_policy,
+    check_shifts,
+)
 from domain.city.aggregate import City
 from domain.errors import AlreadyExists, NotFound
 from domain.institution.kinds import Category, Ownership, StaffRole
@@ -35,6 +45,9 @@ class Institution(TuoyuAggregate):
     opening_hours: tuple[OpeningInterval, ...]
     rooms: dict[UUID, Room]
     staff: dict[UUID, StaffRole]
+    offers: dict[UUID, tuple[CareOffer, ...]]
+    rosters: dict[UUID, tuple[Shift, ...]]
+    refund_policy: RefundPolicy
 
     class Registered(TuoyuAggregate.Created):
         name: str
@@ -80,6 +93,26 @@ class Institution(TuoyuAggregate):
         def apply(self, institution: Institution) -> None:
             institution.staff.pop(self.account_id, None)
 
+    class CareOffersPublished(TuoyuAggregate.Event):
+        room_id: UUID
+        offers: tuple[CareOffer, ...]
+
+        def apply(self, institution: Institution) -> None:
+            institution.offers[self.room_id] = self.offers
+
+    class RosterPlanned(TuoyuAggregate.Event):
+        room_id: UUID
+        shifts: tuple[Shift, ...]
+
+        def apply(self, institution: Institution) -> None:
+            institution.rosters[self.room_id] = self.shifts
+
+    class RefundPolicyPublished(TuoyuAggregate.Event):
+        policy: RefundPolicy
+
+        def apply(self, institution: Institution) -> None:
+            institution.refund_policy = self.policy
+
     def __init__(
         self,
         name: str,
@@ -105,8 +138,11 @@ class Institution(TuoyuAggregate):
         self.filed_places = filed_places
         self.timezone = timezone
         self.opening_hours = opening_hours
-        self.rooms: dict[UUID, Room] = {}
-        self.staff: dict[UUID, StaffRole] = {}
+        self.rooms = {}
+        self.staff = {}
+        self.offers = {}
+        self.rosters = {}
+        self.refund_policy = DEFAULT_REFUND_POLICY
 
     @classmethod
     def register(
@@ -172,6 +208,34 @@ class Institution(TuoyuAggregate):
         if room is None:
             raise NotFound(f"room {room_id} is not in {self.name}", field="room_id")
         return room
+
+    def publish_offers(self, room_id: UUID, offers: tuple[CareOffer, ...], now: datetime) -> None:
+        self.require_room(room_id)
+        for i, offer in enumerate(offers):
+            check_offer(offer, f"offers[{i}]")
+        self.emit(self.CareOffersPublished, now, room_id=room_id, offers=offers)
+
+    def plan_roster(self, room_id: UUID, shifts: tuple[Shift, ...], now: datetime) -> None:
+        self.require_room(room_id)
+        check_shifts(shifts)
+        self.emit(self.RosterPlanned, now, room_id=room_id, shifts=shifts)
+
+    def publish_refund_policy(self, policy: RefundPolicy, now: datetime) -> None:
+        check_refund_policy(policy)
+        self.emit(self.RefundPolicyPublished, now, policy=policy)
+
+    def day_terms(self, room_id: UUID, day: date) -> DayTerms:
+        """The room's rules on `day` (a local date): hours, offers and roster of its weekday."""
+        room = self.require_room(room_id)
+        weekday = day.isoweekday()
+        return DayTerms(
+            class_type=room.class_type,
+            capacity=room.capacity,
+            children_per_carer=room.children_per_carer,
+            opening_hours=tuple(o for o in self.opening_hours if o.weekday == weekday),
+            offers=tuple(o for o in self.offers.get(room_id, ()) if weekday in o.weekdays),
+            shifts=tuple(s for s in self.rosters.get(room_id, ()) if s.weekday == weekday),
+        )
 
     def attach_staff(self, account_id: UUID, role: StaffRole, now: datetime) -> None:
         if self.staff.get(account_id) == role:

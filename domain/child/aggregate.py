@@ -1,0 +1,158 @@
+"""Child aggregate: name, birth date, sex, guardians, pick-up adults; its bookings never overlap."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from uuid import UUID
+
+import msgspec
+
+from domain.aggregate import TuoyuAggregate
+from domain.errors import AlreadyExists, InvalidValue, NotFound, RuleViolated
+
+
+class Sex(StrEnum):
+    female = "female"
+    male = "male"
+
+
+class PickupAdult(msgspec.Struct, frozen=True):
+    name: str
+    phone: str
+    relation: str
+
+
+class Hold(msgspec.Struct, frozen=True):
+    """A time this child is booked somewhere (UTC)."""
+
+    booking_id: UUID
+    starts_at: datetime
+    ends_at: datetime
+
+
+class ChildAlreadyBooked(RuleViolated):
+    code = "child-already-booked"
+
+
+def age_in_months(birth_date: date, on: date) -> int:
+    months = (on.year - birth_date.year) * 12 + on.month - birth_date.month
+    return months - 1 if on.day < birth_date.day else months
+
+
+class Child(TuoyuAggregate):
+    name: str
+    birth_date: date
+    sex: Sex
+    guardians: tuple[UUID, ...]
+    consent_purposes: tuple[str, ...]
+    pickup_adults: tuple[PickupAdult, ...]
+    holds: dict[UUID, Hold]
+
+    class Registered(TuoyuAggregate.Created):
+        name: str
+        birth_date: date
+        sex: Sex
+        guardians: tuple[UUID, ...]
+        consent_purposes: tuple[str, ...]
+
+    class GuardianAdded(TuoyuAggregate.Event):
+        account_id: UUID
+
+        def apply(self, child: Child) -> None:
+            child.guardians = (*child.guardians, self.account_id)
+
+    class PickupAdultAuthorised(TuoyuAggregate.Event):
+        adult: PickupAdult
+
+        def apply(self, child: Child) -> None:
+            child.pickup_adults = (*child.pickup_adults, self.adult)
+
+    class BookingHeld(TuoyuAggregate.Event):
+        hold: Hold
+
+        def apply(self, child: Child) -> None:
+            child.holds[self.hold.booking_id] = self.hold
+
+    class BookingReleased(TuoyuAggregate.Event):
+        booking_id: UUID
+
+        def apply(self, child: Child) -> None:
+            child.holds.pop(self.booking_id, None)
+
+    def __init__(
+        self,
+        name: str,
+        birth_date: date,
+        sex: Sex,
+        guardians: tuple[UUID, ...],
+        consent_purposes: tuple[str, ...],
+    ) -> None:
+        self.name = name
+        self.birth_date = birth_date
+        self.sex = sex
+        self.guardians = guardians
+        self.consent_purposes = consent_purposes
+        self.pickup_adults = ()
+        self.holds = {}
+
+    @classmethod
+    def register(
+        cls,
+        child_id: UUID,
+        guardian: UUID,
+        *,
+        name: str,
+        birth_date: date,
+        sex: Sex,
+        consent_purposes: tuple[str, ...],
+        today: date,
+        now: datetime,
+    ) -> Child:
+        if not name.strip():
+            raise InvalidValue("name must not be empty", field="name")
+        if birth_date > today:
+            raise InvalidValue("birth date is in the future", field="birth_date")
+        if age_in_months(birth_date, today) >= 36:
+            raise InvalidValue(
+                "Tuoyu serves children under 3 years (36 months)", field="birth_date"
+            )
+        if "care_booking" not in consent_purposes:
+            raise InvalidValue(
+                "the guardian's separate consent to process the child's data for booking care"
+                " (PIPL art. 31) is required",
+                field="consent",
+            )
+        return cls._create(
+            cls.Registered, id=child_id, timestamp=now, name=name.strip(), birth_date=birth_date,
+            sex=sex, guardians=(guardian,), consent_purposes=consent_purposes,
+        )  # fmt: skip
+
+    def is_guardian(self, account_id: UUID) -> bool:
+        return account_id in self.guardians
+
+    def add_guardian(self, account_id: UUID, now: datetime) -> None:
+        if account_id in self.guardians:
+            raise AlreadyExists("already a guardian of this child", field="phone")
+        self.emit(self.GuardianAdded, now, account_id=account_id)
+
+    def authorise_pickup(self, adult: PickupAdult, now: datetime) -> None:
+        if any(a.phone == adult.phone for a in self.pickup_adults):
+            raise AlreadyExists("this adult may already collect the child", field="phone")
+        self.emit(self.PickupAdultAuthorised, now, adult=adult)
+
+    def hold(self, hold: Hold, now: datetime) -> None:
+        """Reserve the child's time; refused if it overlaps any other booking, anywhere."""
+        for other in self.holds.values():
+            if other.starts_at < hold.ends_at and hold.starts_at < other.ends_at:
+                raise ChildAlreadyBooked(
+                    "this child is already booked for an overlapping time",
+                    field="start",
+                    booking_id=str(other.booking_id),
+                )
+        self.emit(self.BookingHeld, now, hold=hold)
+
+    def release(self, booking_id: UUID, now: datetime) -> None:
+        if booking_id not in self.holds:
+            raise NotFound("this booking holds no time of the child", field="booking_id")
+        self.emit(self.BookingReleased, now, booking_id=booking_id)
