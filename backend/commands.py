@@ -19,7 +19,7 @@ import msgspec
 from backend.eventstore.records import Appended, AppendRequest, ConcurrencyConflict, StoredAnswer
 from backend.eventstore.snapshots import decode_snapshot, encode_snapshot
 from backend.eventstore.store import EventStore
-from domain.errors import NotFound
+from domain.errors import DomainError, NotFound
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -126,12 +126,12 @@ async def execute(
     result_type: type[T],
 ) -> CommandOutcome[T]:
     """Run `decide` against fresh aggregates and append what it changed, exactly once."""
-    if ctx.command_key is not None:
-        earlier = await stored_answer(store, ctx.command_key)
-        if earlier is not None:
-            return _replay(earlier, ctx, result_type)
     lanes: frozenset[UUID] = frozenset()  # optimistic first; after a conflict, take turns
     for attempt in range(MAX_ATTEMPTS):
+        # A twin of this command (same key) may have committed since the last look: its
+        # answer is the answer, whatever deciding again against the new state would say.
+        if ctx.command_key is not None and (earlier := await stored_answer(store, ctx.command_key)):
+            return _replay(earlier, ctx, result_type)
         try:
             async with store.lanes.hold(lanes):
                 uow = UnitOfWork(store)
@@ -144,6 +144,12 @@ async def execute(
                 await asyncio.sleep(random.uniform(0, 0.002 * (2**attempt)))
             lanes |= conflict.streams
             continue
+        except DomainError:
+            if ctx.command_key is not None and (
+                earlier := await stored_answer(store, ctx.command_key)
+            ):
+                return _replay(earlier, ctx, result_type)
+            raise
         if isinstance(outcome, StoredAnswer):
             return _replay(outcome, ctx, result_type)
         assert isinstance(outcome, Appended)

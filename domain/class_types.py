@@ -29,9 +29,10 @@ NATIONAL_CLASS_RULES: dict[ClassType, ClassRule] = {
     ClassType.infant: ClassRule("乳儿班", 6, 12, 10, 3),
     ClassType.toddler: ClassRule("托小班", 12, 24, 15, 5),
     ClassType.older_toddler: ClassRule("托大班", 24, 36, 20, 7),
-    # Mixed classes take children from 18 months; the ratio is the strictest among the
-    # children present, so the room default is the toddler ratio (1:5).
-    ClassType.mixed: ClassRule("混合编班", 18, 36, 18, 5),
+    # Mixed classes take children from 18 months. The ratio is the strictest among the
+    # children present (1:5 while any child is under 24 months, else 1:7), so the room's
+    # own figure is the loosest it may run at; each booking brings its child's ratio.
+    ClassType.mixed: ClassRule("混合编班", 18, 36, 18, 7),
     ClassType.home_based: ClassRule("家庭托育点", 0, 36, 5, 3),
 }
 

@@ -6,6 +6,7 @@ Handles Account events; table rm_accounts.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -25,17 +26,25 @@ CREATE TABLE IF NOT EXISTS rm_accounts (
 """
 
 
+_COLUMNS = ("id", "phone", "display_name", "role", "city_id", "district_code", "registered_at")
+# The event's attributes in column order (role is a StrEnum, so it is already its text).
+_row = attrgetter(
+    "originator_id", "phone", "display_name", "role", "city_id", "district_code", "timestamp"
+)
+
+
 async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
+    """COPY one row per registered account.
+
+    Plain COPY, no ON CONFLICT: Registered is version 1 of the account's own stream and the
+    store keeps (stream, version) unique, so each id is registered once ever, and the
+    projector applies each event exactly once. Keyed by id all the same (first one wins),
+    so even a batch that carried an id twice could not fail or write it twice.
+    """
     rows: dict[UUID, tuple[Any, ...]] = {}
     for envelope in batch:
         e = envelope.event
-        rows[e.originator_id] = (
-            e.originator_id, e.phone, e.display_name, e.role.value, e.city_id, e.district_code,
-            e.timestamp,
-        )  # fmt: skip
+        if e.originator_id not in rows:
+            rows[e.originator_id] = _row(e)
     if rows:
-        await conn.execute(
-            "INSERT INTO rm_accounts SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[],"
-            " $4::text[], $5::uuid[], $6::text[], $7::timestamptz[]) ON CONFLICT (id) DO NOTHING",
-            *map(list, zip(*rows.values(), strict=True)),
-        )
+        await conn.copy_records_to_table("rm_accounts", records=rows.values(), columns=_COLUMNS)

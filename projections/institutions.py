@@ -1,6 +1,7 @@
 """Read model `institutions`: the public directory, institution detail and the admin's own view.
 
-Handles Institution events; tables rm_institutions, rm_rooms, rm_institution_staff.
+Handles Institution events; tables rm_institutions, rm_rooms, rm_institution_staff and
+rm_room_terms (each room's published care offers and planned roster, as JSON).
 Each batch is folded to final row states first, then written with one statement per table.
 """
 
@@ -13,6 +14,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from domain.booking.terms import DEFAULT_REFUND_POLICY, CareOffer, Shift
 from domain.institution.aggregate import Institution
 from projections.base import Envelope
 
@@ -24,15 +26,19 @@ handles: tuple[type, ...] = (
     Institution.RoomChanged,
     Institution.StaffAttached,
     Institution.StaffDetached,
+    Institution.CareOffersPublished,
+    Institution.RosterPlanned,
+    Institution.RefundPolicyPublished,
 )
-tables = ("rm_institutions", "rm_rooms", "rm_institution_staff")
+tables = ("rm_institutions", "rm_rooms", "rm_institution_staff", "rm_room_terms")
 schema = """
 CREATE TABLE IF NOT EXISTS rm_institutions (
     id uuid PRIMARY KEY, name text NOT NULL, city_id uuid NOT NULL, district_code text NOT NULL,
     town text NOT NULL, address text NOT NULL, lat double precision NOT NULL,
     lng double precision NOT NULL, category text NOT NULL, ownership text NOT NULL,
     puhui boolean NOT NULL, filed_places integer NOT NULL, timezone text NOT NULL,
-    opening_hours jsonb NOT NULL, registered_at timestamptz NOT NULL, position bigint NOT NULL
+    opening_hours jsonb NOT NULL, registered_at timestamptz NOT NULL, position bigint NOT NULL,
+    refund_policy jsonb NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rm_institutions_district ON rm_institutions (district_code);
 CREATE TABLE IF NOT EXISTS rm_rooms (
@@ -45,13 +51,40 @@ CREATE TABLE IF NOT EXISTS rm_institution_staff (
     PRIMARY KEY (institution_id, account_id)
 );
 CREATE INDEX IF NOT EXISTS rm_institution_staff_account ON rm_institution_staff (account_id);
+CREATE TABLE IF NOT EXISTS rm_room_terms (
+    room_id uuid PRIMARY KEY, institution_id uuid NOT NULL,
+    offers jsonb NOT NULL DEFAULT '[]', shifts jsonb NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS rm_room_terms_institution ON rm_room_terms (institution_id);
 """
 
 _json = msgspec.json.Encoder()
 
 
-def _hours(intervals: Any) -> str:
+def _to_json(intervals: Any) -> str:
     return _json.encode(intervals).decode()
+
+
+_DEFAULT_POLICY = _to_json(DEFAULT_REFUND_POLICY)
+_offers = msgspec.json.Decoder(list[CareOffer])
+_shifts = msgspec.json.Decoder(list[Shift])
+
+
+def offers_on(raw: str | None, weekday: int) -> list[CareOffer]:
+    """The offers of an rm_room_terms row bookable on an ISO weekday, in published order."""
+    return [o for o in _offers.decode(raw or "[]") if weekday in o.weekdays]
+
+
+def shifts_on(raw: str | None, weekday: int) -> list[Shift]:
+    """The shifts of an rm_room_terms row planned on an ISO weekday."""
+    return [s for s in _shifts.decode(raw or "[]") if s.weekday == weekday]
+
+
+_UPSERT_TERMS = (
+    "INSERT INTO rm_room_terms (room_id, institution_id, {column})"
+    " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]::jsonb[])"
+    " ON CONFLICT (room_id) DO UPDATE SET {column} = excluded.{column}"
+)
 
 
 async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
@@ -59,6 +92,9 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     hours: dict[UUID, str] = {}
     rooms: dict[UUID, tuple[Any, ...]] = {}
     staff: dict[tuple[UUID, UUID], str | None] = {}
+    policies: dict[UUID, str] = {}
+    offers: dict[UUID, tuple[UUID, UUID, str]] = {}
+    shifts: dict[UUID, tuple[UUID, UUID, str]] = {}
     for envelope in batch:
         event = envelope.event
         iid = event.originator_id
@@ -67,14 +103,14 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             institutions[iid] = [
                 iid, event.name, event.city_id, event.district_code, event.town, loc.address,
                 loc.lat, loc.lng, event.category.value, event.ownership.value, event.puhui,
-                event.filed_places, event.timezone, _hours(event.opening_hours),
-                event.timestamp, envelope.position,
+                event.filed_places, event.timezone, _to_json(event.opening_hours),
+                event.timestamp, envelope.position, _DEFAULT_POLICY,
             ]  # fmt: skip
         elif isinstance(event, Institution.OpeningHoursChanged):
             if iid in institutions:
-                institutions[iid][13] = _hours(event.opening_hours)
+                institutions[iid][13] = _to_json(event.opening_hours)
             else:
-                hours[iid] = _hours(event.opening_hours)
+                hours[iid] = _to_json(event.opening_hours)
         elif isinstance(event, Institution.RoomAdded | Institution.RoomChanged):
             room = event.room
             rooms[room.room_id] = (
@@ -85,10 +121,19 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             staff[(iid, event.account_id)] = event.role.value
         elif isinstance(event, Institution.StaffDetached):
             staff[(iid, event.account_id)] = None
+        elif isinstance(event, Institution.RefundPolicyPublished):
+            if iid in institutions:
+                institutions[iid][16] = _to_json(event.policy)
+            else:
+                policies[iid] = _to_json(event.policy)
+        elif isinstance(event, Institution.CareOffersPublished):
+            offers[event.room_id] = (event.room_id, iid, _to_json(event.offers))
+        elif isinstance(event, Institution.RosterPlanned):
+            shifts[event.room_id] = (event.room_id, iid, _to_json(event.shifts))
     if institutions:
         await conn.executemany(
             "INSERT INTO rm_institutions VALUES"
-            " ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14::jsonb,$15,$16)"
+            " ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14::jsonb,$15,$16,$17::jsonb)"
             " ON CONFLICT (id) DO NOTHING",
             list(institutions.values()),
         )
@@ -105,6 +150,16 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             " capacity = excluded.capacity, children_per_carer = excluded.children_per_carer",
             *map(list, zip(*rooms.values(), strict=True)),
         )
+    if policies:
+        await conn.executemany(
+            "UPDATE rm_institutions SET refund_policy = $2::jsonb WHERE id = $1",
+            list(policies.items()),
+        )
+    for column, terms in (("offers", offers), ("shifts", shifts)):
+        if terms:
+            await conn.execute(
+                _UPSERT_TERMS.format(column=column), *map(list, zip(*terms.values(), strict=True))
+            )
     upserts = [(i, a, role) for (i, a), role in staff.items() if role is not None]
     removals = [(i, a) for (i, a), role in staff.items() if role is None]
     if upserts:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from projections import accounts, cities, institutions
+from projections import accounts, bookings, children, cities, institutions
 from projections.base import Projection
 
-ALL: tuple[Projection, ...] = (cities, accounts, institutions)  # type: ignore[assignment]
+ALL: tuple[Projection, ...] = (cities, accounts, institutions, children, bookings)  # type: ignore[assignment]
 
 
 def by_name(name: str) -> Projection:

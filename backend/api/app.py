@@ -15,8 +15,12 @@ from litestar.security.jwt import JWTAuth, Token
 
 from backend.api.problems import EXCEPTION_HANDLERS
 from backend.api.routes.auth import AuthController, me
+from backend.api.routes.booking_terms import BookingTermsController
+from backend.api.routes.bookings import BookingsController, institution_bookings
+from backend.api.routes.children import ChildrenController
 from backend.api.routes.health import live, ready
 from backend.api.routes.institutions import InstitutionsController, districts
+from backend.api.routes.occupancy_and_availability import find_availability, room_occupancy
 from backend.api.routes.rooms_and_staff import RoomsController, StaffController
 from backend.auth.access import enforce_access
 from backend.auth.principal import Principal
@@ -35,6 +39,12 @@ ROUTES: list[Any] = [
     InstitutionsController,
     RoomsController,
     StaffController,
+    BookingTermsController,
+    ChildrenController,
+    BookingsController,
+    institution_bookings,
+    room_occupancy,
+    find_availability,
 ]
 
 

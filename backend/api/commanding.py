@@ -60,16 +60,16 @@ def _correlation_id(request: Request[Any, Any, Any]) -> UUID | None:
 
 async def run_command(
     request: Request[Any, Any, Any],
-    decide: Callable[[UnitOfWork, CommandContext], Awaitable[CommandAccepted]],
+    decide: Callable[[UnitOfWork, CommandContext], Awaitable[T]],
     *,
     created: bool = False,
-) -> Response[CommandAccepted]:
+    result_type: type[T] = CommandAccepted,  # type: ignore[assignment]
+) -> Response[T]:
+    """Run a command; its answer Struct carries `position` and `replayed`, filled in here."""
     user = request.scope.get("user")
     principal = user if isinstance(user, Principal) else None
     ctx = await command_context(request, principal)
-    outcome = await execute(
-        runtime(request).store, ctx, lambda uow: decide(uow, ctx), CommandAccepted
-    )
+    outcome = await execute(runtime(request).store, ctx, lambda uow: decide(uow, ctx), result_type)
     body = msgspec.structs.replace(
         outcome.value, position=outcome.position, replayed=outcome.replayed
     )

@@ -62,8 +62,9 @@ class RoomDay(TuoyuAggregate):
     room_id: UUID
     institution_id: UUID
     day: date
-    bookings: dict[UUID, Booking]
-    ended: dict[UUID, str]
+    bookings: dict[UUID, Booking]  # active ones
+    ended: dict[UUID, str]  # booking id → how it ended
+    child_of: dict[UUID, UUID]  # every booking ever made here → its child
 
     class Opened(TuoyuAggregate.Created):
         room_id: UUID
@@ -75,6 +76,7 @@ class RoomDay(TuoyuAggregate):
 
         def apply(self, room_day: RoomDay) -> None:
             room_day.bookings[self.booking.booking_id] = self.booking
+            room_day.child_of[self.booking.booking_id] = self.booking.child_id
 
     class BookingCancelled(TuoyuAggregate.Event):
         booking_id: UUID
@@ -92,6 +94,7 @@ class RoomDay(TuoyuAggregate):
         self.day = day
         self.bookings = {}
         self.ended = {}
+        self.child_of = {}
 
     @classmethod
     def open(cls, room_id: UUID, institution_id: UUID, day: date, now: datetime) -> RoomDay:
@@ -101,7 +104,7 @@ class RoomDay(TuoyuAggregate):
         )  # fmt: skip
 
     def book(self, booking: Booking, terms: DayTerms, now: datetime) -> None:
-        offer = _offer_for(booking, terms)
+        offer = offer_for(booking, terms)
         _check_times(booking, terms, offer, now)
         same_child = sum(
             b.end - b.start for b in self.bookings.values() if b.child_id == booking.child_id
@@ -152,7 +155,8 @@ class RoomDay(TuoyuAggregate):
         return refund
 
 
-def _offer_for(booking: Booking, terms: DayTerms) -> CareOffer:
+def offer_for(booking: Booking, terms: DayTerms) -> CareOffer:
+    """The offer of the booking's care type whose window covers it; else refused."""
     offers = [o for o in terms.offers if o.care_type is booking.care_type]
     if not offers:
         raise NotBookable(

@@ -19,7 +19,13 @@ async def test_readiness_reports_each_read_model_caught_up(world: World):
     assert response.status_code == 200
     body = response.json()
     assert body["ready"] is True and body["database"] is True
-    assert {p["name"] for p in body["projections"]} == {"cities", "accounts", "institutions"}
+    assert {p["name"] for p in body["projections"]} == {
+        "cities",
+        "accounts",
+        "institutions",
+        "children",
+        "bookings",
+    }
     assert all(p["events_behind"] == 0 for p in body["projections"])
 
 

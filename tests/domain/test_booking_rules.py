@@ -164,6 +164,7 @@ def test_a_mixed_room_takes_children_from_18_months_only():
 
 def test_each_child_in_a_mixed_room_brings_the_ratio_of_its_age():
     assert children_per_carer(ClassType.mixed, 5, 20) == 5
+    assert children_per_carer(ClassType.mixed, 7, 20) == 5  # a 20-month-old tightens 1:7 to 1:5
     assert children_per_carer(ClassType.mixed, 5, 30) == 5  # the room's own ratio is stricter
     assert children_per_carer(ClassType.mixed, 7, 30) == 7
     assert children_per_carer(ClassType.toddler, 4, 20) == 4

@@ -82,7 +82,7 @@ def test_coordinates_out_of_range_are_refused_naming_the_field():
         (ClassType.infant, 10, 3),
         (ClassType.toddler, 15, 5),
         (ClassType.older_toddler, 20, 7),
-        (ClassType.mixed, 18, 5),
+        (ClassType.mixed, 18, 7),
     ],
 )
 def test_each_class_type_takes_up_to_its_national_size_and_no_more(class_type, largest, ratio):

@@ -1,0 +1,173 @@
+"""Children, care offers, rosters, refund policies and bookings on the wire."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+from api_schema.institutions import ClockTime, Name
+
+CareType = Literal["full_day", "half_day", "hourly", "temporary", "extended", "weekend"]
+Weekday = Annotated[int, msgspec.Meta(ge=1, le=7, description="ISO weekday, 1 = Monday")]
+Fen = Annotated[int, msgspec.Meta(ge=0, le=10_000_000, description="money in fen (分)")]
+
+
+class NewChild(msgspec.Struct, frozen=True):
+    name: Name
+    birth_date: Annotated[dt.date, msgspec.Meta(examples=["2025-03-15"])]
+    sex: Literal["female", "male"]
+    consent_care_booking: Annotated[
+        bool,
+        msgspec.Meta(
+            description="the guardian's separate consent (PIPL art. 31) to process this child's "
+            "data to book and provide care; required"
+        ),
+    ]
+
+
+class ChildView(msgspec.Struct, frozen=True):
+    id: UUID
+    name: str
+    birth_date: dt.date
+    sex: str
+    age_months: int
+
+
+class Offer(msgspec.Struct, frozen=True):
+    care_type: CareType
+    weekdays: list[Weekday]
+    opens: ClockTime
+    closes: ClockTime
+    price_fen: Fen
+    pricing: Literal["per_hour", "per_session"]
+    min_notice_minutes: Annotated[int, msgspec.Meta(ge=0, le=60 * 24 * 30)] = 0
+    max_minutes_per_visit: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 24 * 60
+    max_minutes_per_day: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 24 * 60
+
+
+class CareOffers(msgspec.Struct, frozen=True):
+    offers: list[Offer]
+
+
+class RosterShift(msgspec.Struct, frozen=True):
+    weekday: Weekday
+    starts: ClockTime
+    ends: ClockTime
+    staff: Annotated[int, msgspec.Meta(ge=1, le=50)]
+
+
+class Roster(msgspec.Struct, frozen=True):
+    shifts: list[RosterShift]
+
+
+class RefundPolicyIn(msgspec.Struct, frozen=True):
+    full_refund_hours_before: Annotated[int, msgspec.Meta(ge=0, le=24 * 30)]
+    late_refund_percent: Annotated[int, msgspec.Meta(ge=0, le=100)]
+
+
+class NewBooking(msgspec.Struct, frozen=True):
+    child_id: UUID
+    institution_id: UUID
+    room_id: UUID
+    date: Annotated[dt.date, msgspec.Meta(description="local date", examples=["2026-12-01"])]
+    start: ClockTime
+    end: ClockTime
+    care_type: CareType
+
+
+class BookingAccepted(msgspec.Struct, frozen=True):
+    id: UUID
+    version: int
+    status: str
+    price_fen: int
+    refund_policy: str
+    position: int | None = None
+    replayed: bool = False
+
+
+class CancelBooking(msgspec.Struct, frozen=True):
+    reason: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class BookingCancelled(msgspec.Struct, frozen=True):
+    id: UUID
+    version: int
+    status: str
+    refund_fen: int
+    position: int | None = None
+    replayed: bool = False
+
+
+class RefundPreview(msgspec.Struct, frozen=True):
+    booking_id: UUID
+    price_fen: int
+    refund_fen: int
+    rule: str
+
+
+class StatusChange(msgspec.Struct, frozen=True):
+    status: str
+    at: dt.datetime
+    detail: str | None = None
+
+
+class BookingView(msgspec.Struct, frozen=True):
+    id: UUID
+    child_id: UUID
+    institution_id: UUID
+    room_id: UUID
+    date: dt.date
+    start: str
+    end: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    care_type: str
+    care_type_zh: str
+    status: str
+    price_fen: int
+    refund_fen: int | None
+    history: list[StatusChange] = []
+
+
+class BookingPage(msgspec.Struct, frozen=True):
+    items: list[BookingView]
+    total: int
+    limit: int
+    offset: int
+
+
+class OccupancySegment(msgspec.Struct, frozen=True):
+    start: str
+    end: str
+    booked: int
+    capacity: int
+    ratio_capacity: int
+
+
+class RoomOccupancy(msgspec.Struct, frozen=True):
+    room_id: UUID
+    date: dt.date
+    segments: list[OccupancySegment]
+
+
+class AvailableRoom(msgspec.Struct, frozen=True):
+    room_id: UUID
+    name: str
+    class_type: str
+    class_type_zh: str
+    care_type: str
+    care_type_zh: str
+    price_fen: int
+
+
+class AvailableInstitution(msgspec.Struct, frozen=True):
+    institution_id: UUID
+    name: str
+    address: str
+    distance_km: float
+    puhui: bool
+    refund_policy: str
+    rooms: list[AvailableRoom]

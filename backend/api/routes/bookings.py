@@ -1,0 +1,190 @@
+"""Bookings: a guardian books care for their child, sees it, cancels it under the published rule."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+
+from api_schema.booking import (
+    BookingAccepted,
+    BookingCancelled,
+    BookingPage,
+    BookingView,
+    CancelBooking,
+    NewBooking,
+    RefundPreview,
+    StatusChange,
+)
+from api_schema.common import PageLimit, PageOffset
+from backend.api.commanding import run_command, runtime
+from backend.api.routes.institutions import minutes
+from backend.auth.access import allow, staff_of_institution
+from backend.auth.principal import Principal
+from backend.services import bookings as service
+from backend.state import Runtime
+from domain.account.aggregate import Role
+from domain.booking.terms import CARE_TYPE_CHINESE, CareType, RefundPolicy, refund_fen
+from domain.institution.values import hhmm
+from projections import booking_queries
+from projections import children as children_model
+
+
+async def _may_see_booking(principal: Principal, connection: Any, rt: Runtime) -> bool:
+    """A guardian of the booking's child, or staff of the booking's institution."""
+    booking_id = connection.path_params.get("booking_id")
+    row = await booking_queries.get_booking(rt.pool, booking_id) if booking_id else None
+    if row is None:
+        return True  # the handler answers 404; nothing about the booking is revealed
+    if principal.role is Role.guardian:
+        return await children_model.is_guardian(rt.pool, row["child_id"], principal.account_id)
+    role = await rt.pool.fetchval(
+        "SELECT role FROM rm_institution_staff WHERE institution_id = $1 AND account_id = $2",
+        row["institution_id"],
+        principal.account_id,
+    )
+    return role is not None and (principal.role is not Role.caregiver or role == "caregiver")
+
+
+SEE_BOOKING = allow(
+    Role.guardian, Role.caregiver, Role.institution_admin,
+    relation="a guardian of the booking's child, or staff of its institution",
+    check=_may_see_booking,
+)  # fmt: skip
+CANCEL_BOOKING = allow(
+    Role.guardian, Role.institution_admin,
+    relation="a guardian of the booking's child, or an admin of its institution",
+    check=_may_see_booking,
+)  # fmt: skip
+
+
+def booking_view(row: dict[str, Any]) -> BookingView:
+    return BookingView(
+        id=row["id"], child_id=row["child_id"], institution_id=row["institution_id"],
+        room_id=row["room_id"], date=row["day"], start=hhmm(row["start_min"]),
+        end=hhmm(row["end_min"]), starts_at=row["starts_at"], ends_at=row["ends_at"],
+        care_type=row["care_type"], care_type_zh=CARE_TYPE_CHINESE[CareType(row["care_type"])],
+        status=row["status"], price_fen=row["price_fen"], refund_fen=row["refund_fen"],
+        history=[StatusChange(h["status"], h["at"], h.get("detail")) for h in row.get("history", [])],
+    )  # fmt: skip
+
+
+async def _booking_row(rt: Runtime, booking_id: UUID) -> dict[str, Any]:
+    row = await booking_queries.get_booking(rt.pool, booking_id)
+    if row is None:
+        raise NotFoundException(f"booking {booking_id} not found")
+    return row
+
+
+def _policy(row: dict[str, Any]) -> RefundPolicy:
+    raw = row["refund_policy"]
+    return msgspec.convert(
+        msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw, RefundPolicy
+    )
+
+
+class BookingsController(Controller):
+    path = "/v1/bookings"
+    tags = ["bookings"]
+
+    @post(
+        "/",
+        opt=allow(
+            Role.guardian, relation="a guardian of the child in the body (checked on the child)"
+        ),
+    )
+    async def book(
+        self, request: Request[Principal, Any, Any], data: NewBooking
+    ) -> Response[BookingAccepted]:
+        booking = service.BookingRequest(
+            booking_id=runtime(request).ids.new(), guardian_id=request.user.account_id,
+            child_id=data.child_id, institution_id=data.institution_id, room_id=data.room_id,
+            day=data.date, start=minutes(data.start), end=minutes(data.end),
+            care_type=CareType(data.care_type),
+        )  # fmt: skip
+        return await run_command(
+            request,
+            lambda uow, ctx: service.book_care(uow, ctx.now, booking),
+            created=True,
+            result_type=BookingAccepted,
+        )
+
+    @get("/", opt=allow(Role.guardian, relation="bookings of the guardian's own children only"))
+    async def mine(
+        self,
+        request: Request[Principal, Any, Any],
+        when: Literal["upcoming", "past"] = "upcoming",
+        limit: PageLimit = 50,
+        offset: PageOffset = 0,
+    ) -> BookingPage:
+        rt = runtime(request)
+        rows, total = await booking_queries.list_for_guardian(
+            rt.pool, request.user.account_id, upcoming=when == "upcoming", now=rt.clock.now(),
+            limit=limit, offset=offset,
+        )  # fmt: skip
+        return BookingPage([booking_view(r) for r in rows], total, limit, offset)
+
+    @get("/{booking_id:uuid}", opt=SEE_BOOKING)
+    async def one(self, request: Request[Principal, Any, Any], booking_id: UUID) -> BookingView:
+        return booking_view(await _booking_row(runtime(request), booking_id))
+
+    @get("/{booking_id:uuid}/refund-preview", opt=SEE_BOOKING)
+    async def refund_preview(
+        self, request: Request[Principal, Any, Any], booking_id: UUID
+    ) -> RefundPreview:
+        """What cancelling now would refund, under the policy published when it was booked."""
+        rt = runtime(request)
+        row = await _booking_row(rt, booking_id)
+        policy = _policy(row)
+        refund = 0
+        if row["status"] == "confirmed":
+            by_institution = request.user.role is Role.institution_admin
+            refund = refund_fen(
+                policy, row["price_fen"], row["starts_at"], rt.clock.now(), by_institution
+            )
+        return RefundPreview(booking_id, row["price_fen"], refund, policy.describe())
+
+    @post("/{booking_id:uuid}/cancel", opt=CANCEL_BOOKING, status_code=200)
+    async def cancel(
+        self,
+        request: Request[Principal, Any, Any],
+        booking_id: UUID,
+        data: CancelBooking | None = None,
+    ) -> Response[BookingCancelled]:
+        row = await _booking_row(runtime(request), booking_id)
+        actor, reason = request.user.account_id, data.reason if data else ""
+        return await run_command(
+            request,
+            lambda uow, ctx: service.cancel_booking(
+                uow,
+                ctx.now,
+                booking_id=booking_id,
+                room_day=row["room_day_id"],
+                actor_id=actor,
+                reason=reason,
+            ),  # fmt: skip
+            result_type=BookingCancelled,
+        )
+
+
+@get(
+    "/v1/institutions/{institution_id:uuid}/bookings",
+    tags=["bookings"],
+    opt=allow(
+        Role.institution_admin,
+        Role.caregiver,
+        relation="staff of the institution in the path",
+        check=staff_of_institution("institution_admin", "caregiver"),
+    ),  # fmt: skip
+)
+async def institution_bookings(
+    request: Request[Principal, Any, Any], institution_id: UUID, date: date
+) -> list[BookingView]:
+    rows = await booking_queries.list_for_institution_day(
+        runtime(request).pool, institution_id, date
+    )
+    return [booking_view(r) for r in rows]

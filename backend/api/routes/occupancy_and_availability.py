@@ -1,0 +1,125 @@
+"""Room-day occupancy by minute for staff, and the parents' "15-minute childcare circle" search."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Request, get
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import Parameter
+
+from api_schema.booking import (
+    AvailableInstitution,
+    AvailableRoom,
+    CareType,
+    OccupancySegment,
+    RoomOccupancy,
+)
+from backend.api.commanding import runtime
+from backend.api.routes.institutions import minutes
+from backend.auth.access import allow
+from backend.auth.principal import Principal
+from backend.state import Runtime
+from domain.account.aggregate import Role
+from domain.booking.terms import CARE_TYPE_CHINESE
+from domain.booking.terms import CareType as DomainCareType
+from domain.class_types import ClassType, chinese_name
+from domain.institution.values import hhmm
+from projections import availability, booking_queries
+from projections import children as children_model
+
+
+async def _staff_of_rooms_institution(principal: Principal, connection: Any, rt: Runtime) -> bool:
+    room_id = connection.path_params.get("room_id")
+    role = await rt.pool.fetchval(
+        "SELECT s.role FROM rm_rooms r JOIN rm_institution_staff s"
+        " ON s.institution_id = r.institution_id WHERE r.id = $1 AND s.account_id = $2",
+        room_id,
+        principal.account_id,
+    )
+    return role is not None
+
+
+@get(
+    "/v1/rooms/{room_id:uuid}/occupancy",
+    tags=["occupancy"],
+    opt=allow(
+        Role.institution_admin,
+        Role.caregiver,
+        relation="staff of the institution the room belongs to",
+        check=_staff_of_rooms_institution,
+    ),  # fmt: skip
+)
+async def room_occupancy(
+    request: Request[Principal, Any, Any], room_id: UUID, date: date
+) -> RoomOccupancy:
+    result = await booking_queries.room_occupancy(runtime(request).pool, room_id, date)
+    if result is None:
+        raise NotFoundException(f"room {room_id} not found")
+    return RoomOccupancy(
+        room_id=room_id,
+        date=date,
+        segments=[
+            OccupancySegment(
+                hhmm(s["start_min"]),
+                hhmm(s["end_min"]),
+                s["booked"],
+                s["capacity"],
+                s["ratio_capacity"],
+            )  # fmt: skip
+            for s in result["segments"]
+        ],
+    )
+
+
+@get(
+    "/v1/availability",
+    tags=["bookings"],
+    opt=allow(Role.guardian, relation="a guardian of the child named by child_id"),
+)
+async def find_availability(
+    request: Request[Principal, Any, Any],
+    lat: Annotated[float, Parameter(ge=-90, le=90)],
+    lng: Annotated[float, Parameter(ge=-180, le=180)],
+    date: date,
+    start: Annotated[str, Parameter(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")],
+    end: Annotated[str, Parameter(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")],
+    child_id: UUID,
+    radius_km: Annotated[float, Parameter(gt=0, le=50)] = 3.0,
+    care_type: CareType | None = None,
+) -> list[AvailableInstitution]:
+    rt = runtime(request)
+    if not await children_model.is_guardian(rt.pool, child_id, request.user.account_id):
+        raise PermissionDeniedException("only a guardian of this child")
+    child = await children_model.get_child(rt.pool, child_id)
+    assert child is not None
+    found = await availability.find_available(
+        rt.pool, lat=lat, lng=lng, radius_km=radius_km, day=date, start_min=minutes(start),
+        end_min=minutes(end), birth_date=child["birth_date"], care_type=care_type,
+        now=rt.clock.now(),
+    )  # fmt: skip
+    return [
+        AvailableInstitution(
+            institution_id=i["institution_id"],
+            name=i["name"],
+            address=i["address"],
+            distance_km=round(i["distance_km"], 3),
+            puhui=i["puhui"],
+            refund_policy=i["refund_policy_text"],
+            rooms=[
+                AvailableRoom(
+                    room_id=r["room_id"],
+                    name=r["name"],
+                    class_type=r["class_type"],
+                    class_type_zh=chinese_name(ClassType(r["class_type"])),
+                    care_type=r["care_type"],
+                    care_type_zh=CARE_TYPE_CHINESE[DomainCareType(r["care_type"])],
+                    price_fen=r["price_fen"],
+                )
+                for r in i["rooms"]
+            ],
+        )  # fmt: skip
+        for i in found
+    ]

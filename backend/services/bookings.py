@@ -1,0 +1,101 @@
+"""Decisions about bookings: book a room for a child for an interval, cancel with the published refund."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import msgspec
+from litestar.exceptions import PermissionDeniedException
+
+from api_schema.booking import BookingAccepted, BookingCancelled
+from backend.commands import UnitOfWork
+from backend.services.children import guarded_child
+from domain.booking.eligibility import check_age_fits, children_per_carer
+from domain.booking.room_day import Booking, RoomDay, offer_for, room_day_id
+from domain.booking.terms import CareType, price_fen
+from domain.child.aggregate import Child, Hold
+from domain.institution.aggregate import Institution
+from domain.institution.kinds import StaffRole
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    booking_id: UUID
+    guardian_id: UUID
+    child_id: UUID
+    institution_id: UUID
+    room_id: UUID
+    day: date
+    start: int  # local minutes
+    end: int
+    care_type: CareType
+
+
+def local_instant(day: date, minute: int, timezone: str) -> datetime:
+    """The UTC instant of `minute` after local midnight of `day` in the institution's zone."""
+    local = datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)) + timedelta(minutes=minute)
+    return local.astimezone(ZoneInfo("UTC"))
+
+
+async def book_care(uow: UnitOfWork, now: datetime, request: BookingRequest) -> BookingAccepted:
+    child = await guarded_child(uow, request.child_id, request.guardian_id)
+    institution = await uow.get(Institution, request.institution_id, "institution")
+    terms = institution.day_terms(request.room_id, request.day)
+    months = check_age_fits(terms.class_type, child.birth_date, request.day)
+    starts_at = local_instant(request.day, request.start, institution.timezone)
+    ends_at = local_instant(request.day, request.end, institution.timezone)
+    draft = Booking(
+        booking_id=request.booking_id, child_id=child.id, guardian_id=request.guardian_id,
+        care_type=request.care_type, start=request.start, end=request.end, starts_at=starts_at,
+        ends_at=ends_at, price_fen=0, refund_policy=institution.refund_policy,
+        children_per_carer=children_per_carer(terms.class_type, terms.children_per_carer, months),
+    )  # fmt: skip
+    if request.end > request.start:
+        minutes = request.end - request.start
+        draft = _priced(draft, price_fen(offer_for(draft, terms), minutes))
+    room_day = await uow.find(RoomDay, room_day_id(request.room_id, request.day))
+    if room_day is None:
+        room_day = RoomDay.open(request.room_id, institution.id, request.day, now)
+        uow.add(room_day)
+    room_day.book(draft, terms, now)
+    child.hold(Hold(draft.booking_id, starts_at, ends_at), now)
+    return BookingAccepted(
+        id=draft.booking_id, version=room_day.version, status="confirmed",
+        price_fen=draft.price_fen, refund_policy=institution.refund_policy.describe(),
+    )  # fmt: skip
+
+
+def _priced(booking: Booking, fen: int) -> Booking:
+    return msgspec.structs.replace(booking, price_fen=fen)
+
+
+async def cancel_booking(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    booking_id: UUID,
+    room_day: UUID,
+    actor_id: UUID,
+    reason: str,
+) -> BookingCancelled:
+    """A guardian of the child cancels under the policy; an admin of the institution refunds fully."""
+    day = await uow.get(RoomDay, room_day, "room_day")
+    child_id = day.child_of.get(booking_id)
+    child = await uow.get(Child, child_id, "child") if child_id else None
+    by_institution = False
+    if child is None or not child.is_guardian(actor_id):
+        institution = await uow.get(Institution, day.institution_id, "institution")
+        if institution.staff.get(actor_id) is not StaffRole.institution_admin:
+            raise PermissionDeniedException(
+                "only a guardian of the child or an admin of the institution"
+            )
+        by_institution = True
+    refund = day.cancel(booking_id, by_institution=by_institution, reason=reason, now=now)
+    if child is not None and booking_id in child.holds:
+        child.release(booking_id, now)
+    return BookingCancelled(
+        id=booking_id, version=day.version, status="cancelled", refund_fen=refund
+    )

@@ -1,0 +1,191 @@
+"""Where a child can be cared for: rooms near home free for a whole interval on a day.
+
+Reads the `institutions` and `bookings` read models in two queries (rooms with their terms
+within the radius; the confirmed bookings of those rooms that day) and decides in Python
+with the domain's own rules: age window, opening hours, offer window, notice, visit length,
+and capacity and ratio at every minute (`first_breach`). A hint for parents, never a
+promise: the booking command decides again on the aggregate.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+
+from domain.booking.capacity import Presence, first_breach
+from domain.booking.eligibility import AgeDoesNotFit, check_age_fits, children_per_carer
+from domain.booking.terms import CareOffer, RefundPolicy, price_fen
+from domain.class_types import ClassType
+from domain.institution.values import OpeningInterval
+from projections.institution_queries import _DISTANCE
+from projections.institutions import offers_on, shifts_on
+
+_CANDIDATES = (
+    f"SELECT i.id AS institution_id, i.name AS institution_name, i.address, i.puhui,"
+    f" i.category, i.timezone, i.opening_hours, i.refund_policy, {_DISTANCE} AS distance_km,"
+    " r.id AS room_id, r.name AS room_name, r.class_type, r.capacity, r.children_per_carer,"
+    " t.offers, t.shifts"
+    " FROM rm_institutions i JOIN rm_rooms r ON r.institution_id = i.id"
+    " JOIN rm_room_terms t ON t.room_id = r.id"
+    f" WHERE r.class_type = ANY($4::text[]) AND {_DISTANCE} <= $3"
+    " ORDER BY distance_km, i.name, i.id, r.name, r.id"
+)
+_PRESENT = (
+    "SELECT room_id, start_min, end_min, children_per_carer FROM rm_bookings"
+    " WHERE room_id = ANY($1::uuid[]) AND day = $2 AND status = 'confirmed'"
+    " AND start_min < $4 AND $3 < end_min"
+)
+_hours = msgspec.json.Decoder(list[OpeningInterval])
+_policy = msgspec.json.Decoder(RefundPolicy)
+
+
+def local_instant(day: date, minute: int, timezone: str) -> datetime:
+    """The instant of `minute` after local midnight of `day` in `timezone` (as the booking)."""
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)) + timedelta(minutes=minute)
+
+
+def ages_that_fit(birth_date: date, day: date) -> dict[ClassType, int]:
+    """Class types whose age window takes the child on `day`, with the child's age in months."""
+    fits = {}
+    for class_type in ClassType:
+        try:
+            fits[class_type] = check_age_fits(class_type, birth_date, day)
+        except AgeDoesNotFit:
+            continue
+    return fits
+
+
+def bookable_offers(
+    offers: list[CareOffer], start: int, end: int, care_type: str | None, notice_minutes: float
+) -> list[CareOffer]:
+    """Per care type, the offer the booking would be held to (the first whose window covers
+    the interval, as `room_day.offer_for`), kept if its notice and visit length allow it."""
+    chosen: dict[str, CareOffer] = {}
+    for offer in offers:
+        if care_type is not None and offer.care_type != care_type:
+            continue
+        if offer.care_type not in chosen and offer.opens <= start and end <= offer.closes:
+            chosen[offer.care_type] = offer
+    return [
+        o
+        for o in chosen.values()
+        if end - start <= o.max_minutes_per_visit and notice_minutes >= o.min_notice_minutes
+    ]
+
+
+async def find_available(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    *,
+    lat: float,
+    lng: float,
+    radius_km: float,
+    day: date,
+    start_min: int,
+    end_min: int,
+    birth_date: date,
+    care_type: str | None,
+    now: datetime,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Institutions within `radius_km`, nearest first, each with the rooms (one entry per room
+    and care type) that can take this child from `start_min` to `end_min` on local `day`.
+
+    Institution keys: institution_id, name, address, distance_km, puhui, category,
+    refund_policy (dict), refund_policy_text, rooms; room keys: room_id, name, class_type,
+    care_type, pricing, price_fen (for this interval).
+    """
+    ages = ages_that_fit(birth_date, day)
+    if end_min <= start_min or not ages:
+        return []
+    weekday = day.isoweekday()
+    class_types = [c.value for c in ages]
+    rows = await conn.fetch(_CANDIDATES, lat, lng, radius_km, class_types)
+    open_at: dict[UUID, float | None] = {}  # institution → notice in minutes, None if closed
+    candidates: list[tuple[asyncpg.Record, list[CareOffer]]] = []
+    for row in rows:
+        iid = row["institution_id"]
+        if iid not in open_at:
+            open_at[iid] = _notice(row, day, weekday, start_min, end_min, now)
+        notice = open_at[iid]
+        if notice is None:
+            continue
+        offers = offers_on(row["offers"], weekday)
+        fitting = bookable_offers(offers, start_min, end_min, care_type, notice)
+        if fitting:
+            candidates.append((row, fitting))
+    if not candidates:
+        return []
+    present: dict[UUID, list[Presence]] = defaultdict(list)
+    room_ids = [row["room_id"] for row, _ in candidates]
+    for b in await conn.fetch(_PRESENT, room_ids, day, start_min, end_min):
+        present[b["room_id"]].append(
+            Presence(b["start_min"], b["end_min"], b["children_per_carer"])
+        )
+    found: dict[UUID, dict[str, Any]] = {}
+    for row, fitting in candidates:
+        if not _has_room(row, ages, present[row["room_id"]], weekday, start_min, end_min):
+            continue
+        institution = found.get(row["institution_id"])
+        if institution is None:
+            if len(found) == limit:
+                break
+            institution = found[row["institution_id"]] = _institution(row)
+        institution["rooms"] += [
+            {
+                "room_id": row["room_id"],
+                "name": row["room_name"],
+                "class_type": row["class_type"],
+                "care_type": o.care_type.value,
+                "pricing": o.pricing,
+                "price_fen": price_fen(o, end_min - start_min),
+            }  # fmt: skip
+            for o in fitting
+        ]
+    return list(found.values())
+
+
+def _notice(
+    row: asyncpg.Record, day: date, weekday: int, start: int, end: int, now: datetime
+) -> float | None:
+    """Minutes from `now` to the start if the institution is open for the whole interval."""
+    hours = _hours.decode(row["opening_hours"])
+    if not any(h.weekday == weekday and h.opens <= start and end <= h.closes for h in hours):
+        return None
+    return (local_instant(day, start, row["timezone"]) - now).total_seconds() / 60
+
+
+def _has_room(
+    row: asyncpg.Record,
+    ages: dict[ClassType, int],
+    present: list[Presence],
+    weekday: int,
+    start: int,
+    end: int,
+) -> bool:
+    """Capacity and ratio hold at every minute with this child added (the domain's rule)."""
+    class_type = ClassType(row["class_type"])
+    per_carer = children_per_carer(class_type, row["children_per_carer"], ages[class_type])
+    breach = first_breach(
+        Presence(start, end, per_carer),
+        present,
+        shifts_on(row["shifts"], weekday),
+        row["capacity"],
+        strictest_ratio=class_type is ClassType.mixed,
+    )
+    return breach is None
+
+
+def _institution(row: asyncpg.Record) -> dict[str, Any]:
+    policy = _policy.decode(row["refund_policy"])
+    return {
+        "institution_id": row["institution_id"], "name": row["institution_name"],
+        "address": row["address"], "distance_km": row["distance_km"], "puhui": row["puhui"],
+        "category": row["category"], "refund_policy": msgspec.to_builtins(policy),
+        "refund_policy_text": policy.describe(), "rooms": [],
+    }  # fmt: skip

@@ -1,0 +1,142 @@
+"""Queries over the `bookings` read model: one booking, a guardian's list, a day's list, occupancy."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from itertools import pairwise
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from domain.booking.terms import RefundPolicy
+from domain.class_types import ClassType
+from projections.bookings import STATUS_ORDER
+from projections.institutions import shifts_on
+
+DAY_MINUTES = 24 * 60
+_policy = msgspec.json.Decoder(RefundPolicy)
+_COLUMNS = "b.*, c.name AS child_name, r.name AS room_name, i.name AS institution_name"
+_FROM = (
+    "rm_bookings b LEFT JOIN rm_children c ON c.id = b.child_id"
+    " LEFT JOIN rm_rooms r ON r.id = b.room_id LEFT JOIN rm_institutions i ON i.id = b.institution_id"
+)
+
+
+def _booking(row: asyncpg.Record) -> dict[str, Any]:
+    """A row as a dict; the stored refund policy decoded, with its Chinese text beside it."""
+    booking = dict(row)
+    booking.pop("total", None)
+    policy = _policy.decode(booking["refund_policy"])
+    booking["refund_policy"] = msgspec.to_builtins(policy)
+    booking["refund_policy_text"] = policy.describe()
+    return booking
+
+
+async def get_booking(
+    conn: asyncpg.Connection | asyncpg.Pool, booking_id: UUID
+) -> dict[str, Any] | None:
+    """The booking with its names and "history": [{status, at, detail}], oldest first."""
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM {_FROM} WHERE b.id = $1", booking_id)
+    if row is None:
+        return None
+    history = await conn.fetch(
+        "SELECT status, at, detail FROM rm_booking_history WHERE booking_id = $1"
+        " ORDER BY position, array_position($2::text[], status)",
+        booking_id,
+        list(STATUS_ORDER),
+    )
+    return {**_booking(row), "history": [dict(h) for h in history]}
+
+
+async def list_for_guardian(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    account_id: UUID,
+    *,
+    upcoming: bool,
+    now: datetime,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """Bookings (any status) of every child this account is a guardian of, and their count.
+
+    Upcoming: not yet ended at `now`, soonest first; past: ended, latest first.
+    """
+    when, order = ("b.ends_at > $2", "ASC") if upcoming else ("b.ends_at <= $2", "DESC")
+    where = (
+        f"b.child_id IN (SELECT child_id FROM rm_child_guardians WHERE account_id = $1) AND {when}"
+    )
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS}, count(*) OVER () AS total FROM {_FROM}"
+        f" WHERE {where} ORDER BY b.starts_at {order}, b.id LIMIT $3 OFFSET $4",
+        account_id,
+        now,
+        limit,
+        offset,
+    )
+    if rows:
+        total = int(rows[0]["total"])
+    else:  # past the last page (or none): count without fetching
+        total = await conn.fetchval(
+            f"SELECT count(*) FROM rm_bookings b WHERE {where}", account_id, now
+        )
+    return [_booking(r) for r in rows], int(total)
+
+
+async def list_for_institution_day(
+    conn: asyncpg.Connection | asyncpg.Pool, institution_id: UUID, day: date
+) -> list[dict[str, Any]]:
+    """Every booking (any status) of the institution on a local day, by start time and room."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM {_FROM} WHERE b.institution_id = $1 AND b.day = $2"
+        " ORDER BY b.starts_at, r.name, b.room_id, b.id",
+        institution_id,
+        day,
+    )
+    return [_booking(r) for r in rows]
+
+
+async def room_occupancy(
+    conn: asyncpg.Connection | asyncpg.Pool, room_id: UUID, day: date
+) -> dict[str, Any] | None:
+    """The room's local day 00:00–24:00 as segments of constant counts, or None if no room.
+
+    Keys: room_id, institution_id, day, class_type, capacity, children_per_carer, segments;
+    each segment {start_min, end_min, booked, capacity, ratio_capacity} where booked counts
+    confirmed bookings and ratio_capacity = rostered carers × children per carer (in a mixed
+    room the strictest ratio among the children present, else the room's).
+    """
+    room = await conn.fetchrow(
+        "SELECT r.id AS room_id, r.institution_id, r.class_type, r.capacity,"
+        " r.children_per_carer, t.shifts FROM rm_rooms r"
+        " LEFT JOIN rm_room_terms t ON t.room_id = r.id WHERE r.id = $1",
+        room_id,
+    )
+    if room is None:
+        return None
+    bookings = await conn.fetch(
+        "SELECT start_min, end_min, children_per_carer FROM rm_bookings"
+        " WHERE room_id = $1 AND day = $2 AND status = 'confirmed'",
+        room_id,
+        day,
+    )
+    shifts = shifts_on(room["shifts"], day.isoweekday())
+    mixed = room["class_type"] == ClassType.mixed.value
+    capacity, room_ratio = room["capacity"], room["children_per_carer"]
+    points = {0, DAY_MINUTES}
+    for start, end in [(b[0], b[1]) for b in bookings] + [(s.starts, s.ends) for s in shifts]:
+        points.update(min(max(m, 0), DAY_MINUTES) for m in (start, end))
+    segments: list[dict[str, int]] = []
+    for start, end in pairwise(sorted(points)):
+        here = [b["children_per_carer"] for b in bookings if b[0] <= start < b[1]]
+        staff = sum(s.staff for s in shifts if s.starts <= start < s.ends)
+        per_carer = min(here) if mixed and here else room_ratio
+        counts = {"booked": len(here), "capacity": capacity, "ratio_capacity": staff * per_carer}
+        if segments and all(segments[-1][k] == v for k, v in counts.items()):
+            segments[-1]["end_min"] = end  # nothing changed here: one segment goes on
+        else:
+            segments.append({"start_min": start, "end_min": end, **counts})
+    result = dict(room)
+    del result["shifts"]
+    return {**result, "day": day, "segments": segments}

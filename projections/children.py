@@ -1,0 +1,100 @@
+"""Read model `children`: each child's minimum identity and who their guardians are.
+
+Handles Child.Registered and Child.GuardianAdded; tables rm_children, rm_child_guardians.
+Only what screens and access checks need is kept (PIPL art. 28: minimum); consent purposes,
+pick-up adults and holds stay in the event stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from domain.child.aggregate import Child
+from projections.base import Envelope
+
+name = "children"
+handles: tuple[type, ...] = (Child.Registered, Child.GuardianAdded)
+tables = ("rm_children", "rm_child_guardians")
+schema = """
+CREATE TABLE IF NOT EXISTS rm_children (
+    id uuid PRIMARY KEY, name text NOT NULL, birth_date date NOT NULL, sex text NOT NULL,
+    registered_at timestamptz NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rm_child_guardians (
+    child_id uuid NOT NULL, account_id uuid NOT NULL, PRIMARY KEY (child_id, account_id)
+);
+CREATE INDEX IF NOT EXISTS rm_child_guardians_account ON rm_child_guardians (account_id);
+"""
+
+
+async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
+    children: dict[UUID, tuple[UUID, str, date, str, datetime]] = {}
+    guardians: dict[tuple[UUID, UUID], None] = {}  # ordered set
+    for envelope in batch:
+        e = envelope.event
+        cid = e.originator_id
+        if isinstance(e, Child.Registered):
+            children.setdefault(cid, (cid, e.name, e.birth_date, e.sex.value, e.timestamp))
+            for account_id in e.guardians:
+                guardians[(cid, account_id)] = None
+        else:
+            guardians[(cid, e.account_id)] = None
+    if children:
+        await conn.execute(
+            "INSERT INTO rm_children SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[],"
+            " $4::text[], $5::timestamptz[]) ON CONFLICT (id) DO NOTHING",
+            *map(list, zip(*children.values(), strict=True)),
+        )
+    if guardians:
+        await conn.execute(
+            "INSERT INTO rm_child_guardians SELECT * FROM unnest($1::uuid[], $2::uuid[])"
+            " ON CONFLICT DO NOTHING",
+            [c for c, _ in guardians],
+            [a for _, a in guardians],
+        )
+
+
+async def list_for_guardian(
+    conn: asyncpg.Connection | asyncpg.Pool, account_id: UUID
+) -> list[dict[str, Any]]:
+    """The children this account is a guardian of, eldest first: id, name, birth_date, sex."""
+    rows = await conn.fetch(
+        "SELECT c.id, c.name, c.birth_date, c.sex FROM rm_child_guardians g"
+        " JOIN rm_children c ON c.id = g.child_id WHERE g.account_id = $1"
+        " ORDER BY c.birth_date, c.name, c.id",
+        account_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def get_child(
+    conn: asyncpg.Connection | asyncpg.Pool, child_id: UUID
+) -> dict[str, Any] | None:
+    """id, name, birth_date, sex, registered_at and "guardians" (account ids), or None."""
+    row = await conn.fetchrow(
+        "SELECT c.*, coalesce((SELECT array_agg(g.account_id ORDER BY g.account_id)"
+        " FROM rm_child_guardians g WHERE g.child_id = c.id), '{}') AS guardians"
+        " FROM rm_children c WHERE c.id = $1",
+        child_id,
+    )
+    if row is None:
+        return None
+    child = dict(row)
+    child["guardians"] = list(child["guardians"])
+    return child
+
+
+async def is_guardian(
+    conn: asyncpg.Connection | asyncpg.Pool, child_id: UUID, account_id: UUID
+) -> bool:
+    found = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM rm_child_guardians WHERE child_id = $1 AND account_id = $2)",
+        child_id,
+        account_id,
+    )
+    return bool(found)

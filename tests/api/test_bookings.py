@@ -1,0 +1,283 @@
+"""Booking care over HTTP: the happy path, every refusal, cancellation refunds, and who may do what."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import UUID
+
+from tests.api.booking_world import DAY, bookable_room, booking_body, child_of, many_children
+from tests.api.world import World, idem
+
+
+async def test_a_guardian_books_hourly_care_and_sees_price_policy_and_history(world: World):
+    institution_id, room_id, _ = await bookable_room(world)
+    guardian = await world.guardian()
+    child = await child_of(world, guardian)
+    response = world.saw(
+        await world.client.post(
+            "/v1/bookings",
+            json=booking_body(institution_id, room_id, child),
+            headers={**world.fresh(guardian.headers), **idem()},
+        )  # fmt: skip
+    )
+    assert response.status_code == 201, response.text
+    accepted = response.json()
+    assert accepted["status"] == "confirmed" and accepted["price_fen"] == 6000
+    assert "24小时" in accepted["refund_policy"]
+
+    view = await world.client.get(
+        f"/v1/bookings/{accepted['id']}", headers=world.fresh(guardian.headers)
+    )
+    assert view.status_code == 200, view.text
+    body = view.json()
+    assert body["care_type_zh"] == "计时托" and body["start"] == "09:00"
+    assert [h["status"] for h in body["history"]] == ["requested", "confirmed"]
+    mine = await world.client.get("/v1/bookings?when=upcoming", headers=guardian.headers)
+    assert [b["id"] for b in mine.json()["items"]] == [accepted["id"]]
+
+
+async def test_a_full_room_is_a_409_naming_the_rule_and_the_first_full_minute(world: World):
+    institution_id, room_id, _ = await bookable_room(world, capacity=2, staff=1)
+    guardian = await world.guardian()
+    kids = await many_children(world, guardian, 3)
+    for kid in kids[:2]:
+        ok = await world.client.post(
+            "/v1/bookings", json=booking_body(institution_id, room_id, kid, "09:30", "11:00"),
+            headers={**guardian.headers, **idem()},
+        )  # fmt: skip
+        assert ok.status_code == 201, ok.text
+    refused = await world.client.post(
+        "/v1/bookings", json=booking_body(institution_id, room_id, kids[2], "09:00", "10:00"),
+        headers={**guardian.headers, **idem()},
+    )  # fmt: skip
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "/problems/room-full"
+    assert refused.json()["params"]["minute"] == "09:30"
+
+
+async def test_a_child_too_young_for_the_class_is_refused(world: World):
+    institution_id, room_id, _ = await bookable_room(world, class_type="older_toddler", capacity=20)
+    guardian = await world.guardian()
+    baby = await child_of(world, guardian, birth="2026-05-01")
+    response = await world.client.post(
+        "/v1/bookings", json=booking_body(institution_id, room_id, baby),
+        headers={**world.fresh(guardian.headers), **idem()},
+    )  # fmt: skip
+    assert response.status_code == 409
+    assert response.json()["type"] == "/problems/age-does-not-fit"
+
+
+async def test_the_same_child_cannot_be_in_two_places_at_once(world: World):
+    institution_id, room_id, _ = await bookable_room(world)
+    other_institution, other_room, _ = await bookable_room(world)
+    guardian = await world.guardian()
+    child = await child_of(world, guardian)
+    first = await world.client.post(
+        "/v1/bookings", json=booking_body(institution_id, room_id, child, "09:00", "11:00"),
+        headers={**world.fresh(guardian.headers), **idem()},
+    )  # fmt: skip
+    assert first.status_code == 201
+    clash = await world.client.post(
+        "/v1/bookings", json=booking_body(other_institution, other_room, child, "10:00", "12:00"),
+        headers={**guardian.headers, **idem()},
+    )  # fmt: skip
+    assert clash.status_code == 409
+    assert clash.json()["type"] == "/problems/child-already-booked"
+
+
+async def test_cancelling_refunds_by_the_policy_and_frees_the_place(world: World):
+    institution_id, room_id, _ = await bookable_room(world, capacity=1, staff=1)
+    guardian = await world.guardian()
+    first, second = await many_children(world, guardian, 2)
+    booked = world.saw(
+        await world.client.post(
+            "/v1/bookings",
+            json=booking_body(institution_id, room_id, first),
+            headers={**guardian.headers, **idem()},
+        )  # fmt: skip
+    ).json()
+    preview = await world.client.get(
+        f"/v1/bookings/{booked['id']}/refund-preview", headers=world.fresh(guardian.headers)
+    )
+    assert preview.json()["refund_fen"] == 6000  # days ahead: full refund
+    cancelled = world.saw(
+        await world.client.post(
+            f"/v1/bookings/{booked['id']}/cancel",
+            json={"reason": "孩子发烧"},
+            headers={**world.fresh(guardian.headers), **idem()},
+        )  # fmt: skip
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["refund_fen"] == 6000
+    again = await world.client.post(
+        "/v1/bookings", json=booking_body(institution_id, room_id, second),
+        headers={**guardian.headers, **idem()},
+    )  # fmt: skip
+    assert again.status_code == 201
+    view = await world.client.get(
+        f"/v1/bookings/{booked['id']}", headers=world.fresh(guardian.headers)
+    )
+    assert view.json()["status"] == "cancelled"
+    assert view.json()["history"][-1]["status"] == "cancelled"
+
+
+async def test_another_family_cannot_book_view_or_cancel_my_child(world: World):
+    institution_id, room_id, _ = await bookable_room(world)
+    parent, stranger = await world.guardian(), await world.guardian()
+    child = await child_of(world, parent)
+    body = booking_body(institution_id, room_id, child)
+    response = await world.client.post(
+        "/v1/bookings", json=body, headers={**world.fresh(stranger.headers), **idem()}
+    )
+    assert response.status_code == 403
+    booked = world.saw(
+        await world.client.post("/v1/bookings", json=body, headers={**parent.headers, **idem()})
+    ).json()
+    path = f"/v1/bookings/{booked['id']}"
+    assert (await world.client.get(path, headers=world.fresh(stranger.headers))).status_code == 403
+    cancel = await world.client.post(
+        f"{path}/cancel", json={}, headers={**world.fresh(stranger.headers), **idem()}
+    )
+    assert cancel.status_code == 403
+    child_view = await world.client.get(f"/v1/children/{child}", headers=stranger.headers)
+    assert child_view.status_code == 403
+
+
+async def test_a_caregiver_cannot_book_and_another_institutions_admin_cannot_see_bookings(
+    world: World,
+):
+    institution_id, room_id, admin = await bookable_room(world)
+    _, _, other_admin = await bookable_room(world)
+    guardian = await world.guardian()
+    child = await child_of(world, guardian)
+    booked = world.saw(
+        await world.client.post(
+            "/v1/bookings",
+            json=booking_body(institution_id, room_id, child),
+            headers={**world.fresh(guardian.headers), **idem()},
+        )  # fmt: skip
+    ).json()
+    as_admin = await world.client.post(
+        "/v1/bookings", json=booking_body(institution_id, room_id, child),
+        headers={**admin.headers, **idem()},
+    )  # fmt: skip
+    assert as_admin.status_code == 403
+    day_list = f"/v1/institutions/{institution_id}/bookings?date={DAY}"
+    assert (
+        await world.client.get(day_list, headers=world.fresh(other_admin.headers))
+    ).status_code == 403
+    assert (
+        await world.client.get(f"/v1/bookings/{booked['id']}", headers=other_admin.headers)
+    ).status_code == 403
+    own = await world.client.get(day_list, headers=world.fresh(admin.headers))
+    assert [b["id"] for b in own.json()] == [booked["id"]]
+
+
+async def test_an_admin_cancelling_refunds_in_full(world: World):
+    institution_id, room_id, admin = await bookable_room(world)
+    guardian = await world.guardian()
+    child = await child_of(world, guardian)
+    booked = world.saw(
+        await world.client.post(
+            "/v1/bookings",
+            json=booking_body(institution_id, room_id, child),
+            headers={**world.fresh(guardian.headers), **idem()},
+        )  # fmt: skip
+    ).json()
+    cancelled = await world.client.post(
+        f"/v1/bookings/{booked['id']}/cancel", json={"reason": "停水"},
+        headers={**world.fresh(admin.headers), **idem()},
+    )  # fmt: skip
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["refund_fen"] == booked["price_fen"]
+
+
+async def test_two_hundred_parents_racing_for_thirty_child_slots_get_exactly_thirty(world: World):
+    # 15 places (and 3 carers × 5) in the morning and 15 in the afternoon: 30 child-slots.
+    institution_id, room_id, admin = await bookable_room(world, capacity=15, staff=3)
+    guardian = await world.guardian()
+    kids = await many_children(world, guardian, 200)
+    halves = [("08:30", "12:00"), ("13:00", "16:30")]
+    responses = await asyncio.gather(
+        *(
+            world.client.post(
+                "/v1/bookings",
+                json=booking_body(institution_id, room_id, kid, *halves[i % 2]),
+                headers={**guardian.headers, **idem()},
+            )
+            for i, kid in enumerate(kids)
+        )
+    )
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(201) == 30, sorted(set(statuses))
+    assert statuses.count(409) == 170
+    head = await world.runtime.store.head_position()
+    assert await world.runtime.projector.wait_until(head)
+    events = await world.runtime.pool.fetchval(
+        "SELECT count(*) FROM events WHERE topic LIKE '%RoomDay.CareBooked'"
+    )
+    rows = await world.runtime.pool.fetchval(
+        "SELECT count(*) FROM rm_bookings WHERE room_id = $1 AND status = 'confirmed'", room_id
+    )
+    assert events == rows == 30
+    occupancy = await world.client.get(
+        f"/v1/rooms/{room_id}/occupancy?date={DAY}", headers=world.fresh(admin.headers)
+    )
+    assert occupancy.status_code == 200, occupancy.text
+    assert max(s["booked"] for s in occupancy.json()["segments"]) == 15
+
+
+async def test_the_same_key_replayed_twenty_times_at_once_books_once(world: World):
+    institution_id, room_id, _ = await bookable_room(world)
+    guardian = await world.guardian()
+    child = await child_of(world, guardian)
+    headers = {**world.fresh(guardian.headers), "Idempotency-Key": "tap-booking-42"}
+    body = booking_body(institution_id, room_id, child)
+    responses = await asyncio.gather(
+        *(world.client.post("/v1/bookings", json=body, headers=headers) for _ in range(20))
+    )
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    count = await world.runtime.pool.fetchval(
+        "SELECT count(*) FROM events WHERE topic LIKE '%RoomDay.CareBooked'"
+    )
+    assert count == 1
+    assert UUID(responses[0].json()["id"])
+
+
+async def test_availability_lists_nearby_rooms_that_can_take_the_child_with_price_and_policy(
+    world: World,
+):
+    institution_id, room_id, _ = await bookable_room(world)
+    full_institution, full_room, _ = await bookable_room(world, capacity=1, staff=1)
+    guardian = await world.guardian()
+    child, other = await many_children(world, guardian, 2)
+    filler = await world.client.post(
+        "/v1/bookings", json=booking_body(full_institution, full_room, other),
+        headers={**world.fresh(guardian.headers), **idem()},
+    )  # fmt: skip
+    assert filler.status_code == 201
+    world.saw(filler)
+    query = (
+        f"/v1/availability?lat=31.3195&lng=120.6290&radius_km=3&date={DAY}"
+        f"&start=09:00&end=11:00&child_id={child}"
+    )
+    response = await world.client.get(query, headers=world.fresh(guardian.headers))
+    assert response.status_code == 200, response.text
+    found = response.json()
+    assert [i["institution_id"] for i in found] == [str(institution_id)]
+    room = found[0]["rooms"][0]
+    assert room["room_id"] == str(room_id) and room["price_fen"] == 6000
+    assert room["care_type_zh"] == "计时托" and room["class_type_zh"] == "托小班"
+    assert "全额退款" in found[0]["refund_policy"]
+
+
+async def test_availability_for_someone_elses_child_is_refused(world: World):
+    await bookable_room(world)
+    parent, stranger = await world.guardian(), await world.guardian()
+    child = await child_of(world, parent)
+    response = await world.client.get(
+        f"/v1/availability?lat=31.3&lng=120.6&date={DAY}&start=09:00&end=10:00&child_id={child}",
+        headers=world.fresh(stranger.headers),
+    )
+    assert response.status_code == 403
