@@ -171,3 +171,17 @@ class AvailableInstitution(msgspec.Struct, frozen=True):
     puhui: bool
     refund_policy: str
     rooms: list[AvailableRoom]
+
+
+class NewClosure(msgspec.Struct, frozen=True):
+    date: Annotated[dt.date, msgspec.Meta(description="local date", examples=["2026-12-24"])]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200, examples=["停水检修"])]
+    room_id: UUID | None = None
+
+
+class ClosureAccepted(msgspec.Struct, frozen=True):
+    id: UUID
+    version: int
+    cancelled: int
+    position: int | None = None
+    replayed: bool = False

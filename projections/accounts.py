@@ -20,9 +20,18 @@ handles: tuple[type, ...] = (Account.Registered,)
 tables = ("rm_accounts",)
 schema = """
 CREATE TABLE IF NOT EXISTS rm_accounts (
-    id uuid PRIMARY KEY, phone text NOT NULL, display_name text NOT NULL, role text NOT NULL,
+    id uuid NOT NULL, phone text NOT NULL, display_name text NOT NULL, role text NOT NULL,
     city_id uuid, district_code text, registered_at timestamptz NOT NULL
 );
+"""
+# The primary key, apart so that a rebuild builds it once at the end (apply never needs it).
+indexes = """
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_constraint
+                   WHERE conrelid = 'rm_accounts'::regclass AND contype = 'p') THEN
+        ALTER TABLE rm_accounts ADD PRIMARY KEY (id);
+    END IF;
+END $$;
 """
 
 

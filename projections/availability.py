@@ -34,6 +34,8 @@ _CANDIDATES = (
     " FROM rm_institutions i JOIN rm_rooms r ON r.institution_id = i.id"
     " JOIN rm_room_terms t ON t.room_id = r.id"
     f" WHERE r.class_type = ANY($4::text[]) AND {_DISTANCE} <= $3"
+    " AND NOT EXISTS (SELECT 1 FROM rm_closures c WHERE c.institution_id = i.id"
+    " AND c.day = $5 AND (c.room_id IS NULL OR c.room_id = r.id))"
     " ORDER BY distance_km, i.name, i.id, r.name, r.id"
 )
 _PRESENT = (
@@ -105,7 +107,7 @@ async def find_available(
         return []
     weekday = day.isoweekday()
     class_types = [c.value for c in ages]
-    rows = await conn.fetch(_CANDIDATES, lat, lng, radius_km, class_types)
+    rows = await conn.fetch(_CANDIDATES, lat, lng, radius_km, class_types, day)
     open_at: dict[UUID, float | None] = {}  # institution → notice in minutes, None if closed
     candidates: list[tuple[asyncpg.Record, list[CareOffer]]] = []
     for row in rows:

@@ -1,4 +1,10 @@
-"""What a read model is to the projector: a name, the events it handles, its tables, an apply step."""
+"""What a read model is to the projector: a name, the events it handles, its tables, an apply step.
+
+A read model may also have `indexes`: idempotent DDL for indexes its apply step does not rely
+on (no ON CONFLICT target among them). The projector runs it after `schema` when it creates
+the tables, but a rebuild runs it only once the replay has reached the head: building an
+index over a million rows once costs far less than maintaining it row by row.
+"""
 
 from __future__ import annotations
 
@@ -29,3 +35,8 @@ class Projection(Protocol):
 
 def topics_of(projection: Projection) -> list[str]:
     return [get_topic(cls) for cls in projection.handles]
+
+
+def indexes_of(projection: Projection) -> str:
+    """The read model's optional `indexes` DDL (see the module docstring), or ''."""
+    return str(getattr(projection, "indexes", ""))

@@ -29,8 +29,9 @@ handles: tuple[type, ...] = (
     Institution.CareOffersPublished,
     Institution.RosterPlanned,
     Institution.RefundPolicyPublished,
+    Institution.ClosureAnnounced,
 )
-tables = ("rm_institutions", "rm_rooms", "rm_institution_staff", "rm_room_terms")
+tables = ("rm_institutions", "rm_rooms", "rm_institution_staff", "rm_room_terms", "rm_closures")
 schema = """
 CREATE TABLE IF NOT EXISTS rm_institutions (
     id uuid PRIMARY KEY, name text NOT NULL, city_id uuid NOT NULL, district_code text NOT NULL,
@@ -51,6 +52,10 @@ CREATE TABLE IF NOT EXISTS rm_institution_staff (
     PRIMARY KEY (institution_id, account_id)
 );
 CREATE INDEX IF NOT EXISTS rm_institution_staff_account ON rm_institution_staff (account_id);
+CREATE TABLE IF NOT EXISTS rm_closures (
+    institution_id uuid NOT NULL, room_id uuid, day date NOT NULL, reason text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rm_closures_day ON rm_closures (institution_id, day);
 CREATE TABLE IF NOT EXISTS rm_room_terms (
     room_id uuid PRIMARY KEY, institution_id uuid NOT NULL,
     offers jsonb NOT NULL DEFAULT '[]', shifts jsonb NOT NULL DEFAULT '[]'
@@ -95,6 +100,7 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     policies: dict[UUID, str] = {}
     offers: dict[UUID, tuple[UUID, UUID, str]] = {}
     shifts: dict[UUID, tuple[UUID, UUID, str]] = {}
+    closures: list[tuple[Any, ...]] = []
     for envelope in batch:
         event = envelope.event
         iid = event.originator_id
@@ -130,6 +136,8 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             offers[event.room_id] = (event.room_id, iid, _to_json(event.offers))
         elif isinstance(event, Institution.RosterPlanned):
             shifts[event.room_id] = (event.room_id, iid, _to_json(event.shifts))
+        elif isinstance(event, Institution.ClosureAnnounced):
+            closures.append((iid, event.room_id, event.day, event.reason))
     if institutions:
         await conn.executemany(
             "INSERT INTO rm_institutions VALUES"
@@ -173,3 +181,5 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             "DELETE FROM rm_institution_staff WHERE institution_id = $1 AND account_id = $2",
             removals,
         )
+    if closures:
+        await conn.executemany("INSERT INTO rm_closures VALUES ($1, $2, $3, $4)", closures)

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 import msgspec
 from litestar.exceptions import PermissionDeniedException
 
-from api_schema.booking import BookingAccepted, BookingCancelled
+from api_schema.booking import BookingAccepted, BookingCancelled, ClosureAccepted
 from backend.commands import UnitOfWork
 from backend.services.children import guarded_child
+from backend.services.institutions import administered
 from domain.booking.eligibility import check_age_fits, children_per_carer
 from domain.booking.room_day import Booking, RoomDay, offer_for, room_day_id
 from domain.booking.terms import CareType, price_fen
@@ -53,7 +54,7 @@ async def book_care(uow: UnitOfWork, now: datetime, request: BookingRequest) -> 
         ends_at=ends_at, price_fen=0, refund_policy=institution.refund_policy,
         children_per_carer=children_per_carer(terms.class_type, terms.children_per_carer, months),
     )  # fmt: skip
-    if request.end > request.start:
+    if terms.closed is None and request.end > request.start:  # else book() names the refusal
         minutes = request.end - request.start
         draft = _priced(draft, price_fen(offer_for(draft, terms), minutes))
     room_day = await uow.find(RoomDay, room_day_id(request.room_id, request.day))
@@ -99,3 +100,31 @@ async def cancel_booking(
     return BookingCancelled(
         id=booking_id, version=day.version, status="cancelled", refund_fen=refund
     )
+
+
+async def announce_closure(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    institution_id: UUID,
+    day: date,
+    room_id: UUID | None,
+    reason: str,
+    by: UUID | None,
+) -> ClosureAccepted:
+    """Close a room (or every room) for a day: no more bookings, and every booking already
+    made for it is cancelled by the institution, refunded in full, with the reason given."""
+    institution = await administered(uow, institution_id, by)
+    institution.announce_closure(day, room_id, reason, now)
+    cancelled = 0
+    for room in [room_id] if room_id else list(institution.rooms):
+        room_day = await uow.find(RoomDay, room_day_id(room, day))
+        if room_day is None:
+            continue
+        for booking_id, booking in list(room_day.bookings.items()):
+            room_day.cancel(booking_id, by_institution=True, reason=f"机构停课：{reason}", now=now)
+            child = await uow.get(Child, booking.child_id, "child")
+            if booking_id in child.holds:
+                child.release(booking_id, now)
+            cancelled += 1
+    return ClosureAccepted(id=institution.id, version=institution.version, cancelled=cancelled)

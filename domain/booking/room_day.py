@@ -44,6 +44,7 @@ class DayTerms(msgspec.Struct, frozen=True):
     opening_hours: tuple[OpeningInterval, ...]  # this weekday's
     offers: tuple[CareOffer, ...]  # this weekday's
     shifts: tuple[Shift, ...]  # this weekday's
+    closed: str | None = None  # why the room is closed that day, if it is
 
 
 class RoomFull(RuleViolated):
@@ -104,6 +105,8 @@ class RoomDay(TuoyuAggregate):
         )  # fmt: skip
 
     def book(self, booking: Booking, terms: DayTerms, now: datetime) -> None:
+        if terms.closed is not None:
+            raise NotBookable(f"closed on {self.day.isoformat()}: {terms.closed}", field="date")
         offer = offer_for(booking, terms)
         _check_times(booking, terms, offer, now)
         same_child = sum(

@@ -17,7 +17,7 @@ from domain.booking.terms import (
     check_shifts,
 )
 from domain.city.aggregate import City
-from domain.errors import AlreadyExists, NotFound
+from domain.errors import AlreadyExists, InvalidValue, NotFound
 from domain.institution.kinds import Category, Ownership, StaffRole
 from domain.institution.rules import check_filing, check_room, check_rooms_fit_filing
 from domain.institution.values import (
@@ -48,6 +48,7 @@ class Institution(TuoyuAggregate):
     offers: dict[UUID, tuple[CareOffer, ...]]
     rosters: dict[UUID, tuple[Shift, ...]]
     refund_policy: RefundPolicy
+    closures: dict[str, str]  # "<room id or *>@<date>" → reason
 
     class Registered(TuoyuAggregate.Created):
         name: str
@@ -113,6 +114,16 @@ class Institution(TuoyuAggregate):
         def apply(self, institution: Institution) -> None:
             institution.refund_policy = self.policy
 
+    class ClosureAnnounced(TuoyuAggregate.Event):
+        """A room (or, with no room, the whole institution) is closed on a local day."""
+
+        day: date
+        room_id: UUID | None
+        reason: str
+
+        def apply(self, institution: Institution) -> None:
+            institution.closures[_closure_key(self.room_id, self.day)] = self.reason
+
     def __init__(
         self,
         name: str,
@@ -143,6 +154,7 @@ class Institution(TuoyuAggregate):
         self.offers = {}
         self.rosters = {}
         self.refund_policy = DEFAULT_REFUND_POLICY
+        self.closures = {}
 
     @classmethod
     def register(
@@ -224,6 +236,20 @@ class Institution(TuoyuAggregate):
         check_refund_policy(policy)
         self.emit(self.RefundPolicyPublished, now, policy=policy)
 
+    def announce_closure(self, day: date, room_id: UUID | None, reason: str, now: datetime) -> None:
+        if room_id is not None:
+            self.require_room(room_id)
+        if not reason.strip():
+            raise InvalidValue("say why it is closed: parents are told", field="reason")
+        if _closure_key(room_id, day) in self.closures:
+            raise AlreadyExists(f"already closed on {day.isoformat()}", field="date")
+        self.emit(self.ClosureAnnounced, now, day=day, room_id=room_id, reason=reason.strip())
+
+    def closed_reason(self, room_id: UUID, day: date) -> str | None:
+        return self.closures.get(_closure_key(room_id, day)) or self.closures.get(
+            _closure_key(None, day)
+        )
+
     def day_terms(self, room_id: UUID, day: date) -> DayTerms:
         """The room's rules on `day` (a local date): hours, offers and roster of its weekday."""
         room = self.require_room(room_id)
@@ -235,6 +261,7 @@ class Institution(TuoyuAggregate):
             opening_hours=tuple(o for o in self.opening_hours if o.weekday == weekday),
             offers=tuple(o for o in self.offers.get(room_id, ()) if weekday in o.weekdays),
             shifts=tuple(s for s in self.rosters.get(room_id, ()) if s.weekday == weekday),
+            closed=self.closed_reason(room_id, day),
         )
 
     def attach_staff(self, account_id: UUID, role: StaffRole, now: datetime) -> None:
@@ -246,3 +273,7 @@ class Institution(TuoyuAggregate):
         if account_id not in self.staff:
             raise NotFound("this person is not on the staff", field="account_id")
         self.emit(self.StaffDetached, now, account_id=account_id)
+
+
+def _closure_key(room_id: UUID | None, day: date) -> str:
+    return f"{room_id or '*'}@{day.isoformat()}"

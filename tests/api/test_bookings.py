@@ -281,3 +281,57 @@ async def test_availability_for_someone_elses_child_is_refused(world: World):
         headers=world.fresh(stranger.headers),
     )
     assert response.status_code == 403
+
+
+async def test_closing_a_room_cancels_its_bookings_with_full_refunds_and_stops_new_ones(
+    world: World,
+):
+    institution_id, room_id, admin = await bookable_room(world)
+    guardian = await world.guardian()
+    first, second = await many_children(world, guardian, 2)
+    booked = world.saw(
+        await world.client.post(
+            "/v1/bookings",
+            json=booking_body(institution_id, room_id, first),
+            headers={**world.fresh(guardian.headers), **idem()},
+        )  # fmt: skip
+    ).json()
+    closure = world.saw(
+        await world.client.post(
+            f"/v1/institutions/{institution_id}/closures",
+            json={"date": DAY, "room_id": str(room_id), "reason": "停水检修"},
+            headers={**world.fresh(admin.headers), **idem()},
+        )
+    )
+    assert closure.status_code == 201, closure.text
+    assert closure.json()["cancelled"] == 1
+    view = (
+        await world.client.get(
+            f"/v1/bookings/{booked['id']}", headers=world.fresh(guardian.headers)
+        )
+    ).json()
+    assert view["status"] == "cancelled" and view["refund_fen"] == booked["price_fen"]
+    assert "停水检修" in view["history"][-1]["detail"]
+    refused = await world.client.post(
+        "/v1/bookings", json=booking_body(institution_id, room_id, second),
+        headers={**guardian.headers, **idem()},
+    )  # fmt: skip
+    assert refused.status_code == 409
+    assert "停水检修" in refused.json()["detail"]
+    nearby = await world.client.get(
+        f"/v1/availability?lat=31.3195&lng=120.6290&date={DAY}&start=09:00&end=10:00"
+        f"&child_id={second}",
+        headers=world.fresh(guardian.headers),
+    )
+    assert nearby.json() == []
+
+
+async def test_a_guardian_cannot_close_an_institution(world: World):
+    institution_id, _, _ = await bookable_room(world)
+    guardian = await world.guardian()
+    response = await world.client.post(
+        f"/v1/institutions/{institution_id}/closures",
+        json={"date": DAY, "reason": "x"},
+        headers={**guardian.headers, **idem()},
+    )
+    assert response.status_code == 403

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
+import msgspec
 import pytest
 
 from domain.booking.eligibility import AgeDoesNotFit, check_age_fits, children_per_carer
@@ -225,3 +226,10 @@ def test_a_child_needs_the_guardians_consent_and_must_be_under_three():
     with pytest.raises(InvalidValue):
         Child.register(uuid4(), uuid4(), name="大红", birth_date=date(2023, 11, 1), sex=Sex.female,
                        consent_purposes=("care_booking",), today=DAY, now=NOW)  # fmt: skip
+
+
+def test_a_closed_room_takes_no_bookings_and_names_the_reason():
+    closed = msgspec.structs.replace(terms(), closed="元旦放假")
+    with pytest.raises(NotBookable, match="元旦放假") as refused:
+        room_day().book(booking(), closed, NOW)
+    assert refused.value.field == "date"

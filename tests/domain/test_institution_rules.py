@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import pytest
@@ -148,3 +148,17 @@ def test_the_domain_never_reads_the_clock():
     inst = institution()
     with pytest.raises(RuntimeError, match="never reads the clock"):
         inst.trigger_event(Institution.StaffDetached, account_id=uuid4())
+
+
+def test_a_closure_of_the_whole_institution_closes_every_room_that_day_only():
+    inst = institution()
+    r = room()
+    inst.add_room(r, NOW)
+    day = date(2026, 12, 24)
+    inst.announce_closure(day, None, "圣诞节活动", NOW)
+    assert inst.day_terms(r.room_id, day).closed == "圣诞节活动"
+    assert inst.day_terms(r.room_id, date(2026, 12, 25)).closed is None
+    with pytest.raises(AlreadyExists):
+        inst.announce_closure(day, None, "again", NOW)
+    with pytest.raises(InvalidValue):
+        inst.announce_closure(date(2026, 12, 26), r.room_id, "  ", NOW)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, put
+from litestar import Controller, Request, Response, post, put
 
-from api_schema.booking import CareOffers, RefundPolicyIn, Roster
+from api_schema.booking import CareOffers, ClosureAccepted, NewClosure, RefundPolicyIn, Roster
 from api_schema.common import CommandAccepted
 from backend.api.commanding import run_command
 from backend.api.routes.institutions import ADMIN, minutes
 from backend.auth.principal import Principal
+from backend.services import bookings
 from backend.services.institutions import accepted, administered
 from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift
 
@@ -64,6 +65,28 @@ class BookingTermsController(Controller):
             return accepted(institution)
 
         return await run_command(request, decide)
+
+    @post("/closures", opt=ADMIN)
+    async def closure(
+        self, request: Request[Principal, Any, Any], institution_id: UUID, data: NewClosure
+    ) -> Response[ClosureAccepted]:
+        """Close a room, or with no room_id the whole institution, for a day; bookings made
+        for it are cancelled with a full refund and the reason."""
+        by = request.user.account_id
+        return await run_command(
+            request,
+            lambda uow, ctx: bookings.announce_closure(
+                uow,
+                ctx.now,
+                institution_id=institution_id,
+                day=data.date,
+                room_id=data.room_id,
+                reason=data.reason,
+                by=by,
+            ),  # fmt: skip
+            created=True,
+            result_type=ClosureAccepted,
+        )
 
     @put("/refund-policy", opt=ADMIN)
     async def refund_policy(
