@@ -185,3 +185,12 @@ class ClosureAccepted(msgspec.Struct, frozen=True):
     cancelled: int
     position: int | None = None
     replayed: bool = False
+
+
+class BookingSettingsIn(msgspec.Struct, frozen=True):
+    no_show_after_minutes: Annotated[
+        int, msgspec.Meta(ge=5, le=240, description="release a booking not checked in by then")
+    ] = 30
+    waitlist_offer_minutes: Annotated[
+        int, msgspec.Meta(ge=5, le=1440, description="how long a freed place is held for")
+    ] = 15

@@ -47,6 +47,8 @@ class Settings:
     ready_max_lag_events: int = field(
         default_factory=lambda: int(_env("TUOYU_READY_MAX_LAG_EVENTS", "1000"))
     )
+    # The ticker that runs timed jobs (no-show release); 0 turns it off in this process.
+    tick_seconds: float = field(default_factory=lambda: float(_env("TUOYU_TICK_SECONDS", "30")))
     log_format: str = field(default_factory=lambda: _env("TUOYU_LOG_FORMAT", "json"))
 
     @property

@@ -40,7 +40,7 @@ _CANDIDATES = (
 )
 _PRESENT = (
     "SELECT room_id, start_min, end_min, children_per_carer FROM rm_bookings"
-    " WHERE room_id = ANY($1::uuid[]) AND day = $2 AND status = 'confirmed'"
+    " WHERE room_id = ANY($1::uuid[]) AND day = $2 AND status IN ('confirmed', 'checked_in')"
     " AND start_min < $4 AND $3 < end_min"
 )
 _hours = msgspec.json.Decoder(list[OpeningInterval])

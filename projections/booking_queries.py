@@ -117,7 +117,7 @@ async def room_occupancy(
         return None
     bookings = await conn.fetch(
         "SELECT start_min, end_min, children_per_carer FROM rm_bookings"
-        " WHERE room_id = $1 AND day = $2 AND status = 'confirmed'",
+        " WHERE room_id = $1 AND day = $2 AND status IN ('confirmed', 'checked_in')",
         room_id,
         day,
     )

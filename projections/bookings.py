@@ -21,7 +21,20 @@ from domain.booking.room_day import RoomDay
 from projections.base import Envelope
 
 name = "bookings"
-handles: tuple[type, ...] = (RoomDay.Opened, RoomDay.CareBooked, RoomDay.BookingCancelled)
+handles: tuple[type, ...] = (
+    RoomDay.Opened,
+    RoomDay.CareBooked,
+    RoomDay.BookingCancelled,
+    RoomDay.BookingCheckedIn,
+    RoomDay.BookingCompleted,
+    RoomDay.NoShowReleased,
+)
+# Plain status moves: the event class and the status it leads to.
+_MOVES: dict[type, str] = {
+    RoomDay.BookingCheckedIn: "checked_in",
+    RoomDay.BookingCompleted: "completed",
+    RoomDay.NoShowReleased: "no_show",
+}
 tables = ("rm_room_days", "rm_bookings", "rm_booking_history")
 schema = """
 CREATE TABLE IF NOT EXISTS rm_room_days (
@@ -47,7 +60,7 @@ CREATE TABLE IF NOT EXISTS rm_booking_history (
 """
 
 # Status order within one event (requested, then confirmed at the same instant).
-STATUS_ORDER = ("requested", "confirmed", "cancelled")
+STATUS_ORDER = ("requested", "confirmed", "checked_in", "completed", "cancelled", "no_show")
 
 _json = msgspec.json.Encoder()
 _BOOKING_FIELDS = (
@@ -82,6 +95,7 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     booked: dict[UUID, dict[str, Any]] = {}
     cancelled: dict[UUID, tuple[UUID, int, str, datetime]] = {}  # bookings of earlier batches
     history: list[tuple[UUID, str, datetime, int, str | None]] = []
+    moved: dict[UUID, tuple[UUID, str, datetime]] = {}  # bookings of earlier batches
     for envelope in batch:
         e = envelope.event
         if isinstance(e, RoomDay.Opened):
@@ -110,6 +124,15 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 cancelled[e.booking_id] = (e.booking_id, e.refund_fen, by, e.timestamp)
             detail = cancellation_detail(e.by_institution, e.refund_fen, e.reason)
             history.append((e.booking_id, "cancelled", e.timestamp, envelope.position, detail))
+        elif type(e) in _MOVES:
+            status = _MOVES[type(e)]
+            row = booked.get(e.booking_id)
+            if row is not None:
+                row.update(status=status, updated_at=e.timestamp)
+            else:
+                moved[e.booking_id] = (e.booking_id, status, e.timestamp)
+            note = "未按时签到，名额已释放" if status == "no_show" else None
+            history.append((e.booking_id, status, e.timestamp, envelope.position, note))
     if room_days:
         await conn.execute(
             "INSERT INTO rm_room_days SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[],"
@@ -126,6 +149,13 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             " FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[])"
             " AS u(id, refund_fen, cancelled_by, at) WHERE b.id = u.id",
             *map(list, zip(*cancelled.values(), strict=True)),
+        )
+    if moved:
+        await conn.execute(
+            "UPDATE rm_bookings b SET status = u.status, updated_at = u.at"
+            " FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, status, at)"
+            " WHERE b.id = u.id",
+            *map(list, zip(*moved.values(), strict=True)),
         )
     if history:
         await conn.execute(

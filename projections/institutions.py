@@ -30,8 +30,16 @@ handles: tuple[type, ...] = (
     Institution.RosterPlanned,
     Institution.RefundPolicyPublished,
     Institution.ClosureAnnounced,
+    Institution.BookingSettingsChanged,
 )
-tables = ("rm_institutions", "rm_rooms", "rm_institution_staff", "rm_room_terms", "rm_closures")
+tables = (
+    "rm_institutions",
+    "rm_rooms",
+    "rm_institution_staff",
+    "rm_room_terms",
+    "rm_closures",
+    "rm_booking_settings",
+)
 schema = """
 CREATE TABLE IF NOT EXISTS rm_institutions (
     id uuid PRIMARY KEY, name text NOT NULL, city_id uuid NOT NULL, district_code text NOT NULL,
@@ -52,6 +60,10 @@ CREATE TABLE IF NOT EXISTS rm_institution_staff (
     PRIMARY KEY (institution_id, account_id)
 );
 CREATE INDEX IF NOT EXISTS rm_institution_staff_account ON rm_institution_staff (account_id);
+CREATE TABLE IF NOT EXISTS rm_booking_settings (
+    institution_id uuid PRIMARY KEY, no_show_after_minutes integer NOT NULL,
+    waitlist_offer_minutes integer NOT NULL
+);
 CREATE TABLE IF NOT EXISTS rm_closures (
     institution_id uuid NOT NULL, room_id uuid, day date NOT NULL, reason text NOT NULL
 );
@@ -101,6 +113,7 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     offers: dict[UUID, tuple[UUID, UUID, str]] = {}
     shifts: dict[UUID, tuple[UUID, UUID, str]] = {}
     closures: list[tuple[Any, ...]] = []
+    settings: dict[UUID, tuple[Any, ...]] = {}
     for envelope in batch:
         event = envelope.event
         iid = event.originator_id
@@ -136,6 +149,9 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             offers[event.room_id] = (event.room_id, iid, _to_json(event.offers))
         elif isinstance(event, Institution.RosterPlanned):
             shifts[event.room_id] = (event.room_id, iid, _to_json(event.shifts))
+        elif isinstance(event, Institution.BookingSettingsChanged):
+            s = event.settings
+            settings[iid] = (iid, s.no_show_after_minutes, s.waitlist_offer_minutes)
         elif isinstance(event, Institution.ClosureAnnounced):
             closures.append((iid, event.room_id, event.day, event.reason))
     if institutions:
@@ -183,3 +199,10 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
         )
     if closures:
         await conn.executemany("INSERT INTO rm_closures VALUES ($1, $2, $3, $4)", closures)
+    if settings:
+        await conn.executemany(
+            "INSERT INTO rm_booking_settings VALUES ($1, $2, $3) ON CONFLICT (institution_id)"
+            " DO UPDATE SET no_show_after_minutes = excluded.no_show_after_minutes,"
+            " waitlist_offer_minutes = excluded.waitlist_offer_minutes",
+            list(settings.values()),
+        )

@@ -15,6 +15,7 @@ from litestar.security.jwt import JWTAuth, Token
 
 from backend.api.problems import EXCEPTION_HANDLERS
 from backend.api.routes.auth import AuthController, me
+from backend.api.routes.booking_attendance import BookingAttendanceController
 from backend.api.routes.booking_terms import BookingTermsController
 from backend.api.routes.bookings import BookingsController, institution_bookings
 from backend.api.routes.children import ChildrenController
@@ -26,6 +27,7 @@ from backend.auth.access import enforce_access
 from backend.auth.principal import Principal
 from backend.auth.tokens import ALGORITHM, REQUIRED_CLAIMS, LeewayToken
 from backend.runtime import close_runtime, open_runtime, resolve_database_url
+from backend.scheduler import start_ticker
 from backend.settings import Settings
 from backend.state import Runtime
 from domain.account.aggregate import Role
@@ -42,6 +44,7 @@ ROUTES: list[Any] = [
     BookingTermsController,
     ChildrenController,
     BookingsController,
+    BookingAttendanceController,
     institution_bookings,
     room_occupancy,
     find_availability,
@@ -93,9 +96,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             return
         opened = await open_runtime(settings, await resolve_database_url(settings))
         app.state.runtime = opened
+        ticker = start_ticker(opened, settings.tick_seconds) if settings.tick_seconds > 0 else None
         try:
             yield
         finally:
+            if ticker is not None:
+                ticker.shutdown(wait=False)
             await close_runtime(opened)
 
     auth = jwt_auth(settings)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from uuid import UUID, uuid5
 
 import msgspec
@@ -10,8 +10,9 @@ import msgspec
 from domain.aggregate import TuoyuAggregate
 from domain.booking.capacity import Presence, first_breach
 from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift, refund_fen
+from domain.booking.visit_rules import NotBookable, check_times, offer_for
 from domain.class_types import ClassType
-from domain.errors import InvalidValue, NotFound, RuleViolated
+from domain.errors import NotFound, RuleViolated
 from domain.institution.values import OpeningInterval, hhmm
 
 ROOM_DAY_NAMESPACE = UUID("0b6c8a52-41d9-4f2a-9d1e-7c3b5a2e9f10")
@@ -55,15 +56,12 @@ class RatioWouldBreak(RuleViolated):
     code = "ratio-exceeded"
 
 
-class NotBookable(RuleViolated):
-    code = "not-bookable"
-
-
 class RoomDay(TuoyuAggregate):
     room_id: UUID
     institution_id: UUID
     day: date
     bookings: dict[UUID, Booking]  # active ones
+    checked_in: dict[UUID, datetime]  # active ones whose child has arrived
     ended: dict[UUID, str]  # booking id → how it ended
     child_of: dict[UUID, UUID]  # every booking ever made here → its child
 
@@ -89,11 +87,37 @@ class RoomDay(TuoyuAggregate):
             room_day.bookings.pop(self.booking_id, None)
             room_day.ended[self.booking_id] = "cancelled"
 
+    class BookingCheckedIn(TuoyuAggregate.Event):
+        booking_id: UUID
+        by: UUID
+
+        def apply(self, room_day: RoomDay) -> None:
+            room_day.checked_in[self.booking_id] = self.timestamp
+
+    class BookingCompleted(TuoyuAggregate.Event):
+        """The child was collected: the place is free again for the rest of the day."""
+
+        booking_id: UUID
+        by: UUID
+
+        def apply(self, room_day: RoomDay) -> None:
+            room_day.bookings.pop(self.booking_id, None)
+            room_day.ended[self.booking_id] = "completed"
+
+    class NoShowReleased(TuoyuAggregate.Event):
+        booking_id: UUID
+        after_minutes: int
+
+        def apply(self, room_day: RoomDay) -> None:
+            room_day.bookings.pop(self.booking_id, None)
+            room_day.ended[self.booking_id] = "no_show"
+
     def __init__(self, room_id: UUID, institution_id: UUID, day: date) -> None:
         self.room_id = room_id
         self.institution_id = institution_id
         self.day = day
         self.bookings = {}
+        self.checked_in = {}
         self.ended = {}
         self.child_of = {}
 
@@ -108,7 +132,7 @@ class RoomDay(TuoyuAggregate):
         if terms.closed is not None:
             raise NotBookable(f"closed on {self.day.isoformat()}: {terms.closed}", field="date")
         offer = offer_for(booking, terms)
-        _check_times(booking, terms, offer, now)
+        check_times(booking, terms, offer, now)
         same_child = sum(
             b.end - b.start for b in self.bookings.values() if b.child_id == booking.child_id
         )
@@ -142,12 +166,7 @@ class RoomDay(TuoyuAggregate):
 
     def cancel(self, booking_id: UUID, by_institution: bool, reason: str, now: datetime) -> int:
         """Cancel an active booking; return the refund in fen under its published policy."""
-        booking = self.bookings.get(booking_id)
-        if booking is None:
-            state = self.ended.get(booking_id)
-            if state is not None:
-                raise RuleViolated(f"the booking is already {state}", field="booking_id")
-            raise NotFound("no such booking in this room on this day", field="booking_id")
+        booking = self.active(booking_id)
         refund = refund_fen(
             booking.refund_policy, booking.price_fen, booking.starts_at, now, by_institution
         )
@@ -157,36 +176,33 @@ class RoomDay(TuoyuAggregate):
         )  # fmt: skip
         return refund
 
+    def active(self, booking_id: UUID) -> Booking:
+        booking = self.bookings.get(booking_id)
+        if booking is None:
+            state = self.ended.get(booking_id)
+            if state is not None:
+                raise RuleViolated(f"the booking is already {state}", field="booking_id")
+            raise NotFound("no such booking in this room on this day", field="booking_id")
+        return booking
 
-def offer_for(booking: Booking, terms: DayTerms) -> CareOffer:
-    """The offer of the booking's care type whose window covers it; else refused."""
-    offers = [o for o in terms.offers if o.care_type is booking.care_type]
-    if not offers:
-        raise NotBookable(
-            f"this room offers no {booking.care_type} care on that day", field="care_type"
-        )
-    for offer in offers:
-        if offer.opens <= booking.start and booking.end <= offer.closes:
-            return offer
-    window = ", ".join(f"{hhmm(o.opens)}–{hhmm(o.closes)}" for o in offers)
-    raise NotBookable(f"{booking.care_type} is offered {window} that day", field="start")
+    def check_in(self, booking_id: UUID, by: UUID, now: datetime) -> None:
+        self.active(booking_id)
+        if booking_id in self.checked_in:
+            raise RuleViolated("the child is already checked in", field="booking_id")
+        self.emit(self.BookingCheckedIn, now, booking_id=booking_id, by=by)
 
+    def complete(self, booking_id: UUID, by: UUID, now: datetime) -> None:
+        self.active(booking_id)
+        if booking_id not in self.checked_in:
+            raise RuleViolated("the child was never checked in", field="booking_id")
+        self.emit(self.BookingCompleted, now, booking_id=booking_id, by=by)
 
-def _check_times(booking: Booking, terms: DayTerms, offer: CareOffer, now: datetime) -> None:
-    if booking.end <= booking.start:
-        raise InvalidValue("the booking must end after it starts", field="end")
-    if not any(o.opens <= booking.start and booking.end <= o.closes for o in terms.opening_hours):
-        hours = ", ".join(f"{hhmm(o.opens)}–{hhmm(o.closes)}" for o in terms.opening_hours)
-        raise NotBookable(f"outside opening hours ({hours or 'closed'})", field="start")
-    minutes = booking.end - booking.start
-    if minutes > offer.max_minutes_per_visit:
-        raise NotBookable(
-            f"at most {offer.max_minutes_per_visit} minutes per visit for {booking.care_type}",
-            field="end",
-        )
-    notice = (booking.starts_at - now).total_seconds() / 60
-    if notice < offer.min_notice_minutes:
-        raise NotBookable(
-            f"book at least {offer.min_notice_minutes} minutes ahead", field="start",
-            notice_minutes=offer.min_notice_minutes,
-        )  # fmt: skip
+    def release_no_show(self, booking_id: UUID, after_minutes: int, now: datetime) -> Booking:
+        """Free the place of a child not checked in `after_minutes` after the start."""
+        booking = self.active(booking_id)
+        if booking_id in self.checked_in:
+            raise RuleViolated("the child arrived: not a no-show", field="booking_id")
+        if now < booking.starts_at + timedelta(minutes=after_minutes):
+            raise RuleViolated("too early to call it a no-show", field="booking_id")
+        self.emit(self.NoShowReleased, now, booking_id=booking_id, after_minutes=after_minutes)
+        return booking

@@ -61,6 +61,21 @@ class RefundPolicy(msgspec.Struct, frozen=True):
 DEFAULT_REFUND_POLICY = RefundPolicy(full_refund_hours_before=24, late_refund_percent=50)
 
 
+class BookingSettings(msgspec.Struct, frozen=True):
+    """Product policy per institution: when an absent child's place is released, and how long
+    a waitlisted family has to take a freed place."""
+
+    no_show_after_minutes: int = 30
+    waitlist_offer_minutes: int = 15
+
+
+def check_booking_settings(settings: BookingSettings) -> None:
+    if not 5 <= settings.no_show_after_minutes <= 240:
+        raise InvalidValue("5–240 minutes", field="no_show_after_minutes")
+    if not 5 <= settings.waitlist_offer_minutes <= 24 * 60:
+        raise InvalidValue("5–1440 minutes", field="waitlist_offer_minutes")
+
+
 class Shift(msgspec.Struct, frozen=True):
     """`staff` carers planned in the room on `weekday` from `starts` to `ends` (local minutes)."""
 

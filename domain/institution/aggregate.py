@@ -9,9 +9,11 @@ from domain.aggregate import TuoyuAggregate
 from domain.booking.room_day import DayTerms
 from domain.booking.terms import (
     DEFAULT_REFUND_POLICY,
+    BookingSettings,
     CareOffer,
     RefundPolicy,
     Shift,
+    check_booking_settings,
     check_offer,
     check_refund_policy,
     check_shifts,
@@ -49,6 +51,7 @@ class Institution(TuoyuAggregate):
     rosters: dict[UUID, tuple[Shift, ...]]
     refund_policy: RefundPolicy
     closures: dict[str, str]  # "<room id or *>@<date>" → reason
+    booking_settings: BookingSettings
 
     class Registered(TuoyuAggregate.Created):
         name: str
@@ -114,6 +117,12 @@ class Institution(TuoyuAggregate):
         def apply(self, institution: Institution) -> None:
             institution.refund_policy = self.policy
 
+    class BookingSettingsChanged(TuoyuAggregate.Event):
+        settings: BookingSettings
+
+        def apply(self, institution: Institution) -> None:
+            institution.booking_settings = self.settings
+
     class ClosureAnnounced(TuoyuAggregate.Event):
         """A room (or, with no room, the whole institution) is closed on a local day."""
 
@@ -155,6 +164,7 @@ class Institution(TuoyuAggregate):
         self.rosters = {}
         self.refund_policy = DEFAULT_REFUND_POLICY
         self.closures = {}
+        self.booking_settings = BookingSettings()
 
     @classmethod
     def register(
@@ -244,6 +254,10 @@ class Institution(TuoyuAggregate):
         if _closure_key(room_id, day) in self.closures:
             raise AlreadyExists(f"already closed on {day.isoformat()}", field="date")
         self.emit(self.ClosureAnnounced, now, day=day, room_id=room_id, reason=reason.strip())
+
+    def change_booking_settings(self, settings: BookingSettings, now: datetime) -> None:
+        check_booking_settings(settings)
+        self.emit(self.BookingSettingsChanged, now, settings=settings)
 
     def closed_reason(self, room_id: UUID, day: date) -> str | None:
         return self.closures.get(_closure_key(room_id, day)) or self.closures.get(

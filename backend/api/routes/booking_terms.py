@@ -7,14 +7,21 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, post, put
 
-from api_schema.booking import CareOffers, ClosureAccepted, NewClosure, RefundPolicyIn, Roster
+from api_schema.booking import (
+    BookingSettingsIn,
+    CareOffers,
+    ClosureAccepted,
+    NewClosure,
+    RefundPolicyIn,
+    Roster,
+)
 from api_schema.common import CommandAccepted
 from backend.api.commanding import run_command
 from backend.api.routes.institutions import ADMIN, minutes
 from backend.auth.principal import Principal
 from backend.services import bookings
 from backend.services.institutions import accepted, administered
-from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift
+from domain.booking.terms import BookingSettings, CareOffer, CareType, RefundPolicy, Shift
 
 
 class BookingTermsController(Controller):
@@ -87,6 +94,20 @@ class BookingTermsController(Controller):
             created=True,
             result_type=ClosureAccepted,
         )
+
+    @put("/booking-settings", opt=ADMIN)
+    async def booking_settings(
+        self, request: Request[Principal, Any, Any], institution_id: UUID, data: BookingSettingsIn
+    ) -> Response[CommandAccepted]:
+        settings = BookingSettings(data.no_show_after_minutes, data.waitlist_offer_minutes)
+        by = request.user.account_id
+
+        async def decide(uow: Any, ctx: Any) -> CommandAccepted:
+            institution = await administered(uow, institution_id, by)
+            institution.change_booking_settings(settings, ctx.now)
+            return accepted(institution)
+
+        return await run_command(request, decide)
 
     @put("/refund-policy", opt=ADMIN)
     async def refund_policy(

@@ -73,7 +73,7 @@ def booking_view(row: dict[str, Any]) -> BookingView:
     )  # fmt: skip
 
 
-async def _booking_row(rt: Runtime, booking_id: UUID) -> dict[str, Any]:
+async def booking_row(rt: Runtime, booking_id: UUID) -> dict[str, Any]:
     row = await booking_queries.get_booking(rt.pool, booking_id)
     if row is None:
         raise NotFoundException(f"booking {booking_id} not found")
@@ -130,7 +130,7 @@ class BookingsController(Controller):
 
     @get("/{booking_id:uuid}", opt=SEE_BOOKING)
     async def one(self, request: Request[Principal, Any, Any], booking_id: UUID) -> BookingView:
-        return booking_view(await _booking_row(runtime(request), booking_id))
+        return booking_view(await booking_row(runtime(request), booking_id))
 
     @get("/{booking_id:uuid}/refund-preview", opt=SEE_BOOKING)
     async def refund_preview(
@@ -138,10 +138,10 @@ class BookingsController(Controller):
     ) -> RefundPreview:
         """What cancelling now would refund, under the policy published when it was booked."""
         rt = runtime(request)
-        row = await _booking_row(rt, booking_id)
+        row = await booking_row(rt, booking_id)
         policy = _policy(row)
         refund = 0
-        if row["status"] == "confirmed":
+        if row["status"] in ("confirmed", "checked_in"):
             by_institution = request.user.role is Role.institution_admin
             refund = refund_fen(
                 policy, row["price_fen"], row["starts_at"], rt.clock.now(), by_institution
@@ -155,7 +155,7 @@ class BookingsController(Controller):
         booking_id: UUID,
         data: CancelBooking | None = None,
     ) -> Response[BookingCancelled]:
-        row = await _booking_row(runtime(request), booking_id)
+        row = await booking_row(runtime(request), booking_id)
         actor, reason = request.user.account_id, data.reason if data else ""
         return await run_command(
             request,

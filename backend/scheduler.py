@@ -1,0 +1,77 @@
+"""Timed jobs. APScheduler is only a ticker: each job is an idempotent command run under a
+PostgreSQL advisory lock, so any number of workers may tick and each effect happens once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from api_schema.common import CommandAccepted
+from backend.commands import CommandContext, UnitOfWork, execute
+from backend.services.attendance import release_no_show
+from backend.state import Runtime
+from domain.errors import DomainError
+
+log = logging.getLogger("tuoyu.scheduler")
+NO_SHOW_LOCK = 7_479_000_001
+_DUE_NO_SHOWS = (
+    "SELECT b.id, b.room_day_id FROM rm_bookings b"
+    " LEFT JOIN rm_booking_settings s ON s.institution_id = b.institution_id"
+    " WHERE b.status = 'confirmed'"
+    " AND b.starts_at + make_interval(mins => coalesce(s.no_show_after_minutes, 30)) <= $1"
+    " ORDER BY b.starts_at LIMIT 500"
+)
+
+
+async def release_due_no_shows(runtime: Runtime) -> int:
+    """Release every booking whose child has not arrived in time; return how many."""
+    released = 0
+    async with runtime.pool.acquire() as conn:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", NO_SHOW_LOCK):
+            return 0  # another worker is on it
+        try:
+            now = runtime.clock.now()
+            for row in await conn.fetch(_DUE_NO_SHOWS, now):
+                ctx = CommandContext(
+                    now=now, actor="system:no-show", command_key=f"no-show:{row['id']}"
+                )
+                try:
+                    outcome = await execute(
+                        runtime.store, ctx, _releaser(now, row["room_day_id"], row["id"]),
+                        CommandAccepted,
+                    )  # fmt: skip
+                except DomainError as refused:  # arrived meanwhile, cancelled, …
+                    log.info("no-show of %s not released: %s", row["id"], refused.detail)
+                    continue
+                released += 0 if outcome.replayed else 1
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", NO_SHOW_LOCK)
+    if released:
+        log.info("released %d no-show bookings", released)
+    return released
+
+
+def _releaser(now: datetime, room_day_id: UUID, booking_id: UUID) -> Any:
+    async def decide(uow: UnitOfWork) -> CommandAccepted:
+        return await release_no_show(uow, now, room_day_id=room_day_id, booking_id=booking_id)
+
+    return decide
+
+
+def start_ticker(runtime: Runtime, every_seconds: float = 30.0) -> Any:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(
+        release_due_no_shows,
+        IntervalTrigger(seconds=every_seconds),
+        args=[runtime],
+        id="release-no-shows",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,106 @@
+"""Arrivals, departures and no-shows: a place not taken in time is released once, whoever ticks."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from backend.clock import FrozenClock
+from backend.scheduler import release_due_no_shows
+from tests.api.booking_world import bookable_room, booking_body, many_children, put
+from tests.api.world import World, idem
+
+# 2026-12-01 09:00 in Shanghai is 01:00 UTC. Bookings are made on the real clock (tokens are
+# checked against it); the day of care is then reached by moving an injected clock.
+START = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+
+
+async def _booked(world: World, capacity: int = 15, children: int = 1):
+    institution_id, room_id, admin = await bookable_room(world, capacity=capacity)
+    guardian = await world.guardian()
+    kids = await many_children(world, guardian, children)
+    ids = []
+    for kid in kids:
+        response = world.saw(
+            await world.client.post(
+                "/v1/bookings",
+                json=booking_body(institution_id, room_id, kid),
+                headers={**world.fresh(guardian.headers), **idem()},
+            )  # fmt: skip
+        )
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    return institution_id, room_id, admin, guardian, ids
+
+
+async def _status(world: World, booking_id: str, who) -> dict:
+    response = await world.client.get(
+        f"/v1/bookings/{booking_id}", headers=world.fresh(who.headers)
+    )
+    return response.json()
+
+
+async def test_staff_check_a_child_in_and_out_and_the_history_shows_it(world: World):
+    _, _, admin, guardian, [booking] = await _booked(world)
+    world.runtime.clock = FrozenClock(at=START)
+    for step in ("check-in", "check-out"):
+        response = world.saw(
+            await world.client.post(
+                f"/v1/bookings/{booking}/{step}", headers={**world.fresh(admin.headers), **idem()}
+            )
+        )
+        assert response.status_code == 200, response.text
+    view = await _status(world, booking, guardian)
+    assert view["status"] == "completed"
+    assert [h["status"] for h in view["history"]] == [
+        "requested", "confirmed", "checked_in", "completed",
+    ]  # fmt: skip
+
+
+async def test_checking_out_a_child_never_checked_in_is_a_409(world: World):
+    _, _, admin, _, [booking] = await _booked(world)
+    response = await world.client.post(
+        f"/v1/bookings/{booking}/check-out", headers={**world.fresh(admin.headers), **idem()}
+    )
+    assert response.status_code == 409
+
+
+async def test_a_guardian_cannot_check_a_child_in(world: World):
+    _, _, _, guardian, [booking] = await _booked(world)
+    response = await world.client.post(
+        f"/v1/bookings/{booking}/check-in", headers={**world.fresh(guardian.headers), **idem()}
+    )
+    assert response.status_code == 403
+
+
+async def test_a_booking_not_checked_in_after_the_institutions_limit_is_released_once(
+    world: World,
+):
+    institution_id, _, admin, guardian, [absent, present] = await _booked(world, children=2)
+    await put(
+        world, f"/v1/institutions/{institution_id}/booking-settings",
+        {"no_show_after_minutes": 20, "waitlist_offer_minutes": 15}, admin,
+    )  # fmt: skip
+    clock = world.runtime.clock = FrozenClock(at=START)
+    world.saw(
+        await world.client.post(
+            f"/v1/bookings/{present}/check-in", headers={**world.fresh(admin.headers), **idem()}
+        )
+    )
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    clock.at = START.replace(minute=19)
+    assert await release_due_no_shows(world.runtime) == 0  # not yet
+    clock.at = START.replace(minute=21)
+    # two workers tick at the same moment
+    results = await asyncio.gather(
+        release_due_no_shows(world.runtime), release_due_no_shows(world.runtime)
+    )
+    assert sum(results) == 1
+    assert await release_due_no_shows(world.runtime) == 0  # and again later: nothing twice
+    events = await world.runtime.pool.fetchval(
+        "SELECT count(*) FROM events WHERE topic LIKE '%RoomDay.NoShowReleased'"
+    )
+    assert events == 1
+    world.last_position = await world.runtime.store.head_position()
+    assert (await _status(world, absent, guardian))["status"] == "no_show"
+    assert (await _status(world, present, guardian))["status"] == "checked_in"
