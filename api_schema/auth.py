@@ -10,7 +10,7 @@ import msgspec
 Phone = Annotated[
     str,
     msgspec.Meta(
-        min_length=11, max_length=16, description="mainland mobile number", examples=["13800000001"]
+        min_length=11, max_length=20, description="mainland mobile number", examples=["13800000001"]
     ),
 ]
 

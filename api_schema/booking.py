@@ -36,6 +36,30 @@ class ChildView(msgspec.Struct, frozen=True):
     age_months: int
 
 
+class NewGuardian(msgspec.Struct, frozen=True):
+    phone: Annotated[str, msgspec.Meta(min_length=11, max_length=20, examples=["13600000002"])]
+    display_name: Name
+
+
+class PickupAdultIn(msgspec.Struct, frozen=True):
+    name: Name
+    phone: Annotated[str, msgspec.Meta(min_length=11, max_length=20)]
+    relation: Annotated[str, msgspec.Meta(min_length=1, max_length=20, examples=["外婆"])]
+
+
+class ChildDetail(msgspec.Struct, frozen=True):
+    child: ChildView
+    guardians: int
+    pickup_adults: list[PickupAdultIn]
+
+
+class DataRead(msgspec.Struct, frozen=True):
+    role: str
+    reader: str | None
+    purpose: str
+    read_at: dt.datetime
+
+
 class Offer(msgspec.Struct, frozen=True):
     care_type: CareType
     weekdays: list[Weekday]

@@ -1,8 +1,8 @@
 """Read model `children`: each child's minimum identity and who their guardians are.
 
-Handles Child.Registered and Child.GuardianAdded; tables rm_children, rm_child_guardians.
-Only what screens and access checks need is kept (PIPL art. 28: minimum); consent purposes,
-pick-up adults and holds stay in the event stream.
+Handles Child.Registered, GuardianAdded, PickupAdultAuthorised; tables rm_children,
+rm_child_guardians, rm_child_pickup_adults. Only what screens and access checks need is kept
+(PIPL art. 28: minimum); consent purposes and holds stay in the event stream.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from domain.child.aggregate import Child
 from projections.base import Envelope
 
 name = "children"
-handles: tuple[type, ...] = (Child.Registered, Child.GuardianAdded)
-tables = ("rm_children", "rm_child_guardians")
+handles: tuple[type, ...] = (Child.Registered, Child.GuardianAdded, Child.PickupAdultAuthorised)
+tables = ("rm_children", "rm_child_guardians", "rm_child_pickup_adults")
 schema = """
 CREATE TABLE IF NOT EXISTS rm_children (
     id uuid PRIMARY KEY, name text NOT NULL, birth_date date NOT NULL, sex text NOT NULL,
@@ -29,12 +29,17 @@ CREATE TABLE IF NOT EXISTS rm_child_guardians (
     child_id uuid NOT NULL, account_id uuid NOT NULL, PRIMARY KEY (child_id, account_id)
 );
 CREATE INDEX IF NOT EXISTS rm_child_guardians_account ON rm_child_guardians (account_id);
+CREATE TABLE IF NOT EXISTS rm_child_pickup_adults (
+    child_id uuid NOT NULL, name text NOT NULL, phone text NOT NULL, relation text NOT NULL,
+    position bigint NOT NULL, PRIMARY KEY (child_id, phone)
+);
 """
 
 
 async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     children: dict[UUID, tuple[UUID, str, date, str, datetime]] = {}
     guardians: dict[tuple[UUID, UUID], None] = {}  # ordered set
+    adults: list[tuple[UUID, str, str, str, int]] = []
     for envelope in batch:
         e = envelope.event
         cid = e.originator_id
@@ -42,8 +47,11 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             children.setdefault(cid, (cid, e.name, e.birth_date, e.sex.value, e.timestamp))
             for account_id in e.guardians:
                 guardians[(cid, account_id)] = None
-        else:
+        elif isinstance(e, Child.GuardianAdded):
             guardians[(cid, e.account_id)] = None
+        else:
+            a = e.adult
+            adults.append((cid, a.name, a.phone, a.relation, envelope.position))
     if children:
         await conn.execute(
             "INSERT INTO rm_children SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[],"
@@ -57,6 +65,22 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             [c for c, _ in guardians],
             [a for _, a in guardians],
         )
+    if adults:
+        await conn.executemany(
+            "INSERT INTO rm_child_pickup_adults VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            adults,
+        )
+
+
+async def pickup_adults(
+    conn: asyncpg.Connection | asyncpg.Pool, child_id: UUID
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT name, phone, relation FROM rm_child_pickup_adults WHERE child_id = $1"
+        " ORDER BY position",
+        child_id,
+    )
+    return [dict(r) for r in rows]
 
 
 async def list_for_guardian(

@@ -9,7 +9,9 @@ from litestar.exceptions import PermissionDeniedException
 
 from api_schema.common import CommandAccepted
 from backend.commands import UnitOfWork
-from domain.child.aggregate import Child, Sex
+from domain.account.aggregate import Account, Role, account_id_for, normalise_phone
+from domain.child.aggregate import Child, PickupAdult, Sex
+from domain.errors import InvalidValue
 
 
 async def register_child(
@@ -38,3 +40,27 @@ async def guarded_child(uow: UnitOfWork, child_id: UUID, guardian_id: UUID) -> C
     if not child.is_guardian(guardian_id):
         raise PermissionDeniedException("only a guardian of this child")
     return child
+
+
+async def add_guardian(
+    uow: UnitOfWork, now: datetime, *, child_id: UUID, by: UUID, phone: str, display_name: str
+) -> CommandAccepted:
+    """Another guardian (the other parent, a grandparent…) joins; their account opens if new."""
+    child = await guarded_child(uow, child_id, by)
+    account = await uow.find(Account, account_id_for(phone))
+    if account is None:
+        account = Account.register(phone, display_name, Role.guardian, now)
+        uow.add(account)
+    elif account.role is not Role.guardian:
+        raise InvalidValue("this phone belongs to a staff or regulator account", field="phone")
+    child.add_guardian(account.id, now)
+    return CommandAccepted(id=account.id, version=child.version)
+
+
+async def authorise_pickup(
+    uow: UnitOfWork, now: datetime, *, child_id: UUID, by: UUID, adult: PickupAdult
+) -> CommandAccepted:
+    child = await guarded_child(uow, child_id, by)
+    adult = PickupAdult(adult.name.strip(), normalise_phone(adult.phone), adult.relation.strip())
+    child.authorise_pickup(adult, now)
+    return CommandAccepted(id=child.id, version=child.version)

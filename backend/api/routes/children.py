@@ -1,4 +1,6 @@
-"""Children: a guardian registers a child (with consent) and sees their own children."""
+"""Children: guardians register them (with consent), add co-guardians and pick-up adults; the
+staff of an institution where a child is booked may read the profile, and every such read is
+logged for the guardians to see."""
 
 from __future__ import annotations
 
@@ -8,27 +10,54 @@ from uuid import UUID
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 
-from api_schema.booking import ChildView, NewChild
+from api_schema.booking import (
+    ChildDetail,
+    ChildView,
+    DataRead,
+    NewChild,
+    NewGuardian,
+    PickupAdultIn,
+)
 from api_schema.common import CommandAccepted
 from backend.api.commanding import run_command, runtime
 from backend.auth.access import allow
+from backend.auth.data_access import log_child_read, reads_of
 from backend.auth.principal import Principal
 from backend.services import children as service
+from backend.state import Runtime
 from domain.account.aggregate import Role
-from domain.child.aggregate import Sex, age_in_months
+from domain.child.aggregate import PickupAdult, Sex, age_in_months
 from projections import children as children_model
 
 
-async def _guardian_of_child(principal: Principal, connection: Any, rt: Any) -> bool:
+async def _guardian_of_child(principal: Principal, connection: Any, rt: Runtime) -> bool:
     child_id = connection.path_params.get("child_id")
     return isinstance(child_id, UUID) and await children_model.is_guardian(
         rt.pool, child_id, principal.account_id
     )
 
 
+async def _guardian_or_booked_staff(principal: Principal, connection: Any, rt: Runtime) -> bool:
+    if principal.role is Role.guardian:
+        return await _guardian_of_child(principal, connection, rt)
+    found = await rt.pool.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM rm_bookings b JOIN rm_institution_staff s"
+        " ON s.institution_id = b.institution_id WHERE b.child_id = $1 AND s.account_id = $2)",
+        connection.path_params.get("child_id"),
+        principal.account_id,
+    )
+    return bool(found)
+
+
 GUARDIAN_OF_CHILD = allow(
     Role.guardian, relation="a guardian of the child in the path", check=_guardian_of_child
 )
+CHILD_READERS = allow(
+    Role.guardian, Role.caregiver, Role.institution_admin,
+    relation="a guardian of the child, or staff of an institution the child is booked at"
+    " (staff reads are logged)",
+    check=_guardian_or_booked_staff,
+)  # fmt: skip
 
 
 def child_view(row: dict[str, Any], today: Any) -> ChildView:
@@ -72,10 +101,57 @@ class ChildrenController(Controller):
         today = rt.clock.now().date()
         return [child_view(r, today) for r in rows]
 
-    @get("/{child_id:uuid}", opt=GUARDIAN_OF_CHILD)
-    async def one(self, request: Request[Principal, Any, Any], child_id: UUID) -> ChildView:
+    @get("/{child_id:uuid}", opt=CHILD_READERS)
+    async def one(self, request: Request[Principal, Any, Any], child_id: UUID) -> ChildDetail:
         rt = runtime(request)
         row = await children_model.get_child(rt.pool, child_id)
         if row is None:
             raise NotFoundException("no such child")
-        return child_view(row, rt.clock.now().date())
+        now = rt.clock.now()
+        await log_child_read(rt.pool, child_id, request.user, "child profile", now)
+        adults = await children_model.pickup_adults(rt.pool, child_id)
+        return ChildDetail(
+            child=child_view(row, now.date()),
+            guardians=len(row["guardians"]),
+            pickup_adults=[PickupAdultIn(a["name"], a["phone"], a["relation"]) for a in adults],
+        )
+
+    @get("/{child_id:uuid}/access-log", opt=GUARDIAN_OF_CHILD)
+    async def access_log(
+        self, request: Request[Principal, Any, Any], child_id: UUID
+    ) -> list[DataRead]:
+        """Every read of this child's data by staff or a regulator, newest first."""
+        rows = await reads_of(runtime(request).pool, child_id)
+        return [DataRead(r["role"], r["display_name"], r["purpose"], r["read_at"]) for r in rows]
+
+    @post("/{child_id:uuid}/guardians", opt=GUARDIAN_OF_CHILD)
+    async def add_guardian(
+        self, request: Request[Principal, Any, Any], child_id: UUID, data: NewGuardian
+    ) -> Response[CommandAccepted]:
+        by = request.user.account_id
+        return await run_command(
+            request,
+            lambda uow, ctx: service.add_guardian(
+                uow,
+                ctx.now,
+                child_id=child_id,
+                by=by,
+                phone=data.phone,
+                display_name=data.display_name,
+            ),  # fmt: skip
+            created=True,
+        )
+
+    @post("/{child_id:uuid}/pickup-adults", opt=GUARDIAN_OF_CHILD)
+    async def authorise_pickup(
+        self, request: Request[Principal, Any, Any], child_id: UUID, data: PickupAdultIn
+    ) -> Response[CommandAccepted]:
+        by = request.user.account_id
+        adult = PickupAdult(data.name, data.phone, data.relation)
+        return await run_command(
+            request,
+            lambda uow, ctx: service.authorise_pickup(
+                uow, ctx.now, child_id=child_id, by=by, adult=adult
+            ),
+            created=True,
+        )

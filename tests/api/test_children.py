@@ -1,0 +1,107 @@
+"""Children's data: consent first, co-guardians and pick-up adults, and every staff read logged."""
+
+from __future__ import annotations
+
+from tests.api.booking_world import DAY, bookable_room, booking_body, child_of
+from tests.api.world import World, idem
+
+
+async def test_a_child_without_the_guardians_consent_is_refused(world: World):
+    guardian = await world.guardian()
+    response = await world.client.post(
+        "/v1/children",
+        json={"name": "小宝", "birth_date": "2025-06-01", "sex": "male",
+              "consent_care_booking": False},
+        headers={**guardian.headers, **idem()},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert response.json()["field"] == "consent"
+
+
+async def test_a_birth_date_in_the_future_is_refused(world: World):
+    guardian = await world.guardian()
+    response = await world.client.post(
+        "/v1/children",
+        json={"name": "小宝", "birth_date": "2099-01-01", "sex": "male",
+              "consent_care_booking": True},
+        headers={**guardian.headers, **idem()},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert response.json()["field"] == "birth_date"
+
+
+async def test_a_co_guardian_added_by_phone_sees_the_child_after_signing_in(world: World):
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    added = world.saw(
+        await world.client.post(
+            f"/v1/children/{child}/guardians",
+            json={"phone": "13612340000", "display_name": "孩子爸爸"},
+            headers={**world.fresh(parent.headers), **idem()},
+        )
+    )
+    assert added.status_code == 201, added.text
+    await world.client.post("/v1/auth/otp/request", json={"phone": "13612340000"})
+    code = world.runtime.sms.codes["13612340000"]  # type: ignore[attr-defined]
+    tokens = (
+        await world.client.post("/v1/auth/otp/verify", json={"phone": "13612340000", "code": code})
+    ).json()
+    other = {"Authorization": f"Bearer {tokens['access_token']}"}
+    mine = await world.client.get("/v1/children", headers=world.fresh(other))
+    assert [c["id"] for c in mine.json()] == [str(child)]
+
+
+async def test_pick_up_adults_are_listed_on_the_childs_profile(world: World):
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    response = world.saw(
+        await world.client.post(
+            f"/v1/children/{child}/pickup-adults",
+            json={"name": "王外婆", "phone": "+86 139-1234-5678", "relation": "外婆"},
+            headers={**world.fresh(parent.headers), **idem()},
+        )
+    )
+    assert response.status_code == 201, response.text
+    profile = (
+        await world.client.get(f"/v1/children/{child}", headers=world.fresh(parent.headers))
+    ).json()
+    assert profile["pickup_adults"] == [
+        {"name": "王外婆", "phone": "13912345678", "relation": "外婆"}
+    ]
+
+
+async def test_staff_read_a_booked_childs_profile_and_the_guardian_sees_that_in_the_log(
+    world: World,
+):
+    institution_id, room_id, admin = await bookable_room(world)
+    _, _, other_admin = await bookable_room(world)
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    before = await world.client.get(f"/v1/children/{child}", headers=world.fresh(admin.headers))
+    assert before.status_code == 403  # not booked there yet
+    world.saw(
+        await world.client.post(
+            "/v1/bookings",
+            json=booking_body(institution_id, room_id, child),
+            headers={**world.fresh(parent.headers), **idem()},
+        )  # fmt: skip
+    )
+    read = await world.client.get(f"/v1/children/{child}", headers=world.fresh(admin.headers))
+    assert read.status_code == 200
+    elsewhere = await world.client.get(
+        f"/v1/children/{child}", headers=world.fresh(other_admin.headers)
+    )
+    assert elsewhere.status_code == 403
+    log = (
+        await world.client.get(f"/v1/children/{child}/access-log", headers=parent.headers)
+    ).json()
+    assert [(entry["role"], entry["reader"]) for entry in log] == [("institution_admin", "王园长")]
+    assert DAY  # the booking above is for this day
+
+
+async def test_a_regulator_cannot_read_a_childs_profile(world: World):
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    regulator = await world.regulator()
+    response = await world.client.get(f"/v1/children/{child}", headers=regulator.headers)
+    assert response.status_code == 403
