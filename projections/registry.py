@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from projections import accounts, bookings, children, cities, institutions
+from projections import accounts, bookings, children, cities, institutions, notifications
 from projections.base import Projection
 
-ALL: tuple[Projection, ...] = (cities, accounts, institutions, children, bookings)  # type: ignore[assignment]
+ALL: tuple[Projection, ...] = (  # type: ignore[assignment]
+    cities,
+    accounts,
+    institutions,
+    children,
+    bookings,
+    notifications,
+)
 
 
 def by_name(name: str) -> Projection:

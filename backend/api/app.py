@@ -21,6 +21,7 @@ from backend.api.routes.bookings import BookingsController, institution_bookings
 from backend.api.routes.children import ChildrenController
 from backend.api.routes.health import live, ready
 from backend.api.routes.institutions import InstitutionsController, districts
+from backend.api.routes.notifications import my_notifications
 from backend.api.routes.occupancy_and_availability import find_availability, room_occupancy
 from backend.api.routes.rooms_and_staff import RoomsController, StaffController
 from backend.auth.access import enforce_access
@@ -48,6 +49,7 @@ ROUTES: list[Any] = [
     institution_bookings,
     room_occupancy,
     find_availability,
+    my_notifications,
 ]
 
 

@@ -104,3 +104,17 @@ async def test_a_booking_not_checked_in_after_the_institutions_limit_is_released
     world.last_position = await world.runtime.store.head_position()
     assert (await _status(world, absent, guardian))["status"] == "no_show"
     assert (await _status(world, present, guardian))["status"] == "checked_in"
+
+
+async def test_the_guardian_is_told_of_the_booking_and_of_its_release(world: World):
+    _, _, _, guardian, [booking] = await _booked(world)
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    world.runtime.clock = FrozenClock(at=START.replace(minute=31))
+    assert await release_due_no_shows(world.runtime) == 1
+    world.last_position = await world.runtime.store.head_position()
+    notes = (
+        await world.client.get("/v1/notifications", headers=world.fresh(guardian.headers))
+    ).json()
+    assert [n["kind"] for n in notes] == ["no_show", "booked"]
+    assert notes[1]["body"].startswith("2026-12-01 09:00–11:00 计时托")
+    assert "名额已释放" in notes[0]["body"] and notes[0]["booking_id"] == booking

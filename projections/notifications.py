@@ -1,0 +1,112 @@
+"""Read model `notifications`: what each guardian is told about their bookings, newest first.
+
+Handles RoomDay events; tables rm_notifications and rm_notification_bookings (which guardian
+made each booking, so later events about it reach them). Texts are in Chinese, times in UTC
+(the app shows them in the institution's time zone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from domain.booking.room_day import RoomDay
+from domain.booking.terms import CARE_TYPE_CHINESE
+from domain.institution.values import hhmm
+from projections.base import Envelope
+
+name = "notifications"
+handles: tuple[type, ...] = (
+    RoomDay.CareBooked,
+    RoomDay.BookingCancelled,
+    RoomDay.NoShowReleased,
+)
+tables = ("rm_notifications", "rm_notification_bookings")
+schema = """
+CREATE TABLE IF NOT EXISTS rm_notification_bookings (
+    booking_id uuid PRIMARY KEY, guardian_id uuid NOT NULL, summary text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rm_notifications (
+    position bigint NOT NULL, account_id uuid NOT NULL, kind text NOT NULL, booking_id uuid,
+    title text NOT NULL, body text NOT NULL, at timestamptz NOT NULL,
+    PRIMARY KEY (position, account_id)
+);
+CREATE INDEX IF NOT EXISTS rm_notifications_account ON rm_notifications (account_id, position);
+"""
+
+
+def _local_date(starts_at: datetime, local_minute: int) -> str:
+    """The institution's local date of a start, from its UTC instant and local minute."""
+    offset = (local_minute - (starts_at.hour * 60 + starts_at.minute)) % 1440
+    if offset > 720:
+        offset -= 1440
+    return (starts_at + timedelta(minutes=offset)).date().isoformat()
+
+
+def _yuan(fen: int) -> str:
+    return f"¥{fen // 100}.{fen % 100:02d}"
+
+
+async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
+    bookings: dict[UUID, tuple[UUID, UUID, str]] = {}
+    notes: list[tuple[Any, ...]] = []
+    wanted = [e.event.booking_id for e in batch if not isinstance(e.event, RoomDay.CareBooked)]
+    known = {
+        r["booking_id"]: (r["booking_id"], r["guardian_id"], r["summary"])
+        for r in await conn.fetch(
+            "SELECT * FROM rm_notification_bookings WHERE booking_id = ANY($1::uuid[])", wanted
+        )
+    }
+    for envelope in batch:
+        e, at, pos = envelope.event, envelope.event.timestamp, envelope.position
+        if isinstance(e, RoomDay.CareBooked):
+            b = e.booking
+            summary = (
+                f"{_local_date(b.starts_at, b.start)} {hhmm(b.start)}–{hhmm(b.end)}"
+                f" {CARE_TYPE_CHINESE[b.care_type]}"
+            )
+            bookings[b.booking_id] = (b.booking_id, b.guardian_id, summary)
+            notes.append((pos, b.guardian_id, "booked", b.booking_id, "预约成功",
+                          f"{summary}，费用{_yuan(b.price_fen)}", at))  # fmt: skip
+            continue
+        booking = bookings.get(e.booking_id) or known.get(e.booking_id)
+        if booking is None:
+            continue
+        _, guardian, summary = booking
+        if isinstance(e, RoomDay.BookingCancelled):
+            if not e.by_institution:
+                continue  # the guardian cancelled it themselves
+            body = f"{summary}：机构取消，全额退款{_yuan(e.refund_fen)}。{e.reason}"
+            notes.append((pos, guardian, "cancelled_by_institution", e.booking_id, "预约已被取消",
+                          body, at))  # fmt: skip
+        else:
+            body = f"{summary}：开始{e.after_minutes}分钟后仍未签到，名额已释放。"
+            notes.append((pos, guardian, "no_show", e.booking_id, "预约已释放", body, at))
+    if bookings:
+        await conn.executemany(
+            "INSERT INTO rm_notification_bookings VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            list(bookings.values()),
+        )
+    if notes:
+        await conn.executemany(
+            "INSERT INTO rm_notifications VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " ON CONFLICT DO NOTHING",
+            notes,
+        )
+
+
+async def for_account(
+    conn: asyncpg.Connection | asyncpg.Pool, account_id: UUID, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT position, kind, booking_id, title, body, at FROM rm_notifications"
+        " WHERE account_id = $1 ORDER BY position DESC LIMIT $2 OFFSET $3",
+        account_id,
+        limit,
+        offset,
+    )
+    return [dict(r) for r in rows]
