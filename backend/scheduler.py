@@ -14,11 +14,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from api_schema.common import CommandAccepted
 from backend.commands import CommandContext, UnitOfWork, execute
 from backend.services.attendance import release_no_show
+from backend.services.waitlist import expire_offers
 from backend.state import Runtime
 from domain.errors import DomainError
+from projections import waitlist as waitlist_model
 
 log = logging.getLogger("tuoyu.scheduler")
 NO_SHOW_LOCK = 7_479_000_001
+WAITLIST_LOCK = 7_479_000_002
 _DUE_NO_SHOWS = (
     "SELECT b.id, b.room_day_id FROM rm_bookings b"
     " LEFT JOIN rm_booking_settings s ON s.institution_id = b.institution_id"
@@ -56,6 +59,29 @@ async def release_due_no_shows(runtime: Runtime) -> int:
     return released
 
 
+async def expire_lapsed_offers(runtime: Runtime) -> int:
+    """Lapse waitlist offers not taken in time; the next families in line get theirs."""
+    async with runtime.pool.acquire() as conn:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", WAITLIST_LOCK):
+            return 0
+        try:
+            now = runtime.clock.now()
+            room_days = await waitlist_model.room_days_with_lapsed_offers(conn, now)
+            for room_day_id in room_days:
+                ctx = CommandContext(now=now, actor="system:waitlist")
+                await execute(runtime.store, ctx, _expirer(now, room_day_id), CommandAccepted)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", WAITLIST_LOCK)
+    return len(room_days)
+
+
+def _expirer(now: datetime, room_day_id: UUID) -> Any:
+    async def decide(uow: UnitOfWork) -> CommandAccepted:
+        return await expire_offers(uow, now, room_day_id=room_day_id)
+
+    return decide
+
+
 def _releaser(now: datetime, room_day_id: UUID, booking_id: UUID) -> Any:
     async def decide(uow: UnitOfWork) -> CommandAccepted:
         return await release_no_show(uow, now, room_day_id=room_day_id, booking_id=booking_id)
@@ -70,6 +96,14 @@ def start_ticker(runtime: Runtime, every_seconds: float = 30.0) -> Any:
         IntervalTrigger(seconds=every_seconds),
         args=[runtime],
         id="release-no-shows",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        expire_lapsed_offers,
+        IntervalTrigger(seconds=every_seconds),
+        args=[runtime],
+        id="expire-waitlist-offers",
         max_instances=1,
         coalesce=True,
     )

@@ -24,6 +24,9 @@ handles: tuple[type, ...] = (
     RoomDay.CareBooked,
     RoomDay.BookingCancelled,
     RoomDay.NoShowReleased,
+    RoomDay.WaitlistJoined,
+    RoomDay.WaitlistOfferMade,
+    RoomDay.WaitlistOfferExpired,
 )
 tables = ("rm_notifications", "rm_notification_bookings")
 schema = """
@@ -47,6 +50,12 @@ def _local_date(starts_at: datetime, local_minute: int) -> str:
     return (starts_at + timedelta(minutes=offset)).date().isoformat()
 
 
+def _subject(event: Any) -> UUID:
+    """The booking or waitlist entry an event is about."""
+    subject: UUID = getattr(event, "booking_id", None) or event.entry_id
+    return subject
+
+
 def _yuan(fen: int) -> str:
     return f"¥{fen // 100}.{fen % 100:02d}"
 
@@ -54,7 +63,11 @@ def _yuan(fen: int) -> str:
 async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     bookings: dict[UUID, tuple[UUID, UUID, str]] = {}
     notes: list[tuple[Any, ...]] = []
-    wanted = [e.event.booking_id for e in batch if not isinstance(e.event, RoomDay.CareBooked)]
+    wanted = [
+        _subject(e.event)
+        for e in batch
+        if not isinstance(e.event, RoomDay.CareBooked | RoomDay.WaitlistJoined)
+    ]
     known = {
         r["booking_id"]: (r["booking_id"], r["guardian_id"], r["summary"])
         for r in await conn.fetch(
@@ -73,7 +86,12 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             notes.append((pos, b.guardian_id, "booked", b.booking_id, "预约成功",
                           f"{summary}，费用{_yuan(b.price_fen)}", at))  # fmt: skip
             continue
-        booking = bookings.get(e.booking_id) or known.get(e.booking_id)
+        if isinstance(e, RoomDay.WaitlistJoined):
+            n = e.entry
+            summary = f"{n.day.isoformat()} {hhmm(n.start)}–{hhmm(n.end)} {CARE_TYPE_CHINESE[n.care_type]}"
+            bookings[n.entry_id] = (n.entry_id, n.guardian_id, summary)
+            continue
+        booking = bookings.get(_subject(e)) or known.get(_subject(e))
         if booking is None:
             continue
         _, guardian, summary = booking
@@ -83,9 +101,15 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             body = f"{summary}：机构取消，全额退款{_yuan(e.refund_fen)}。{e.reason}"
             notes.append((pos, guardian, "cancelled_by_institution", e.booking_id, "预约已被取消",
                           body, at))  # fmt: skip
-        else:
+        elif isinstance(e, RoomDay.NoShowReleased):
             body = f"{summary}：开始{e.after_minutes}分钟后仍未签到，名额已释放。"
             notes.append((pos, guardian, "no_show", e.booking_id, "预约已释放", body, at))
+        elif isinstance(e, RoomDay.WaitlistOfferMade):
+            body = f"{summary}：有名额空出，已为您保留，请在{e.until.isoformat()}之前确认。"
+            notes.append((pos, guardian, "waitlist_offer", e.entry_id, "候补名额", body, at))
+        else:
+            body = f"{summary}：保留的候补名额已过期。"
+            notes.append((pos, guardian, "waitlist_lapsed", e.entry_id, "候补已过期", body, at))
     if bookings:
         await conn.executemany(
             "INSERT INTO rm_notification_bookings VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from projections import accounts, bookings, children, cities, institutions, notifications
+from projections import (
+    accounts,
+    bookings,
+    children,
+    cities,
+    institutions,
+    notifications,
+    waitlist,
+)
 from projections.base import Projection
 
 ALL: tuple[Projection, ...] = (  # type: ignore[assignment]
@@ -12,6 +20,7 @@ ALL: tuple[Projection, ...] = (  # type: ignore[assignment]
     children,
     bookings,
     notifications,
+    waitlist,
 )
 
 

@@ -24,6 +24,7 @@ from backend.api.routes.institutions import InstitutionsController, districts
 from backend.api.routes.notifications import my_notifications
 from backend.api.routes.occupancy_and_availability import find_availability, room_occupancy
 from backend.api.routes.rooms_and_staff import RoomsController, StaffController
+from backend.api.routes.waitlist import WaitlistController
 from backend.auth.access import enforce_access
 from backend.auth.principal import Principal
 from backend.auth.tokens import ALGORITHM, REQUIRED_CLAIMS, LeewayToken
@@ -50,6 +51,7 @@ ROUTES: list[Any] = [
     room_occupancy,
     find_availability,
     my_notifications,
+    WaitlistController,
 ]
 
 

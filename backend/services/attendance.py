@@ -9,6 +9,7 @@ from litestar.exceptions import PermissionDeniedException
 
 from api_schema.common import CommandAccepted
 from backend.commands import UnitOfWork
+from backend.services.bookings import offer_freed_places
 from domain.booking.room_day import RoomDay
 from domain.child.aggregate import Child
 from domain.institution.aggregate import Institution
@@ -36,6 +37,7 @@ async def check_out(
 ) -> CommandAccepted:
     room_day = await _staffed_room_day(uow, room_day_id, by)
     room_day.complete(booking_id, by, now)
+    await offer_freed_places(uow, room_day, now)
     return CommandAccepted(id=booking_id, version=room_day.version)
 
 
@@ -50,4 +52,5 @@ async def release_no_show(
     child = await uow.get(Child, booking.child_id, "child")
     if booking_id in child.holds:
         child.release(booking_id, now)
+    await offer_freed_places(uow, room_day, now)
     return CommandAccepted(id=booking_id, version=room_day.version)

@@ -15,7 +15,7 @@ from backend.commands import UnitOfWork
 from backend.services.children import guarded_child
 from backend.services.institutions import administered
 from domain.booking.eligibility import check_age_fits, children_per_carer
-from domain.booking.room_day import Booking, RoomDay, offer_for, room_day_id
+from domain.booking.room_day import Booking, DayTerms, RoomDay, offer_for, room_day_id
 from domain.booking.terms import CareType, price_fen
 from domain.child.aggregate import Child, Hold
 from domain.institution.aggregate import Institution
@@ -41,7 +41,11 @@ def local_instant(day: date, minute: int, timezone: str) -> datetime:
     return local.astimezone(ZoneInfo("UTC"))
 
 
-async def book_care(uow: UnitOfWork, now: datetime, request: BookingRequest) -> BookingAccepted:
+async def prepare(
+    uow: UnitOfWork, request: BookingRequest
+) -> tuple[Child, Institution, DayTerms, Booking]:
+    """The child (checked to be the guardian's), the institution, the room's terms that day,
+    and the booking as it would be recorded (priced by the offer that covers it)."""
     child = await guarded_child(uow, request.child_id, request.guardian_id)
     institution = await uow.get(Institution, request.institution_id, "institution")
     terms = institution.day_terms(request.room_id, request.day)
@@ -57,12 +61,33 @@ async def book_care(uow: UnitOfWork, now: datetime, request: BookingRequest) -> 
     if terms.closed is None and request.end > request.start:  # else book() names the refusal
         minutes = request.end - request.start
         draft = _priced(draft, price_fen(offer_for(draft, terms), minutes))
+    return child, institution, terms, draft
+
+
+async def room_day_for(uow: UnitOfWork, request: BookingRequest, now: datetime) -> RoomDay:
     room_day = await uow.find(RoomDay, room_day_id(request.room_id, request.day))
     if room_day is None:
-        room_day = RoomDay.open(request.room_id, institution.id, request.day, now)
+        room_day = RoomDay.open(request.room_id, request.institution_id, request.day, now)
         uow.add(room_day)
+    return room_day
+
+
+async def book_care(uow: UnitOfWork, now: datetime, request: BookingRequest) -> BookingAccepted:
+    child, institution, terms, draft = await prepare(uow, request)
+    room_day = await room_day_for(uow, request, now)
+    return await book_into(room_day, child, institution, terms, draft, now)
+
+
+async def book_into(
+    room_day: RoomDay,
+    child: Child,
+    institution: Institution,
+    terms: DayTerms,
+    draft: Booking,
+    now: datetime,
+) -> BookingAccepted:
     room_day.book(draft, terms, now)
-    child.hold(Hold(draft.booking_id, starts_at, ends_at), now)
+    child.hold(Hold(draft.booking_id, draft.starts_at, draft.ends_at), now)
     return BookingAccepted(
         id=draft.booking_id, version=room_day.version, status="confirmed",
         price_fen=draft.price_fen, refund_policy=institution.refund_policy.describe(),
@@ -97,6 +122,7 @@ async def cancel_booking(
     refund = day.cancel(booking_id, by_institution=by_institution, reason=reason, now=now)
     if child is not None and booking_id in child.holds:
         child.release(booking_id, now)
+    await offer_freed_places(uow, day, now)
     return BookingCancelled(
         id=booking_id, version=day.version, status="cancelled", refund_fen=refund
     )
@@ -128,3 +154,13 @@ async def announce_closure(
                 child.release(booking_id, now)
             cancelled += 1
     return ClosureAccepted(id=institution.id, version=institution.version, cancelled=cancelled)
+
+
+async def offer_freed_places(uow: UnitOfWork, room_day: RoomDay, now: datetime) -> None:
+    """A place came free on this room-day: the waitlist gets its offers, in the same command."""
+    if not room_day.waitlist:
+        return
+    institution = await uow.get(Institution, room_day.institution_id, "institution")
+    terms = institution.day_terms(room_day.room_id, room_day.day)
+    hold = institution.booking_settings.waitlist_offer_minutes
+    room_day.offer_freed_places(terms, hold, now)

@@ -11,6 +11,7 @@ from domain.aggregate import TuoyuAggregate
 from domain.booking.capacity import Presence, first_breach
 from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift, refund_fen
 from domain.booking.visit_rules import NotBookable, check_times, offer_for
+from domain.booking.waitlist import WaitlistMixin
 from domain.class_types import ClassType
 from domain.errors import NotFound, RuleViolated
 from domain.institution.values import OpeningInterval, hhmm
@@ -56,7 +57,7 @@ class RatioWouldBreak(RuleViolated):
     code = "ratio-exceeded"
 
 
-class RoomDay(TuoyuAggregate):
+class RoomDay(WaitlistMixin, TuoyuAggregate):
     room_id: UUID
     institution_id: UUID
     day: date
@@ -118,6 +119,7 @@ class RoomDay(TuoyuAggregate):
         self.day = day
         self.bookings = {}
         self.checked_in = {}
+        self.waitlist = {}
         self.ended = {}
         self.child_of = {}
 
@@ -141,7 +143,7 @@ class RoomDay(TuoyuAggregate):
                 f"at most {offer.max_minutes_per_day // 60} h of {booking.care_type} a day",
                 field="end",
             )
-        present = [Presence(b.start, b.end, b.children_per_carer) for b in self.bookings.values()]
+        present = self.presences()
         breach = first_breach(
             Presence(booking.start, booking.end, booking.children_per_carer),
             present,

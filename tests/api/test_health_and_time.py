@@ -26,6 +26,7 @@ async def test_readiness_reports_each_read_model_caught_up(world: World):
         "children",
         "bookings",
         "notifications",
+        "waitlist",
     }
     assert all(p["events_behind"] == 0 for p in body["projections"])
 

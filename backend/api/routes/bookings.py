@@ -62,6 +62,17 @@ CANCEL_BOOKING = allow(
 )  # fmt: skip
 
 
+def booking_request(
+    request: Request[Principal, Any, Any], data: NewBooking
+) -> service.BookingRequest:
+    return service.BookingRequest(
+        booking_id=runtime(request).ids.new(), guardian_id=request.user.account_id,
+        child_id=data.child_id, institution_id=data.institution_id, room_id=data.room_id,
+        day=data.date, start=minutes(data.start), end=minutes(data.end),
+        care_type=CareType(data.care_type),
+    )  # fmt: skip
+
+
 def booking_view(row: dict[str, Any]) -> BookingView:
     return BookingView(
         id=row["id"], child_id=row["child_id"], institution_id=row["institution_id"],
@@ -100,12 +111,7 @@ class BookingsController(Controller):
     async def book(
         self, request: Request[Principal, Any, Any], data: NewBooking
     ) -> Response[BookingAccepted]:
-        booking = service.BookingRequest(
-            booking_id=runtime(request).ids.new(), guardian_id=request.user.account_id,
-            child_id=data.child_id, institution_id=data.institution_id, room_id=data.room_id,
-            day=data.date, start=minutes(data.start), end=minutes(data.end),
-            care_type=CareType(data.care_type),
-        )  # fmt: skip
+        booking = booking_request(request, data)
         return await run_command(
             request,
             lambda uow, ctx: service.book_care(uow, ctx.now, booking),

@@ -1,0 +1,72 @@
+"""Decisions about the waitlist: join when full, take an offered place, leave, expire offers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from api_schema.booking import BookingAccepted
+from api_schema.common import CommandAccepted
+from backend.commands import UnitOfWork
+from backend.services.bookings import (
+    BookingRequest,
+    book_into,
+    offer_freed_places,
+    prepare,
+    room_day_for,
+)
+from domain.booking.room_day import RoomDay
+from domain.booking.waitlist import WaitlistEntry
+from domain.institution.aggregate import Institution
+
+
+async def join_waitlist(uow: UnitOfWork, now: datetime, request: BookingRequest) -> CommandAccepted:
+    """Wait for this interval (refused while a place is free: book it instead)."""
+    _, _, terms, draft = await prepare(uow, request)
+    room_day = await room_day_for(uow, request, now)
+    entry = WaitlistEntry(
+        entry_id=request.booking_id, child_id=draft.child_id, guardian_id=draft.guardian_id,
+        day=request.day, care_type=draft.care_type, start=draft.start, end=draft.end,
+        children_per_carer=draft.children_per_carer,
+    )  # fmt: skip
+    room_day.join_waitlist(entry, terms, now)
+    return CommandAccepted(id=entry.entry_id, version=room_day.version)
+
+
+async def take_offer(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    room_day_id: UUID,
+    entry_id: UUID,
+    guardian_id: UUID,
+    booking_id: UUID,
+) -> BookingAccepted:
+    """The held place becomes a booking, priced and checked like any other."""
+    room_day = await uow.get(RoomDay, room_day_id, "room_day")
+    entry = room_day.take_offer(entry_id, guardian_id, booking_id, now)
+    request = BookingRequest(
+        booking_id=booking_id, guardian_id=guardian_id, child_id=entry.child_id,
+        institution_id=room_day.institution_id, room_id=room_day.room_id, day=room_day.day,
+        start=entry.start, end=entry.end, care_type=entry.care_type,
+    )  # fmt: skip
+    child, institution, terms, draft = await prepare(uow, request)
+    return await book_into(room_day, child, institution, terms, draft, now)
+
+
+async def leave_waitlist(
+    uow: UnitOfWork, now: datetime, *, room_day_id: UUID, entry_id: UUID, guardian_id: UUID
+) -> CommandAccepted:
+    room_day = await uow.get(RoomDay, room_day_id, "room_day")
+    room_day.leave_waitlist(entry_id, guardian_id, now)
+    await offer_freed_places(uow, room_day, now)  # a declined offer frees its place
+    return CommandAccepted(id=entry_id, version=room_day.version)
+
+
+async def expire_offers(uow: UnitOfWork, now: datetime, *, room_day_id: UUID) -> CommandAccepted:
+    """Offers not taken in time lapse; the next families in line get theirs."""
+    room_day = await uow.get(RoomDay, room_day_id, "room_day")
+    institution = await uow.get(Institution, room_day.institution_id, "institution")
+    terms = institution.day_terms(room_day.room_id, room_day.day)
+    room_day.expire_offers(terms, institution.booking_settings.waitlist_offer_minutes, now)
+    return CommandAccepted(id=room_day.id, version=room_day.version)

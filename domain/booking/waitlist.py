@@ -1,0 +1,156 @@
+"""The waitlist of a room-day: when places free up, the first families whose interval now fits
+get an offer that holds the place for a while; taken, it becomes a booking; expired, the next
+in line gets it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import msgspec
+
+from domain.aggregate import TuoyuAggregate
+from domain.booking.capacity import Presence, first_breach
+from domain.booking.terms import CareType
+from domain.class_types import ClassType
+from domain.errors import AlreadyExists, NotFound, RuleViolated
+
+
+class WaitlistEntry(msgspec.Struct, frozen=True):
+    entry_id: UUID
+    child_id: UUID
+    guardian_id: UUID
+    day: date
+    care_type: CareType
+    start: int
+    end: int
+    children_per_carer: int
+    offered_until: datetime | None = None
+
+
+class PlaceAvailable(RuleViolated):
+    code = "place-available"
+
+
+class OfferNotOpen(RuleViolated):
+    code = "offer-not-open"
+
+
+class WaitlistMixin:
+    """Waitlist events and decisions, mixed into RoomDay (kept apart to keep files small)."""
+
+    waitlist: dict[UUID, WaitlistEntry]  # in joining order
+    bookings: dict[UUID, Any]
+
+    class WaitlistJoined(TuoyuAggregate.Event):
+        entry: WaitlistEntry
+
+        def apply(self, room_day: Any) -> None:
+            room_day.waitlist[self.entry.entry_id] = self.entry
+
+    class WaitlistOfferMade(TuoyuAggregate.Event):
+        entry_id: UUID
+        until: datetime
+
+        def apply(self, room_day: Any) -> None:
+            entry = room_day.waitlist[self.entry_id]
+            room_day.waitlist[self.entry_id] = msgspec.structs.replace(
+                entry, offered_until=self.until
+            )
+
+    class WaitlistOfferExpired(TuoyuAggregate.Event):
+        entry_id: UUID
+
+        def apply(self, room_day: Any) -> None:
+            room_day.waitlist.pop(self.entry_id, None)
+
+    class WaitlistOfferTaken(TuoyuAggregate.Event):
+        entry_id: UUID
+        booking_id: UUID
+
+        def apply(self, room_day: Any) -> None:
+            room_day.waitlist.pop(self.entry_id, None)
+
+    class WaitlistLeft(TuoyuAggregate.Event):
+        entry_id: UUID
+
+        def apply(self, room_day: Any) -> None:
+            room_day.waitlist.pop(self.entry_id, None)
+
+    if TYPE_CHECKING:  # provided by TuoyuAggregate; a real def here would shadow it
+
+        def emit(self, event_class: type[Any], now: datetime, **fields: Any) -> None: ...
+
+    def presences(self, besides: UUID | None = None) -> list[Presence]:
+        """Who takes a place: active bookings, and open offers (they hold theirs)."""
+        taken = [Presence(b.start, b.end, b.children_per_carer) for b in self.bookings.values()]
+        taken += [
+            Presence(e.start, e.end, e.children_per_carer)
+            for e in self.waitlist.values()
+            if e.offered_until is not None and e.entry_id != besides
+        ]
+        return taken
+
+    def join_waitlist(self, entry: WaitlistEntry, terms: Any, now: datetime) -> None:
+        if any(
+            e.child_id == entry.child_id and e.start < entry.end and entry.start < e.end
+            for e in self.waitlist.values()
+        ):
+            raise AlreadyExists("this child is already waiting for that time", field="child_id")
+        new = Presence(entry.start, entry.end, entry.children_per_carer)
+        if first_breach(new, self.presences(), terms.shifts, terms.capacity, _mixed(terms)) is None:
+            raise PlaceAvailable("there is a place for that time: book it instead", field="start")
+        self.emit(self.WaitlistJoined, now, entry=entry)
+
+    def offer_freed_places(self, terms: Any, hold_minutes: int, now: datetime) -> list[UUID]:
+        """Offer freed places to waiting families in joining order; return who got an offer."""
+        if terms.closed is not None:
+            return []
+        offered = []
+        for entry in list(self.waitlist.values()):
+            if entry.offered_until is not None:
+                continue
+            new = Presence(entry.start, entry.end, entry.children_per_carer)
+            if first_breach(new, self.presences(), terms.shifts, terms.capacity, _mixed(terms)):
+                continue
+            until = now + timedelta(minutes=hold_minutes)
+            self.emit(self.WaitlistOfferMade, now, entry_id=entry.entry_id, until=until)
+            offered.append(entry.entry_id)
+        return offered
+
+    def take_offer(
+        self, entry_id: UUID, guardian_id: UUID, booking_id: UUID, now: datetime
+    ) -> WaitlistEntry:
+        """Turn an open offer into a booking (the caller books it right after, same command)."""
+        entry = self._entry(entry_id, guardian_id)
+        if entry.offered_until is None or now >= entry.offered_until:
+            raise OfferNotOpen("no open offer for this entry", field="entry_id")
+        self.emit(self.WaitlistOfferTaken, now, entry_id=entry_id, booking_id=booking_id)
+        return entry
+
+    def expire_offers(self, terms: Any, hold_minutes: int, now: datetime) -> list[UUID]:
+        expired = [
+            e.entry_id
+            for e in self.waitlist.values()
+            if e.offered_until is not None and e.offered_until <= now
+        ]
+        for entry_id in expired:
+            self.emit(self.WaitlistOfferExpired, now, entry_id=entry_id)
+        if expired:
+            self.offer_freed_places(terms, hold_minutes, now)
+        return expired
+
+    def leave_waitlist(self, entry_id: UUID, guardian_id: UUID, now: datetime) -> None:
+        self._entry(entry_id, guardian_id)
+        self.emit(self.WaitlistLeft, now, entry_id=entry_id)
+
+    def _entry(self, entry_id: UUID, guardian_id: UUID) -> WaitlistEntry:
+        entry = self.waitlist.get(entry_id)
+        if entry is None or entry.guardian_id != guardian_id:
+            raise NotFound("no such waitlist entry of yours", field="entry_id")
+        return entry
+
+
+def _mixed(terms: Any) -> bool:
+    return bool(terms.class_type is ClassType.mixed)

@@ -1,0 +1,99 @@
+"""Read model `waitlist`: who waits for which room-day interval, and the offers they hold.
+
+Handles the RoomDay waitlist events; table rm_waitlist. Queries: an entry (for routing a
+command to its room-day), a guardian's entries, and the room-days with lapsed offers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from domain.booking.room_day import RoomDay
+from projections.base import Envelope
+
+name = "waitlist"
+handles: tuple[type, ...] = (
+    RoomDay.WaitlistJoined,
+    RoomDay.WaitlistOfferMade,
+    RoomDay.WaitlistOfferExpired,
+    RoomDay.WaitlistOfferTaken,
+    RoomDay.WaitlistLeft,
+)
+tables = ("rm_waitlist",)
+schema = """
+CREATE TABLE IF NOT EXISTS rm_waitlist (
+    entry_id uuid PRIMARY KEY, room_day_id uuid NOT NULL, child_id uuid NOT NULL,
+    guardian_id uuid NOT NULL, day date NOT NULL, care_type text NOT NULL,
+    start_min integer NOT NULL, end_min integer NOT NULL, status text NOT NULL,
+    offered_until timestamptz, booking_id uuid, joined_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rm_waitlist_guardian ON rm_waitlist (guardian_id);
+CREATE INDEX IF NOT EXISTS rm_waitlist_offers ON rm_waitlist (offered_until)
+    WHERE status = 'offered';
+"""
+_STATUS = {
+    RoomDay.WaitlistOfferExpired: "expired",
+    RoomDay.WaitlistOfferTaken: "booked",
+    RoomDay.WaitlistLeft: "left",
+}
+
+
+async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
+    # Events are applied in order, one statement each: waitlist traffic is light.
+    for envelope in batch:
+        e = envelope.event
+        if isinstance(e, RoomDay.WaitlistJoined):
+            n = e.entry
+            await conn.execute(
+                "INSERT INTO rm_waitlist VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting',"
+                " NULL, NULL, $9, $9) ON CONFLICT (entry_id) DO NOTHING",
+                n.entry_id, e.originator_id, n.child_id, n.guardian_id, n.day,
+                n.care_type.value, n.start, n.end, e.timestamp,
+            )  # fmt: skip
+        elif isinstance(e, RoomDay.WaitlistOfferMade):
+            await conn.execute(
+                "UPDATE rm_waitlist SET status = 'offered', offered_until = $2, updated_at = $3"
+                " WHERE entry_id = $1",
+                e.entry_id, e.until, e.timestamp,
+            )  # fmt: skip
+        else:
+            await conn.execute(
+                "UPDATE rm_waitlist SET status = $2, booking_id = $3, updated_at = $4"
+                " WHERE entry_id = $1",
+                e.entry_id, _STATUS[type(e)], getattr(e, "booking_id", None), e.timestamp,
+            )  # fmt: skip
+
+
+async def get_entry(
+    conn: asyncpg.Pool | asyncpg.Connection, entry_id: UUID
+) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT * FROM rm_waitlist WHERE entry_id = $1", entry_id)
+    return None if row is None else dict(row)
+
+
+async def for_guardian(
+    conn: asyncpg.Pool | asyncpg.Connection, account_id: UUID
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT * FROM rm_waitlist WHERE guardian_id = $1 AND status IN ('waiting', 'offered')"
+        " ORDER BY day, start_min, joined_at",
+        account_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def room_days_with_lapsed_offers(
+    conn: asyncpg.Pool | asyncpg.Connection, now: datetime
+) -> list[UUID]:
+    rows = await conn.fetch(
+        "SELECT DISTINCT room_day_id FROM rm_waitlist"
+        " WHERE status = 'offered' AND offered_until <= $1 LIMIT 500",
+        now,
+    )
+    return [r["room_day_id"] for r in rows]

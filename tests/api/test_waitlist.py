@@ -1,0 +1,101 @@
+"""The waitlist: a full room's freed place is offered to the first family in line, held for a
+while, and passed on to the next when not taken."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from backend.clock import FrozenClock
+from backend.scheduler import expire_lapsed_offers
+from tests.api.booking_world import bookable_room, booking_body, child_of
+from tests.api.world import World, idem
+
+
+async def _post(world: World, path: str, body: dict | None, who) -> object:
+    return world.saw(
+        await world.client.post(path, json=body, headers={**world.fresh(who.headers), **idem()})
+    )
+
+
+async def _entries(world: World, who) -> list[dict]:
+    response = await world.client.get("/v1/waitlist", headers=world.fresh(who.headers))
+    return list(response.json())
+
+
+async def test_a_freed_place_is_offered_in_line_held_and_taken(world: World):
+    institution_id, room_id, _ = await bookable_room(world, capacity=1, staff=1)
+    a, b, c, d = [await world.guardian() for _ in range(4)]
+    ca, cb, cc, cd = [await child_of(world, g) for g in (a, b, c, d)]
+    first = await _post(world, "/v1/bookings", booking_body(institution_id, room_id, ca), a)
+    assert first.status_code == 201  # type: ignore[attr-defined]
+    full = await _post(world, "/v1/bookings", booking_body(institution_id, room_id, cb), b)
+    assert full.status_code == 409  # type: ignore[attr-defined]
+    for guardian, child in ((b, cb), (c, cc)):
+        joined = await _post(
+            world, "/v1/waitlist", booking_body(institution_id, room_id, child), guardian
+        )
+        assert joined.status_code == 201, joined.text  # type: ignore[attr-defined]
+
+    booking_a = first.json()["id"]  # type: ignore[attr-defined]
+    await _post(world, f"/v1/bookings/{booking_a}/cancel", {"reason": "改期"}, a)
+    [offer] = await _entries(world, b)
+    assert offer["status"] == "offered" and offer["offered_until"]
+    assert (await _entries(world, c))[0]["status"] == "waiting"
+    notes = (await world.client.get("/v1/notifications", headers=world.fresh(b.headers))).json()
+    assert notes[0]["kind"] == "waitlist_offer"
+
+    held = await _post(world, "/v1/bookings", booking_body(institution_id, room_id, cd), d)
+    assert held.status_code == 409  # type: ignore[attr-defined]  # the place is held for b
+
+    taken = await _post(world, f"/v1/waitlist/{offer['id']}/accept", None, b)
+    assert taken.status_code == 201, taken.text  # type: ignore[attr-defined]
+    assert taken.json()["status"] == "confirmed"  # type: ignore[attr-defined]
+    assert await _entries(world, b) == []
+
+
+async def test_an_offer_not_taken_in_time_passes_to_the_next_family(world: World):
+    institution_id, room_id, _ = await bookable_room(world, capacity=1, staff=1)
+    a, b, c = [await world.guardian() for _ in range(3)]
+    ca, cb, cc = [await child_of(world, g) for g in (a, b, c)]
+    first = await _post(world, "/v1/bookings", booking_body(institution_id, room_id, ca), a)
+    for guardian, child in ((b, cb), (c, cc)):
+        await _post(world, "/v1/waitlist", booking_body(institution_id, room_id, child), guardian)
+    await _post(world, f"/v1/bookings/{first.json()['id']}/cancel", {}, a)  # type: ignore[attr-defined]
+    [offer] = await _entries(world, b)
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+
+    world.runtime.clock = FrozenClock(at=world.runtime.clock.now() + timedelta(minutes=16))
+    assert await expire_lapsed_offers(world.runtime) == 1
+    world.last_position = await world.runtime.store.head_position()
+    assert await _entries(world, b) == []
+    [next_offer] = await _entries(world, c)
+    assert next_offer["status"] == "offered"
+    late = await _post(world, f"/v1/waitlist/{offer['id']}/accept", None, b)
+    assert late.status_code == 404  # type: ignore[attr-defined]
+
+
+async def test_joining_the_waitlist_while_a_place_is_free_is_refused(world: World):
+    institution_id, room_id, _ = await bookable_room(world)
+    guardian = await world.guardian()
+    child = await child_of(world, guardian)
+    response = await _post(
+        world, "/v1/waitlist", booking_body(institution_id, room_id, child), guardian
+    )
+    assert response.status_code == 409  # type: ignore[attr-defined]
+    assert response.json()["type"] == "/problems/place-available"  # type: ignore[attr-defined]
+
+
+async def test_another_family_cannot_take_or_cancel_my_waitlist_entry(world: World):
+    institution_id, room_id, _ = await bookable_room(world, capacity=1, staff=1)
+    a, b, stranger = [await world.guardian() for _ in range(3)]
+    ca, cb = await child_of(world, a), await child_of(world, b)
+    await _post(world, "/v1/bookings", booking_body(institution_id, room_id, ca), a)
+    joined = await _post(world, "/v1/waitlist", booking_body(institution_id, room_id, cb), b)
+    entry = joined.json()["id"]  # type: ignore[attr-defined]
+    taken = await _post(world, f"/v1/waitlist/{entry}/accept", None, stranger)
+    assert taken.status_code == 404  # type: ignore[attr-defined]
+    left = await world.client.delete(
+        f"/v1/waitlist/{entry}", headers={**world.fresh(stranger.headers), **idem()}
+    )
+    assert left.status_code == 404
+    assert (await _entries(world, b))[0]["status"] == "waiting"
