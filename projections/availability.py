@@ -23,6 +23,7 @@ from domain.booking.eligibility import AgeDoesNotFit, check_age_fits, children_p
 from domain.booking.terms import CareOffer, RefundPolicy, price_fen
 from domain.class_types import ClassType
 from domain.institution.values import OpeningInterval
+from projections.enrolments import PRESENT_ON
 from projections.institution_queries import _DISTANCE
 from projections.institutions import offers_on, shifts_on
 
@@ -42,6 +43,11 @@ _PRESENT = (
     "SELECT room_id, start_min, end_min, children_per_carer FROM rm_bookings"
     " WHERE room_id = ANY($1::uuid[]) AND day = $2 AND status IN ('confirmed', 'checked_in')"
     " AND start_min < $4 AND $3 < end_min"
+)
+_HELD_OFFERS = (
+    "SELECT d.room_id, w.start_min, w.end_min, w.children_per_carer FROM rm_waitlist w"
+    " JOIN rm_room_days d ON d.id = w.room_day_id"
+    " WHERE d.room_id = ANY($1::uuid[]) AND w.day = $2 AND w.status = 'offered'"
 )
 _hours = msgspec.json.Decoder(list[OpeningInterval])
 _policy = msgspec.json.Decoder(RefundPolicy)
@@ -125,7 +131,12 @@ async def find_available(
         return []
     present: dict[UUID, list[Presence]] = defaultdict(list)
     room_ids = [row["room_id"] for row, _ in candidates]
-    for b in await conn.fetch(_PRESENT, room_ids, day, start_min, end_min):
+    taken = [
+        *await conn.fetch(_PRESENT, room_ids, day, start_min, end_min),
+        *await conn.fetch(PRESENT_ON, room_ids, day),  # regular places count the same
+        *await conn.fetch(_HELD_OFFERS, room_ids, day),  # and so do places held by offers
+    ]
+    for b in taken:
         present[b["room_id"]].append(
             Presence(b["start_min"], b["end_min"], b["children_per_carer"])
         )

@@ -13,6 +13,7 @@ import msgspec
 from domain.booking.terms import RefundPolicy
 from domain.class_types import ClassType
 from projections.bookings import STATUS_ORDER
+from projections.enrolments import PRESENT_ON
 from projections.institutions import shifts_on
 
 DAY_MINUTES = 24 * 60
@@ -121,18 +122,25 @@ async def room_occupancy(
         room_id,
         day,
     )
+    enrolled = await conn.fetch(PRESENT_ON, [room_id], day)
     shifts = shifts_on(room["shifts"], day.isoweekday())
     mixed = room["class_type"] == ClassType.mixed.value
     capacity, room_ratio = room["capacity"], room["children_per_carer"]
     points = {0, DAY_MINUTES}
-    for start, end in [(b[0], b[1]) for b in bookings] + [(s.starts, s.ends) for s in shifts]:
+    spans = [(p["start_min"], p["end_min"]) for p in [*bookings, *enrolled]]
+    for start, end in spans + [(s.starts, s.ends) for s in shifts]:
         points.update(min(max(m, 0), DAY_MINUTES) for m in (start, end))
     segments: list[dict[str, int]] = []
     for start, end in pairwise(sorted(points)):
-        here = [b["children_per_carer"] for b in bookings if b[0] <= start < b[1]]
+        booked = [b["children_per_carer"] for b in bookings if b[0] <= start < b[1]]
+        regular = [e["children_per_carer"] for e in enrolled if e[1] <= start < e[2]]
+        here = booked + regular
         staff = sum(s.staff for s in shifts if s.starts <= start < s.ends)
         per_carer = min(here) if mixed and here else room_ratio
-        counts = {"booked": len(here), "capacity": capacity, "ratio_capacity": staff * per_carer}
+        counts = {
+            "booked": len(booked), "enrolled": len(regular), "capacity": capacity,
+            "ratio_capacity": staff * per_carer,
+        }  # fmt: skip
         if segments and all(segments[-1][k] == v for k, v in counts.items()):
             segments[-1]["end_min"] = end  # nothing changed here: one segment goes on
         else:

@@ -7,6 +7,7 @@ from projections import (
     bookings,
     children,
     cities,
+    enrolments,
     institutions,
     notifications,
     waitlist,
@@ -21,6 +22,7 @@ ALL: tuple[Projection, ...] = (  # type: ignore[assignment]
     bookings,
     notifications,
     waitlist,
+    enrolments,
 )
 
 

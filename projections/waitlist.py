@@ -29,7 +29,8 @@ schema = """
 CREATE TABLE IF NOT EXISTS rm_waitlist (
     entry_id uuid PRIMARY KEY, room_day_id uuid NOT NULL, child_id uuid NOT NULL,
     guardian_id uuid NOT NULL, day date NOT NULL, care_type text NOT NULL,
-    start_min integer NOT NULL, end_min integer NOT NULL, status text NOT NULL,
+    start_min integer NOT NULL, end_min integer NOT NULL, children_per_carer integer NOT NULL,
+    status text NOT NULL,
     offered_until timestamptz, booking_id uuid, joined_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL
 );
@@ -51,10 +52,10 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
         if isinstance(e, RoomDay.WaitlistJoined):
             n = e.entry
             await conn.execute(
-                "INSERT INTO rm_waitlist VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting',"
-                " NULL, NULL, $9, $9) ON CONFLICT (entry_id) DO NOTHING",
+                "INSERT INTO rm_waitlist VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting',"
+                " NULL, NULL, $10, $10) ON CONFLICT (entry_id) DO NOTHING",
                 n.entry_id, e.originator_id, n.child_id, n.guardian_id, n.day,
-                n.care_type.value, n.start, n.end, e.timestamp,
+                n.care_type.value, n.start, n.end, n.children_per_carer, e.timestamp,
             )  # fmt: skip
         elif isinstance(e, RoomDay.WaitlistOfferMade):
             await conn.execute(

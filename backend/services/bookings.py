@@ -14,7 +14,9 @@ from api_schema.booking import BookingAccepted, BookingCancelled, ClosureAccepte
 from backend.commands import UnitOfWork
 from backend.services.children import guarded_child
 from backend.services.institutions import administered
+from domain.booking.capacity import Presence
 from domain.booking.eligibility import check_age_fits, children_per_carer
+from domain.booking.enrolment import RoomEnrolments, room_enrolments_id
 from domain.booking.room_day import Booking, DayTerms, RoomDay, offer_for, room_day_id
 from domain.booking.terms import CareType, price_fen
 from domain.child.aggregate import Child, Hold
@@ -72,10 +74,17 @@ async def room_day_for(uow: UnitOfWork, request: BookingRequest, now: datetime) 
     return room_day
 
 
+async def enrolled_on(uow: UnitOfWork, room_id: UUID, day: date) -> list[Presence]:
+    """The regular places taken in the room that day (read at a version, like every stream)."""
+    enrolments = await uow.find(RoomEnrolments, room_enrolments_id(room_id))
+    return enrolments.presences_on(day) if enrolments is not None else []
+
+
 async def book_care(uow: UnitOfWork, now: datetime, request: BookingRequest) -> BookingAccepted:
     child, institution, terms, draft = await prepare(uow, request)
     room_day = await room_day_for(uow, request, now)
-    return await book_into(room_day, child, institution, terms, draft, now)
+    enrolled = await enrolled_on(uow, request.room_id, request.day)
+    return await book_into(room_day, child, institution, terms, draft, now, enrolled)
 
 
 async def book_into(
@@ -85,9 +94,15 @@ async def book_into(
     terms: DayTerms,
     draft: Booking,
     now: datetime,
+    enrolled: list[Presence],
 ) -> BookingAccepted:
-    room_day.book(draft, terms, now)
-    child.hold(Hold(draft.booking_id, draft.starts_at, draft.ends_at), now)
+    room_day.book(draft, terms, now, enrolled)
+    child.hold(
+        Hold(
+            draft.booking_id, draft.starts_at, draft.ends_at, room_day.day, draft.start, draft.end
+        ),
+        now,
+    )
     return BookingAccepted(
         id=draft.booking_id, version=room_day.version, status="confirmed",
         price_fen=draft.price_fen, refund_policy=institution.refund_policy.describe(),
@@ -163,4 +178,5 @@ async def offer_freed_places(uow: UnitOfWork, room_day: RoomDay, now: datetime) 
     institution = await uow.get(Institution, room_day.institution_id, "institution")
     terms = institution.day_terms(room_day.room_id, room_day.day)
     hold = institution.booking_settings.waitlist_offer_minutes
-    room_day.offer_freed_places(terms, hold, now)
+    enrolled = await enrolled_on(uow, room_day.room_id, room_day.day)
+    room_day.offer_freed_places(terms, hold, now, enrolled)

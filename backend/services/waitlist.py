@@ -11,6 +11,7 @@ from backend.commands import UnitOfWork
 from backend.services.bookings import (
     BookingRequest,
     book_into,
+    enrolled_on,
     offer_freed_places,
     prepare,
     room_day_for,
@@ -24,12 +25,13 @@ async def join_waitlist(uow: UnitOfWork, now: datetime, request: BookingRequest)
     """Wait for this interval (refused while a place is free: book it instead)."""
     _, _, terms, draft = await prepare(uow, request)
     room_day = await room_day_for(uow, request, now)
+    enrolled = await enrolled_on(uow, request.room_id, request.day)
     entry = WaitlistEntry(
         entry_id=request.booking_id, child_id=draft.child_id, guardian_id=draft.guardian_id,
         day=request.day, care_type=draft.care_type, start=draft.start, end=draft.end,
         children_per_carer=draft.children_per_carer,
     )  # fmt: skip
-    room_day.join_waitlist(entry, terms, now)
+    room_day.join_waitlist(entry, terms, now, enrolled)
     return CommandAccepted(id=entry.entry_id, version=room_day.version)
 
 
@@ -51,7 +53,8 @@ async def take_offer(
         start=entry.start, end=entry.end, care_type=entry.care_type,
     )  # fmt: skip
     child, institution, terms, draft = await prepare(uow, request)
-    return await book_into(room_day, child, institution, terms, draft, now)
+    enrolled = await enrolled_on(uow, room_day.room_id, room_day.day)
+    return await book_into(room_day, child, institution, terms, draft, now, enrolled)
 
 
 async def leave_waitlist(
@@ -68,5 +71,7 @@ async def expire_offers(uow: UnitOfWork, now: datetime, *, room_day_id: UUID) ->
     room_day = await uow.get(RoomDay, room_day_id, "room_day")
     institution = await uow.get(Institution, room_day.institution_id, "institution")
     terms = institution.day_terms(room_day.room_id, room_day.day)
-    room_day.expire_offers(terms, institution.booking_settings.waitlist_offer_minutes, now)
+    enrolled = await enrolled_on(uow, room_day.room_id, room_day.day)
+    hold = institution.booking_settings.waitlist_offer_minutes
+    room_day.expire_offers(terms, hold, now, enrolled)
     return CommandAccepted(id=room_day.id, version=room_day.version)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from uuid import UUID, uuid5
 
@@ -130,7 +131,14 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
             institution_id=institution_id, day=day,
         )  # fmt: skip
 
-    def book(self, booking: Booking, terms: DayTerms, now: datetime) -> None:
+    def book(
+        self,
+        booking: Booking,
+        terms: DayTerms,
+        now: datetime,
+        enrolled: Sequence[Presence] = (),
+    ) -> None:
+        """Record the booking if every rule holds; `enrolled` are the day's regular places."""
         if terms.closed is not None:
             raise NotBookable(f"closed on {self.day.isoformat()}: {terms.closed}", field="date")
         offer = offer_for(booking, terms)
@@ -143,7 +151,7 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
                 f"at most {offer.max_minutes_per_day // 60} h of {booking.care_type} a day",
                 field="end",
             )
-        present = self.presences()
+        present = [*self.presences(), *enrolled]
         breach = first_breach(
             Presence(booking.start, booking.end, booking.children_per_carer),
             present,

@@ -4,6 +4,7 @@ in line gets it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -82,9 +83,12 @@ class WaitlistMixin:
 
         def emit(self, event_class: type[Any], now: datetime, **fields: Any) -> None: ...
 
-    def presences(self, besides: UUID | None = None) -> list[Presence]:
-        """Who takes a place: active bookings, and open offers (they hold theirs)."""
-        taken = [Presence(b.start, b.end, b.children_per_carer) for b in self.bookings.values()]
+    def presences(
+        self, besides: UUID | None = None, enrolled: Sequence[Presence] = ()
+    ) -> list[Presence]:
+        """Who takes a place: regular places, bookings, and open offers (they hold theirs)."""
+        taken = [*enrolled]
+        taken += [Presence(b.start, b.end, b.children_per_carer) for b in self.bookings.values()]
         taken += [
             Presence(e.start, e.end, e.children_per_carer)
             for e in self.waitlist.values()
@@ -92,18 +96,23 @@ class WaitlistMixin:
         ]
         return taken
 
-    def join_waitlist(self, entry: WaitlistEntry, terms: Any, now: datetime) -> None:
+    def join_waitlist(
+        self, entry: WaitlistEntry, terms: Any, now: datetime, enrolled: Sequence[Presence] = ()
+    ) -> None:
         if any(
             e.child_id == entry.child_id and e.start < entry.end and entry.start < e.end
             for e in self.waitlist.values()
         ):
             raise AlreadyExists("this child is already waiting for that time", field="child_id")
         new = Presence(entry.start, entry.end, entry.children_per_carer)
-        if first_breach(new, self.presences(), terms.shifts, terms.capacity, _mixed(terms)) is None:
+        taken = self.presences(enrolled=enrolled)
+        if first_breach(new, taken, terms.shifts, terms.capacity, _mixed(terms)) is None:
             raise PlaceAvailable("there is a place for that time: book it instead", field="start")
         self.emit(self.WaitlistJoined, now, entry=entry)
 
-    def offer_freed_places(self, terms: Any, hold_minutes: int, now: datetime) -> list[UUID]:
+    def offer_freed_places(
+        self, terms: Any, hold_minutes: int, now: datetime, enrolled: Sequence[Presence] = ()
+    ) -> list[UUID]:
         """Offer freed places to waiting families in joining order; return who got an offer."""
         if terms.closed is not None:
             return []
@@ -112,7 +121,8 @@ class WaitlistMixin:
             if entry.offered_until is not None:
                 continue
             new = Presence(entry.start, entry.end, entry.children_per_carer)
-            if first_breach(new, self.presences(), terms.shifts, terms.capacity, _mixed(terms)):
+            taken = self.presences(enrolled=enrolled)
+            if first_breach(new, taken, terms.shifts, terms.capacity, _mixed(terms)):
                 continue
             until = now + timedelta(minutes=hold_minutes)
             self.emit(self.WaitlistOfferMade, now, entry_id=entry.entry_id, until=until)
@@ -129,7 +139,9 @@ class WaitlistMixin:
         self.emit(self.WaitlistOfferTaken, now, entry_id=entry_id, booking_id=booking_id)
         return entry
 
-    def expire_offers(self, terms: Any, hold_minutes: int, now: datetime) -> list[UUID]:
+    def expire_offers(
+        self, terms: Any, hold_minutes: int, now: datetime, enrolled: Sequence[Presence] = ()
+    ) -> list[UUID]:
         expired = [
             e.entry_id
             for e in self.waitlist.values()
@@ -138,7 +150,7 @@ class WaitlistMixin:
         for entry_id in expired:
             self.emit(self.WaitlistOfferExpired, now, entry_id=entry_id)
         if expired:
-            self.offer_freed_places(terms, hold_minutes, now)
+            self.offer_freed_places(terms, hold_minutes, now, enrolled)
         return expired
 
     def leave_waitlist(self, entry_id: UUID, guardian_id: UUID, now: datetime) -> None:

@@ -24,11 +24,42 @@ class PickupAdult(msgspec.Struct, frozen=True):
 
 
 class Hold(msgspec.Struct, frozen=True):
-    """A time this child is booked somewhere (UTC)."""
+    """A time this child is booked somewhere: UTC instants, and the local day and minutes."""
 
     booking_id: UUID
     starts_at: datetime
     ends_at: datetime
+    day: date | None = None
+    start: int = 0
+    end: int = 0
+
+
+class RegularHold(msgspec.Struct, frozen=True):
+    """A regular place (enrolment): these weekdays, these local minutes, between two dates."""
+
+    enrolment_id: UUID
+    weekdays: tuple[int, ...]
+    first_day: date
+    last_day: date
+    start: int
+    end: int
+
+    def covers(self, day: date, start: int, end: int) -> bool:
+        return (
+            self.first_day <= day <= self.last_day
+            and day.isoweekday() in self.weekdays
+            and self.start < end
+            and start < self.end
+        )
+
+    def overlaps(self, other: RegularHold) -> bool:
+        return (
+            self.first_day <= other.last_day
+            and other.first_day <= self.last_day
+            and bool(set(self.weekdays) & set(other.weekdays))
+            and self.start < other.end
+            and other.start < self.end
+        )
 
 
 class ChildAlreadyBooked(RuleViolated):
@@ -48,6 +79,7 @@ class Child(TuoyuAggregate):
     consent_purposes: tuple[str, ...]
     pickup_adults: tuple[PickupAdult, ...]
     holds: dict[UUID, Hold]
+    regular: dict[UUID, RegularHold]
 
     class Registered(TuoyuAggregate.Created):
         name: str
@@ -74,6 +106,20 @@ class Child(TuoyuAggregate):
         def apply(self, child: Child) -> None:
             child.holds[self.hold.booking_id] = self.hold
 
+    class EnrolmentHeld(TuoyuAggregate.Event):
+        regular: RegularHold
+
+        def apply(self, child: Child) -> None:
+            child.regular[self.regular.enrolment_id] = self.regular
+
+    class EnrolmentShortened(TuoyuAggregate.Event):
+        enrolment_id: UUID
+        last_day: date
+
+        def apply(self, child: Child) -> None:
+            held = child.regular[self.enrolment_id]
+            child.regular[self.enrolment_id] = msgspec.structs.replace(held, last_day=self.last_day)
+
     class BookingReleased(TuoyuAggregate.Event):
         booking_id: UUID
 
@@ -95,6 +141,7 @@ class Child(TuoyuAggregate):
         self.consent_purposes = consent_purposes
         self.pickup_adults = ()
         self.holds = {}
+        self.regular = {}
 
     @classmethod
     def register(
@@ -150,7 +197,33 @@ class Child(TuoyuAggregate):
                     field="start",
                     booking_id=str(other.booking_id),
                 )
+        for regular in self.regular.values():
+            if hold.day is not None and regular.covers(hold.day, hold.start, hold.end):
+                raise ChildAlreadyBooked(
+                    "this child has a regular place at that time", field="start",
+                    enrolment_id=str(regular.enrolment_id),
+                )  # fmt: skip
         self.emit(self.BookingHeld, now, hold=hold)
+
+    def hold_regular(self, regular: RegularHold, now: datetime) -> None:
+        """Reserve a regular place; refused if it overlaps another one or a booking."""
+        for other in self.regular.values():
+            if other.overlaps(regular):
+                raise ChildAlreadyBooked(
+                    "this child already has a regular place at overlapping times",
+                    field="weekdays",
+                )
+        for held in self.holds.values():
+            if held.day is not None and regular.covers(held.day, held.start, held.end):
+                raise ChildAlreadyBooked(
+                    f"this child is booked on {held.day.isoformat()} at an overlapping time",
+                    field="first_day",
+                )
+        self.emit(self.EnrolmentHeld, now, regular=regular)
+
+    def shorten_regular(self, enrolment_id: UUID, last_day: date, now: datetime) -> None:
+        if enrolment_id in self.regular:
+            self.emit(self.EnrolmentShortened, now, enrolment_id=enrolment_id, last_day=last_day)
 
     def release(self, booking_id: UUID, now: datetime) -> None:
         if booking_id not in self.holds:

@@ -27,6 +27,7 @@ async def test_readiness_reports_each_read_model_caught_up(world: World):
         "bookings",
         "notifications",
         "waitlist",
+        "enrolments",
     }
     assert all(p["events_behind"] == 0 for p in body["projections"])
 

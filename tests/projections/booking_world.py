@@ -27,8 +27,8 @@ from domain.class_types import ClassType
 from domain.institution.aggregate import Institution
 from domain.institution.kinds import Category, Ownership
 from domain.institution.values import Location, OpeningInterval, Room
-from projections import bookings, children, institutions
 from projections.availability import local_instant
+from projections.registry import ALL
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # a Monday, 20:00 in Shanghai
 DAY = date(2026, 12, 1)  # the Tuesday after
@@ -204,7 +204,8 @@ async def cancel(
 
 
 async def project(store: EventStore, batch_size: int = 2_000) -> Projector:
-    projector = Projector(store, [institutions, children, bookings], batch_size=batch_size)
+    # Every read model: availability and occupancy read bookings, enrolments and the waitlist.
+    projector = Projector(store, ALL, batch_size=batch_size)
     await projector.ensure_schema()
     await projector.catch_up()
     return projector

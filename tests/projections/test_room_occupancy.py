@@ -24,10 +24,12 @@ from tests.projections.booking_world import (
 ONE_CARER = tuple(Shift(d, hm("08:00"), hm("18:00"), 1) for d in range(1, 6))
 
 
-def seg(start: str, end: str, booked: int, ratio_capacity: int, capacity: int = 6) -> dict:
+def seg(
+    start: str, end: str, booked: int, ratio_capacity: int, capacity: int = 6, enrolled: int = 0
+) -> dict:
     return {
-        "start_min": hm(start), "end_min": hm(end), "booked": booked, "capacity": capacity,
-        "ratio_capacity": ratio_capacity,
+        "start_min": hm(start), "end_min": hm(end), "booked": booked, "enrolled": enrolled,
+        "capacity": capacity, "ratio_capacity": ratio_capacity,
     }  # fmt: skip
 
 

@@ -66,6 +66,7 @@ async def room_occupancy(
                 hhmm(s["start_min"]),
                 hhmm(s["end_min"]),
                 s["booked"],
+                s["enrolled"],
                 s["capacity"],
                 s["ratio_capacity"],
             )  # fmt: skip

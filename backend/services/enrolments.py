@@ -1,0 +1,105 @@
+"""Decisions about regular places: enrol a child for a term on set weekdays, or end it early."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+import msgspec
+from litestar.exceptions import PermissionDeniedException
+
+from api_schema.common import CommandAccepted
+from backend.commands import UnitOfWork
+from backend.services.children import guarded_child
+from domain.booking.eligibility import check_age_fits, children_per_carer
+from domain.booking.enrolment import Enrolment, RoomEnrolments, room_enrolments_id
+from domain.booking.room_day import RoomDay, room_day_id
+from domain.booking.terms import CareType, price_fen
+from domain.booking.visit_rules import NotBookable
+from domain.child.aggregate import Child, RegularHold
+from domain.institution.aggregate import Institution
+from domain.institution.kinds import StaffRole
+
+
+@dataclass(frozen=True)
+class EnrolmentRequest:
+    enrolment_id: UUID
+    guardian_id: UUID
+    child_id: UUID
+    institution_id: UUID
+    room_id: UUID
+    care_type: CareType
+    weekdays: tuple[int, ...]
+    first_day: date
+    last_day: date
+    start: int
+    end: int
+
+
+async def enrol(uow: UnitOfWork, now: datetime, request: EnrolmentRequest) -> CommandAccepted:
+    child = await guarded_child(uow, request.child_id, request.guardian_id)
+    institution = await uow.get(Institution, request.institution_id, "institution")
+    first_terms = institution.day_terms(request.room_id, request.first_day)
+    # The child must fit the class all term; at the start it is youngest, so needs most care.
+    months = check_age_fits(first_terms.class_type, child.birth_date, request.first_day)
+    check_age_fits(first_terms.class_type, child.birth_date, request.last_day)
+    enrolment = Enrolment(
+        enrolment_id=request.enrolment_id, child_id=child.id, guardian_id=request.guardian_id,
+        care_type=request.care_type, weekdays=tuple(sorted(set(request.weekdays))),
+        first_day=request.first_day, last_day=request.last_day, start=request.start,
+        end=request.end, price_fen=0,
+        children_per_carer=children_per_carer(
+            first_terms.class_type, first_terms.children_per_carer, months
+        ),
+    )  # fmt: skip
+    days = enrolment.days()
+    offers = [
+        o for o in institution.offers.get(request.room_id, ()) if o.care_type is request.care_type
+    ]
+    per_day = [o for o in offers if o.opens <= request.start and request.end <= o.closes]
+    if not per_day:
+        raise NotBookable(
+            f"this room offers no {request.care_type} at those hours", field="care_type"
+        )
+    total = price_fen(per_day[0], request.end - request.start) * len(days)
+    enrolment = msgspec.structs.replace(enrolment, price_fen=total)
+    room = await uow.find(RoomEnrolments, room_enrolments_id(request.room_id))
+    if room is None:
+        room = RoomEnrolments.open(request.room_id, institution.id, now)
+        uow.add(room)
+    booked_on = {}
+    for day in days:  # each existing room-day is read at a version: a racing booking conflicts
+        room_day = await uow.find(RoomDay, room_day_id(request.room_id, day))
+        if room_day is not None:
+            booked_on[day] = room_day.presences()
+    room.enrol(enrolment, lambda d: institution.day_terms(request.room_id, d), booked_on, now)
+    child.hold_regular(
+        RegularHold(enrolment.enrolment_id, enrolment.weekdays, enrolment.first_day,
+                    enrolment.last_day, enrolment.start, enrolment.end),
+        now,
+    )  # fmt: skip
+    return CommandAccepted(id=enrolment.enrolment_id, version=room.version)
+
+
+async def end_enrolment(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    room_id: UUID,
+    enrolment_id: UUID,
+    last_day: date,
+    by: UUID,
+) -> CommandAccepted:
+    """A guardian of the child, or an admin of the institution, ends the term early."""
+    room = await uow.get(RoomEnrolments, room_enrolments_id(room_id), "enrolments")
+    enrolment = room.enrolments.get(enrolment_id)
+    child = await uow.get(Child, enrolment.child_id, "child") if enrolment else None
+    if child is None or not child.is_guardian(by):
+        institution = await uow.get(Institution, room.institution_id, "institution")
+        if institution.staff.get(by) is not StaffRole.institution_admin:
+            raise PermissionDeniedException("only a guardian of the child or an admin")
+    room.end(enrolment_id, last_day, now)
+    if child is not None:
+        child.shorten_regular(enrolment_id, last_day, now)
+    return CommandAccepted(id=enrolment_id, version=room.version)

@@ -1,0 +1,159 @@
+"""RoomEnrolments aggregate: the regular places of one room (a child on set weekdays for a term).
+
+Enrolled children occupy the room like bookings do, on every day of their term. Enrolling is
+checked day by day against the room's terms, the other enrolments and that day's bookings;
+a booking is checked against the enrolments of its day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from uuid import UUID, uuid5
+
+import msgspec
+
+from domain.aggregate import TuoyuAggregate
+from domain.booking.capacity import Presence, first_breach
+from domain.booking.room_day import DayTerms, RatioWouldBreak, RoomFull
+from domain.booking.terms import CareType
+from domain.booking.visit_rules import NotBookable
+from domain.class_types import ClassType
+from domain.errors import InvalidValue, NotFound, RuleViolated
+from domain.institution.values import hhmm
+
+ENROLMENTS_NAMESPACE = UUID("3d8f1c7e-5b2a-4e6f-9a10-6c4d2b8e7f31")
+MAX_TERM_DAYS = 366
+
+
+def room_enrolments_id(room_id: UUID) -> UUID:
+    return uuid5(ENROLMENTS_NAMESPACE, str(room_id))
+
+
+class Enrolment(msgspec.Struct, frozen=True):
+    enrolment_id: UUID
+    child_id: UUID
+    guardian_id: UUID
+    care_type: CareType
+    weekdays: tuple[int, ...]
+    first_day: date
+    last_day: date
+    start: int
+    end: int
+    children_per_carer: int
+    price_fen: int
+
+    def on(self, day: date) -> bool:
+        return self.first_day <= day <= self.last_day and day.isoweekday() in self.weekdays
+
+    def days(self) -> list[date]:
+        count = (self.last_day - self.first_day).days + 1
+        every = (self.first_day + timedelta(days=i) for i in range(count))
+        return [d for d in every if d.isoweekday() in self.weekdays]
+
+
+class RoomEnrolments(TuoyuAggregate):
+    room_id: UUID
+    institution_id: UUID
+    enrolments: dict[UUID, Enrolment]
+
+    class Opened(TuoyuAggregate.Created):
+        room_id: UUID
+        institution_id: UUID
+
+    class ChildEnrolled(TuoyuAggregate.Event):
+        enrolment: Enrolment
+
+        def apply(self, room: RoomEnrolments) -> None:
+            room.enrolments[self.enrolment.enrolment_id] = self.enrolment
+
+    class EnrolmentEnded(TuoyuAggregate.Event):
+        enrolment_id: UUID
+        last_day: date
+
+        def apply(self, room: RoomEnrolments) -> None:
+            enrolment = room.enrolments[self.enrolment_id]
+            room.enrolments[self.enrolment_id] = msgspec.structs.replace(
+                enrolment, last_day=self.last_day
+            )
+
+    def __init__(self, room_id: UUID, institution_id: UUID) -> None:
+        self.room_id = room_id
+        self.institution_id = institution_id
+        self.enrolments = {}
+
+    @classmethod
+    def open(cls, room_id: UUID, institution_id: UUID, now: datetime) -> RoomEnrolments:
+        return cls._create(
+            cls.Opened, id=room_enrolments_id(room_id), timestamp=now, room_id=room_id,
+            institution_id=institution_id,
+        )  # fmt: skip
+
+    def presences_on(self, day: date) -> list[Presence]:
+        return [
+            Presence(e.start, e.end, e.children_per_carer)
+            for e in self.enrolments.values()
+            if e.on(day)
+        ]
+
+    def enrol(
+        self,
+        enrolment: Enrolment,
+        terms_on: Callable[[date], DayTerms],
+        booked_on: Mapping[date, Sequence[Presence]],
+        now: datetime,
+    ) -> None:
+        """Take a regular place, if it fits at every minute of every day of the term."""
+        days = _check_term(enrolment)
+        new = Presence(enrolment.start, enrolment.end, enrolment.children_per_carer)
+        for day in days:
+            terms = terms_on(day)
+            if terms.closed is not None:
+                continue  # a closed day takes nobody; the rest of the term still counts
+            if not any(o.opens <= enrolment.start and enrolment.end <= o.closes
+                       for o in terms.opening_hours):  # fmt: skip
+                raise NotBookable(
+                    f"not open {hhmm(enrolment.start)}–{hhmm(enrolment.end)} on"
+                    f" {day.isoformat()} (weekday {day.isoweekday()})",
+                    field="weekdays",
+                )
+            present = [*self.presences_on(day), *booked_on.get(day, ())]
+            mixed = terms.class_type is ClassType.mixed
+            breach = first_breach(new, present, terms.shifts, terms.capacity, mixed)
+            if breach is not None:
+                minute, kind, children, limit = breach
+                at = f"{day.isoformat()} {hhmm(minute)}"
+                error = RoomFull if kind == "size" else RatioWouldBreak
+                raise error(
+                    f"no regular place: at {at} the limit is {limit} children, this would make"
+                    f" {children}",
+                    field="first_day", day=day.isoformat(), minute=hhmm(minute), limit=limit,
+                )  # fmt: skip
+        self.emit(self.ChildEnrolled, now, enrolment=enrolment)
+
+    def end(self, enrolment_id: UUID, last_day: date, now: datetime) -> Enrolment:
+        enrolment = self.enrolments.get(enrolment_id)
+        if enrolment is None:
+            raise NotFound("no such enrolment in this room", field="enrolment_id")
+        if not enrolment.first_day - timedelta(days=1) <= last_day < enrolment.last_day:
+            raise InvalidValue(
+                "the new last day must fall within the term, before its current end",
+                field="last_day",
+            )
+        self.emit(self.EnrolmentEnded, now, enrolment_id=enrolment_id, last_day=last_day)
+        return enrolment
+
+
+def _check_term(enrolment: Enrolment) -> list[date]:
+    if not enrolment.weekdays or any(not 1 <= d <= 7 for d in enrolment.weekdays):
+        raise InvalidValue("weekdays must be 1 (Monday) to 7 (Sunday)", field="weekdays")
+    if enrolment.last_day < enrolment.first_day:
+        raise InvalidValue("the term ends before it starts", field="last_day")
+    if (enrolment.last_day - enrolment.first_day).days >= MAX_TERM_DAYS:
+        raise InvalidValue("a term is at most a year", field="last_day")
+    if enrolment.end <= enrolment.start:
+        raise InvalidValue("the day's end must come after its start", field="end")
+    days = enrolment.days()
+    if not days:
+        raise RuleViolated("none of those weekdays falls within the term", field="weekdays")
+    return days
