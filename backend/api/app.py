@@ -19,6 +19,7 @@ from backend.api.routes.booking_attendance import BookingAttendanceController
 from backend.api.routes.booking_terms import BookingTermsController
 from backend.api.routes.bookings import BookingsController, institution_bookings
 from backend.api.routes.children import ChildrenController
+from backend.api.routes.enrolments import EnrolmentsController, institution_enrolments
 from backend.api.routes.health import live, ready
 from backend.api.routes.institutions import InstitutionsController, districts
 from backend.api.routes.notifications import my_notifications
@@ -52,6 +53,8 @@ ROUTES: list[Any] = [
     find_availability,
     my_notifications,
     WaitlistController,
+    EnrolmentsController,
+    institution_enrolments,
 ]
 
 

@@ -117,6 +117,12 @@ class RoomEnrolments(TuoyuAggregate):
                     f" {day.isoformat()} (weekday {day.isoweekday()})",
                     field="weekdays",
                 )
+            if not any(o.care_type is enrolment.care_type and o.opens <= enrolment.start
+                       and enrolment.end <= o.closes for o in terms.offers):  # fmt: skip
+                raise NotBookable(
+                    f"no {enrolment.care_type} offered at those hours on {day.isoformat()}",
+                    field="care_type",
+                )
             present = [*self.presences_on(day), *booked_on.get(day, ())]
             mixed = terms.class_type is ClassType.mixed
             breach = first_breach(new, present, terms.shifts, terms.capacity, mixed)

@@ -1,0 +1,114 @@
+"""Regular enrolment: a child's place on set weekdays for a term occupies the room like bookings."""
+
+from __future__ import annotations
+
+from tests.api.booking_world import HOURLY, bookable_room, booking_body, child_of
+from tests.api.world import World, idem
+
+FULL_DAY = {
+    "care_type": "full_day", "weekdays": [1, 2, 3, 4, 5], "opens": "08:00", "closes": "17:30",
+    "price_fen": 12000, "pricing": "per_session",
+}  # fmt: skip
+
+
+def enrolment(institution_id, room_id, child, **overrides) -> dict:
+    body = {
+        "child_id": str(child), "institution_id": str(institution_id), "room_id": str(room_id),
+        "care_type": "full_day", "weekdays": [1, 3, 5], "first_day": "2026-12-01",
+        "last_day": "2026-12-31", "start": "08:30", "end": "17:00",
+    }  # fmt: skip
+    return {**body, **overrides}
+
+
+async def _post(world: World, path: str, body: dict, who) -> object:
+    return world.saw(
+        await world.client.post(path, json=body, headers={**world.fresh(who.headers), **idem()})
+    )
+
+
+async def _room(world: World, capacity: int = 1):
+    return await bookable_room(world, capacity=capacity, staff=1, offers=[HOURLY, FULL_DAY])
+
+
+async def test_an_enrolled_child_takes_the_place_on_its_weekdays_only(world: World):
+    institution_id, room_id, admin = await _room(world)
+    parent, other = await world.guardian(), await world.guardian()
+    child, other_child = await child_of(world, parent), await child_of(world, other)
+    enrolled = await _post(
+        world, "/v1/enrolments", enrolment(institution_id, room_id, child), parent
+    )
+    assert enrolled.status_code == 201, enrolled.text  # type: ignore[attr-defined]
+    [view] = (await world.client.get("/v1/enrolments", headers=world.fresh(parent.headers))).json()
+    assert view["price_fen"] == 12000 * 13  # Mon/Wed/Fri of December 2026 from the 1st: 13 days
+    assert view["care_type_zh"] == "全日托"
+
+    wednesday = {**booking_body(institution_id, room_id, other_child), "date": "2026-12-02"}
+    refused = await _post(world, "/v1/bookings", wednesday, other)
+    assert refused.status_code == 409  # type: ignore[attr-defined]
+    assert refused.json()["type"] == "/problems/room-full"  # type: ignore[attr-defined]
+    tuesday = {**booking_body(institution_id, room_id, other_child), "date": "2026-12-01"}
+    assert (await _post(world, "/v1/bookings", tuesday, other)).status_code == 201  # type: ignore[attr-defined]
+
+    occupancy = await world.client.get(
+        f"/v1/rooms/{room_id}/occupancy?date=2026-12-02", headers=world.fresh(admin.headers)
+    )
+    assert max(s["enrolled"] for s in occupancy.json()["segments"]) == 1
+
+
+async def test_an_enrolment_clashing_with_a_full_day_in_its_term_is_refused_naming_the_day(
+    world: World,
+):
+    institution_id, room_id, _ = await _room(world)
+    parent, other = await world.guardian(), await world.guardian()
+    child, other_child = await child_of(world, parent), await child_of(world, other)
+    friday = {**booking_body(institution_id, room_id, other_child), "date": "2026-12-11"}
+    assert (await _post(world, "/v1/bookings", friday, other)).status_code == 201  # type: ignore[attr-defined]
+    refused = await _post(
+        world, "/v1/enrolments", enrolment(institution_id, room_id, child), parent
+    )
+    assert refused.status_code == 409  # type: ignore[attr-defined]
+    assert refused.json()["params"]["day"] == "2026-12-11"  # type: ignore[attr-defined]
+
+
+async def test_a_child_with_a_regular_place_cannot_be_booked_elsewhere_at_the_same_time(
+    world: World,
+):
+    institution_id, room_id, _ = await _room(world)
+    other_institution, other_room, _ = await _room(world)
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    await _post(world, "/v1/enrolments", enrolment(institution_id, room_id, child), parent)
+    monday = {**booking_body(other_institution, other_room, child), "date": "2026-12-07"}
+    clash = await _post(world, "/v1/bookings", monday, parent)
+    assert clash.status_code == 409  # type: ignore[attr-defined]
+    assert clash.json()["type"] == "/problems/child-already-booked"  # type: ignore[attr-defined]
+
+
+async def test_ending_an_enrolment_early_frees_the_later_days(world: World):
+    institution_id, room_id, _ = await _room(world)
+    parent, other = await world.guardian(), await world.guardian()
+    child, other_child = await child_of(world, parent), await child_of(world, other)
+    enrolled = await _post(
+        world, "/v1/enrolments", enrolment(institution_id, room_id, child), parent
+    )
+    enrolment_id = enrolled.json()["id"]  # type: ignore[attr-defined]
+    stranger = await world.guardian()
+    forbidden = await _post(
+        world, f"/v1/enrolments/{enrolment_id}/end", {"last_day": "2026-12-15"}, stranger
+    )
+    assert forbidden.status_code == 403  # type: ignore[attr-defined]
+    ended = await _post(
+        world, f"/v1/enrolments/{enrolment_id}/end", {"last_day": "2026-12-15"}, parent
+    )
+    assert ended.status_code == 200, ended.text  # type: ignore[attr-defined]
+    later = {**booking_body(institution_id, room_id, other_child), "date": "2026-12-16"}
+    assert (await _post(world, "/v1/bookings", later, other)).status_code == 201  # type: ignore[attr-defined]
+
+
+async def test_a_term_of_weekdays_the_institution_is_closed_is_refused(world: World):
+    institution_id, room_id, _ = await _room(world)
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    weekend = enrolment(institution_id, room_id, child, weekdays=[6])
+    refused = await _post(world, "/v1/enrolments", weekend, parent)
+    assert refused.status_code == 409  # type: ignore[attr-defined]
