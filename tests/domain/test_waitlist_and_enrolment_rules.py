@@ -1,0 +1,118 @@
+"""Waitlist and regular places, in the domain alone: offers hold places, terms fill day by day."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from uuid import uuid4
+
+import pytest
+
+from domain.booking.capacity import Presence
+from domain.booking.enrolment import Enrolment, RoomEnrolments
+from domain.booking.room_day import RoomFull
+from domain.booking.terms import CareType
+from domain.booking.waitlist import OfferNotOpen, PlaceAvailable, WaitlistEntry
+from domain.errors import AlreadyExists, InvalidValue
+from tests.domain.test_booking_rules import DAY, NOW, booking, room_day, terms
+
+
+def entry(child=None, guardian=None, start=9 * 60, end=11 * 60) -> WaitlistEntry:
+    return WaitlistEntry(uuid4(), child or uuid4(), guardian or uuid4(), DAY, CareType.hourly,
+                         start, end, 5)  # fmt: skip
+
+
+def full_day(capacity: int = 1):
+    day, t = room_day(), terms(capacity=capacity, staff=5)
+    first = booking()
+    day.book(first, t, NOW)
+    return day, t, first
+
+
+def test_joining_is_refused_while_a_place_is_free():
+    with pytest.raises(PlaceAvailable):
+        room_day().join_waitlist(entry(), terms(), NOW)
+
+
+def test_a_child_waits_once_for_an_interval():
+    day, t, _ = full_day()
+    child = uuid4()
+    day.join_waitlist(entry(child), t, NOW)
+    with pytest.raises(AlreadyExists):
+        day.join_waitlist(entry(child), t, NOW)
+
+
+def test_a_freed_place_goes_to_the_first_in_line_and_is_held_against_new_bookings():
+    day, t, first = full_day()
+    a, b = entry(), entry()
+    day.join_waitlist(a, t, NOW)
+    day.join_waitlist(b, t, NOW)
+    day.cancel(first.booking_id, by_institution=False, reason="", now=NOW)
+    assert day.offer_freed_places(t, 15, NOW) == [a.entry_id]
+    with pytest.raises(RoomFull):
+        day.book(booking(), t, NOW)  # the place is held for a
+
+
+def test_an_offer_is_taken_only_while_open_and_only_by_its_family():
+    day, t, first = full_day()
+    a = entry()
+    day.join_waitlist(a, t, NOW)
+    day.cancel(first.booking_id, by_institution=False, reason="", now=NOW)
+    day.offer_freed_places(t, 15, NOW)
+    with pytest.raises(OfferNotOpen):
+        day.take_offer(a.entry_id, a.guardian_id, uuid4(), NOW + timedelta(minutes=15))
+    day.take_offer(a.entry_id, a.guardian_id, uuid4(), NOW + timedelta(minutes=14))
+
+
+def test_a_lapsed_offer_passes_to_the_next_in_line():
+    day, t, first = full_day()
+    a, b = entry(), entry()
+    day.join_waitlist(a, t, NOW)
+    day.join_waitlist(b, t, NOW)
+    day.cancel(first.booking_id, by_institution=False, reason="", now=NOW)
+    day.offer_freed_places(t, 15, NOW)
+    assert day.expire_offers(t, 15, NOW + timedelta(minutes=16)) == [a.entry_id]
+    assert day.waitlist[b.entry_id].offered_until == NOW + timedelta(minutes=31)
+
+
+def term(weekdays=(1, 3, 5), first=date(2026, 12, 1), last=date(2026, 12, 31)) -> Enrolment:
+    return Enrolment(uuid4(), uuid4(), uuid4(), CareType.hourly, weekdays, first, last,
+                     9 * 60, 11 * 60, 5, 0)  # fmt: skip
+
+
+def everyday_terms(capacity: int = 1):
+    def terms_on(day: date):
+        return terms(capacity=capacity, staff=5)  # the booking test terms are Tuesday's
+
+    return terms_on
+
+
+def test_an_enrolment_counts_on_its_weekdays_within_its_term_only():
+    room = RoomEnrolments.open(uuid4(), uuid4(), NOW)
+    enrolment = term()
+    room.enrol(enrolment, everyday_terms(), {}, NOW)
+    assert len(room.presences_on(date(2026, 12, 2))) == 1  # a Wednesday
+    assert room.presences_on(date(2026, 12, 1)) == []  # a Tuesday
+    assert room.presences_on(date(2027, 1, 4)) == []  # after the term
+
+
+def test_an_enrolment_is_refused_on_the_first_day_that_is_already_full():
+    room = RoomEnrolments.open(uuid4(), uuid4(), NOW)
+    booked = {date(2026, 12, 9): [Presence(10 * 60, 12 * 60, 5)]}
+    with pytest.raises(RoomFull) as refused:
+        room.enrol(term(), everyday_terms(), booked, NOW)
+    assert refused.value.params["day"] == "2026-12-09"
+    assert refused.value.params["minute"] == "10:00"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        term(weekdays=()),
+        term(weekdays=(8,)),
+        term(first=date(2026, 12, 31), last=date(2026, 12, 1)),
+        term(first=date(2026, 1, 1), last=date(2027, 6, 1)),
+    ],
+)
+def test_malformed_terms_are_refused(bad: Enrolment):
+    with pytest.raises(InvalidValue):
+        RoomEnrolments.open(uuid4(), uuid4(), NOW).enrol(bad, everyday_terms(), {}, NOW)
