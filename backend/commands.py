@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import msgspec
+from eventsourcing.persistence import StoredEvent
 
 from backend.eventstore.records import Appended, AppendRequest, ConcurrencyConflict, StoredAnswer
 from backend.eventstore.snapshots import decode_snapshot, encode_snapshot
@@ -59,6 +60,7 @@ class UnitOfWork:
         self._store = store
         self._loaded: dict[UUID, Any] = {}
         self._read_versions: dict[UUID, int] = {}
+        self._prefetched: dict[UUID, Any] = {}
 
     async def get(self, cls: type[A], stream_id: UUID, what: str = "") -> A:
         found = await self.find(cls, stream_id)
@@ -67,10 +69,21 @@ class UnitOfWork:
             raise NotFound(f"{label} {stream_id} does not exist", field=f"{label}_id")
         return found
 
+    async def prefetch(self, stream_ids: list[UUID]) -> None:
+        """Read several streams the decision will need in one round trip."""
+        wanted = [s for s in stream_ids if s not in self._read_versions]
+        if wanted:
+            loaded = await load_aggregates(self._store, wanted)
+            for stream_id in wanted:
+                self._prefetched[stream_id] = loaded.get(stream_id)
+
     async def find(self, cls: type[A], stream_id: UUID) -> A | None:
         if stream_id in self._loaded:
             return self._loaded[stream_id]  # type: ignore[no-any-return]
-        aggregate: Any = await load_aggregate(self._store, stream_id)
+        if stream_id in self._prefetched:
+            aggregate: Any = self._prefetched.pop(stream_id)
+        else:
+            aggregate = await load_aggregate(self._store, stream_id)
         if aggregate is not None and not isinstance(aggregate, cls):
             raise NotFound(f"{stream_id} is not a {cls.__name__.lower()}", field="id")
         self._read_versions[stream_id] = _version_of(aggregate)
@@ -107,16 +120,21 @@ def _version_of(aggregate: Any) -> int:
 
 
 async def load_aggregate(store: EventStore, stream_id: UUID) -> Any | None:
-    aggregate = None
-    after = 0
-    snapshot = await store.latest_snapshot(stream_id)
-    if snapshot is not None:
-        version, topic, state = snapshot
-        aggregate = decode_snapshot(stream_id, version, topic, state)
-        after = version
-    for recorded in await store.read_stream(stream_id, after):
-        aggregate = store.to_domain_event(recorded).mutate(aggregate)
-    return aggregate
+    return (await load_aggregates(store, [stream_id])).get(stream_id)
+
+
+async def load_aggregates(store: EventStore, stream_ids: list[UUID]) -> dict[UUID, Any]:
+    """The aggregates of these streams (snapshot + tail), read in one round trip."""
+    loaded = {}
+    for stream_id, (snapshot, events) in (await store.read_streams(stream_ids)).items():
+        aggregate = None
+        if snapshot is not None:
+            aggregate = decode_snapshot(stream_id, *snapshot)
+        for version, topic, state in events:
+            stored = StoredEvent(stream_id, version, topic, state)
+            aggregate = store.mapper.to_domain_event(stored).mutate(aggregate)
+        loaded[stream_id] = aggregate
+    return loaded
 
 
 async def execute(

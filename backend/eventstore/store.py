@@ -16,6 +16,18 @@ from backend.eventstore.mapper import MsgspecMapper
 from backend.eventstore.records import AppendRequest, NewEvent, RecordedEvent
 
 _EVENT_COLUMNS = "position, stream_id, version, topic, state, recorded_at, command_key, actor"
+# Snapshot rows (kind 0) come before each stream's events (kind 1), which come in version order.
+_READ_STREAMS = (
+    "WITH ids AS (SELECT DISTINCT unnest($1::uuid[]) AS sid),"
+    " snap AS (SELECT s.stream_id, s.version, s.topic, s.state FROM snapshots s"
+    " JOIN ids ON s.stream_id = ids.sid)"
+    " SELECT 0 AS kind, stream_id, version, topic, state FROM snap"
+    " UNION ALL"
+    " SELECT 1, e.stream_id, e.version, e.topic, e.state FROM ids JOIN events e"
+    " ON e.stream_id = ids.sid AND e.version > coalesce("
+    " (SELECT snap.version FROM snap WHERE snap.stream_id = ids.sid), 0)"
+    " ORDER BY 2, 1, 3"
+)
 
 
 def _recorded(row: asyncpg.Record) -> RecordedEvent:
@@ -87,6 +99,20 @@ class EventStore:
             after_version,
         )
         return [_recorded(r) for r in rows]
+
+    async def read_streams(
+        self, stream_ids: list[UUID]
+    ) -> dict[UUID, tuple[tuple[int, str, bytes] | None, list[tuple[int, str, bytes]]]]:
+        """Several streams in one round trip: each one's latest snapshot and the events after it."""
+        rows = await self.pool.fetch(_READ_STREAMS, stream_ids)
+        found: dict[UUID, tuple[tuple[int, str, bytes] | None, list[tuple[int, str, bytes]]]] = {}
+        for kind, stream_id, version, topic, state in rows:
+            _, events = found.setdefault(stream_id, (None, []))
+            if kind == 0:
+                found[stream_id] = ((version, topic, state), events)
+            else:
+                events.append((version, topic, state))
+        return found
 
     async def read_all(
         self, after_position: int, limit: int, conn: asyncpg.Connection | None = None

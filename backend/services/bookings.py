@@ -48,6 +48,14 @@ async def prepare(
 ) -> tuple[Child, Institution, DayTerms, Booking]:
     """The child (checked to be the guardian's), the institution, the room's terms that day,
     and the booking as it would be recorded (priced by the offer that covers it)."""
+    await uow.prefetch(  # every stream a booking decision reads, in one round trip
+        [
+            request.child_id,
+            request.institution_id,
+            room_day_id(request.room_id, request.day),
+            room_enrolments_id(request.room_id),
+        ]
+    )
     child = await guarded_child(uow, request.child_id, request.guardian_id)
     institution = await uow.get(Institution, request.institution_id, "institution")
     terms = institution.day_terms(request.room_id, request.day)
