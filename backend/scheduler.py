@@ -91,21 +91,14 @@ def _releaser(now: datetime, room_day_id: UUID, booking_id: UUID) -> Any:
 
 def start_ticker(runtime: Runtime, every_seconds: float = 30.0) -> Any:
     scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(
-        release_due_no_shows,
-        IntervalTrigger(seconds=every_seconds),
-        args=[runtime],
-        id="release-no-shows",
-        max_instances=1,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        expire_lapsed_offers,
-        IntervalTrigger(seconds=every_seconds),
-        args=[runtime],
-        id="expire-waitlist-offers",
-        max_instances=1,
-        coalesce=True,
-    )
+    for job in (release_due_no_shows, expire_lapsed_offers):
+        scheduler.add_job(
+            job,
+            IntervalTrigger(seconds=every_seconds),
+            args=[runtime],
+            id=job.__name__,
+            max_instances=1,  # a slow tick is never overtaken by the next one
+            coalesce=True,
+        )
     scheduler.start()
     return scheduler

@@ -29,24 +29,23 @@ class BookingAttendanceController(Controller):
     async def check_in(
         self, request: Request[Principal, Any, Any], booking_id: UUID
     ) -> Response[CommandAccepted]:
-        row = await booking_row(runtime(request), booking_id)
-        by = request.user.account_id
-        return await run_command(
-            request,
-            lambda uow, ctx: attendance.check_in(
-                uow, ctx.now, room_day_id=row["room_day_id"], booking_id=booking_id, by=by
-            ),
-        )
+        return await _mark(request, booking_id, attendance.check_in)
 
     @post("/check-out", opt=STAFF_OF_BOOKING, status_code=200)
     async def check_out(
         self, request: Request[Principal, Any, Any], booking_id: UUID
     ) -> Response[CommandAccepted]:
-        row = await booking_row(runtime(request), booking_id)
-        by = request.user.account_id
-        return await run_command(
-            request,
-            lambda uow, ctx: attendance.check_out(
-                uow, ctx.now, room_day_id=row["room_day_id"], booking_id=booking_id, by=by
-            ),
-        )
+        return await _mark(request, booking_id, attendance.check_out)
+
+
+async def _mark(
+    request: Request[Principal, Any, Any], booking_id: UUID, action: Any
+) -> Response[CommandAccepted]:
+    row = await booking_row(runtime(request), booking_id)
+    by = request.user.account_id
+    return await run_command(
+        request,
+        lambda uow, ctx: action(
+            uow, ctx.now, room_day_id=row["room_day_id"], booking_id=booking_id, by=by
+        ),
+    )

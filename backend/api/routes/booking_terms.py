@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,9 +21,27 @@ from api_schema.common import CommandAccepted
 from backend.api.commanding import run_command
 from backend.api.routes.institutions import ADMIN, minutes
 from backend.auth.principal import Principal
+from backend.commands import CommandContext, UnitOfWork
 from backend.services import bookings
 from backend.services.institutions import accepted, administered
 from domain.booking.terms import BookingSettings, CareOffer, CareType, RefundPolicy, Shift
+from domain.institution.aggregate import Institution
+
+
+async def _change(
+    request: Request[Principal, Any, Any],
+    institution_id: UUID,
+    change: Callable[[Institution, datetime], None],
+) -> Response[CommandAccepted]:
+    """An admin changes the institution's booking terms (the admin checked on the aggregate)."""
+    by = request.user.account_id
+
+    async def decide(uow: UnitOfWork, ctx: CommandContext) -> CommandAccepted:
+        institution = await administered(uow, institution_id, by)
+        change(institution, ctx.now)
+        return accepted(institution)
+
+    return await run_command(request, decide)
 
 
 class BookingTermsController(Controller):
@@ -47,14 +67,9 @@ class BookingTermsController(Controller):
             )  # fmt: skip
             for o in data.offers
         )
-        by = request.user.account_id
-
-        async def decide(uow: Any, ctx: Any) -> CommandAccepted:
-            institution = await administered(uow, institution_id, by)
-            institution.publish_offers(room_id, offers, ctx.now)
-            return accepted(institution)
-
-        return await run_command(request, decide)
+        return await _change(
+            request, institution_id, lambda inst, now: inst.publish_offers(room_id, offers, now)
+        )
 
     @put("/rooms/{room_id:uuid}/roster", opt=ADMIN)
     async def roster(
@@ -64,14 +79,9 @@ class BookingTermsController(Controller):
         shifts = tuple(
             Shift(s.weekday, minutes(s.starts), minutes(s.ends), s.staff) for s in data.shifts
         )
-        by = request.user.account_id
-
-        async def decide(uow: Any, ctx: Any) -> CommandAccepted:
-            institution = await administered(uow, institution_id, by)
-            institution.plan_roster(room_id, shifts, ctx.now)
-            return accepted(institution)
-
-        return await run_command(request, decide)
+        return await _change(
+            request, institution_id, lambda inst, now: inst.plan_roster(room_id, shifts, now)
+        )
 
     @post("/closures", opt=ADMIN)
     async def closure(
@@ -100,25 +110,15 @@ class BookingTermsController(Controller):
         self, request: Request[Principal, Any, Any], institution_id: UUID, data: BookingSettingsIn
     ) -> Response[CommandAccepted]:
         settings = BookingSettings(data.no_show_after_minutes, data.waitlist_offer_minutes)
-        by = request.user.account_id
-
-        async def decide(uow: Any, ctx: Any) -> CommandAccepted:
-            institution = await administered(uow, institution_id, by)
-            institution.change_booking_settings(settings, ctx.now)
-            return accepted(institution)
-
-        return await run_command(request, decide)
+        return await _change(
+            request, institution_id, lambda inst, now: inst.change_booking_settings(settings, now)
+        )
 
     @put("/refund-policy", opt=ADMIN)
     async def refund_policy(
         self, request: Request[Principal, Any, Any], institution_id: UUID, data: RefundPolicyIn
     ) -> Response[CommandAccepted]:
         policy = RefundPolicy(data.full_refund_hours_before, data.late_refund_percent)
-        by = request.user.account_id
-
-        async def decide(uow: Any, ctx: Any) -> CommandAccepted:
-            institution = await administered(uow, institution_id, by)
-            institution.publish_refund_policy(policy, ctx.now)
-            return accepted(institution)
-
-        return await run_command(request, decide)
+        return await _change(
+            request, institution_id, lambda inst, now: inst.publish_refund_policy(policy, now)
+        )

@@ -22,8 +22,8 @@ from api_schema.booking import (
 )
 from api_schema.common import PageLimit, PageOffset
 from backend.api.commanding import run_command, runtime
-from backend.api.routes.institutions import minutes
-from backend.auth.access import allow, staff_of_institution
+from backend.api.routes.institutions import STAFF, minutes
+from backend.auth.access import allow
 from backend.auth.principal import Principal
 from backend.services import bookings as service
 from backend.state import Runtime
@@ -180,12 +180,7 @@ class BookingsController(Controller):
 @get(
     "/v1/institutions/{institution_id:uuid}/bookings",
     tags=["bookings"],
-    opt=allow(
-        Role.institution_admin,
-        Role.caregiver,
-        relation="staff of the institution in the path",
-        check=staff_of_institution("institution_admin", "caregiver"),
-    ),  # fmt: skip
+    opt=STAFF,
 )
 async def institution_bookings(
     request: Request[Principal, Any, Any], institution_id: UUID, date: date

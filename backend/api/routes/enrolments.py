@@ -12,8 +12,8 @@ from litestar.exceptions import NotFoundException
 from api_schema.booking import EndEnrolment, EnrolmentView, NewEnrolment
 from api_schema.common import CommandAccepted
 from backend.api.commanding import run_command, runtime
-from backend.api.routes.institutions import minutes
-from backend.auth.access import allow, staff_of_institution
+from backend.api.routes.institutions import STAFF, minutes
+from backend.auth.access import allow
 from backend.auth.principal import Principal
 from backend.services import enrolments as service
 from domain.account.aggregate import Role
@@ -88,12 +88,7 @@ class EnrolmentsController(Controller):
 @get(
     "/v1/institutions/{institution_id:uuid}/enrolments",
     tags=["enrolments"],
-    opt=allow(
-        Role.institution_admin,
-        Role.caregiver,
-        relation="staff of the institution in the path",
-        check=staff_of_institution("institution_admin", "caregiver"),
-    ),  # fmt: skip
+    opt=STAFF,
 )
 async def institution_enrolments(
     request: Request[Principal, Any, Any], institution_id: UUID, on: date

@@ -37,6 +37,12 @@ ADMIN = allow(
     relation="an institution_admin of the institution in the path",
     check=staff_of_institution("institution_admin"),
 )
+STAFF = allow(
+    Role.institution_admin,
+    Role.caregiver,
+    relation="staff of the institution in the path",
+    check=staff_of_institution("institution_admin", "caregiver"),
+)
 
 
 def minutes(clock: str) -> int:
