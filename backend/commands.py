@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -96,6 +96,12 @@ class UnitOfWork:
         self._loaded[aggregate.id] = aggregate
         self._read_versions.setdefault(aggregate.id, 0)
 
+    def keep_committed(self) -> None:
+        """After a successful append: every aggregate here is as committed; cache them."""
+        for aggregate in [*self._loaded.values(), *self._prefetched.values()]:
+            if aggregate is not None:
+                self._store.cache.put(aggregate)
+
     def read_version(self, stream_id: UUID) -> int:
         return self._read_versions.get(stream_id, 0)
 
@@ -124,10 +130,15 @@ async def load_aggregate(store: EventStore, stream_id: UUID) -> Any | None:
 
 
 async def load_aggregates(store: EventStore, stream_ids: list[UUID]) -> dict[UUID, Any]:
-    """The aggregates of these streams (snapshot + tail), read in one round trip."""
-    loaded = {}
-    for stream_id, (snapshot, events) in (await store.read_streams(stream_ids)).items():
-        aggregate = None
+    """The aggregates of these streams, read in one round trip: a cached copy plus the events
+    after it, or the latest snapshot plus the events after that. Cached copies are taken out
+    of the cache (see backend/eventstore/cache.py)."""
+    ids = list(dict.fromkeys(stream_ids))
+    cached: dict[UUID, Any] = {stream_id: store.cache.take(stream_id) for stream_id in ids}
+    after = [cached[s].version if cached[s] is not None else 0 for s in ids]
+    loaded = {s: a for s, a in cached.items() if a is not None}
+    for stream_id, (snapshot, events) in (await store.read_streams(ids, after)).items():
+        aggregate = loaded.get(stream_id)
         if snapshot is not None:
             aggregate = decode_snapshot(stream_id, *snapshot)
         for version, topic, state in events:
@@ -142,9 +153,14 @@ async def execute(
     ctx: CommandContext,
     decide: Callable[[UnitOfWork], Awaitable[T]],
     result_type: type[T],
+    lane: Iterable[UUID] = (),
 ) -> CommandOutcome[T]:
-    """Run `decide` against fresh aggregates and append what it changed, exactly once."""
-    lanes: frozenset[UUID] = frozenset()  # optimistic first; after a conflict, take turns
+    """Run `decide` against fresh aggregates and append what it changed, exactly once.
+
+    Commands naming a `lane` (the hot stream they will write, e.g. a room-day) take turns on
+    it from the start; others try optimistically first and take turns only after a conflict.
+    """
+    lanes = frozenset(lane)
     for attempt in range(MAX_ATTEMPTS):
         # A twin of this command (same key) may have committed since the last look: its
         # answer is the answer, whatever deciding again against the new state would say.
@@ -171,6 +187,7 @@ async def execute(
         if isinstance(outcome, StoredAnswer):
             return _replay(outcome, ctx, result_type)
         assert isinstance(outcome, Appended)
+        uow.keep_committed()
         await _snapshot_long_streams(store, changed, ctx.now)
         return CommandOutcome(value, outcome.last_position, replayed=False)
     raise TooMuchContention(f"gave up after {MAX_ATTEMPTS} conflicting attempts")

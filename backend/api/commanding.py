@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -64,12 +64,15 @@ async def run_command(
     *,
     created: bool = False,
     result_type: type[T] = CommandAccepted,  # type: ignore[assignment]
+    lane: Iterable[UUID] = (),
 ) -> Response[T]:
     """Run a command; its answer Struct carries `position` and `replayed`, filled in here."""
     user = request.scope.get("user")
     principal = user if isinstance(user, Principal) else None
     ctx = await command_context(request, principal)
-    outcome = await execute(runtime(request).store, ctx, lambda uow: decide(uow, ctx), result_type)
+    outcome = await execute(
+        runtime(request).store, ctx, lambda uow: decide(uow, ctx), result_type, lane
+    )
     body = msgspec.structs.replace(
         outcome.value, position=outcome.position, replayed=outcome.replayed
     )

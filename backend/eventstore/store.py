@@ -11,21 +11,23 @@ from uuid import UUID
 import asyncpg
 
 from backend.eventstore.appender import Appender, AppendOutcome
+from backend.eventstore.cache import AggregateCache
 from backend.eventstore.lanes import Lanes
 from backend.eventstore.mapper import MsgspecMapper
 from backend.eventstore.records import AppendRequest, NewEvent, RecordedEvent
 
 _EVENT_COLUMNS = "position, stream_id, version, topic, state, recorded_at, command_key, actor"
 # Snapshot rows (kind 0) come before each stream's events (kind 1), which come in version order.
+# For each stream: read after version `after` if given (> 0), else from its latest snapshot.
 _READ_STREAMS = (
-    "WITH ids AS (SELECT DISTINCT unnest($1::uuid[]) AS sid),"
+    "WITH ids AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS t(sid, after)),"
     " snap AS (SELECT s.stream_id, s.version, s.topic, s.state FROM snapshots s"
-    " JOIN ids ON s.stream_id = ids.sid)"
+    " JOIN ids ON s.stream_id = ids.sid WHERE ids.after = 0)"
     " SELECT 0 AS kind, stream_id, version, topic, state FROM snap"
     " UNION ALL"
     " SELECT 1, e.stream_id, e.version, e.topic, e.state FROM ids JOIN events e"
-    " ON e.stream_id = ids.sid AND e.version > coalesce("
-    " (SELECT snap.version FROM snap WHERE snap.stream_id = ids.sid), 0)"
+    " ON e.stream_id = ids.sid AND e.version > greatest(ids.after, coalesce("
+    " (SELECT snap.version FROM snap WHERE snap.stream_id = ids.sid), 0))"
     " ORDER BY 2, 1, 3"
 )
 
@@ -42,6 +44,7 @@ class EventStore:
         self.mapper = mapper or MsgspecMapper()
         self._appender = Appender(pool, self._committed, notify=notify)
         self.lanes = Lanes()
+        self.cache = AggregateCache()
         self._head = 0
         self._head_moved = asyncio.Event()  # replaced by a fresh one each time it is set
 
@@ -101,10 +104,11 @@ class EventStore:
         return [_recorded(r) for r in rows]
 
     async def read_streams(
-        self, stream_ids: list[UUID]
+        self, stream_ids: list[UUID], after: list[int] | None = None
     ) -> dict[UUID, tuple[tuple[int, str, bytes] | None, list[tuple[int, str, bytes]]]]:
-        """Several streams in one round trip: each one's latest snapshot and the events after it."""
-        rows = await self.pool.fetch(_READ_STREAMS, stream_ids)
+        """Several streams in one round trip: each one's events after `after[i]` if positive,
+        else its latest snapshot and the events after that."""
+        rows = await self.pool.fetch(_READ_STREAMS, stream_ids, after or [0] * len(stream_ids))
         found: dict[UUID, tuple[tuple[int, str, bytes] | None, list[tuple[int, str, bytes]]]] = {}
         for kind, stream_id, version, topic, state in rows:
             _, events = found.setdefault(stream_id, (None, []))

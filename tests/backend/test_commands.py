@@ -6,11 +6,14 @@ import asyncio
 from datetime import UTC, datetime
 from uuid import uuid4
 
+import pytest
+
 from api_schema.common import CommandAccepted
 from backend.commands import CommandContext, execute, load_aggregate
 from backend.eventstore.store import EventStore
 from backend.services.institutions import accepted
 from domain.city.aggregate import City, District
+from domain.errors import AlreadyExists
 
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
 
@@ -75,3 +78,52 @@ async def test_a_command_key_replayed_after_success_returns_the_stored_answer(st
     assert again.replayed and not first.replayed
     assert again.value == first.value and again.position == first.position
     assert "y" not in (await load_aggregate(store, city.id)).districts
+
+
+async def test_a_cached_aggregate_catches_up_with_what_another_process_committed(
+    store: EventStore, pool
+):
+    other = EventStore(pool)  # a second server process: its own cache
+    try:
+        city = await _city(store)
+        await execute(store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted)
+        await execute(other, CommandContext(now=NOW), _add(city.id, "b"), CommandAccepted)
+        await execute(store, CommandContext(now=NOW), _add(city.id, "c"), CommandAccepted)
+        loaded = await load_aggregate(store, city.id)
+        assert set(loaded.districts) == {"a", "b", "c"} and loaded.version == 4
+    finally:
+        await other.close()
+
+
+async def test_a_refused_command_leaves_no_uncommitted_state_in_the_cache(store: EventStore):
+    city = await _city(store)
+    await execute(store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted)
+
+    async def half_then_fail(uow):
+        loaded = await uow.get(City, city.id, "city")
+        loaded.add_district(District("x", "区x", 1, ()), NOW)  # applied in memory …
+        loaded.add_district(District("a", "区a", 1, ()), NOW)  # … then refused: exists
+        return accepted(loaded)
+
+    with pytest.raises(AlreadyExists):
+        await execute(store, CommandContext(now=NOW), half_then_fail, CommandAccepted)
+    again = await load_aggregate(store, city.id)
+    assert set(again.districts) == {"a"}
+
+
+async def test_commands_on_a_named_lane_all_land_one_after_another(store: EventStore):
+    city = await _city(store)
+    await asyncio.gather(
+        *(
+            execute(
+                store,
+                CommandContext(now=NOW),
+                _add(city.id, f"l{i}"),
+                CommandAccepted,
+                lane=[city.id],
+            )  # fmt: skip
+            for i in range(30)
+        )
+    )
+    events = await store.pool.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", city.id)
+    assert events == 31

@@ -48,4 +48,5 @@ async def _mark(
         lambda uow, ctx: action(
             uow, ctx.now, room_day_id=row["room_day_id"], booking_id=booking_id, by=by
         ),
+        lane=[row["room_day_id"]],
     )

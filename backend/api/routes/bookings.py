@@ -28,6 +28,7 @@ from backend.auth.principal import Principal
 from backend.services import bookings as service
 from backend.state import Runtime
 from domain.account.aggregate import Role
+from domain.booking.room_day import room_day_id
 from domain.booking.terms import CARE_TYPE_CHINESE, CareType, RefundPolicy, refund_fen
 from domain.institution.values import hhmm
 from projections import booking_queries
@@ -117,6 +118,7 @@ class BookingsController(Controller):
             lambda uow, ctx: service.book_care(uow, ctx.now, booking),
             created=True,
             result_type=BookingAccepted,
+            lane=[room_day_id(data.room_id, data.date)],  # bookings of one room-day take turns
         )
 
     @get("/", opt=allow(Role.guardian, relation="bookings of the guardian's own children only"))
@@ -174,6 +176,7 @@ class BookingsController(Controller):
                 reason=reason,
             ),  # fmt: skip
             result_type=BookingCancelled,
+            lane=[row["room_day_id"]],
         )
 
 

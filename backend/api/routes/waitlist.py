@@ -18,6 +18,7 @@ from backend.auth.access import allow
 from backend.auth.principal import Principal
 from backend.services import waitlist as service
 from domain.account.aggregate import Role
+from domain.booking.room_day import room_day_id
 from domain.booking.terms import CARE_TYPE_CHINESE, CareType
 from domain.institution.values import hhmm
 from projections import waitlist as waitlist_model
@@ -55,7 +56,10 @@ class WaitlistController(Controller):
         """Wait for a full interval; refused with 409 place-available while a place is free."""
         waiting = booking_request(request, data)
         return await run_command(
-            request, lambda uow, ctx: service.join_waitlist(uow, ctx.now, waiting), created=True
+            request,
+            lambda uow, ctx: service.join_waitlist(uow, ctx.now, waiting),
+            created=True,
+            lane=[room_day_id(data.room_id, data.date)],
         )
 
     @get("/", opt=allow(Role.guardian, relation="the guardian's own entries only"))
@@ -94,6 +98,7 @@ class WaitlistController(Controller):
             ),  # fmt: skip
             created=True,
             result_type=BookingAccepted,
+            lane=[row["room_day_id"]],
         )
 
     @delete("/{entry_id:uuid}", opt=OWN_ENTRY, status_code=200)
