@@ -162,9 +162,11 @@ async def execute(
     """
     lanes = frozenset(lane)
     for attempt in range(MAX_ATTEMPTS):
-        # A twin of this command (same key) may have committed since the last look: its
-        # answer is the answer, whatever deciding again against the new state would say.
-        if ctx.command_key is not None and (earlier := await stored_answer(store, ctx.command_key)):
+        # Before a retry: a twin of this command (same key) may have committed meanwhile;
+        # its answer is the answer, whatever deciding again on the new state would say. (A
+        # first attempt needs no look: the append itself spots a known key.)
+        earlier = await stored_answer(store, ctx.command_key) if attempt else None
+        if earlier is not None:
             return _replay(earlier, ctx, result_type)
         try:
             async with store.lanes.hold(lanes):
@@ -193,7 +195,9 @@ async def execute(
     raise TooMuchContention(f"gave up after {MAX_ATTEMPTS} conflicting attempts")
 
 
-async def stored_answer(store: EventStore, command_key: str) -> StoredAnswer | None:
+async def stored_answer(store: EventStore, command_key: str | None) -> StoredAnswer | None:
+    if command_key is None:
+        return None
     row = await store.pool.fetchrow(
         "SELECT request_hash, result, last_position FROM commands WHERE command_key = $1",
         command_key,

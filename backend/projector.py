@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from typing import Any, NamedTuple
 import asyncpg
 
 from backend.eventstore.store import EventStore
+from backend.follower import follow_all, lock_key
 from projections.base import Envelope, Projection, indexes_of, topics_of
 
 log = logging.getLogger("tuoyu.projector")
@@ -112,11 +112,11 @@ class Projector:
         rows = await conn.fetch(_FETCH, after, head, self._topics[projection.name], limit)
         batch: list[Envelope] = []
         for start in range(0, len(rows), DECODE_CHUNK):
-            batch += self._decode(rows[start : start + DECODE_CHUNK])
+            batch += self.decode(rows[start : start + DECODE_CHUNK])
             await asyncio.sleep(0)  # lets a page being applied meanwhile stream on
         return _Page(after, int(rows[-1][0]) if len(rows) == limit else int(head), batch)
 
-    def _decode(self, rows: Sequence[asyncpg.Record]) -> list[Envelope]:
+    def decode(self, rows: Sequence[asyncpg.Record]) -> list[Envelope]:
         decode = self.store.mapper.decode_state
         batch = []
         for position, stream_id, version, topic, state, recorded_at in rows:
@@ -156,8 +156,15 @@ class Projector:
         if listen_dsn is not None:
             self._listener = await asyncpg.connect(listen_dsn)
             await self._listener.add_listener("tuoyu_events", self._heard)
-        for projection in self.projections:
-            self._tasks.append(asyncio.create_task(self._follow(projection), name=projection.name))
+        self._tasks.append(asyncio.create_task(follow_all(self), name="read-models"))
+
+    async def positions_reached(self, checkpoints: dict[str, int]) -> None:
+        self._positions.update(checkpoints)
+        async with self._progress:
+            self._progress.notify_all()
+
+    def lowest_position(self) -> int:
+        return min((self._positions.get(p.name, 0) for p in self.projections), default=0)
 
     def _heard(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         self.store.heard_head(int(payload))
@@ -172,19 +179,6 @@ class Projector:
         if self._listener is not None:
             await self._listener.close()
             self._listener = None
-
-    async def _follow(self, projection: Projection) -> None:
-        while True:
-            try:
-                moved_to = await self.step(projection)
-                if not moved_to:
-                    known = self._positions.get(projection.name, 0)
-                    await self.store.wait_for_append(known, timeout=1.0)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("projection %s failed; retrying", projection.name)
-                await asyncio.sleep(1.0)
 
     # ---- operations ----------------------------------------------------------------------
 
@@ -290,8 +284,7 @@ async def _discard(task: asyncio.Task[_Page] | None) -> None:
 
 async def _lock(conn: asyncpg.Connection, name: str) -> None:
     """The read model's advisory lock, held until the transaction ends."""
-    key = 7_478_000_000 + zlib.crc32(name.encode())
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", key)
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(name))
 
 
 async def _checkpoint(conn: asyncpg.Connection, name: str) -> int:

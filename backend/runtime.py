@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from backend.db.connection import SessionlessConnection
 from backend.db.embedded import embedded_dsn, start_embedded
 from backend.db.migrate import migrate
 from backend.eventstore.store import EventStore
@@ -49,7 +50,12 @@ async def open_runtime(settings: Settings, database_url: str, *, follow: bool = 
     applied = await migrate_database(database_url)
     if applied:
         log.info("applied migrations %s", ", ".join(applied))
-    pool = await asyncpg.create_pool(database_url, min_size=2, max_size=settings.pool_size)
+    pool = await asyncpg.create_pool(
+        database_url,
+        min_size=2,
+        max_size=settings.pool_size,
+        connection_class=SessionlessConnection,
+    )
     assert pool is not None
     store = EventStore(pool)
     projector = Projector(store, ALL)
