@@ -180,10 +180,8 @@ async def execute(
                 await asyncio.sleep(random.uniform(0, 0.002 * (2**attempt)))
             lanes |= conflict.streams
             continue
-        except DomainError:
-            if ctx.command_key is not None and (
-                earlier := await stored_answer(store, ctx.command_key)
-            ):
+        except DomainError:  # perhaps refused only because a twin already did it
+            if (earlier := await stored_answer(store, ctx.command_key)) is not None:
                 return _replay(earlier, ctx, result_type)
             raise
         if isinstance(outcome, StoredAnswer):

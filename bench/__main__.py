@@ -1,29 +1,33 @@
-"""Entry point: python -m bench [--quick] [--only append|batch|rebuild]; prints progress, writes results."""
+"""Entry point: python -m bench [--quick] [--only append|batch|rebuild|hot_room]; prints progress, writes results."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import warnings
+from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from bench.append import Timing, append_throughput, batch_import
 from bench.db import machine, open_bench_database
+from bench.hot_room import HotPlan, hot_room
 from bench.rebuild import projection_rebuild
 from bench.report import Section, to_markdown, write
 from bench.timing import Progress
 
-BENCHMARKS = ("append", "batch", "rebuild")
+BENCHMARKS = ("append", "batch", "rebuild", "hot_room")
 FULL = {
     "append": Timing(duration=20, warmup=1.0, rounds=2),
     "batch": Timing(duration=10, warmup=1.0, rounds=2),
     "rebuild_events": 1_000_000,
+    "hot_room": HotPlan("suzhou", 60_000, 20, 2.0, 2, 20, 8, 10),
 }
 QUICK = {
     "append": Timing(duration=3, warmup=0.3, rounds=1),
     "batch": Timing(duration=2, warmup=0.3, rounds=1),
     "rebuild_events": 50_000,
+    "hot_room": HotPlan("small", 4_000, 4, 0.5, 1, 3, 2, 2),
 }
 
 
@@ -55,6 +59,8 @@ async def main(args: argparse.Namespace) -> None:
                 sections.append(await append_throughput(db, plan["append"], progress))
             elif name == "batch":
                 sections.append(await batch_import(db, plan["batch"], progress))
+            elif name == "hot_room":
+                sections += await hot_room(db, plan["hot_room"], progress)
             else:
                 sections.append(await projection_rebuild(db, plan["rebuild_events"], progress))
     finally:
@@ -63,7 +69,7 @@ async def main(args: argparse.Namespace) -> None:
         "started": started,
         "quick": args.quick,
         "only": chosen,
-        "plan": {k: v.__dict__ if isinstance(v, Timing) else v for k, v in plan.items()},
+        "plan": {k: asdict(v) if is_dataclass(v) else v for k, v in plan.items()},
         "machine": machine(),
         "postgres": db.settings,
         "elapsed_s": round(progress.elapsed(), 1),

@@ -31,7 +31,9 @@ from bench.db import ROOT
 from domain.booking.terms import DEFAULT_REFUND_POLICY, CareOffer, CareType, Shift
 from domain.class_types import NATIONAL_CLASS_RULES, ClassType
 from domain.institution.values import OpeningInterval
-from projections import availability, bookings, institutions
+from projections import availability
+from projections.base import indexes_of
+from projections.registry import ALL
 
 DATABASE = "tuoyu_bench_availability"
 DATA_DIR = ROOT / ".data" / "bench-availability-pg"  # its own server: never races `make bench`
@@ -128,8 +130,8 @@ async def main(quick: bool) -> None:
         conn = await asyncpg.connect(embedded_dsn(server, DATABASE))
         try:
             await migrate(conn)
-            for model in (institutions, bookings):
-                await conn.execute(model.schema)
+            for model in ALL:  # every read model the search may read, as the projector makes them
+                await conn.execute(model.schema + indexes_of(model))
             print("seeding 750 institutions, 3,300 rooms, bookings at ~60 % …", flush=True)
             await seed(conn, random.Random(7), 750, 3300)
             booked = await conn.fetchval("SELECT count(*) FROM rm_bookings")
@@ -150,7 +152,7 @@ async def main(quick: bool) -> None:
             async def anchor() -> object:
                 lat, lng = next(it, CENTRE)
                 kinds = ["toddler", "mixed"]
-                return await conn.fetch(availability._CANDIDATES, lat, lng, 3.0, kinds)
+                return await conn.fetch(availability._CANDIDATES, lat, lng, 3.0, kinds, DAY)
 
             ours = await timed(search, runs)
             it = iter(homes * 2)

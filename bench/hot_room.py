@@ -1,0 +1,254 @@
+"""Benchmark 4 (and 5): the hot room — 50 HTTP clients booking distinct children into one room-day.
+
+The real app runs under uvicorn in its own process (bench/serve.py) on the bench database;
+the world it serves is written through the command path first (bench/hot_world.py). 50
+clients in this process share one httpx.AsyncClient (HTTP/1.1 keep-alive, 50 connections).
+
+- ours, unlimited: one-minute bookings spread round the clock in a 20-place room, so no
+  limit binds (bench/hot_world.py); every request books a child not booked before.
+- anchor, naive row lock: 50 asyncpg tasks, each BEGIN; SELECT … FOR UPDATE of one capacity
+  row; INSERT; UPDATE; COMMIT.
+- anchor, plain INSERT endpoint: a bare Litestar app (same server launcher, same body
+  validation) doing one asyncpg INSERT, hit by the same 50 clients.
+- ours, capacity 30: a 15-place room, half the clients ask for 08:30–12:00 and half for
+  13:00–16:30 (30 child-slots), then the checks: exactly 30 accepted, nothing overbooked.
+Afterwards, diagnostics (not judged): a fresh room-day, the app without its projector, a
+traced window and a cProfile window on a BENCH_TRACE server; then benchmark 5.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from backend.runtime import close_runtime, open_runtime
+from backend.settings import Settings
+from bench.availability_http import availability_over_http, seed_bookings
+from bench.db import BenchDatabase
+from bench.hot_checks import check_text, room_day_check, settle
+from bench.hot_diagnose import diagnostics
+from bench.hot_world import (
+    CLIENTS,
+    TIGHT_CAPACITY,
+    TIGHT_HALVES,
+    WIDE_CAPACITY,
+    Draw,
+    HotWorld,
+    booking_requests,
+    build_hot_room,
+    future_days,
+    load_city,
+    minute_slots,
+    publish_city_terms,
+)  # fmt: skip
+from bench.http_load import ROWLOCK_SCHEMA, Outcomes, http_window, rowlock_window
+from bench.report import Section, Verdict, at_least, at_least_ratio
+from bench.servers import CpuMeter, Server, cpu_text
+
+
+@dataclass(frozen=True)
+class HotPlan:
+    city: str  # demo city size
+    children: int
+    duration: float  # per contestant, split over rounds
+    warmup: float
+    rounds: int
+    tight_duration: float
+    diag_duration: float
+    search_duration: float
+
+
+async def prepare(db: BenchDatabase, settings: Settings, plan: HotPlan, progress: Any) -> HotWorld:
+    progress(f"hot room: building the world through the command path ({plan.city} city)")
+    conn = await db.connect()
+    try:  # an empty store and no read models, whatever ran before in this database
+        await conn.execute("TRUNCATE events, commands, snapshots, projection_checkpoints")
+        for (table,) in await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'rm\\_%'"
+        ):
+            await conn.execute(f'DROP TABLE "{table}"')
+        await conn.execute(ROWLOCK_SCHEMA)
+    finally:
+        await conn.close()
+    runtime = await open_runtime(settings, db.dsn, follow=False)
+    try:
+        city = await load_city(runtime, plan.city, progress)
+        await publish_city_terms(runtime, city, progress)
+        world = await build_hot_room(
+            runtime, city, plan.children, datetime.now(UTC).date(), progress
+        )
+        progress("  read models catching up")
+        await runtime.projector.catch_up()
+        seeded = await seed_bookings(runtime.pool, world, future_days(datetime.now(UTC).date())[2])
+        progress(f"  {seeded:,} rm_bookings rows seeded on the availability day")
+    finally:
+        await close_runtime(runtime)
+    await db.execute("VACUUM ANALYZE")
+    return world
+
+
+async def hot_room(db: BenchDatabase, plan: HotPlan, progress: Any) -> list[Section]:
+    secret = secrets.token_urlsafe(32)
+    settings = Settings(database_url=db.dsn, jwt_secret=secret)
+    world = await prepare(db, settings, plan, progress)
+    env = {"TUOYU_JWT_SECRET": secret}
+    ours = Server("tuoyu", db, env, "hot-room-tuoyu")
+    plain = Server("plain", db, env, "hot-room-plain")
+    servers = [ours, plain]
+    sections = []
+    try:
+        await ours.start("/health/ready")
+        await plain.start("/health/live")
+        progress(
+            f"servers up: tuoyu {ours.url} (pid {ours.pid}), plain {plain.url} (pid {plain.pid})"
+        )
+        section, pool_draw = await measured(db, world, ours, plain, plan, progress)
+        sections.append(section)
+        pool = await db.pool(2, 8)  # the direct searches run 8 at once, as the clients
+        try:
+            sections.append(await availability_over_http(
+                ours, pool, world, future_days(datetime.now(UTC).date())[2], plan.search_duration,
+                progress,
+            ))  # fmt: skip
+        finally:
+            await pool.close()
+        await diagnostics(db, world, ours, plain, plan, section, env, servers, pool_draw, progress)
+    finally:
+        for server in servers:
+            await server.stop()
+    seen = {s.label: s.fingerprint for s in servers if s.kind == "tuoyu" and s.fingerprint}
+    if len(set(seen.values())) > 1:
+        warning = (
+            "WARNING: the app's source changed while this run was going (fingerprints of"
+            f" backend/domain/projections/api_schema when each server started: {seen});"
+            " figures of different servers are not comparable"
+        )
+        progress(warning)
+        sections[0].notes.insert(0, warning)
+    return sections
+
+
+async def measured(
+    db: BenchDatabase, world: HotWorld, ours: Server, plain: Server, plan: HotPlan, progress: Any
+) -> tuple[Section, Draw]:
+    wide = Outcomes("ours: POST /v1/bookings, unlimited (one room-day)", "ours")
+    rowlock = Outcomes("naive row lock, 50 asyncpg tasks", "anchor")
+    insert = Outcomes("plain INSERT endpoint (Litestar + asyncpg)", "anchor")
+    tight = Outcomes("ours: POST /v1/bookings, capacity 30", "ours")
+    draw = Draw(world.children)
+    wide_make = booking_requests(world, world.wide_room, world.wide_day, draw, minute_slots())
+    plain_make = booking_requests(
+        world, world.wide_room, world.wide_day, Draw(world.children), minute_slots()
+    )
+    settled: list[str] = []
+    window = plan.duration / plan.rounds
+
+    async def run_ours() -> None:
+        world.mint_tokens()
+        await http_window(
+            ours.url, CLIENTS, wide_make, wide, plan.warmup, window, CpuMeter(db, ours.pid)
+        )
+        seconds, lag = await settle(ours.url)
+        settled.append(f"{lag:,} events behind at the end, caught up in {seconds:.1f}s")
+
+    async def run_rowlock() -> None:
+        await rowlock_window(db, CLIENTS, 10**9, rowlock, plan.warmup, window, CpuMeter(db, None))
+
+    async def run_plain() -> None:
+        await http_window(
+            plain.url, CLIENTS, plain_make, insert, plan.warmup, window, CpuMeter(db, plain.pid)
+        )
+
+    contestants = [(wide, run_ours), (rowlock, run_rowlock), (insert, run_plain)]
+    progress(
+        f"hot room: {CLIENTS} clients, {plan.duration:g}s per contestant in {plan.rounds} round(s)"
+    )
+    for r in range(plan.rounds):
+        for out, run in contestants if r % 2 == 0 else reversed(contestants):
+            await db.checkpoint()
+            await run()
+            progress(
+                f"  round {r + 1}/{plan.rounds} {out.label}: {out.rate:,.0f} accepted/s so far,"
+                f" p99 {out.percentile_ms(0.99) or 0:.1f} ms ({out.accepted:,}; other {dict(out.other)})"
+            )
+    progress(f"hot room: capacity 30 (15 places × 2 halves), {plan.tight_duration:g}s")
+    world.mint_tokens()
+    await db.checkpoint()
+    halves = itertools.cycle(TIGHT_HALVES)
+    tight_make = booking_requests(
+        world, world.tight_room, world.tight_day, Draw(world.children), halves
+    )
+    # No warm-up: the race for the 30 slots is what this window is about.
+    await http_window(
+        ours.url, CLIENTS, tight_make, tight, 0.0, plan.tight_duration, CpuMeter(db, ours.pid)
+    )
+    progress(
+        f"  {tight.all_accepted} accepted, {tight.refused:,} refused, other {dict(tight.other)}"
+    )
+    await settle(ours.url)
+    pool = await db.pool(1, 2)
+    try:
+        checks = {
+            "unlimited": await room_day_check(pool, world.wide_room, world.wide_day, WIDE_CAPACITY, wide.all_accepted),
+            "capacity 30": await room_day_check(pool, world.tight_room, world.tight_day, TIGHT_CAPACITY, tight.all_accepted),
+        }  # fmt: skip
+    finally:
+        await pool.close()
+    section = Section("hot_room", f"4. Hot room ({CLIENTS} HTTP clients, one room-day)")
+    for out in (wide, rowlock, insert, tight):
+        section.measure(out.label, out.role, out.summary())
+    section.verdicts += verdicts(wide, rowlock, insert, tight, checks)
+    section.notes += notes(wide, rowlock, insert, tight, checks, settled, draw)
+    return section, draw
+
+
+def _p99(out: Outcomes) -> float:
+    return out.percentile_ms(0.99) or 0.0
+
+
+def verdicts(wide: Outcomes, rowlock: Outcomes, insert: Outcomes, tight: Outcomes,
+             checks: dict[str, dict[str, Any]]) -> list[Verdict]:  # fmt: skip
+    figure = f"ours accepted, unlimited (p50 {wide.percentile_ms(0.5) or 0:.1f} ms, p99 {_p99(wide):.1f} ms)"
+    excess = max(c["overbooked"] for c in checks.values())
+    consistent = all(c["consistent"] for c in checks.values())
+    exact = checks["capacity 30"]["answered_201"] == 2 * TIGHT_CAPACITY
+    return [
+        at_least(figure, wide.rate, "bookings/s", insert.label, insert.rate, 1500),
+        Verdict("ours p99 latency, unlimited", _p99(wide), "ms", insert.label, _p99(insert), "≤ 50 ms", 0 < _p99(wide) <= 50),
+        Verdict("ours p99 latency, capacity 30 (all answers)", _p99(tight), "ms", insert.label, _p99(insert), "≤ 50 ms", 0 < _p99(tight) <= 50),
+        at_least_ratio(figure, wide.rate, "bookings/s", rowlock.label, rowlock.rate, 3),
+        at_least_ratio(figure, wide.rate, "bookings/s", insert.label, insert.rate, 0.6),
+        Verdict(
+            "overbooked children at the fullest minute (both room-days)", excess, "children",
+            "places in the capacity-30 room", TIGHT_CAPACITY,
+            "0; exactly 30 of 30 slots; every 201 = 1 event = 1 row", excess == 0 and consistent and exact,
+        ),
+    ]  # fmt: skip
+
+
+def notes(wide: Outcomes, rowlock: Outcomes, insert: Outcomes, tight: Outcomes,
+          checks: dict[str, dict[str, Any]], settled: list[str], draw: Draw) -> list[str]:  # fmt: skip
+    per_second = wide.per_second
+    lines = [check_text(name, c) for name, c in checks.items()]
+    lines.append(
+        f"unlimited room-day: {checks['unlimited']['care_booked_events']:,} bookings on one stream"
+        f" at the end; accepted per second over the windows: {per_second}"
+        + (f"; the child pool wrapped {draw.wrapped}×" if draw.wrapped else "")
+    )
+    lines.append(
+        f"capacity 30: {tight.responses / tight.seconds:,.0f} answers/s ({tight.refused:,} × 409)"
+        f", p50 {tight.percentile_ms(0.5) or 0:.1f} ms"
+    )
+    lines.append(f"after each window of ours, the read models: {'; '.join(settled)}")
+    for out in (wide, rowlock, insert, tight):
+        for cpu in out.cpu[:1]:
+            what = "answer" if out is tight else "accepted"
+            lines.append(f"{out.label}: {cpu_text(cpu)}; {out.cpu_per(what)}")
+    lines.append(
+        "uvicorn runs as `tuoyu serve` runs it here: asyncio loop and the h11 parser (uvloop and"
+        " httptools are not installed); both HTTP contestants pay for that alike."
+    )
+    return lines

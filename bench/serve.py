@@ -1,0 +1,104 @@
+"""Server process of the hot-room benchmark: the real app, or the plain-INSERT anchor, under uvicorn.
+
+    python -m bench.serve tuoyu|plain PORT
+
+Run by bench/servers.py, never by hand. DATABASE_URL and TUOYU_* come from the environment,
+so the app opens its runtime at startup exactly as `tuoyu serve` does (create_app(settings),
+uvicorn with log_config=None, structured logs, uvicorn.access silenced).
+
+Diagnostic switches (never set for a measured window):
+  BENCH_TRACE=1      wall-time breakdown of the booking path and cProfile on demand, behind
+                     /__bench/* routes (bench/server_trace.py)
+  BENCH_PROJECTOR=0  the app without its projector tasks (read models stay behind)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+import msgspec
+import uvicorn
+from litestar import Litestar, Request, get, post
+
+from api_schema.booking import NewBooking
+from backend.logs import configure_logging
+
+PLAIN_TABLE = "bench_hot_plain"
+
+
+class PlainAccepted(msgspec.Struct):
+    id: str
+    status: str
+
+
+def plain_app() -> Litestar:
+    """One POST endpoint that validates the same body as /v1/bookings and does one INSERT."""
+    dsn = os.environ["DATABASE_URL"]
+    pool_size = int(os.environ.get("TUOYU_POOL_SIZE", "20"))
+    state: dict[str, Any] = {}
+
+    async def open_pool(app: Litestar) -> None:
+        state["pool"] = await asyncpg.create_pool(dsn, min_size=2, max_size=pool_size)
+
+    async def close_pool(app: Litestar) -> None:
+        await state["pool"].close()
+
+    @post("/v1/bookings", status_code=201)
+    async def book(request: Request[Any, Any, Any], data: NewBooking) -> PlainAccepted:
+        booking_id = uuid4()
+        await state["pool"].execute(
+            f"INSERT INTO {PLAIN_TABLE} (id, child_id, room_id, day, start_min, end_min)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
+            booking_id, data.child_id, data.room_id, data.date,
+            _minutes(data.start), _minutes(data.end),
+        )  # fmt: skip
+        return PlainAccepted(str(booking_id), "confirmed")
+
+    @get("/health/live")
+    async def live() -> dict[str, str]:
+        return {"status": "live"}
+
+    return Litestar(
+        route_handlers=[book, live], on_startup=[open_pool], on_shutdown=[close_pool],
+        debug=False, logging_config=None, openapi_config=None,
+    )  # fmt: skip
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def tuoyu_app() -> Any:
+    from backend.api.app import create_app
+    from backend.settings import Settings
+
+    if os.environ.get("BENCH_PROJECTOR") == "0":
+        from backend.projector import Projector
+
+        async def schema_only(self: Projector, listen_dsn: str | None = None) -> None:
+            await self.ensure_schema()
+
+        Projector.start = schema_only  # type: ignore[method-assign]
+    return create_app(Settings())
+
+
+def main(kind: str, port: int) -> None:
+    app: Any = tuoyu_app() if kind == "tuoyu" else plain_app()
+    if os.environ.get("BENCH_TRACE") == "1":
+        from bench.server_trace import install
+
+        app = install(app)
+    # As `tuoyu serve` runs it (uvicorn.run): uvicorn picks the loop and HTTP parser.
+    uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None)).run()
+
+
+if __name__ == "__main__":
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    configure_logging(os.environ.get("TUOYU_LOG_FORMAT", "json"))
+    main(sys.argv[1], int(sys.argv[2]))
