@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import warnings
+from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -28,7 +29,7 @@ def sample_event() -> tuple[str, bytes]:
 TOPIC, STATE = sample_event()
 
 
-class Contestant:
+class Contestant(ABC):
     """Something that writes `events_per_command` events per command from `writers` workers."""
 
     role = "ours"
@@ -39,12 +40,15 @@ class Contestant:
         self.writers = writers
         self.per_command = events_per_command
 
-    async def start(self) -> None: ...
+    async def start(self) -> None:  # most contestants need no set-up
+        return None
 
-    async def stop(self) -> None: ...
+    async def stop(self) -> None:
+        return None
 
+    @abstractmethod
     async def window(self, tally: Tally, warmup: float, duration: float) -> None:
-        raise NotImplementedError
+        """Write for `warmup` seconds uncounted, then `duration` seconds counted into `tally`."""
 
     def streams(self) -> tuple[UUID, list[int]]:
         """A fresh stream and the versions of its first command."""
