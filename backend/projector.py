@@ -25,6 +25,7 @@ import asyncpg
 
 from backend.eventstore.store import EventStore
 from backend.follower import follow_all, lock_key
+from backend.read_model_schema import ensure_current, record_schema
 from projections.base import Envelope, Projection, indexes_of, topics_of
 
 log = logging.getLogger("tuoyu.projector")
@@ -78,7 +79,7 @@ class Projector:
             for projection in self.projections:
                 async with conn.transaction():
                     await _lock(conn, projection.name)
-                    await conn.execute(projection.schema + indexes_of(projection))
+                    await ensure_current(conn, projection)
 
     async def step(self, projection: Projection) -> int:
         """Apply the next batch; return the new checkpoint if it moved, else 0."""
@@ -208,6 +209,7 @@ class Projector:
                 await conn.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
             await conn.execute(projection.schema)
             await conn.execute("DELETE FROM projection_checkpoints WHERE name=$1", projection.name)
+            await record_schema(conn, projection)
         with _fewer_collections():
             try:
                 head = await self._replay(projection, batch_size, progress)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
 
@@ -138,3 +139,29 @@ async def test_a_rebuilt_read_model_equals_the_live_one(store: EventStore):
     assert len(live) == 50
     assert rebuilt == live
     assert progress and progress[-1][0] == progress[-1][1]
+
+
+async def test_a_read_model_whose_tables_changed_shape_is_rebuilt_from_zero(store: EventStore):
+    await register_guardians(store, 5)
+    projector = Projector(store, [accounts])
+    await projector.ensure_schema()
+    await projector.catch_up()
+
+    reshaped_model = SimpleNamespace(  # the same read model after a change to its DDL
+        name=accounts.name,
+        handles=accounts.handles,
+        tables=accounts.tables,
+        apply=accounts.apply,
+        indexes=getattr(accounts, "indexes", ""),
+        schema=accounts.schema
+        + "\nCREATE INDEX IF NOT EXISTS rm_accounts_name ON rm_accounts (display_name);",
+    )
+    reshaped = Projector(store, [reshaped_model])
+    await reshaped.ensure_schema()
+    [status] = await reshaped.status()
+    assert status.checkpoint == 0 and await table_rows(store, "rm_accounts") == []
+    await reshaped.catch_up()
+    assert len(await table_rows(store, "rm_accounts")) == 5
+    again = Projector(store, [reshaped_model])
+    await again.ensure_schema()  # unchanged now: nothing dropped
+    assert len(await table_rows(store, "rm_accounts")) == 5
