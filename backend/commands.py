@@ -109,7 +109,22 @@ class UnitOfWork:
         return [agg for agg in self._loaded.values() if agg.pending_events]
 
     def append_request(self, ctx: CommandContext, result: bytes | None) -> AppendRequest:
-        events = [event for agg in self._loaded.values() for event in agg.collect_events()]
+        return self.append_request_for(ctx, result, self.collect_pending())
+
+    def has_pending(self) -> bool:
+        return any(agg.pending_events for agg in self._loaded.values())
+
+    def collect_pending(self) -> list[Any]:
+        """The events decided since the last collection, taken off the aggregates."""
+        return [event for agg in self._loaded.values() for event in agg.collect_events()]
+
+    def append_request_for(
+        self,
+        ctx: CommandContext,
+        result: bytes | None,
+        events: list[Any],
+        grouped: list[tuple[str, bytes, bytes | None]] | None = None,
+    ) -> AppendRequest:
         return AppendRequest(
             events=self._store.new_events(events),
             expected=dict(self._read_versions),
@@ -118,7 +133,16 @@ class UnitOfWork:
             result=result,
             actor=ctx.actor,
             correlation_id=ctx.correlation_id,
+            grouped=grouped or [],
         )
+
+    def versions_moved(self) -> list[tuple[Any, int]]:
+        """Each aggregate that moved, with the version it was read at."""
+        return [
+            (agg, self._read_versions.get(agg.id, 0))
+            for agg in self._loaded.values()
+            if agg.version > self._read_versions.get(agg.id, 0)
+        ]
 
 
 def _version_of(aggregate: Any) -> int:
@@ -161,6 +185,13 @@ async def execute(
     it from the start; others try optimistically first and take turns only after a conflict.
     """
     lanes = frozenset(lane)
+    if lanes:  # a hot stream: decided together with the commands queued on it
+        from backend.lane_groups import groups_for
+
+        grouped: CommandOutcome[T] = await groups_for(store).run(
+            min(lanes), ctx, decide, result_type
+        )
+        return grouped
     for attempt in range(MAX_ATTEMPTS):
         # Before a retry: a twin of this command (same key) may have committed meanwhile;
         # its answer is the answer, whatever deciding again on the new state would say. (A
@@ -188,9 +219,24 @@ async def execute(
             return _replay(outcome, ctx, result_type)
         assert isinstance(outcome, Appended)
         uow.keep_committed()
-        await _snapshot_long_streams(store, changed, ctx.now)
+        await snapshot_long_streams(store, changed, ctx.now)
         return CommandOutcome(value, outcome.last_position, replayed=False)
     raise TooMuchContention(f"gave up after {MAX_ATTEMPTS} conflicting attempts")
+
+
+async def stored_answers(
+    store: EventStore, command_keys: list[str | None]
+) -> dict[str, StoredAnswer]:
+    """The answers recorded for any of these keys, in one round trip."""
+    keys = [k for k in command_keys if k is not None]
+    if not keys:
+        return {}
+    rows = await store.pool.fetch(
+        "SELECT command_key, request_hash, result, last_position FROM commands"
+        " WHERE command_key = ANY($1::text[])",
+        keys,
+    )
+    return {r["command_key"]: StoredAnswer(r[1], r[2], r[3]) for r in rows}
 
 
 async def stored_answer(store: EventStore, command_key: str | None) -> StoredAnswer | None:
@@ -210,7 +256,7 @@ def _replay(answer: StoredAnswer, ctx: CommandContext, result_type: type[R]) -> 
     return CommandOutcome(value, answer.last_position, replayed=True)
 
 
-async def _snapshot_long_streams(
+async def snapshot_long_streams(
     store: EventStore, changed: list[tuple[Any, int]], now: datetime
 ) -> None:
     """Snapshot an aggregate each time its stream crosses a multiple of SNAPSHOT_EVERY."""

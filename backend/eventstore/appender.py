@@ -29,7 +29,9 @@ log = logging.getLogger("tuoyu.eventstore")
 AppendOutcome = Appended | StoredAnswer
 MAX_BATCH_COMMANDS = 512
 MAX_BATCH_EVENTS = 20_000
-APPEND_SQL = "SELECT * FROM append_batch($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)"
+APPEND_SQL = (
+    "SELECT * FROM append_batch($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)"
+)
 
 
 class Appender:
@@ -79,7 +81,8 @@ class Appender:
             request, future = self._pending.popleft()
             if future.done():
                 continue
-            key_clash = request.command_key is not None and request.command_key in keys
+            own_keys = request.keys()
+            key_clash = not keys.isdisjoint(own_keys)
             stream_clash = not request.written.isdisjoint(touched) or not written.isdisjoint(
                 request.streams
             )
@@ -88,8 +91,7 @@ class Appender:
                 continue
             touched |= request.streams
             written |= request.written
-            if request.command_key is not None:
-                keys.add(request.command_key)
+            keys |= own_keys
             events += len(request.events)
             batch.append((request, future))
         self._pending.extendleft(reversed(deferred))
@@ -121,7 +123,7 @@ class Appender:
     ) -> None:
         args = _batch_arguments([request for request, _ in batch])
         async with self._pool.acquire() as conn:
-            rows = await conn.fetch(APPEND_SQL, *args, self._notify)
+            rows = await conn.fetch(APPEND_SQL, *args[:14], self._notify, *args[14:])
         head = max((r["last_position"] or 0 for r in rows if r["status"] == "ok"), default=0)
         if head:
             self._on_committed(head)
@@ -155,6 +157,10 @@ def _batch_arguments(requests: list[AppendRequest]) -> list[list[Any]]:
     e_version: list[int] = []
     e_topic: list[str] = []
     e_state: list[bytes] = []
+    k_command: list[int] = []
+    k_key: list[str] = []
+    k_hash: list[bytes] = []
+    k_result: list[bytes | None] = []
     for i, request in enumerate(requests, start=1):
         keys.append(request.command_key)
         hashes.append(request.request_hash)
@@ -166,6 +172,11 @@ def _batch_arguments(requests: list[AppendRequest]) -> list[list[Any]]:
             x_command.append(i)
             x_stream.append(stream_id)
             x_expected.append(expected)
+        for key, hash_, result in request.grouped:
+            k_command.append(i)
+            k_key.append(key)
+            k_hash.append(hash_)
+            k_result.append(result)
         for event in request.events:
             e_command.append(i)
             e_stream.append(event.stream_id)
@@ -176,4 +187,5 @@ def _batch_arguments(requests: list[AppendRequest]) -> list[list[Any]]:
         keys, hashes, results, actors, correlations, causations,
         x_command, x_stream, x_expected,
         e_command, e_stream, e_version, e_topic, e_state,
+        k_command, k_key, k_hash, k_result,
     ]  # fmt: skip

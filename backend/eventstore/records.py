@@ -39,8 +39,15 @@ class AppendRequest:
     actor: str | None = None
     correlation_id: UUID | None = None
     causation_id: UUID | None = None
+    # Further commands decided together with this one: (key, request hash, answer) each.
+    grouped: list[tuple[str, bytes, bytes | None]] = field(default_factory=list)
     streams: frozenset[UUID] = field(init=False)
     written: frozenset[UUID] = field(init=False)
+
+    def keys(self) -> set[str]:
+        """Every command key this append records."""
+        own = {self.command_key} if self.command_key is not None else set()
+        return own | {key for key, _, _ in self.grouped}
 
     def __post_init__(self) -> None:
         self.written = frozenset(e.stream_id for e in self.events)

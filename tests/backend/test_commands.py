@@ -127,3 +127,51 @@ async def test_commands_on_a_named_lane_all_land_one_after_another(store: EventS
     )
     events = await store.pool.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", city.id)
     assert events == 31
+
+
+async def test_commands_queued_on_a_lane_are_committed_together_each_under_its_own_key(
+    store: EventStore,
+):
+    city = await _city(store)
+
+    def ctx(i: int) -> CommandContext:
+        return CommandContext(now=NOW, command_key=f"lane-{i}", request_hash=b"h")
+
+    first = await asyncio.gather(
+        *(
+            execute(store, ctx(i), _add(city.id, f"g{i}"), CommandAccepted, lane=[city.id])
+            for i in range(40)
+        )  # fmt: skip
+    )
+    commits = await store.pool.fetchval(
+        "SELECT count(DISTINCT recorded_at) FROM events WHERE stream_id = $1 AND version > 1",
+        city.id,
+    )
+    assert commits < 40  # grouped: fewer appends than commands
+    replays = await asyncio.gather(
+        *(
+            execute(store, ctx(i), _add(city.id, f"x{i}"), CommandAccepted, lane=[city.id])
+            for i in range(40)
+        )  # fmt: skip
+    )
+    assert all(r.replayed for r in replays)
+    assert [r.value for r in replays] == [f.value for f in first]
+    loaded = await load_aggregate(store, city.id)
+    assert len(loaded.districts) == 40
+
+
+async def test_a_refusal_in_a_group_answers_that_command_and_the_others_still_land(
+    store: EventStore,
+):
+    city = await _city(store)
+    results = await asyncio.gather(
+        *(
+            execute(
+                store, CommandContext(now=NOW), _add(city.id, code), CommandAccepted, lane=[city.id]
+            )
+            for code in ["a", "b", "a", "c"]
+        ),  # fmt: skip
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, AlreadyExists) for r in results) == 1
+    assert set((await load_aggregate(store, city.id)).districts) == {"a", "b", "c"}

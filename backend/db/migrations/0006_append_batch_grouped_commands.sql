@@ -1,0 +1,102 @@
+-- append_batch, third version: an append may carry the keys of several commands decided
+-- together (group commit on a hot stream). Each of those keys is recorded with the append;
+-- if any of them was seen before, the whole append is judged a conflict and its commands
+-- are retried one by one (each then finds its own stored answer or decides again).
+DROP FUNCTION append_batch(
+    text[], bytea[], bytea[], text[], uuid[], uuid[], int[], uuid[], int[],
+    int[], uuid[], int[], text[], bytea[], boolean
+);
+
+CREATE FUNCTION append_batch(
+    a_key text[], a_hash bytea[], a_result bytea[], a_actor text[],
+    a_correlation uuid[], a_causation uuid[],
+    x_command int[], x_stream uuid[], x_expected int[],
+    e_command int[], e_stream uuid[], e_version int[], e_topic text[], e_state bytea[],
+    p_notify boolean,
+    k_command int[], k_key text[], k_hash bytea[], k_result bytea[]
+) RETURNS TABLE (idx int, status text, last_position bigint, stored_hash bytea, stored_result bytea)
+LANGUAGE plpgsql AS $$
+DECLARE
+    n int := coalesce(array_length(a_key, 1), 0);
+    verdict text[] := array_fill('ok'::text, ARRAY[n]);
+    last_pos bigint[] := array_fill(NULL::bigint, ARRAY[n]);
+    s_hash bytea[] := array_fill(NULL::bytea, ARRAY[n]);
+    s_result bytea[] := array_fill(NULL::bytea, ARRAY[n]);
+    now_ts timestamptz := clock_timestamp();
+    head bigint;
+    r record;
+BEGIN
+    PERFORM pg_advisory_xact_lock(7477001);
+
+    FOR r IN
+        SELECT t.i, c.request_hash, c.result, c.last_position
+        FROM unnest(a_key) WITH ORDINALITY AS t(k, i)
+        JOIN commands c ON c.command_key = t.k
+    LOOP
+        verdict[r.i] := 'duplicate';
+        s_hash[r.i] := r.request_hash;
+        s_result[r.i] := r.result;
+        last_pos[r.i] := r.last_position;
+    END LOOP;
+
+    FOR r IN
+        SELECT k.ci FROM unnest(k_command, k_key) AS k(ci, key)
+        JOIN commands c ON c.command_key = k.key
+    LOOP
+        IF verdict[r.ci] = 'ok' THEN
+            verdict[r.ci] := 'conflict';
+        END IF;
+    END LOOP;
+
+    FOR r IN
+        SELECT x.ci
+        FROM unnest(x_command, x_stream, x_expected) AS x(ci, sid, expected)
+        WHERE coalesce((SELECT max(e.version) FROM events e WHERE e.stream_id = x.sid), 0)
+              <> x.expected
+    LOOP
+        IF verdict[r.ci] = 'ok' THEN
+            verdict[r.ci] := 'conflict';
+        END IF;
+    END LOOP;
+
+    FOR r IN
+        WITH written AS (
+            INSERT INTO events (position, stream_id, version, topic, state, command_key,
+                                actor, correlation_id, causation_id, recorded_at)
+            SELECT nextval('event_position'), ev.sid, ev.ver, ev.topic, ev.state, a_key[ev.ci],
+                   a_actor[ev.ci], a_correlation[ev.ci], a_causation[ev.ci], now_ts
+            FROM unnest(e_command, e_stream, e_version, e_topic, e_state)
+                 WITH ORDINALITY AS ev(ci, sid, ver, topic, state, ord)
+            WHERE verdict[ev.ci] = 'ok'
+            ORDER BY ev.ord
+            RETURNING position, stream_id
+        )
+        SELECT x.ci, max(w.position) AS pos
+        FROM written w JOIN unnest(x_command, x_stream) AS x(ci, sid) ON x.sid = w.stream_id
+        GROUP BY x.ci
+    LOOP
+        last_pos[r.ci] := r.pos;
+    END LOOP;
+
+    INSERT INTO commands (command_key, request_hash, result, last_position, recorded_at)
+    SELECT t.k, a_hash[t.i], a_result[t.i], last_pos[t.i], now_ts
+    FROM unnest(a_key) WITH ORDINALITY AS t(k, i)
+    WHERE t.k IS NOT NULL AND verdict[t.i] = 'ok';
+
+    INSERT INTO commands (command_key, request_hash, result, last_position, recorded_at)
+    SELECT k.key, k.hash, k.result, last_pos[k.ci], now_ts
+    FROM unnest(k_command, k_key, k_hash, k_result) AS k(ci, key, hash, result)
+    WHERE verdict[k.ci] = 'ok';
+
+    IF p_notify THEN
+        SELECT max(p) INTO head FROM unnest(last_pos) AS p;
+        IF head IS NOT NULL THEN
+            PERFORM pg_notify('tuoyu_events', head::text);
+        END IF;
+    END IF;
+
+    RETURN QUERY
+    SELECT g.i::int, verdict[g.i], last_pos[g.i], s_hash[g.i], s_result[g.i]
+    FROM generate_series(1, n) AS g(i);
+END;
+$$;

@@ -1,0 +1,196 @@
+"""Group commit on a hot lane: one writer per hot stream decides the queued commands together.
+
+Commands naming a lane (a room-day under the 8 pm booking rush) queue on it. The lane's
+leader takes what is queued, answers the keys it has seen before, decides the rest one after
+another against one set of in-memory aggregates, and appends all their events in a single
+append that records every command's key and answer. One read, one append and one WAL flush
+serve the whole group.
+
+A command refused by a rule is answered with its refusal if it changed nothing; one refused
+half-way (some events made, then refused) leaves the aggregates dirty, so the group stops
+there and the rest go back to the queue to be decided on freshly loaded state. If the
+append conflicts (another process moved a stream) every command of the group, refused ones
+too, goes back to the queue: all of them were judged against state that never committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from backend.commands import (
+    MAX_ATTEMPTS,
+    CommandContext,
+    CommandOutcome,
+    TooMuchContention,
+    UnitOfWork,
+    _replay,
+    snapshot_long_streams,
+    stored_answers,
+)
+from backend.eventstore.records import Appended, ConcurrencyConflict, StoredAnswer
+from backend.eventstore.store import EventStore
+from domain.errors import DomainError
+
+MAX_GROUP = 64
+
+
+@dataclass
+class _Job:
+    ctx: CommandContext
+    decide: Any
+    result_type: type
+    future: asyncio.Future[CommandOutcome[Any]]
+    attempts: int = 0
+    twins: list[_Job] = field(default_factory=list)
+
+
+class LaneGroups:
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+        self._queues: dict[UUID, deque[_Job]] = {}
+        self._leaders: dict[UUID, asyncio.Task[None]] = {}
+
+    async def run(self, lane: UUID, ctx: CommandContext, decide: Any, result_type: type) -> Any:
+        future: asyncio.Future[CommandOutcome[Any]] = asyncio.get_running_loop().create_future()
+        self._queues.setdefault(lane, deque()).append(_Job(ctx, decide, result_type, future))
+        if lane not in self._leaders:
+            self._leaders[lane] = asyncio.create_task(self._lead(lane), name=f"lane-{lane}")
+        return await future
+
+    async def _lead(self, lane: UUID) -> None:
+        async with self._store.lanes.hold([lane]):
+            while True:
+                queue = self._queues.get(lane)
+                if not queue:  # no await between this look and leaving: nothing is stranded
+                    self._queues.pop(lane, None)
+                    self._leaders.pop(lane, None)
+                    return
+                jobs = [queue.popleft() for _ in range(min(len(queue), MAX_GROUP))]
+                try:
+                    back = await self._group(jobs)
+                except Exception as error:  # a bug, not a rule: fail the group, keep the lane
+                    back = []
+                    for job in jobs:
+                        _settle(job, error=error)
+                for job in back:
+                    job.attempts += 1
+                    if job.attempts >= MAX_ATTEMPTS:
+                        _settle(job, error=TooMuchContention("the room-day kept moving"))
+                queue.extendleft(reversed([j for j in back if not j.future.done()]))
+
+    async def _group(self, jobs: list[_Job]) -> list[_Job]:
+        """Decide and append one group; return the jobs to queue again."""
+        jobs = await self._answer_known_keys(jobs)
+        uow = UnitOfWork(self._store)
+        decided: list[tuple[_Job, Any, list[Any]]] = []
+        refused: list[tuple[_Job, DomainError]] = []
+        back: list[_Job] = []
+        dirty = False
+        for i, job in enumerate(jobs):
+            try:
+                value = await job.decide(uow)
+            except DomainError as error:
+                if not uow.has_pending():
+                    refused.append((job, error))
+                    continue
+                # Refused half-way: the aggregates are dirty. First of its group, it was
+                # judged on committed state, so the refusal stands; otherwise it and the
+                # rest are decided again after what came before it is committed.
+                dirty = True
+                if decided or refused:
+                    back = jobs[i:]
+                else:
+                    refused.append((job, error))
+                    back = jobs[i + 1 :]
+                break
+            decided.append((job, value, uow.collect_pending()))
+        if not decided:
+            for job, refusal in refused:
+                _settle(job, error=refusal)
+            return back
+        first, *rest = decided
+        request = uow.append_request_for(
+            first[0].ctx,
+            msgspec.json.encode(first[1]),
+            [event for _, _, events in decided for event in events],
+            grouped=[
+                (job.ctx.command_key, job.ctx.request_hash, msgspec.json.encode(value))
+                for job, value, _ in rest
+                if job.ctx.command_key is not None
+            ],
+        )
+        try:
+            outcome = await self._store.append(request)
+        except ConcurrencyConflict:
+            return [job for job, _, _ in decided] + [job for job, _ in refused] + back
+        if isinstance(outcome, StoredAnswer):  # the first one's twin committed meanwhile
+            return [job for job, _, _ in decided] + [job for job, _ in refused] + back
+        assert isinstance(outcome, Appended)
+        if not dirty:  # dirty aggregates hold a refused decision: never cache them
+            uow.keep_committed()
+            await snapshot_long_streams(self._store, uow.versions_moved(), first[0].ctx.now)
+        for job, value, _ in decided:
+            _settle(job, outcome=CommandOutcome(value, outcome.last_position, replayed=False))
+        for job, refusal in refused:
+            _settle(job, error=refusal)
+        return back
+
+    async def _answer_known_keys(self, jobs: list[_Job]) -> list[_Job]:
+        """Answer keys already recorded; fold twins (same key) into the first of them."""
+        known = await stored_answers(self._store, [j.ctx.command_key for j in jobs])
+        fresh: dict[str | None, _Job] = {}
+        left = []
+        for job in jobs:
+            key = job.ctx.command_key
+            if key is not None and key in known:
+                _settle_replay(job, known[key])
+            elif key is not None and key in fresh:
+                fresh[key].twins.append(job)
+            else:
+                if key is not None:
+                    fresh[key] = job
+                left.append(job)
+        return left
+
+
+def _settle(
+    job: _Job, *, outcome: CommandOutcome[Any] | None = None, error: BaseException | None = None
+) -> None:
+    if job.future.done():
+        return
+    if error is not None:
+        job.future.set_exception(error)
+    else:
+        assert outcome is not None
+        job.future.set_result(outcome)
+        answer = StoredAnswer(
+            job.ctx.request_hash, msgspec.json.encode(outcome.value), outcome.position
+        )
+        for twin in job.twins:
+            _settle_replay(twin, answer)
+        return
+    for twin in job.twins:
+        _settle(twin, error=error)
+
+
+def _settle_replay(job: _Job, answer: StoredAnswer) -> None:
+    try:
+        _settle(job, outcome=_replay(answer, job.ctx, job.result_type))
+    except Exception as refused:  # a different request under the same key
+        _settle(job, error=refused)
+
+
+_groups: weakref.WeakKeyDictionary[EventStore, LaneGroups] = weakref.WeakKeyDictionary()
+
+
+def groups_for(store: EventStore) -> LaneGroups:
+    if store not in _groups:
+        _groups[store] = LaneGroups(store)
+    return _groups[store]
