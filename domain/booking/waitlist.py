@@ -84,11 +84,21 @@ class WaitlistMixin:
         def emit(self, event_class: type[Any], now: datetime, **fields: Any) -> None: ...
 
     def presences(
-        self, besides: UUID | None = None, enrolled: Sequence[Presence] = ()
+        self,
+        besides: UUID | None = None,
+        enrolled: Sequence[Presence] = (),
+        within: tuple[int, int] = (0, 24 * 60),
     ) -> list[Presence]:
-        """Who takes a place: regular places, bookings, and open offers (they hold theirs)."""
+        """Who takes a place at some minute `within` the interval: regular places, bookings,
+        and open offers (they hold theirs). Only overlapping ones are built: a busy day holds
+        thousands of bookings."""
+        start, end = within
         taken = [*enrolled]
-        taken += [Presence(b.start, b.end, b.children_per_carer) for b in self.bookings.values()]
+        taken += [
+            Presence(b.start, b.end, b.children_per_carer)
+            for b in self.bookings.values()
+            if b.start < end and start < b.end
+        ]
         taken += [
             Presence(e.start, e.end, e.children_per_carer)
             for e in self.waitlist.values()
@@ -105,7 +115,7 @@ class WaitlistMixin:
         ):
             raise AlreadyExists("this child is already waiting for that time", field="child_id")
         new = Presence(entry.start, entry.end, entry.children_per_carer)
-        taken = self.presences(enrolled=enrolled)
+        taken = self.presences(enrolled=enrolled, within=(entry.start, entry.end))
         if first_breach(new, taken, terms.shifts, terms.capacity, _mixed(terms)) is None:
             raise PlaceAvailable("there is a place for that time: book it instead", field="start")
         self.emit(self.WaitlistJoined, now, entry=entry)
@@ -121,7 +131,7 @@ class WaitlistMixin:
             if entry.offered_until is not None:
                 continue
             new = Presence(entry.start, entry.end, entry.children_per_carer)
-            taken = self.presences(enrolled=enrolled)
+            taken = self.presences(enrolled=enrolled, within=(entry.start, entry.end))
             if first_breach(new, taken, terms.shifts, terms.capacity, _mixed(terms)):
                 continue
             until = now + timedelta(minutes=hold_minutes)
