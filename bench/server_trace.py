@@ -145,7 +145,7 @@ def _patch() -> None:
     _count_round_trips()
     _patch_loads()
     commands.stored_answer = _timed("db: idempotency lookup", commands.stored_answer)
-    commands._snapshot_long_streams = _timed("db: snapshot write", commands._snapshot_long_streams)
+    commands.snapshot_long_streams = _timed("db: snapshot write", commands.snapshot_long_streams)
     original_append, original_commit = EventStore.append, Appender._commit
     original_execute, original_hold, original_step = commanding.execute, Lanes.hold, Projector.step
 
