@@ -6,9 +6,10 @@ another against one set of in-memory aggregates, and appends all their events in
 append that records every command's key and answer. One read, one append and one WAL flush
 serve the whole group.
 
-A command refused by a rule is answered with its refusal if it changed nothing; one refused
-half-way (some events made, then refused) leaves the aggregates dirty, so the group stops
-there and the rest go back to the queue to be decided on freshly loaded state. If the
+A command refused (by a rule, a permission check, anything it raises) is answered with its
+refusal if it changed nothing; one refused half-way (some events made, then refused) leaves
+the aggregates dirty, so the group stops there and the rest go back to the queue to be
+decided on freshly loaded state. If the
 append conflicts (another process moved a stream) every command of the group, refused ones
 too, goes back to the queue: all of them were judged against state that never committed.
 """
@@ -36,7 +37,6 @@ from backend.commands import (
 )
 from backend.eventstore.records import Appended, ConcurrencyConflict, StoredAnswer
 from backend.eventstore.store import EventStore
-from domain.errors import DomainError
 
 MAX_GROUP = 64
 
@@ -90,13 +90,13 @@ class LaneGroups:
         jobs = await self._answer_known_keys(jobs)
         uow = UnitOfWork(self._store)
         decided: list[tuple[_Job, Any, list[Any]]] = []
-        refused: list[tuple[_Job, DomainError]] = []
+        refused: list[tuple[_Job, Exception]] = []
         back: list[_Job] = []
         dirty = False
         for i, job in enumerate(jobs):
             try:
                 value = await job.decide(uow)
-            except DomainError as error:
+            except Exception as error:  # a rule, a permission, a bug: this command's answer
                 if not uow.has_pending():
                     refused.append((job, error))
                     continue

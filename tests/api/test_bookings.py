@@ -335,3 +335,18 @@ async def test_a_guardian_cannot_close_an_institution(world: World):
         headers={**guardian.headers, **idem()},
     )
     assert response.status_code == 403
+
+
+async def test_a_forbidden_booking_in_the_rush_is_refused_alone(world: World):
+    institution_id, room_id, _ = await bookable_room(world)
+    parent, stranger = await world.guardian(), await world.guardian()
+    kids = await many_children(world, parent, 6)
+    bodies = [booking_body(institution_id, room_id, kid) for kid in kids]
+    callers = [stranger if i == 2 else parent for i in range(6)]  # one tries another's child
+    responses = await asyncio.gather(
+        *(
+            world.client.post("/v1/bookings", json=body, headers={**who.headers, **idem()})
+            for body, who in zip(bodies, callers, strict=True)
+        )
+    )
+    assert [r.status_code for r in responses] == [201, 201, 403, 201, 201, 201]
