@@ -102,12 +102,6 @@ class UnitOfWork:
             if aggregate is not None:
                 self._store.cache.put(aggregate)
 
-    def read_version(self, stream_id: UUID) -> int:
-        return self._read_versions.get(stream_id, 0)
-
-    def changed(self) -> list[Any]:
-        return [agg for agg in self._loaded.values() if agg.pending_events]
-
     def append_request(self, ctx: CommandContext, result: bytes | None) -> AppendRequest:
         return self.append_request_for(ctx, result, self.collect_pending())
 
@@ -203,7 +197,6 @@ async def execute(
             async with store.lanes.hold(lanes):
                 uow = UnitOfWork(store)
                 value = await decide(uow)
-                changed = [(agg, uow.read_version(agg.id)) for agg in uow.changed()]
                 request = uow.append_request(ctx, msgspec.json.encode(value))
                 outcome = await store.append(request)
         except ConcurrencyConflict as conflict:
@@ -219,7 +212,7 @@ async def execute(
             return _replay(outcome, ctx, result_type)
         assert isinstance(outcome, Appended)
         uow.keep_committed()
-        await snapshot_long_streams(store, changed, ctx.now)
+        await snapshot_long_streams(store, uow.versions_moved(), ctx.now)
         return CommandOutcome(value, outcome.last_position, replayed=False)
     raise TooMuchContention(f"gave up after {MAX_ATTEMPTS} conflicting attempts")
 

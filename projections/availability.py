@@ -24,17 +24,17 @@ from domain.booking.terms import CareOffer, RefundPolicy, price_fen
 from domain.class_types import ClassType
 from domain.institution.values import OpeningInterval
 from projections.enrolments import PRESENT_ON
-from projections.institution_queries import _DISTANCE
+from projections.institution_queries import DISTANCE_KM
 from projections.institutions import offers_on, shifts_on
 
 _CANDIDATES = (
     f"SELECT i.id AS institution_id, i.name AS institution_name, i.address, i.puhui,"
-    f" i.category, i.timezone, i.opening_hours, i.refund_policy, {_DISTANCE} AS distance_km,"
+    f" i.category, i.timezone, i.opening_hours, i.refund_policy, {DISTANCE_KM} AS distance_km,"
     " r.id AS room_id, r.name AS room_name, r.class_type, r.capacity, r.children_per_carer,"
     " t.offers, t.shifts"
     " FROM rm_institutions i JOIN rm_rooms r ON r.institution_id = i.id"
     " JOIN rm_room_terms t ON t.room_id = r.id"
-    f" WHERE r.class_type = ANY($4::text[]) AND {_DISTANCE} <= $3"
+    f" WHERE r.class_type = ANY($4::text[]) AND {DISTANCE_KM} <= $3"
     " AND NOT EXISTS (SELECT 1 FROM rm_closures c WHERE c.institution_id = i.id"
     " AND c.day = $5 AND (c.room_id IS NULL OR c.room_id = r.id))"
     " ORDER BY distance_km, i.name, i.id, r.name, r.id"

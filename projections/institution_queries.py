@@ -8,7 +8,7 @@ from uuid import UUID
 import asyncpg
 
 # Great-circle distance in km (haversine) from ($1, $2) to the institution.
-_DISTANCE = (
+DISTANCE_KM = (
     "2 * 6371.0088 * asin(sqrt(power(sin(radians(i.lat - $1) / 2), 2)"
     " + cos(radians($1)) * cos(radians(i.lat)) * power(sin(radians(i.lng - $2) / 2), 2)))"
 )
@@ -38,9 +38,9 @@ async def list_institutions(
         "($4::text IS NULL OR i.category = $4)",
         "($5::boolean IS NULL OR i.puhui = $5)",
     ]
-    distance = _DISTANCE if near is not None else "NULL::double precision"
+    distance = DISTANCE_KM if near is not None else "NULL::double precision"
     if near is not None and radius_km is not None:
-        where.append(f"{_DISTANCE} <= $6")
+        where.append(f"{DISTANCE_KM} <= $6")
     else:
         where.append("$6::double precision IS NULL")
     order = "distance_km, i.name, i.id" if near is not None else "i.name, i.id"

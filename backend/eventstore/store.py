@@ -130,12 +130,6 @@ class EventStore:
         value = await self.pool.fetchval("SELECT coalesce(max(position), 0) FROM events")
         return int(value)
 
-    async def head_recorded_at(self) -> datetime | None:
-        value: datetime | None = await self.pool.fetchval(
-            "SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1"
-        )
-        return value
-
     def to_domain_event(self, event: RecordedEvent) -> Any:
         from eventsourcing.persistence import StoredEvent
 
