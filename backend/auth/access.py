@@ -90,11 +90,16 @@ def staff_of_institution(*roles: str) -> RelationCheck:
         institution_id = connection.path_params.get("institution_id")
         if not isinstance(institution_id, UUID):
             return False
-        role = await runtime.pool.fetchval(
-            "SELECT role FROM rm_institution_staff WHERE institution_id = $1 AND account_id = $2",
-            institution_id,
-            principal.account_id,
-        )
-        return role in roles
+        return await staff_role(runtime, institution_id, principal.account_id) in roles
 
     return check
+
+
+async def staff_role(runtime: Runtime, institution_id: UUID, account_id: UUID) -> str | None:
+    """The account's role on the institution's staff (read model), or None."""
+    role: str | None = await runtime.pool.fetchval(
+        "SELECT role FROM rm_institution_staff WHERE institution_id = $1 AND account_id = $2",
+        institution_id,
+        account_id,
+    )
+    return role

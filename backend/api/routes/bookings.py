@@ -23,7 +23,7 @@ from api_schema.booking import (
 from api_schema.common import PageLimit, PageOffset
 from backend.api.commanding import run_command, runtime
 from backend.api.routes.institutions import STAFF, minutes
-from backend.auth.access import allow
+from backend.auth.access import allow, staff_role
 from backend.auth.principal import Principal
 from backend.services import bookings as service
 from backend.state import Runtime
@@ -43,11 +43,7 @@ async def _may_see_booking(principal: Principal, connection: Any, rt: Runtime) -
         return True  # the handler answers 404; nothing about the booking is revealed
     if principal.role is Role.guardian:
         return await children_model.is_guardian(rt.pool, row["child_id"], principal.account_id)
-    role = await rt.pool.fetchval(
-        "SELECT role FROM rm_institution_staff WHERE institution_id = $1 AND account_id = $2",
-        row["institution_id"],
-        principal.account_id,
-    )
+    role = await staff_role(rt, row["institution_id"], principal.account_id)
     return role is not None and (principal.role is not Role.caregiver or role == "caregiver")
 
 
