@@ -107,7 +107,13 @@ async def book_into(
     room_day.book(draft, terms, now, enrolled)
     child.hold(
         Hold(
-            draft.booking_id, draft.starts_at, draft.ends_at, room_day.day, draft.start, draft.end
+            draft.booking_id,
+            draft.starts_at,
+            draft.ends_at,
+            room_day.day,
+            draft.start,
+            draft.end,
+            room_day.room_id,
         ),
         now,
     )

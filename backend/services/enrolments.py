@@ -76,7 +76,7 @@ async def enrol(uow: UnitOfWork, now: datetime, request: EnrolmentRequest) -> Co
     room.enrol(enrolment, lambda d: institution.day_terms(request.room_id, d), booked_on, now)
     child.hold_regular(
         RegularHold(enrolment.enrolment_id, enrolment.weekdays, enrolment.first_day,
-                    enrolment.last_day, enrolment.start, enrolment.end),
+                    enrolment.last_day, enrolment.start, enrolment.end, request.room_id),
         now,
     )  # fmt: skip
     return CommandAccepted(id=enrolment.enrolment_id, version=room.version)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
 import msgspec
 
 from domain.aggregate import TuoyuAggregate
+from domain.child.care import CareNotCovered, ChildCareMixin
 from domain.errors import AlreadyExists, InvalidValue, NotFound, RuleViolated
 
 
@@ -32,6 +33,7 @@ class Hold(msgspec.Struct, frozen=True):
     day: date | None = None
     start: int = 0
     end: int = 0
+    room_id: UUID | None = None  # None on holds recorded before attendance existed
 
 
 class RegularHold(msgspec.Struct, frozen=True):
@@ -43,6 +45,7 @@ class RegularHold(msgspec.Struct, frozen=True):
     last_day: date
     start: int
     end: int
+    room_id: UUID | None = None
 
     def covers(self, day: date, start: int, end: int) -> bool:
         return (
@@ -71,7 +74,7 @@ def age_in_months(birth_date: date, on: date) -> int:
     return months - 1 if on.day < birth_date.day else months
 
 
-class Child(TuoyuAggregate):
+class Child(ChildCareMixin, TuoyuAggregate):
     name: str
     birth_date: date
     sex: Sex
@@ -142,6 +145,7 @@ class Child(TuoyuAggregate):
         self.pickup_adults = ()
         self.holds = {}
         self.regular = {}
+        self.init_care()
 
     @classmethod
     def register(
@@ -229,3 +233,22 @@ class Child(TuoyuAggregate):
         if booking_id not in self.holds:
             raise NotFound("this booking holds no time of the child", field="booking_id")
         self.emit(self.BookingReleased, now, booking_id=booking_id)
+
+    def care_covering(
+        self, room_id: UUID, at: datetime, day: date, minute: int, tolerance: int
+    ) -> tuple[UUID | None, UUID | None]:
+        """The booking or regular place that has the child in this room now (± `tolerance`
+        minutes), as (booking id, enrolment id); refused by name if there is none."""
+        slack = timedelta(minutes=tolerance)
+        for hold in self.holds.values():
+            if hold.room_id in (None, room_id) and hold.starts_at - slack <= at < hold.ends_at:
+                return hold.booking_id, None
+        for regular in self.regular.values():
+            if regular.room_id in (None, room_id) and regular.covers(
+                day, minute - tolerance, minute + tolerance + 1
+            ):
+                return None, regular.enrolment_id
+        raise CareNotCovered(
+            "the child has no booking or regular place in this room at this time",
+            field="child_id",
+        )

@@ -1,0 +1,105 @@
+"""The day's care between drop-off and pick-up: 午检, naps, meals, toileting, medication,
+incidents, observations; one entry may cover a whole room ("lunch served to all present")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+import msgspec
+
+from domain.attendance.health import HealthCheck, check_health_check
+from domain.errors import InvalidValue
+
+
+class CareKind(StrEnum):
+    midday_check = "midday_check"  # 午检
+    nap_start = "nap_start"
+    nap_check = "nap_check"  # every 10–15 minutes while asleep, with who
+    nap_end = "nap_end"
+    meal = "meal"
+    toileting = "toileting"
+    medication = "medication"
+    incident = "incident"
+    observation = "observation"
+
+
+CARE_KIND_CHINESE = {
+    CareKind.midday_check: "午检",
+    CareKind.nap_start: "午睡开始",
+    CareKind.nap_check: "午睡巡查",
+    CareKind.nap_end: "午睡结束",
+    CareKind.meal: "进餐",
+    CareKind.toileting: "如厕/换尿布",
+    CareKind.medication: "喂药",
+    CareKind.incident: "意外事件",
+    CareKind.observation: "观察记录",
+}
+MEALS = ("breakfast", "morning_snack", "lunch", "afternoon_snack", "dinner")
+AMOUNTS = ("all", "most", "half", "little", "none")
+TOILETING = ("wet", "dirty", "potty", "dry")
+INCIDENT_CATEGORIES = (
+    "fall", "bump", "bite", "scratch", "illness", "allergy", "lost_item", "suspected_abuse",
+    "other",
+)  # fmt: skip
+NAP_CHECK_EVERY_MINUTES = (10, 15)  # Beijing's local rule; the read model flags gaps beyond 15
+
+
+class CareEntry(msgspec.Struct, frozen=True):
+    entry_id: UUID
+    kind: CareKind
+    room_id: UUID
+    child_ids: tuple[UUID, ...]
+    at: datetime  # the device's time: when it happened
+    by: UUID
+    note: str = ""
+    meal: str | None = None
+    amount: str | None = None
+    toileting: str | None = None
+    category: str | None = None  # incidents
+    health: HealthCheck | None = None  # 午检
+    authorisation_id: UUID | None = None  # medication
+    medicine: str | None = None
+    dose: str | None = None
+
+
+def _one_of(value: str | None, allowed: tuple[str, ...], field: str) -> None:
+    if value not in allowed:
+        raise InvalidValue(f"{field} must be one of {', '.join(allowed)}", field=field)
+
+
+def check_entry(entry: CareEntry) -> None:
+    """Each kind carries what it needs; refused by field name otherwise."""
+    kind = entry.kind
+    if kind is CareKind.meal:
+        _one_of(entry.meal, MEALS, "meal")
+        if entry.amount is not None:
+            _one_of(entry.amount, AMOUNTS, "amount")
+    elif kind is CareKind.toileting:
+        _one_of(entry.toileting, TOILETING, "toileting")
+    elif kind is CareKind.incident:
+        _one_of(entry.category, INCIDENT_CATEGORIES, "category")
+        if not entry.note.strip():
+            raise InvalidValue("describe what happened", field="note")
+    elif kind is CareKind.midday_check:
+        if entry.health is None:
+            raise InvalidValue("a midday check needs its results", field="health_check")
+        check_health_check(entry.health)
+    elif kind is CareKind.medication:
+        if entry.authorisation_id is None:
+            raise InvalidValue(
+                "medication is given only against a guardian's authorisation",
+                field="authorisation_id",
+            )
+        if len(entry.child_ids) != 1:
+            raise InvalidValue("each dose is logged for one child", field="child_ids")
+    elif kind is CareKind.observation and not entry.note.strip():
+        raise InvalidValue("an observation needs a note", field="note")
+
+
+def notifies_guardian(entry: CareEntry) -> bool:
+    """Guardians are told at once of incidents, doses given and an abnormal midday check."""
+    return entry.kind in (CareKind.incident, CareKind.medication) or (
+        entry.kind is CareKind.midday_check and entry.health is not None and entry.health.abnormal()
+    )

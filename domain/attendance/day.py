@@ -1,0 +1,353 @@
+"""AttendanceDay aggregate: one institution on one local day: who is in which room right now
+(children and clocked-in staff), the day's care log, ratio alarms and pick-up escalations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from uuid import UUID, uuid5
+
+import msgspec
+
+from domain.aggregate import TuoyuAggregate
+from domain.attendance.care_log import CareEntry, CareKind, check_entry
+from domain.attendance.health import AbnormalOutcome, HealthCheck, check_health_check
+from domain.attendance.room_ratio import RoomRules, RoomStatus, room_status
+from domain.attendance.values import (
+    AbnormalCheckNeedsDecision,
+    AlreadyCheckedIn,
+    CheckInMethod,
+    ChildNotPresent,
+    CodeAlreadyUsed,
+    Collector,
+    DoseLimitReached,
+    InstitutionFull,
+    NapRuleBroken,
+    NotCheckedIn,
+    NotClockedIn,
+    PresentChild,
+)
+from domain.booking.room_day import RatioWouldBreak, RoomFull
+from domain.errors import AlreadyExists, InvalidValue
+
+ATTENDANCE_DAY_NAMESPACE = UUID("6f1d2c3b-8a47-4e0b-9b5e-2d7c1a9f4e36")
+
+
+def attendance_day_id(institution_id: UUID, day: date) -> UUID:
+    return uuid5(ATTENDANCE_DAY_NAMESPACE, f"{institution_id}/{day.isoformat()}")
+
+
+class AttendanceDay(TuoyuAggregate):
+    institution_id: UUID
+    day: date
+    present: dict[UUID, PresentChild]
+    collected: dict[UUID, datetime]  # children who left, and when
+    staff: dict[UUID, UUID]  # clocked-in staff → their room
+    alarms: dict[UUID, str]  # room → 'size' or 'ratio' while out of bounds
+    escalations: dict[UUID, int]  # child → how many times the late pick-up was escalated
+    used_codes: set[str]
+    napping: dict[UUID, datetime]
+    doses: dict[UUID, int]  # medication authorisation → doses given today
+
+    class Opened(TuoyuAggregate.Created):
+        institution_id: UUID
+        day: date
+
+    class ChildCheckedIn(TuoyuAggregate.Event):
+        child: PresentChild
+        by: UUID
+        method: CheckInMethod
+        health: HealthCheck
+        note: str
+        override_reason: str | None
+        code: str | None
+
+        def apply(self, day: AttendanceDay) -> None:
+            day.present[self.child.child_id] = self.child
+            day.collected.pop(self.child.child_id, None)
+            if self.code:
+                day.used_codes.add(self.code)
+
+    class ChildTurnedAway(TuoyuAggregate.Event):
+        """The morning check was abnormal and the carer refused admission."""
+
+        child_id: UUID
+        room_id: UUID
+        at: datetime
+        by: UUID
+        health: HealthCheck
+        note: str
+
+    class ChildCheckedOut(TuoyuAggregate.Event):
+        child_id: UUID
+        room_id: UUID
+        at: datetime
+        by: UUID
+        collector: Collector
+        code: str | None
+
+        def apply(self, day: AttendanceDay) -> None:
+            day.present.pop(self.child_id, None)
+            day.napping.pop(self.child_id, None)
+            day.escalations.pop(self.child_id, None)
+            day.collected[self.child_id] = self.at
+            if self.code:
+                day.used_codes.add(self.code)
+
+    class StaffClockedIn(TuoyuAggregate.Event):
+        staff_id: UUID
+        room_id: UUID
+        at: datetime
+
+        def apply(self, day: AttendanceDay) -> None:
+            day.staff[self.staff_id] = self.room_id
+
+    class StaffClockedOut(TuoyuAggregate.Event):
+        staff_id: UUID
+        room_id: UUID
+        at: datetime
+
+        def apply(self, day: AttendanceDay) -> None:
+            day.staff.pop(self.staff_id, None)
+
+    class CareLogged(TuoyuAggregate.Event):
+        entry: CareEntry
+
+        def apply(self, day: AttendanceDay) -> None:
+            e = self.entry
+            for child_id in e.child_ids:
+                if e.kind is CareKind.nap_start:
+                    day.napping[child_id] = e.at
+                elif e.kind is CareKind.nap_end:
+                    day.napping.pop(child_id, None)
+            if e.kind is CareKind.medication and e.authorisation_id is not None:
+                day.doses[e.authorisation_id] = day.doses.get(e.authorisation_id, 0) + 1
+
+    class RoomOutOfBounds(TuoyuAggregate.Event):
+        """Ratio alarm: the room broke its staff ratio or class size (a carer clocked out…)."""
+
+        room_id: UUID
+        at: datetime
+        breach: str
+        status: RoomStatus
+
+        def apply(self, day: AttendanceDay) -> None:
+            day.alarms[self.room_id] = self.breach
+
+    class RoomBackInBounds(TuoyuAggregate.Event):
+        room_id: UUID
+        at: datetime
+        status: RoomStatus
+
+        def apply(self, day: AttendanceDay) -> None:
+            day.alarms.pop(self.room_id, None)
+
+    class UncollectedEscalated(TuoyuAggregate.Event):
+        child_id: UUID
+        room_id: UUID
+        level: int  # 1: guardians; from 2: guardians and the institution's admins
+        at: datetime
+
+        def apply(self, day: AttendanceDay) -> None:
+            day.escalations[self.child_id] = self.level
+
+    def __init__(self, institution_id: UUID, day: date) -> None:
+        self.institution_id = institution_id
+        self.day = day
+        self.present = {}
+        self.collected = {}
+        self.staff = {}
+        self.alarms = {}
+        self.escalations = {}
+        self.used_codes = set()
+        self.napping = {}
+        self.doses = {}
+
+    @classmethod
+    def open(cls, institution_id: UUID, day: date, now: datetime) -> AttendanceDay:
+        return cls._create(
+            cls.Opened, id=attendance_day_id(institution_id, day), timestamp=now,
+            institution_id=institution_id, day=day,
+        )  # fmt: skip
+
+    def status_of(self, room: RoomRules, arriving: int | None = None) -> RoomStatus:
+        needs = [c.children_per_carer for c in self.present.values() if c.room_id == room.room_id]
+        if arriving is not None:
+            needs.append(arriving)
+        staff = sum(1 for r in self.staff.values() if r == room.room_id)
+        return room_status(needs, staff, room.capacity)
+
+    def check_in(
+        self,
+        child: PresentChild,
+        room: RoomRules,
+        *,
+        filed_places: int,
+        by: UUID,
+        method: CheckInMethod,
+        health: HealthCheck,
+        outcome: AbnormalOutcome | None,
+        note: str,
+        override_reason: str | None,
+        code: str | None,
+        local_time: str,
+        now: datetime,
+    ) -> str:
+        """Admit the child after the morning check; returns 'checked_in' or 'turned_away'."""
+        check_health_check(health)
+        if child.child_id in self.present:
+            raise AlreadyCheckedIn("the child is already checked in", field="child_id")
+        if code is not None and code in self.used_codes:
+            raise CodeAlreadyUsed("this code was already used; ask for a fresh one", field="code")
+        if health.abnormal():
+            if outcome is None:
+                raise AbnormalCheckNeedsDecision(
+                    f"the morning check found {'、'.join(health.findings())}: admit with a note"
+                    " or refuse",
+                    field="abnormal_outcome",
+                )
+            if outcome is AbnormalOutcome.refuse:
+                self.emit(
+                    self.ChildTurnedAway, now, child_id=child.child_id, room_id=child.room_id,
+                    at=child.since, by=by, health=health, note=note,
+                )  # fmt: skip
+                return "turned_away"
+            if not note.strip():
+                raise InvalidValue("admitting after an abnormal check needs a note", field="note")
+        if override_reason is None:
+            self._check_room_takes(child, room, filed_places, local_time)
+        self.emit(
+            self.ChildCheckedIn, now, child=child, by=by, method=method, health=health,
+            note=note, override_reason=override_reason, code=code,
+        )  # fmt: skip
+        self._watch(room, child.since, now)
+        return "checked_in"
+
+    def _check_room_takes(
+        self, child: PresentChild, room: RoomRules, filed_places: int, local_time: str
+    ) -> None:
+        if len(self.present) + 1 > filed_places:
+            raise InstitutionFull(
+                f"at {local_time} the institution already has its {filed_places} filed places"
+                " present",
+                field="child_id", minute=local_time, limit=filed_places,
+            )  # fmt: skip
+        status = self.status_of(room, arriving=child.children_per_carer)
+        if status.over_size:
+            raise RoomFull(
+                f"the room is full at {local_time}: {room.capacity} places",
+                field="room_id", minute=local_time, limit=room.capacity,
+            )  # fmt: skip
+        if status.out_of_ratio:
+            raise RatioWouldBreak(
+                f"at {local_time} {status.staff} carer(s) are clocked in; {status.children}"
+                f" children need {status.required_staff}",
+                field="room_id", minute=local_time, limit=status.required_staff,
+            )  # fmt: skip
+
+    def _watch(self, room: RoomRules, at: datetime, now: datetime) -> None:
+        """Raise the room's alarm when it leaves its bounds, clear it when it returns."""
+        status = self.status_of(room)
+        breach, was = status.breach, self.alarms.get(room.room_id)
+        if breach is not None and breach != was:
+            self.emit(
+                self.RoomOutOfBounds, now, room_id=room.room_id, at=at, breach=breach,
+                status=status,
+            )  # fmt: skip
+        elif breach is None and was is not None:
+            self.emit(self.RoomBackInBounds, now, room_id=room.room_id, at=at, status=status)
+
+    def present_child(self, child_id: UUID) -> PresentChild:
+        child = self.present.get(child_id)
+        if child is None:
+            left = self.collected.get(child_id)
+            if left is not None:
+                raise NotCheckedIn(
+                    f"the child was already collected at {left.isoformat()}", field="child_id"
+                )
+            raise NotCheckedIn("the child is not checked in today", field="child_id")
+        return child
+
+    def check_out(
+        self,
+        child_id: UUID,
+        room: RoomRules,
+        collector: Collector,
+        *,
+        by: UUID,
+        at: datetime,
+        code: str | None,
+        now: datetime,
+    ) -> PresentChild:
+        child = self.present_child(child_id)
+        if at < child.since:
+            raise InvalidValue("the pick-up time is before the arrival", field="at")
+        if code is not None and code in self.used_codes:
+            raise CodeAlreadyUsed("this code was already used; ask for a fresh one", field="code")
+        self.emit(
+            self.ChildCheckedOut, now, child_id=child_id, room_id=child.room_id, at=at, by=by,
+            collector=collector, code=code,
+        )  # fmt: skip
+        self._watch(room, at, now)
+        return child
+
+    def clock_in(
+        self, staff_id: UUID, room: RoomRules, left: RoomRules | None, at: datetime, now: datetime
+    ) -> None:
+        """Clock into `room`; from another room (`left`), this is a move: out there, in here."""
+        current = self.staff.get(staff_id)
+        if current == room.room_id:
+            raise AlreadyExists("already clocked in to this room", field="room_id")
+        if current is not None and left is not None:
+            self.emit(self.StaffClockedOut, now, staff_id=staff_id, room_id=current, at=at)
+            self._watch(left, at, now)
+        self.emit(self.StaffClockedIn, now, staff_id=staff_id, room_id=room.room_id, at=at)
+        self._watch(room, at, now)
+
+    def clock_out(self, staff_id: UUID, room: RoomRules, at: datetime, now: datetime) -> None:
+        if self.staff.get(staff_id) != room.room_id:
+            raise NotClockedIn("not clocked in to this room", field="room_id")
+        self.emit(self.StaffClockedOut, now, staff_id=staff_id, room_id=room.room_id, at=at)
+        self._watch(room, at, now)
+
+    def log_care(self, entry: CareEntry, max_doses: int | None, now: datetime) -> CareEntry:
+        """Record care for the named children, or for every child present in the room."""
+        check_entry(entry)
+        in_room = [c for c, p in self.present.items() if p.room_id == entry.room_id]
+        children = entry.child_ids or tuple(in_room)
+        if not children:
+            raise ChildNotPresent("no child is present in this room", field="room_id")
+        for child_id in children:
+            if child_id not in in_room:
+                raise ChildNotPresent(
+                    "the child is not present in this room", field="child_ids",
+                    child_id=str(child_id),
+                )  # fmt: skip
+            if entry.kind is CareKind.nap_start and child_id in self.napping:
+                raise NapRuleBroken("the child is already asleep", field="child_ids")
+            if entry.kind in (CareKind.nap_check, CareKind.nap_end) and (
+                child_id not in self.napping
+            ):
+                raise NapRuleBroken("the child's nap has not started", field="child_ids")
+        given = self.doses.get(entry.authorisation_id, 0) if entry.authorisation_id else 0
+        if max_doses is not None and given >= max_doses:
+            raise DoseLimitReached(
+                f"the guardian authorised at most {max_doses} dose(s) a day",
+                field="authorisation_id",
+            )
+        entry = msgspec.structs.replace(entry, child_ids=tuple(children))
+        self.emit(self.CareLogged, now, entry=entry)
+        return entry
+
+    def escalate_uncollected(self, due: datetime, every: timedelta, now: datetime) -> int:
+        """Past closing + grace (`due`), escalate each child still here, again every `every`;
+        each level fires once, so however many workers run this, nobody is told twice."""
+        raised = 0
+        for child_id, child in self.present.items():
+            level = self.escalations.get(child_id, 0)
+            if now >= due + every * level:
+                self.emit(
+                    self.UncollectedEscalated, now, child_id=child_id, room_id=child.room_id,
+                    level=level + 1, at=now,
+                )  # fmt: skip
+                raised += 1
+        return raised

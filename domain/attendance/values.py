@@ -1,0 +1,75 @@
+"""Values and named refusals of attendance: how a child arrived, who collected it, who is present."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+import msgspec
+
+from domain.errors import InvalidValue, RuleViolated
+
+
+class CheckInMethod(StrEnum):
+    app_code = "app_code"  # the guardian's rotating code or QR, scanned by the room's device
+    manual = "manual"  # staff checked the child in by hand (recorded as such)
+
+
+class IdentityCheck(StrEnum):
+    app_code = "app_code"  # the collecting guardian's rotating code from the app
+    id_card = "id_card"
+    known_in_person = "known_in_person"
+    call_to_guardian = "call_to_guardian"
+
+
+class PresentChild(msgspec.Struct, frozen=True):
+    child_id: UUID
+    room_id: UUID
+    since: datetime
+    children_per_carer: int  # what this child needs in this room today
+    booking_id: UUID | None = None
+    enrolment_id: UUID | None = None
+
+
+class Collector(msgspec.Struct, frozen=True):
+    name: str
+    phone: str
+    relation: str  # guardian, authorised_adult, delegate
+    identity_check: IdentityCheck
+
+
+class AlreadyCheckedIn(RuleViolated):
+    code = "already-checked-in"
+
+
+class NotCheckedIn(RuleViolated):
+    code = "not-checked-in"
+
+
+class CodeAlreadyUsed(RuleViolated):
+    code = "code-already-used"
+
+
+class AbnormalCheckNeedsDecision(InvalidValue):
+    code = "abnormal-check-needs-decision"
+
+
+class InstitutionFull(RuleViolated):
+    code = "filed-places-exceeded"
+
+
+class ChildNotPresent(RuleViolated):
+    code = "child-not-present"
+
+
+class NotClockedIn(RuleViolated):
+    code = "not-clocked-in"
+
+
+class NapRuleBroken(RuleViolated):
+    code = "nap-sequence"
+
+
+class DoseLimitReached(RuleViolated):
+    code = "medication-dose-limit"

@@ -1,0 +1,220 @@
+"""What a child's guardians and carers record for attendance: health records, who may collect the
+child (standing adults, one-day delegates, a "must not collect" list), medication authorisations,
+and the day the child last attended (for the re-examination rule). Mixed into Child."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from domain.aggregate import TuoyuAggregate
+from domain.errors import AlreadyExists, InvalidValue, RuleViolated
+
+AWAY_MONTHS_BEFORE_REEXAMINATION = 3  # 托育机构管理规范: away ≥ 3 months → re-examined
+
+
+class HealthRecordKind(StrEnum):
+    admission = "admission"  # 入托体检 with the vaccination record checked
+    re_examination = "re_examination"  # after ≥ 3 months away
+
+
+class HealthRecord(msgspec.Struct, frozen=True):
+    kind: HealthRecordKind
+    examined_on: date
+    passed: bool
+    vaccination_checked: bool
+    recorded_by: UUID
+    note: str = ""
+
+
+class Delegate(msgspec.Struct, frozen=True):
+    """An adult a guardian named to collect the child on one day only."""
+
+    name: str
+    phone: str
+    day: date
+
+
+class BlockedCollector(msgspec.Struct, frozen=True):
+    name: str
+    phone: str
+    reason: str
+
+
+class MedicationAuthorisation(msgspec.Struct, frozen=True):
+    authorisation_id: UUID
+    medicine: str
+    dose: str
+    max_doses_per_day: int
+    first_day: date
+    last_day: date
+    authorised_by: UUID
+    instructions: str = ""
+
+
+class CareNotCovered(RuleViolated):
+    code = "no-care-today"
+
+
+class HealthRecordMissing(RuleViolated):
+    code = "admission-health-record-missing"
+
+
+class ReexaminationRequired(RuleViolated):
+    code = "re-examination-required"
+
+
+class CollectorBlocked(RuleViolated):
+    code = "collector-blocked"
+
+
+class CollectorNotAuthorised(RuleViolated):
+    code = "collector-not-authorised"
+
+
+class MedicationNotAuthorised(RuleViolated):
+    code = "medication-not-authorised"
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class ChildCareMixin:
+    """Attendance-related events and rules of a Child (kept apart to keep files small)."""
+
+    guardians: tuple[UUID, ...]
+    pickup_adults: tuple[Any, ...]
+    health_records: tuple[HealthRecord, ...]
+    delegates: tuple[Delegate, ...]
+    blocked: tuple[BlockedCollector, ...]
+    medication: dict[UUID, MedicationAuthorisation]
+    last_attended: date | None
+    emit: Any
+
+    class HealthRecorded(TuoyuAggregate.Event):
+        record: HealthRecord
+
+        def apply(self, child: Any) -> None:
+            child.health_records = (*child.health_records, self.record)
+
+    class PickupDelegated(TuoyuAggregate.Event):
+        delegate: Delegate
+
+        def apply(self, child: Any) -> None:
+            child.delegates = (*child.delegates, self.delegate)
+
+    class CollectionBlocked(TuoyuAggregate.Event):
+        person: BlockedCollector
+
+        def apply(self, child: Any) -> None:
+            child.blocked = (*child.blocked, self.person)
+
+    class MedicationAuthorised(TuoyuAggregate.Event):
+        authorisation: MedicationAuthorisation
+
+        def apply(self, child: Any) -> None:
+            child.medication[self.authorisation.authorisation_id] = self.authorisation
+
+    class Attended(TuoyuAggregate.Event):
+        day: date
+
+        def apply(self, child: Any) -> None:
+            if child.last_attended is None or self.day > child.last_attended:
+                child.last_attended = self.day
+
+    def init_care(self) -> None:
+        self.health_records = ()
+        self.delegates = ()
+        self.blocked = ()
+        self.medication = {}
+        self.last_attended = None
+
+    def record_health(self, record: HealthRecord, today: date, now: datetime) -> None:
+        if record.examined_on > today:
+            raise InvalidValue("the examination date is in the future", field="examined_on")
+        if record.kind is HealthRecordKind.admission and not record.vaccination_checked:
+            raise InvalidValue(
+                "an admission record needs the vaccination record checked",
+                field="vaccination_checked",
+            )
+        self.emit(self.HealthRecorded, now, record=record)
+
+    def check_fit_to_attend(self, day: date) -> None:
+        """Admission check passed; and after ≥ 3 months away, a re-examination since."""
+        admitted = [
+            r for r in self.health_records if r.kind is HealthRecordKind.admission and r.passed
+        ]
+        if not admitted:
+            raise HealthRecordMissing(
+                "no passed admission health check (入托体检) is on record", field="child_id"
+            )
+        last = self.last_attended
+        if last is None or day < add_months(last, AWAY_MONTHS_BEFORE_REEXAMINATION):
+            return  # a first attendance, or back within three months
+        if any(r.passed and r.examined_on > last for r in self.health_records):
+            return
+        raise ReexaminationRequired(
+            f"away since {last.isoformat()} (≥ {AWAY_MONTHS_BEFORE_REEXAMINATION} months):"
+            " a re-examination is needed before returning",
+            field="child_id",
+            since=last.isoformat(),
+        )
+
+    def note_attended(self, day: date, now: datetime) -> None:
+        if self.last_attended is None or day > self.last_attended:
+            self.emit(self.Attended, now, day=day)
+
+    def delegate_pickup(self, delegate: Delegate, today: date, now: datetime) -> None:
+        if delegate.day < today:
+            raise InvalidValue("a delegate is named for today or a later day", field="day")
+        if any(b.phone == delegate.phone for b in self.blocked):
+            raise CollectorBlocked("this person must not collect the child", field="phone")
+        self.emit(self.PickupDelegated, now, delegate=delegate)
+
+    def block_collector(self, person: BlockedCollector, now: datetime) -> None:
+        if any(b.phone == person.phone for b in self.blocked):
+            raise AlreadyExists("this person is already on the list", field="phone")
+        self.emit(self.CollectionBlocked, now, person=person)
+
+    def authorise_medication(self, authorisation: MedicationAuthorisation, now: datetime) -> None:
+        if authorisation.last_day < authorisation.first_day:
+            raise InvalidValue("the last day is before the first", field="last_day")
+        if not 1 <= authorisation.max_doses_per_day <= 6:
+            raise InvalidValue("1–6 doses a day", field="max_doses_per_day")
+        self.emit(self.MedicationAuthorised, now, authorisation=authorisation)
+
+    def collector_relation(self, phone: str, guardian_phone_ids: set[UUID], day: date) -> str:
+        """How this adult may collect the child today, or a named refusal.
+
+        `guardian_phone_ids` are the account ids the phone maps to (accounts are keyed by phone)."""
+        if any(b.phone == phone for b in self.blocked):
+            raise CollectorBlocked("this person must not collect the child", field="collector")
+        if guardian_phone_ids & set(self.guardians):
+            return "guardian"
+        if any(a.phone == phone for a in self.pickup_adults):
+            return "authorised_adult"
+        if any(d.phone == phone and d.day == day for d in self.delegates):
+            return "delegate"
+        raise CollectorNotAuthorised(
+            "neither a guardian, an authorised adult nor today's delegate", field="collector"
+        )
+
+    def medication_for(self, authorisation_id: UUID, day: date) -> MedicationAuthorisation:
+        authorisation = self.medication.get(authorisation_id)
+        if authorisation is None or not (authorisation.first_day <= day <= authorisation.last_day):
+            raise MedicationNotAuthorised(
+                "no guardian's authorisation covers this medicine today", field="authorisation_id"
+            )
+        return authorisation

@@ -1,0 +1,127 @@
+"""What a child must have to attend, and who may collect it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+
+from domain.account.aggregate import account_id_for
+from domain.child.aggregate import Child, Hold, PickupAdult, RegularHold, Sex
+from domain.child.care import (
+    BlockedCollector,
+    CareNotCovered,
+    CollectorBlocked,
+    CollectorNotAuthorised,
+    Delegate,
+    HealthRecord,
+    HealthRecordKind,
+    HealthRecordMissing,
+    MedicationAuthorisation,
+    MedicationNotAuthorised,
+    ReexaminationRequired,
+    add_months,
+)
+from domain.errors import InvalidValue
+
+TODAY = date(2026, 12, 1)
+NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+MUM = account_id_for("13600000001")
+ROOM = uuid4()
+
+
+def child() -> Child:
+    return Child.register(
+        uuid4(), MUM, name="小明", birth_date=date(2025, 6, 1), sex=Sex.male,
+        consent_purposes=("care_booking",), today=TODAY, now=NOW,
+    )  # fmt: skip
+
+
+def admitted(on=date(2026, 9, 1)) -> Child:
+    c = child()
+    c.record_health(HealthRecord(HealthRecordKind.admission, on, True, True, uuid4()), TODAY, NOW)
+    return c
+
+
+def test_a_child_without_an_admission_check_may_not_attend():
+    with pytest.raises(HealthRecordMissing):
+        child().check_fit_to_attend(TODAY)
+
+
+def test_an_admission_record_needs_the_vaccination_record_checked():
+    with pytest.raises(InvalidValue) as refused:
+        child().record_health(
+            HealthRecord(HealthRecordKind.admission, TODAY, True, False, uuid4()), TODAY, NOW
+        )
+    assert refused.value.field == "vaccination_checked"
+
+
+def test_a_child_away_three_months_needs_a_re_examination_before_returning():
+    c = admitted()
+    c.note_attended(date(2026, 9, 1), NOW)
+    c.check_fit_to_attend(date(2026, 11, 30))  # one day short of three months
+    with pytest.raises(ReexaminationRequired):
+        c.check_fit_to_attend(date(2026, 12, 1))
+    c.record_health(
+        HealthRecord(HealthRecordKind.re_examination, TODAY, True, False, uuid4()), TODAY, NOW
+    )
+    c.check_fit_to_attend(TODAY)
+
+
+def test_three_months_count_calendar_months_even_at_month_ends():
+    assert add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
+
+
+def test_a_booking_covers_the_child_from_the_tolerance_before_its_start():
+    c = admitted()
+    booking = uuid4()
+    c.hold(Hold(booking, NOW + timedelta(minutes=30), NOW + timedelta(hours=3), TODAY, 510, 660,
+                ROOM), NOW)  # fmt: skip
+    assert c.care_covering(ROOM, NOW + timedelta(minutes=10), TODAY, 490, 30) == (booking, None)
+    with pytest.raises(CareNotCovered):
+        c.care_covering(ROOM, NOW, TODAY, 480, 15)
+    with pytest.raises(CareNotCovered):
+        c.care_covering(uuid4(), NOW + timedelta(minutes=40), TODAY, 520, 30)  # another room
+
+
+def test_a_regular_place_covers_the_child_on_its_weekdays():
+    c = admitted()
+    enrolment = uuid4()
+    c.hold_regular(RegularHold(enrolment, (2,), TODAY, TODAY + timedelta(days=60), 480, 1020,
+                               ROOM), NOW)  # fmt: skip
+    assert c.care_covering(ROOM, NOW, TODAY, 480, 30) == (None, enrolment)
+    with pytest.raises(CareNotCovered):
+        c.care_covering(ROOM, NOW, TODAY + timedelta(days=1), 480, 30)  # a Wednesday
+
+
+def test_only_guardians_authorised_adults_and_todays_delegates_may_collect():
+    c = admitted()
+    c.authorise_pickup(PickupAdult("奶奶", "13600000009", "grandmother"), NOW)
+    c.delegate_pickup(Delegate("邻居", "13600000008", TODAY), TODAY, NOW)
+    assert c.collector_relation("13600000001", {account_id_for("13600000001")}, TODAY) == "guardian"
+    assert c.collector_relation("13600000009", set(), TODAY) == "authorised_adult"
+    assert c.collector_relation("13600000008", set(), TODAY) == "delegate"
+    with pytest.raises(CollectorNotAuthorised):
+        c.collector_relation("13600000008", set(), TODAY + timedelta(days=1))
+    with pytest.raises(CollectorNotAuthorised):
+        c.collector_relation("13600000007", set(), TODAY)
+
+
+def test_a_person_on_the_must_not_collect_list_is_refused_even_if_authorised():
+    c = admitted()
+    c.authorise_pickup(PickupAdult("爸爸", "13600000005", "father"), NOW)
+    c.block_collector(BlockedCollector("爸爸", "13600000005", "court order"), NOW)
+    with pytest.raises(CollectorBlocked):
+        c.collector_relation("13600000005", set(), TODAY)
+    with pytest.raises(CollectorBlocked):
+        c.delegate_pickup(Delegate("爸爸", "13600000005", TODAY), TODAY, NOW)
+
+
+def test_medication_is_given_only_within_the_authorised_days():
+    c = admitted()
+    authorisation = MedicationAuthorisation(uuid4(), "布洛芬", "5 ml", 2, TODAY, TODAY, MUM)
+    c.authorise_medication(authorisation, NOW)
+    assert c.medication_for(authorisation.authorisation_id, TODAY) == authorisation
+    with pytest.raises(MedicationNotAuthorised):
+        c.medication_for(authorisation.authorisation_id, TODAY + timedelta(days=1))
