@@ -219,6 +219,18 @@ class BookingSettingsIn(msgspec.Struct, frozen=True):
     waitlist_offer_minutes: Annotated[
         int, msgspec.Meta(ge=5, le=1440, description="how long a freed place is held for")
     ] = 15
+    check_in_tolerance_minutes: Annotated[
+        int, msgspec.Meta(ge=0, le=120, description="how early a booked child may arrive")
+    ] = 30
+    uncollected_after_minutes: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0, le=120, description="after closing, when an uncollected child escalates"
+        ),
+    ] = 15
+    escalate_every_minutes: Annotated[
+        int, msgspec.Meta(ge=5, le=120, description="how often the escalation repeats")
+    ] = 15
 
 
 class NewEnrolment(msgspec.Struct, frozen=True):

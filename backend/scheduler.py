@@ -14,14 +14,17 @@ from apscheduler.triggers.interval import IntervalTrigger
 from api_schema.common import CommandAccepted
 from backend.commands import CommandContext, UnitOfWork, execute
 from backend.services.attendance import release_no_show
+from backend.services.room_day_care import Escalated, escalate_uncollected
 from backend.services.waitlist import expire_offers
 from backend.state import Runtime
 from domain.errors import DomainError
+from projections import attendance_queries
 from projections import waitlist as waitlist_model
 
 log = logging.getLogger("tuoyu.scheduler")
 NO_SHOW_LOCK = 7_479_000_001
 WAITLIST_LOCK = 7_479_000_002
+UNCOLLECTED_LOCK = 7_479_000_003
 _DUE_NO_SHOWS = (
     "SELECT b.id, b.room_day_id FROM rm_bookings b"
     " LEFT JOIN rm_booking_settings s ON s.institution_id = b.institution_id"
@@ -75,6 +78,34 @@ async def expire_lapsed_offers(runtime: Runtime) -> int:
     return len(room_days)
 
 
+async def escalate_uncollected_children(runtime: Runtime) -> int:
+    """Past closing + grace, escalate each child still checked in (guardians, then admins too),
+    again every few minutes until collected; return how many escalations were raised."""
+    raised = 0
+    async with runtime.pool.acquire() as conn:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", UNCOLLECTED_LOCK):
+            return 0
+        try:
+            now = runtime.clock.now()
+            since = attendance_queries.yesterday(now)
+            for day_id in await attendance_queries.days_with_children_present(conn, since):
+                ctx = CommandContext(now=now, actor="system:uncollected")
+                outcome = await execute(runtime.store, ctx, _escalator(now, day_id), Escalated)
+                raised += outcome.value.raised
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", UNCOLLECTED_LOCK)
+    if raised:
+        log.warning("escalated %d uncollected children", raised)
+    return raised
+
+
+def _escalator(now: datetime, day_id: UUID) -> Any:
+    async def decide(uow: UnitOfWork) -> Escalated:
+        return await escalate_uncollected(uow, now, day_id=day_id)
+
+    return decide
+
+
 def _expirer(now: datetime, room_day_id: UUID) -> Any:
     async def decide(uow: UnitOfWork) -> CommandAccepted:
         return await expire_offers(uow, now, room_day_id=room_day_id)
@@ -91,7 +122,7 @@ def _releaser(now: datetime, room_day_id: UUID, booking_id: UUID) -> Any:
 
 def start_ticker(runtime: Runtime, every_seconds: float = 30.0) -> Any:
     scheduler = AsyncIOScheduler(timezone="UTC")
-    for job in (release_due_no_shows, expire_lapsed_offers):
+    for job in (release_due_no_shows, expire_lapsed_offers, escalate_uncollected_children):
         scheduler.add_job(
             job,
             IntervalTrigger(seconds=every_seconds),

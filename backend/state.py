@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -22,3 +25,5 @@ class Runtime:
     clock: Clock = field(default_factory=Clock)
     ids: IdSource = field(default_factory=IdSource)
     sms: SmsSender = field(default_factory=LogSmsSender)
+    # institution → ((read-model position, minute), live occupancy): see routes.live_occupancy
+    live_occupancy: dict[UUID, tuple[tuple[int, datetime], Any]] = field(default_factory=dict)

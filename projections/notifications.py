@@ -1,6 +1,8 @@
-"""Read model `notifications`: what each guardian is told about their bookings, newest first.
+"""Read model `notifications`: what each guardian is told about their bookings and their child's
+attendance, newest first (admins too, for a child left after closing).
 
-Handles RoomDay events; tables rm_notifications and rm_notification_bookings (which guardian
+Handles RoomDay events and attendance events (texts in attendance_notices, which reads the
+attendance, children and institutions read models: registry order keeps them ahead); tables rm_notifications and rm_notification_bookings (which guardian
 made each booking, so later events about it reach them). Texts are in Chinese, times in UTC
 (the app shows them in the institution's time zone).
 """
@@ -17,6 +19,8 @@ import asyncpg
 from domain.booking.room_day import RoomDay
 from domain.booking.terms import CARE_TYPE_CHINESE
 from domain.institution.values import hhmm
+from projections.attendance_notices import HANDLES as ATTENDANCE_EVENTS
+from projections.attendance_notices import attendance_notes
 from projections.base import Envelope
 
 name = "notifications"
@@ -27,6 +31,7 @@ handles: tuple[type, ...] = (
     RoomDay.WaitlistJoined,
     RoomDay.WaitlistOfferMade,
     RoomDay.WaitlistOfferExpired,
+    *ATTENDANCE_EVENTS,
 )
 tables = ("rm_notifications", "rm_notification_bookings")
 schema = """
@@ -61,8 +66,11 @@ def _yuan(fen: int) -> str:
 
 
 async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
+    attendance = [e for e in batch if isinstance(e.event, ATTENDANCE_EVENTS)]
+    if attendance:
+        batch = [e for e in batch if not isinstance(e.event, ATTENDANCE_EVENTS)]
     bookings: dict[UUID, tuple[UUID, UUID, str]] = {}
-    notes: list[tuple[Any, ...]] = []
+    notes: list[tuple[Any, ...]] = await attendance_notes(conn, attendance) if attendance else []
     wanted = [
         _subject(e.event)
         for e in batch

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections import (
     accounts,
+    attendance,
     bookings,
     children,
     cities,
@@ -20,6 +21,7 @@ ALL: tuple[Projection, ...] = (  # type: ignore[assignment]
     institutions,
     children,
     bookings,
+    attendance,
     notifications,
     waitlist,
     enrolments,

@@ -14,14 +14,20 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.security.jwt import JWTAuth, Token
 
 from backend.api.problems import EXCEPTION_HANDLERS
+from backend.api.routes.attendance import AttendanceController, StaffClockController
+from backend.api.routes.attendance_register import (
+    attendance_register,
+    attendance_register_csv,
+)
 from backend.api.routes.auth import AuthController, me
-from backend.api.routes.booking_attendance import BookingAttendanceController
 from backend.api.routes.booking_terms import BookingTermsController
 from backend.api.routes.bookings import BookingsController, institution_bookings
+from backend.api.routes.child_care import ChildCareController
 from backend.api.routes.children import ChildrenController
 from backend.api.routes.enrolments import EnrolmentsController, institution_enrolments
 from backend.api.routes.health import live, ready
 from backend.api.routes.institutions import InstitutionsController, districts
+from backend.api.routes.live_occupancy import occupancy_live, occupancy_stream
 from backend.api.routes.notifications import my_notifications
 from backend.api.routes.occupancy_and_availability import find_availability, room_occupancy
 from backend.api.routes.rooms_and_staff import RoomsController, StaffController
@@ -47,7 +53,6 @@ ROUTES: list[Any] = [
     BookingTermsController,
     ChildrenController,
     BookingsController,
-    BookingAttendanceController,
     institution_bookings,
     room_occupancy,
     find_availability,
@@ -55,6 +60,13 @@ ROUTES: list[Any] = [
     WaitlistController,
     EnrolmentsController,
     institution_enrolments,
+    ChildCareController,
+    AttendanceController,
+    StaffClockController,
+    occupancy_live,
+    occupancy_stream,
+    attendance_register,
+    attendance_register_csv,
 ]
 
 

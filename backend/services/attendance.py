@@ -1,44 +1,191 @@
-"""Arrivals and departures against bookings, and releasing the places of children who never came."""
+"""Drop-off and pick-up: a caregiver checks a child in (with the morning check) against its booking
+or regular place, and out to an adult allowed to collect it; no-shows are released by the ticker.
+
+Every attendance command carries the device's time (`at`): offline tablets replay later and the
+facts keep their real time. The local day of `at` picks the institution's attendance day."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from litestar.exceptions import PermissionDeniedException
 
+from api_schema.attendance import CheckInAccepted
 from api_schema.common import CommandAccepted
+from backend.auth import attendance_codes
 from backend.commands import UnitOfWork
 from backend.services.bookings import offer_freed_places
-from domain.booking.room_day import RoomDay
-from domain.child.aggregate import Child
+from domain.account.aggregate import account_id_for, normalise_phone
+from domain.attendance.day import AttendanceDay, attendance_day_id
+from domain.attendance.health import AbnormalOutcome, HealthCheck
+from domain.attendance.room_ratio import RoomRules
+from domain.attendance.values import (
+    CheckInMethod,
+    Collector,
+    IdentityCheck,
+    NotCheckedIn,
+    PresentChild,
+)
+from domain.booking.eligibility import children_per_carer
+from domain.booking.room_day import RoomDay, room_day_id
+from domain.child.aggregate import Child, age_in_months
+from domain.errors import InvalidValue
 from domain.institution.aggregate import Institution
+from domain.institution.kinds import StaffRole
+from domain.institution.values import hhmm
+
+MAX_DEVICE_CLOCK_AHEAD = timedelta(minutes=2)
+MAX_REPLAY_DELAY = timedelta(hours=24)
 
 
-async def _staffed_room_day(uow: UnitOfWork, room_day_id: UUID, by: UUID) -> RoomDay:
-    """The room-day, checked on the institution itself that `by` works there."""
-    room_day = await uow.get(RoomDay, room_day_id, "room_day")
-    institution = await uow.get(Institution, room_day.institution_id, "institution")
-    if by not in institution.staff:
-        raise PermissionDeniedException("only staff of the booking's institution")
-    return room_day
+def local_moment(at: datetime, timezone: str) -> tuple[date, int]:
+    """The institution's local day and minute after midnight of an instant."""
+    local = at.astimezone(ZoneInfo(timezone))
+    return local.date(), local.hour * 60 + local.minute
+
+
+def check_device_time(at: datetime, now: datetime) -> None:
+    """A device's clock may run a little ahead; a replay may come up to a day late."""
+    if at.tzinfo is None:
+        raise InvalidValue("the device time needs a UTC offset", field="at")
+    if at > now + MAX_DEVICE_CLOCK_AHEAD:
+        raise InvalidValue("the device time is in the future: check the device clock", field="at")
+    if at < now - MAX_REPLAY_DELAY:
+        raise InvalidValue(
+            "recorded more than 24 h ago: an admin corrects the register instead", field="at"
+        )
+
+
+def room_rules(institution: Institution, room_id: UUID) -> RoomRules:
+    room = institution.require_room(room_id)
+    return RoomRules(room.room_id, room.capacity, room.children_per_carer)
+
+
+async def staffed_institution(
+    uow: UnitOfWork, institution_id: UUID, by: UUID
+) -> tuple[Institution, StaffRole]:
+    """The institution, checked on the aggregate itself that `by` is on its staff."""
+    institution = await uow.get(Institution, institution_id, "institution")
+    role = institution.staff.get(by)
+    if role is None:
+        raise PermissionDeniedException("only staff of this institution")
+    return institution, role
+
+
+async def attendance_day(
+    uow: UnitOfWork, institution: Institution, day: date, now: datetime
+) -> AttendanceDay:
+    found = await uow.find(AttendanceDay, attendance_day_id(institution.id, day))
+    if found is None:
+        found = AttendanceDay.open(institution.id, day, now, institution.timezone)
+        uow.add(found)
+    return found
+
+
+@dataclass(frozen=True)
+class Arrival:
+    institution_id: UUID
+    room_id: UUID
+    child_id: UUID
+    at: datetime
+    by: UUID
+    method: CheckInMethod
+    code: str | None
+    health: HealthCheck
+    outcome: AbnormalOutcome | None
+    note: str
+    override_reason: str | None
 
 
 async def check_in(
-    uow: UnitOfWork, now: datetime, *, room_day_id: UUID, booking_id: UUID, by: UUID
-) -> CommandAccepted:
-    room_day = await _staffed_room_day(uow, room_day_id, by)
-    room_day.check_in(booking_id, by, now)
-    return CommandAccepted(id=booking_id, version=room_day.version)
+    uow: UnitOfWork, now: datetime, arrival: Arrival, secret: str
+) -> CheckInAccepted:
+    check_device_time(arrival.at, now)
+    await uow.prefetch([arrival.institution_id, arrival.child_id])
+    institution, role = await staffed_institution(uow, arrival.institution_id, arrival.by)
+    if arrival.override_reason is not None and role is not StaffRole.institution_admin:
+        raise PermissionDeniedException("only an institution admin may override the ratio")
+    room = institution.require_room(arrival.room_id)
+    day, minute = local_moment(arrival.at, institution.timezone)
+    child = await uow.get(Child, arrival.child_id, "child")
+    child.check_fit_to_attend(day)
+    tolerance = institution.booking_settings.check_in_tolerance_minutes
+    booking_id, enrolment_id = child.care_covering(room.room_id, arrival.at, day, minute, tolerance)
+    code = None
+    if arrival.method is CheckInMethod.app_code:
+        code = attendance_codes.verify(secret, child.id, arrival.code, arrival.at)
+    months = age_in_months(child.birth_date, day)
+    present = PresentChild(
+        child.id, room.room_id, arrival.at,
+        children_per_carer(room.class_type, room.children_per_carer, months),
+        booking_id, enrolment_id,
+    )  # fmt: skip
+    today = await attendance_day(uow, institution, day, now)
+    status = today.check_in(
+        present, room_rules(institution, room.room_id), filed_places=institution.filed_places,
+        by=arrival.by, method=arrival.method, health=arrival.health, outcome=arrival.outcome,
+        note=arrival.note, override_reason=arrival.override_reason, code=code,
+        local_time=hhmm(minute), now=now,
+    )  # fmt: skip
+    if status == "checked_in":
+        child.note_attended(day, now)
+        if booking_id is not None:
+            room_day = await uow.find(RoomDay, room_day_id(room.room_id, day))
+            if room_day is not None and booking_id not in room_day.checked_in:
+                room_day.check_in(booking_id, arrival.by, now)
+    return CheckInAccepted(
+        id=child.id, version=today.version, status=status, room_id=room.room_id,
+        local_time=hhmm(minute), booking_id=booking_id, enrolment_id=enrolment_id,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Departure:
+    institution_id: UUID
+    child_id: UUID
+    at: datetime
+    by: UUID
+    collector_name: str
+    collector_phone: str
+    identity_check: IdentityCheck
+    code: str | None
 
 
 async def check_out(
-    uow: UnitOfWork, now: datetime, *, room_day_id: UUID, booking_id: UUID, by: UUID
+    uow: UnitOfWork, now: datetime, departure: Departure, secret: str
 ) -> CommandAccepted:
-    room_day = await _staffed_room_day(uow, room_day_id, by)
-    room_day.complete(booking_id, by, now)
-    await offer_freed_places(uow, room_day, now)
-    return CommandAccepted(id=booking_id, version=room_day.version)
+    check_device_time(departure.at, now)
+    await uow.prefetch([departure.institution_id, departure.child_id])
+    institution, _ = await staffed_institution(uow, departure.institution_id, departure.by)
+    day, _ = local_moment(departure.at, institution.timezone)
+    today = await uow.find(AttendanceDay, attendance_day_id(institution.id, day))
+    if today is None:
+        raise NotCheckedIn("the child is not checked in today", field="child_id")
+    child = await uow.get(Child, departure.child_id, "child")
+    present = today.present_child(child.id)
+    phone = normalise_phone(departure.collector_phone)
+    relation, known_as = child.collector_relation(phone, {account_id_for(phone)}, day)
+    code = None
+    if departure.identity_check is IdentityCheck.app_code:
+        if relation != "guardian":
+            raise InvalidValue("only a guardian's app shows a code", field="identity_check")
+        code = attendance_codes.verify(secret, child.id, departure.code, departure.at)
+    name = known_as or departure.collector_name.strip()  # as the guardians named them
+    collector = Collector(name, phone, relation, departure.identity_check)
+    today.check_out(
+        child.id, room_rules(institution, present.room_id), collector, by=departure.by,
+        at=departure.at, code=code, now=now,
+    )  # fmt: skip
+    if present.booking_id is not None:
+        room_day = await uow.find(RoomDay, room_day_id(present.room_id, day))
+        booking = present.booking_id
+        if room_day is not None and booking in room_day.checked_in and booking in room_day.bookings:
+            room_day.complete(booking, departure.by, now)
+            await offer_freed_places(uow, room_day, now)
+    return CommandAccepted(id=child.id, version=today.version)
 
 
 async def release_no_show(

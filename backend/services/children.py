@@ -11,6 +11,7 @@ from api_schema.common import CommandAccepted
 from backend.commands import UnitOfWork
 from domain.account.aggregate import Account, Role, account_id_for, normalise_phone
 from domain.child.aggregate import Child, PickupAdult, Sex
+from domain.child.care import BlockedCollector, Delegate, HealthRecord, MedicationAuthorisation
 from domain.errors import InvalidValue
 
 
@@ -64,3 +65,43 @@ async def authorise_pickup(
     adult = PickupAdult(adult.name.strip(), normalise_phone(adult.phone), adult.relation.strip())
     child.authorise_pickup(adult, now)
     return CommandAccepted(id=child.id, version=child.version)
+
+
+async def record_health(
+    uow: UnitOfWork, now: datetime, *, child_id: UUID, record: HealthRecord, today: date
+) -> CommandAccepted:
+    """Staff record an admission check or a re-examination (the route checked the relation)."""
+    child = await uow.get(Child, child_id, "child")
+    child.record_health(record, today, now)
+    return CommandAccepted(id=child.id, version=child.version)
+
+
+async def delegate_pickup(
+    uow: UnitOfWork, now: datetime, *, child_id: UUID, by: UUID, delegate: Delegate, today: date
+) -> CommandAccepted:
+    child = await guarded_child(uow, child_id, by)
+    named = Delegate(delegate.name.strip(), normalise_phone(delegate.phone), delegate.day)
+    child.delegate_pickup(named, today, now)
+    return CommandAccepted(id=child.id, version=child.version)
+
+
+async def block_collector(
+    uow: UnitOfWork, now: datetime, *, child_id: UUID, by: UUID, person: BlockedCollector
+) -> CommandAccepted:
+    child = await guarded_child(uow, child_id, by)
+    named = BlockedCollector(person.name.strip(), normalise_phone(person.phone), person.reason)
+    child.block_collector(named, now)
+    return CommandAccepted(id=child.id, version=child.version)
+
+
+async def authorise_medication(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    child_id: UUID,
+    by: UUID,
+    authorisation: MedicationAuthorisation,
+) -> CommandAccepted:
+    child = await guarded_child(uow, child_id, by)
+    child.authorise_medication(authorisation, now)
+    return CommandAccepted(id=authorisation.authorisation_id, version=child.version)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Literal
 from uuid import UUID, uuid5
 
 import msgspec
@@ -39,6 +40,7 @@ def attendance_day_id(institution_id: UUID, day: date) -> UUID:
 class AttendanceDay(TuoyuAggregate):
     institution_id: UUID
     day: date
+    timezone: str
     present: dict[UUID, PresentChild]
     collected: dict[UUID, datetime]  # children who left, and when
     staff: dict[UUID, UUID]  # clocked-in staff → their room
@@ -51,6 +53,7 @@ class AttendanceDay(TuoyuAggregate):
     class Opened(TuoyuAggregate.Created):
         institution_id: UUID
         day: date
+        timezone: str = "Asia/Shanghai"  # the institution's, for local times in read models
 
     class ChildCheckedIn(TuoyuAggregate.Event):
         child: PresentChild
@@ -150,9 +153,10 @@ class AttendanceDay(TuoyuAggregate):
         def apply(self, day: AttendanceDay) -> None:
             day.escalations[self.child_id] = self.level
 
-    def __init__(self, institution_id: UUID, day: date) -> None:
+    def __init__(self, institution_id: UUID, day: date, timezone: str) -> None:
         self.institution_id = institution_id
         self.day = day
+        self.timezone = timezone
         self.present = {}
         self.collected = {}
         self.staff = {}
@@ -163,10 +167,12 @@ class AttendanceDay(TuoyuAggregate):
         self.doses = {}
 
     @classmethod
-    def open(cls, institution_id: UUID, day: date, now: datetime) -> AttendanceDay:
+    def open(
+        cls, institution_id: UUID, day: date, now: datetime, timezone: str = "Asia/Shanghai"
+    ) -> AttendanceDay:
         return cls._create(
             cls.Opened, id=attendance_day_id(institution_id, day), timestamp=now,
-            institution_id=institution_id, day=day,
+            institution_id=institution_id, day=day, timezone=timezone,
         )  # fmt: skip
 
     def status_of(self, room: RoomRules, arriving: int | None = None) -> RoomStatus:
@@ -191,7 +197,7 @@ class AttendanceDay(TuoyuAggregate):
         code: str | None,
         local_time: str,
         now: datetime,
-    ) -> str:
+    ) -> Literal["checked_in", "turned_away"]:
         """Admit the child after the morning check; returns 'checked_in' or 'turned_away'."""
         check_health_check(health)
         if child.child_id in self.present:

@@ -62,11 +62,15 @@ DEFAULT_REFUND_POLICY = RefundPolicy(full_refund_hours_before=24, late_refund_pe
 
 
 class BookingSettings(msgspec.Struct, frozen=True):
-    """Product policy per institution: when an absent child's place is released, and how long
-    a waitlisted family has to take a freed place."""
+    """Product policy per institution: when an absent child's place is released, how long a
+    waitlisted family has to take a freed place, how early a booked child may be checked in,
+    and when (after closing) an uncollected child is escalated, and how often again."""
 
     no_show_after_minutes: int = 30
     waitlist_offer_minutes: int = 15
+    check_in_tolerance_minutes: int = 30
+    uncollected_after_minutes: int = 15
+    escalate_every_minutes: int = 15
 
 
 def check_booking_settings(settings: BookingSettings) -> None:
@@ -74,6 +78,12 @@ def check_booking_settings(settings: BookingSettings) -> None:
         raise InvalidValue("5–240 minutes", field="no_show_after_minutes")
     if not 5 <= settings.waitlist_offer_minutes <= 24 * 60:
         raise InvalidValue("5–1440 minutes", field="waitlist_offer_minutes")
+    if not 0 <= settings.check_in_tolerance_minutes <= 120:
+        raise InvalidValue("0–120 minutes", field="check_in_tolerance_minutes")
+    if not 0 <= settings.uncollected_after_minutes <= 120:
+        raise InvalidValue("0–120 minutes", field="uncollected_after_minutes")
+    if not 5 <= settings.escalate_every_minutes <= 120:
+        raise InvalidValue("5–120 minutes", field="escalate_every_minutes")
 
 
 class Shift(msgspec.Struct, frozen=True):

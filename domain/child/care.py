@@ -195,18 +195,23 @@ class ChildCareMixin:
             raise InvalidValue("1–6 doses a day", field="max_doses_per_day")
         self.emit(self.MedicationAuthorised, now, authorisation=authorisation)
 
-    def collector_relation(self, phone: str, guardian_phone_ids: set[UUID], day: date) -> str:
-        """How this adult may collect the child today, or a named refusal.
+    def collector_relation(
+        self, phone: str, guardian_phone_ids: set[UUID], day: date
+    ) -> tuple[str, str | None]:
+        """How this adult may collect the child today, and the name the guardians gave them
+        (None for a guardian), or a named refusal.
 
         `guardian_phone_ids` are the account ids the phone maps to (accounts are keyed by phone)."""
         if any(b.phone == phone for b in self.blocked):
             raise CollectorBlocked("this person must not collect the child", field="collector")
         if guardian_phone_ids & set(self.guardians):
-            return "guardian"
-        if any(a.phone == phone for a in self.pickup_adults):
-            return "authorised_adult"
-        if any(d.phone == phone and d.day == day for d in self.delegates):
-            return "delegate"
+            return "guardian", None
+        for adult in self.pickup_adults:
+            if adult.phone == phone:
+                return "authorised_adult", adult.name
+        for delegate in self.delegates:
+            if delegate.phone == phone and delegate.day == day:
+                return "delegate", delegate.name
         raise CollectorNotAuthorised(
             "neither a guardian, an authorised adult nor today's delegate", field="collector"
         )

@@ -99,9 +99,10 @@ def test_only_guardians_authorised_adults_and_todays_delegates_may_collect():
     c = admitted()
     c.authorise_pickup(PickupAdult("奶奶", "13600000009", "grandmother"), NOW)
     c.delegate_pickup(Delegate("邻居", "13600000008", TODAY), TODAY, NOW)
-    assert c.collector_relation("13600000001", {account_id_for("13600000001")}, TODAY) == "guardian"
-    assert c.collector_relation("13600000009", set(), TODAY) == "authorised_adult"
-    assert c.collector_relation("13600000008", set(), TODAY) == "delegate"
+    mum = {account_id_for("13600000001")}
+    assert c.collector_relation("13600000001", mum, TODAY) == ("guardian", None)
+    assert c.collector_relation("13600000009", set(), TODAY) == ("authorised_adult", "奶奶")
+    assert c.collector_relation("13600000008", set(), TODAY) == ("delegate", "邻居")
     with pytest.raises(CollectorNotAuthorised):
         c.collector_relation("13600000008", set(), TODAY + timedelta(days=1))
     with pytest.raises(CollectorNotAuthorised):

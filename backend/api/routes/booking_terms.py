@@ -109,7 +109,11 @@ class BookingTermsController(Controller):
     async def booking_settings(
         self, request: Request[Principal, Any, Any], institution_id: UUID, data: BookingSettingsIn
     ) -> Response[CommandAccepted]:
-        settings = BookingSettings(data.no_show_after_minutes, data.waitlist_offer_minutes)
+        settings = BookingSettings(
+            data.no_show_after_minutes, data.waitlist_offer_minutes,
+            data.check_in_tolerance_minutes, data.uncollected_after_minutes,
+            data.escalate_every_minutes,
+        )  # fmt: skip
         return await _change(
             request, institution_id, lambda inst, now: inst.change_booking_settings(settings, now)
         )

@@ -30,7 +30,7 @@ from domain.child.aggregate import PickupAdult, Sex, age_in_months
 from projections import children as children_model
 
 
-async def _guardian_of_child(principal: Principal, connection: Any, rt: Runtime) -> bool:
+async def guardian_of_child(principal: Principal, connection: Any, rt: Runtime) -> bool:
     child_id = connection.path_params.get("child_id")
     return isinstance(child_id, UUID) and await children_model.is_guardian(
         rt.pool, child_id, principal.account_id
@@ -39,7 +39,7 @@ async def _guardian_of_child(principal: Principal, connection: Any, rt: Runtime)
 
 async def _guardian_or_booked_staff(principal: Principal, connection: Any, rt: Runtime) -> bool:
     if principal.role is Role.guardian:
-        return await _guardian_of_child(principal, connection, rt)
+        return await guardian_of_child(principal, connection, rt)
     found = await rt.pool.fetchval(
         "SELECT EXISTS (SELECT 1 FROM rm_bookings b JOIN rm_institution_staff s"
         " ON s.institution_id = b.institution_id WHERE b.child_id = $1 AND s.account_id = $2)",
@@ -50,7 +50,7 @@ async def _guardian_or_booked_staff(principal: Principal, connection: Any, rt: R
 
 
 GUARDIAN_OF_CHILD = allow(
-    Role.guardian, relation="a guardian of the child in the path", check=_guardian_of_child
+    Role.guardian, relation="a guardian of the child in the path", check=guardian_of_child
 )
 CHILD_READERS = allow(
     Role.guardian, Role.caregiver, Role.institution_admin,

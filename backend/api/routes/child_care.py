@@ -1,0 +1,186 @@
+"""A child's attendance side: the rotating drop-off/pick-up code, health records, one-day
+delegates, the "must not collect" list, medication authorisations, and the child's day."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+
+from api_schema.attendance import (
+    AttendanceCode,
+    BlockedCollectorIn,
+    ChildDay,
+    ChildDayEntry,
+    DelegateIn,
+    HealthRecordIn,
+    MedicationAuthorisationIn,
+)
+from api_schema.common import CommandAccepted
+from backend.api.commanding import run_command, runtime
+from backend.api.routes.children import GUARDIAN_OF_CHILD, guardian_of_child
+from backend.auth import attendance_codes
+from backend.auth.access import allow
+from backend.auth.data_access import log_child_read
+from backend.auth.principal import Principal
+from backend.services import children as service
+from backend.state import Runtime
+from domain.account.aggregate import Role
+from domain.child.care import (
+    BlockedCollector,
+    Delegate,
+    HealthRecord,
+    HealthRecordKind,
+    MedicationAuthorisation,
+)
+from projections import attendance_queries
+from projections.attendance_texts import local_hhmm
+
+
+async def _staff_caring_for_child(principal: Principal, connection: Any, rt: Runtime) -> bool:
+    """Staff of an institution where the child is booked or has a regular place."""
+    found = await rt.pool.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM rm_institution_staff s WHERE s.account_id = $2"
+        " AND s.institution_id IN (SELECT institution_id FROM rm_bookings WHERE child_id = $1"
+        " UNION SELECT institution_id FROM rm_enrolments WHERE child_id = $1))",
+        connection.path_params.get("child_id"),
+        principal.account_id,
+    )
+    return bool(found)
+
+
+async def _guardian_or_staff_of_that_day(
+    principal: Principal, connection: Any, rt: Runtime
+) -> bool:
+    if principal.role is Role.guardian:
+        return await guardian_of_child(principal, connection, rt)
+    attended = await attendance_queries.institutions_attended(
+        rt.pool, connection.path_params.get("child_id"), connection.path_params.get("day")
+    )
+    if not attended:
+        return False
+    found = await rt.pool.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM rm_institution_staff WHERE account_id = $1"
+        " AND institution_id = ANY($2::uuid[]))",
+        principal.account_id,
+        attended,
+    )
+    return bool(found)
+
+
+STAFF_CARING = allow(
+    Role.caregiver, Role.institution_admin,
+    relation="staff of an institution where the child is booked or enrolled",
+    check=_staff_caring_for_child,
+)  # fmt: skip
+DAY_READERS = allow(
+    Role.guardian, Role.caregiver, Role.institution_admin,
+    relation="a guardian of the child, or staff of an institution the child attended that day"
+    " (staff reads are logged)",
+    check=_guardian_or_staff_of_that_day,
+)  # fmt: skip
+
+
+class ChildCareController(Controller):
+    path = "/v1/children/{child_id:uuid}"
+    tags = ["children", "attendance"]
+
+    @get("/attendance-code", opt=GUARDIAN_OF_CHILD)
+    async def attendance_code(
+        self, request: Request[Principal, Any, Any], child_id: UUID
+    ) -> AttendanceCode:
+        """The rotating one-time code (and QR text) the guardian shows at drop-off and pick-up;
+        a fresh one every 2 minutes, each accepted once, for at most 4 minutes."""
+        rt = runtime(request)
+        shown = attendance_codes.code_for(rt.settings.jwt_secret, child_id, rt.clock.now())
+        return AttendanceCode(shown.code, shown.qr, shown.valid_until)
+
+    @post("/health-records", opt=STAFF_CARING)
+    async def health_record(
+        self, request: Request[Principal, Any, Any], child_id: UUID, data: HealthRecordIn
+    ) -> Response[CommandAccepted]:
+        """The admission check (入托体检, vaccination record checked) or a re-examination."""
+        rt = runtime(request)
+        record = HealthRecord(
+            HealthRecordKind(data.kind), data.examined_on, data.passed, data.vaccination_checked,
+            request.user.account_id, data.note,
+        )  # fmt: skip
+        today = rt.clock.now().date()
+        return await run_command(
+            request,
+            lambda uow, ctx: service.record_health(
+                uow, ctx.now, child_id=child_id, record=record, today=today
+            ),
+            created=True,
+        )
+
+    @post("/delegates", opt=GUARDIAN_OF_CHILD)
+    async def delegate(
+        self, request: Request[Principal, Any, Any], child_id: UUID, data: DelegateIn
+    ) -> Response[CommandAccepted]:
+        """Name an adult who may collect the child on one day only."""
+        rt, by = runtime(request), request.user.account_id
+        named = Delegate(data.name, data.phone, data.day)
+        today = rt.clock.now().date()
+        return await run_command(
+            request,
+            lambda uow, ctx: service.delegate_pickup(
+                uow, ctx.now, child_id=child_id, by=by, delegate=named, today=today
+            ),
+            created=True,
+        )
+
+    @post("/blocked-collectors", opt=GUARDIAN_OF_CHILD)
+    async def block(
+        self, request: Request[Principal, Any, Any], child_id: UUID, data: BlockedCollectorIn
+    ) -> Response[CommandAccepted]:
+        """Put a person on the "must not collect" list; staff refuse them at pick-up."""
+        by = request.user.account_id
+        person = BlockedCollector(data.name, data.phone, data.reason)
+        return await run_command(
+            request,
+            lambda uow, ctx: service.block_collector(
+                uow, ctx.now, child_id=child_id, by=by, person=person
+            ),
+            created=True,
+        )
+
+    @post("/medication-authorisations", opt=GUARDIAN_OF_CHILD)
+    async def authorise_medication(
+        self,
+        request: Request[Principal, Any, Any],
+        child_id: UUID,
+        data: MedicationAuthorisationIn,
+    ) -> Response[CommandAccepted]:
+        """Authorise a medicine for some days; carers log each dose against it."""
+        rt, by = runtime(request), request.user.account_id
+        authorisation = MedicationAuthorisation(
+            rt.ids.new(), data.medicine, data.dose, data.max_doses_per_day, data.first_day,
+            data.last_day, by, data.instructions,
+        )  # fmt: skip
+        return await run_command(
+            request,
+            lambda uow, ctx: service.authorise_medication(
+                uow, ctx.now, child_id=child_id, by=by, authorisation=authorisation
+            ),
+            created=True,
+        )
+
+    @get("/days/{day:date}", opt=DAY_READERS)
+    async def day(
+        self, request: Request[Principal, Any, Any], child_id: UUID, day: date
+    ) -> ChildDay:
+        """The child's day as it happens: arrival and its check, meals, naps, care, incidents,
+        departure, in the institution's local time, ordered by when they happened."""
+        rt = runtime(request)
+        rows = await attendance_queries.child_day(rt.pool, child_id, day)
+        await log_child_read(rt.pool, child_id, request.user, "child's day", rt.clock.now())
+        zone = rows[0]["timezone"] if rows else "Asia/Shanghai"
+        entries = [
+            ChildDayEntry(local_hhmm(r["at"], r["timezone"]), r["at"], r["kind"], r["title"],
+                          r["detail"])
+            for r in rows
+        ]  # fmt: skip
+        return ChildDay(child_id=child_id, date=day, timezone=zone, entries=entries)

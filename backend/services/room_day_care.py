@@ -1,0 +1,105 @@
+"""Staff in rooms and the day's care: clock in, out and between rooms; log naps, meals, checks,
+medication and incidents; escalate children not collected after closing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from uuid import UUID
+
+import msgspec
+
+from api_schema.common import CommandAccepted
+from backend.commands import UnitOfWork
+from backend.services.attendance import (
+    attendance_day,
+    check_device_time,
+    local_moment,
+    room_rules,
+    staffed_institution,
+)
+from backend.services.bookings import local_instant
+from domain.attendance.care_log import CareEntry, CareKind
+from domain.attendance.day import AttendanceDay, attendance_day_id
+from domain.attendance.values import NotClockedIn
+from domain.child.aggregate import Child
+from domain.institution.aggregate import Institution
+
+FALLBACK_CLOSING = 18 * 60  # a day with no opening hours (a child kept on a closed day)
+
+
+async def clock_in(
+    uow: UnitOfWork, now: datetime, *, institution_id: UUID, room_id: UUID, by: UUID, at: datetime
+) -> CommandAccepted:
+    check_device_time(at, now)
+    institution, _ = await staffed_institution(uow, institution_id, by)
+    room = room_rules(institution, room_id)
+    day, _ = local_moment(at, institution.timezone)
+    today = await attendance_day(uow, institution, day, now)
+    current = today.staff.get(by)
+    left = room_rules(institution, current) if current is not None else None
+    today.clock_in(by, room, left, at, now)
+    return CommandAccepted(id=by, version=today.version)
+
+
+async def clock_out(
+    uow: UnitOfWork, now: datetime, *, institution_id: UUID, room_id: UUID, by: UUID, at: datetime
+) -> CommandAccepted:
+    check_device_time(at, now)
+    institution, _ = await staffed_institution(uow, institution_id, by)
+    room = room_rules(institution, room_id)
+    day, _ = local_moment(at, institution.timezone)
+    today = await uow.find(AttendanceDay, attendance_day_id(institution.id, day))
+    if today is None:
+        raise NotClockedIn("not clocked in to this room", field="room_id")
+    today.clock_out(by, room, at, now)
+    return CommandAccepted(id=by, version=today.version)
+
+
+async def log_care(
+    uow: UnitOfWork, now: datetime, *, institution_id: UUID, entry: CareEntry
+) -> CommandAccepted:
+    """Record one care entry; medication only against the child's guardian's authorisation."""
+    check_device_time(entry.at, now)
+    institution, _ = await staffed_institution(uow, institution_id, entry.by)
+    institution.require_room(entry.room_id)
+    day, _ = local_moment(entry.at, institution.timezone)
+    today = await attendance_day(uow, institution, day, now)
+    max_doses = None
+    if entry.kind is CareKind.medication and entry.authorisation_id and entry.child_ids:
+        child = await uow.get(Child, entry.child_ids[0], "child")
+        authorisation = child.medication_for(entry.authorisation_id, day)
+        max_doses = authorisation.max_doses_per_day
+        entry = CareEntry(
+            entry.entry_id, entry.kind, entry.room_id, entry.child_ids, entry.at, entry.by,
+            note=entry.note, authorisation_id=entry.authorisation_id,
+            medicine=authorisation.medicine, dose=entry.dose or authorisation.dose,
+        )  # fmt: skip
+    logged = today.log_care(entry, max_doses, now)
+    return CommandAccepted(id=logged.entry_id, version=today.version)
+
+
+def pick_up_due(institution: Institution, day: date) -> datetime:
+    """Closing time of that day plus the institution's grace, as a UTC instant."""
+    closes = [i.closes for i in institution.opening_hours if i.weekday == day.isoweekday()]
+    closing = max(closes) if closes else FALLBACK_CLOSING
+    grace = institution.booking_settings.uncollected_after_minutes
+    return local_instant(day, closing + grace, institution.timezone)
+
+
+class Escalated(msgspec.Struct, frozen=True):
+    """What the escalation job did to one attendance day (stored as the command's answer)."""
+
+    id: UUID
+    version: int
+    raised: int
+    position: int | None = None
+    replayed: bool = False
+
+
+async def escalate_uncollected(uow: UnitOfWork, now: datetime, *, day_id: UUID) -> Escalated:
+    """Escalate every child still present past closing + grace; each level fires once."""
+    today = await uow.get(AttendanceDay, day_id, "attendance_day")
+    institution = await uow.get(Institution, today.institution_id, "institution")
+    every = timedelta(minutes=institution.booking_settings.escalate_every_minutes)
+    raised = today.escalate_uncollected(pick_up_due(institution, today.day), every, now)
+    return Escalated(id=today.id, version=today.version, raised=raised)

@@ -1,0 +1,210 @@
+"""Read model `attendance`: who is in each room now, ratio alarms, the occupancy feed behind the
+live stream, each child's day and the attendance register.
+
+Handles every AttendanceDay event. Tables: rm_attendance_days (day → institution, date, zone),
+rm_live_children, rm_live_staff, rm_room_alarms (the present state), rm_occupancy_feed (one row
+per event, its position the SSE id), rm_child_day (what a guardian sees) and
+rm_attendance_register (one row per arrival). Times are the device's (`at`), so a tablet that
+replays after an outage puts each fact at its real time. Queries live in attendance_queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from domain.attendance.day import AttendanceDay
+from projections.attendance_texts import care_texts, check_in_texts, morning_check
+from projections.base import Envelope
+
+name = "attendance"
+A = AttendanceDay
+handles: tuple[type, ...] = (
+    A.Opened, A.ChildCheckedIn, A.ChildTurnedAway, A.ChildCheckedOut, A.StaffClockedIn,
+    A.StaffClockedOut, A.CareLogged, A.RoomOutOfBounds, A.RoomBackInBounds,
+    A.UncollectedEscalated,
+)  # fmt: skip
+tables = (
+    "rm_attendance_days", "rm_live_children", "rm_live_staff", "rm_room_alarms",
+    "rm_occupancy_feed", "rm_child_day", "rm_attendance_register",
+)  # fmt: skip
+schema = """
+CREATE TABLE IF NOT EXISTS rm_attendance_days (
+    id uuid PRIMARY KEY, institution_id uuid NOT NULL, day date NOT NULL, timezone text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rm_live_children (
+    day_id uuid NOT NULL, child_id uuid NOT NULL, room_id uuid NOT NULL,
+    since timestamptz NOT NULL, children_per_carer integer NOT NULL,
+    PRIMARY KEY (day_id, child_id)
+);
+CREATE TABLE IF NOT EXISTS rm_live_staff (
+    day_id uuid NOT NULL, staff_id uuid NOT NULL, room_id uuid NOT NULL,
+    since timestamptz NOT NULL, PRIMARY KEY (day_id, staff_id)
+);
+CREATE TABLE IF NOT EXISTS rm_room_alarms (
+    day_id uuid NOT NULL, room_id uuid NOT NULL, breach text NOT NULL,
+    since timestamptz NOT NULL, PRIMARY KEY (day_id, room_id)
+);
+CREATE TABLE IF NOT EXISTS rm_occupancy_feed (
+    position bigint PRIMARY KEY, institution_id uuid NOT NULL, kind text NOT NULL,
+    data jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rm_occupancy_feed_institution
+    ON rm_occupancy_feed (institution_id, position);
+CREATE TABLE IF NOT EXISTS rm_child_day (
+    child_id uuid NOT NULL, day date NOT NULL, position bigint NOT NULL,
+    institution_id uuid NOT NULL, at timestamptz NOT NULL, kind text NOT NULL,
+    title text NOT NULL, detail text NOT NULL, PRIMARY KEY (child_id, day, position)
+);
+CREATE TABLE IF NOT EXISTS rm_attendance_register (
+    position bigint PRIMARY KEY, day_id uuid NOT NULL, room_id uuid NOT NULL,
+    child_id uuid NOT NULL, status text NOT NULL, in_at timestamptz NOT NULL,
+    in_by uuid NOT NULL, method text NOT NULL, temperature_c double precision NOT NULL,
+    morning_check text NOT NULL, note text NOT NULL, override_reason text,
+    out_at timestamptz, out_by uuid, collector text, relation text, identity_check text
+);
+CREATE INDEX IF NOT EXISTS rm_attendance_register_room
+    ON rm_attendance_register (day_id, room_id, in_at);
+"""
+_json = msgspec.json.Encoder()
+
+
+class Writes:
+    """Statements in event order; runs of the same statement go as one executemany."""
+
+    def __init__(self) -> None:
+        self.ops: list[tuple[str, tuple[Any, ...]]] = []
+
+    def add(self, sql: str, *args: Any) -> None:
+        self.ops.append((sql, args))
+
+    async def flush(self, conn: asyncpg.Connection) -> None:
+        i = 0
+        while i < len(self.ops):
+            sql, j = self.ops[i][0], i
+            while j < len(self.ops) and self.ops[j][0] == sql:
+                j += 1
+            await conn.executemany(sql, [args for _, args in self.ops[i:j]])
+            i = j
+
+
+_DAY = "INSERT INTO rm_attendance_days VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
+_CHILD_IN = (
+    "INSERT INTO rm_live_children VALUES ($1, $2, $3, $4, $5) ON CONFLICT (day_id, child_id)"
+    " DO UPDATE SET room_id = excluded.room_id, since = excluded.since"
+)
+_CHILD_OUT = "DELETE FROM rm_live_children WHERE day_id = $1 AND child_id = $2"
+_STAFF_IN = (
+    "INSERT INTO rm_live_staff VALUES ($1, $2, $3, $4) ON CONFLICT (day_id, staff_id)"
+    " DO UPDATE SET room_id = excluded.room_id, since = excluded.since"
+)
+_STAFF_OUT = "DELETE FROM rm_live_staff WHERE day_id = $1 AND staff_id = $2 AND room_id = $3"
+_ALARM = (
+    "INSERT INTO rm_room_alarms VALUES ($1, $2, $3, $4) ON CONFLICT (day_id, room_id)"
+    " DO UPDATE SET breach = excluded.breach, since = excluded.since"
+)
+_ALARM_OFF = "DELETE FROM rm_room_alarms WHERE day_id = $1 AND room_id = $2"
+_FEED = "INSERT INTO rm_occupancy_feed VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT DO NOTHING"
+_CHILD_DAY = (
+    "INSERT INTO rm_child_day VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
+)
+_REGISTER_IN = (
+    "INSERT INTO rm_attendance_register VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+    " $12, NULL, NULL, NULL, NULL, NULL) ON CONFLICT DO NOTHING"
+)
+_REGISTER_OUT = (
+    "UPDATE rm_attendance_register SET out_at = $3, out_by = $4, collector = $5, relation = $6,"
+    " identity_check = $7 WHERE day_id = $1 AND child_id = $2 AND status = 'checked_in'"
+    " AND out_at IS NULL"
+)
+
+
+async def _days(
+    conn: asyncpg.Connection, batch: Sequence[Envelope]
+) -> dict[UUID, tuple[UUID, date, str]]:
+    """Each attendance day in the batch → (institution, local date, time zone)."""
+    days = {
+        e.event.originator_id: (e.event.institution_id, e.event.day, e.event.timezone)
+        for e in batch
+        if isinstance(e.event, A.Opened)
+    }
+    wanted = list({e.event.originator_id for e in batch} - days.keys())
+    if wanted:
+        for r in await conn.fetch(
+            "SELECT * FROM rm_attendance_days WHERE id = ANY($1::uuid[])", wanted
+        ):
+            days[r["id"]] = (r["institution_id"], r["day"], r["timezone"])
+    return days
+
+
+def _feed(w: Writes, pos: int, institution: UUID, kind: str, **data: Any) -> None:
+    w.add(_FEED, pos, institution, kind, _json.encode(data).decode())
+
+
+async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
+    days = await _days(conn, batch)
+    w = Writes()
+    for envelope in batch:
+        e, pos = envelope.event, envelope.position
+        day_id = e.originator_id
+        institution, day, zone = days[day_id]
+        if isinstance(e, A.Opened):
+            w.add(_DAY, day_id, institution, day, zone)
+        elif isinstance(e, A.ChildCheckedIn):
+            c = e.child
+            w.add(_CHILD_IN, day_id, c.child_id, c.room_id, c.since, c.children_per_carer)
+            title, detail = check_in_texts(e, zone)
+            w.add(_CHILD_DAY, c.child_id, day, pos, institution, c.since, "check_in", title, detail)
+            w.add(_REGISTER_IN, pos, day_id, c.room_id, c.child_id, "checked_in", c.since, e.by,
+                  e.method.value, e.health.temperature_c, morning_check(e.health), e.note,
+                  e.override_reason)  # fmt: skip
+            _feed(w, pos, institution, "child_checked_in", room_id=c.room_id,
+                  child_id=c.child_id, at=c.since, override_reason=e.override_reason)  # fmt: skip
+        elif isinstance(e, A.ChildTurnedAway):
+            title, detail = check_in_texts(e, zone)
+            w.add(_CHILD_DAY, e.child_id, day, pos, institution, e.at, "turned_away", title,
+                  detail)  # fmt: skip
+            w.add(_REGISTER_IN, pos, day_id, e.room_id, e.child_id, "turned_away", e.at, e.by,
+                  "refused", e.health.temperature_c, morning_check(e.health), e.note, None)  # fmt: skip
+        elif isinstance(e, A.ChildCheckedOut):
+            k = e.collector
+            w.add(_CHILD_OUT, day_id, e.child_id)
+            title, detail = check_in_texts(e, zone)
+            w.add(_CHILD_DAY, e.child_id, day, pos, institution, e.at, "check_out", title, detail)
+            w.add(_REGISTER_OUT, day_id, e.child_id, e.at, e.by, k.name, k.relation,
+                  k.identity_check.value)  # fmt: skip
+            _feed(w, pos, institution, "child_checked_out", room_id=e.room_id,
+                  child_id=e.child_id, at=e.at)  # fmt: skip
+        elif isinstance(e, A.StaffClockedIn):
+            w.add(_STAFF_IN, day_id, e.staff_id, e.room_id, e.at)
+            _feed(w, pos, institution, "staff_clocked_in", room_id=e.room_id,
+                  staff_id=e.staff_id, at=e.at)  # fmt: skip
+        elif isinstance(e, A.StaffClockedOut):
+            w.add(_STAFF_OUT, day_id, e.staff_id, e.room_id)
+            _feed(w, pos, institution, "staff_clocked_out", room_id=e.room_id,
+                  staff_id=e.staff_id, at=e.at)  # fmt: skip
+        elif isinstance(e, A.RoomOutOfBounds):
+            w.add(_ALARM, day_id, e.room_id, e.breach, e.at)
+            _feed(w, pos, institution, "ratio_alarm", room_id=e.room_id, at=e.at,
+                  breach=e.breach, **msgspec.structs.asdict(e.status))  # fmt: skip
+        elif isinstance(e, A.RoomBackInBounds):
+            w.add(_ALARM_OFF, day_id, e.room_id)
+            _feed(w, pos, institution, "ratio_recovered", room_id=e.room_id, at=e.at,
+                  **msgspec.structs.asdict(e.status))  # fmt: skip
+        elif isinstance(e, A.CareLogged):
+            entry = e.entry
+            kind, title, detail = care_texts(entry)
+            for child_id in entry.child_ids:
+                w.add(_CHILD_DAY, child_id, day, pos, institution, entry.at, kind, title, detail)
+        elif isinstance(e, A.UncollectedEscalated):
+            detail = f"闭园后仍未接走，第{e.level}次提醒" + ("，已通知园长" if e.level >= 2 else "")
+            w.add(_CHILD_DAY, e.child_id, day, pos, institution, e.at, "uncollected",
+                  "延迟接园提醒", detail)  # fmt: skip
+            _feed(w, pos, institution, "uncollected_child", room_id=e.room_id,
+                  child_id=e.child_id, level=e.level, at=e.at)  # fmt: skip
+    await w.flush(conn)

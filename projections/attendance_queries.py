@@ -1,0 +1,168 @@
+"""Queries over the attendance read model: live occupancy, the feed, a child's day, the register."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, TypeAlias
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from domain.attendance.day import attendance_day_id
+from domain.attendance.room_ratio import room_status
+from domain.child.aggregate import age_in_months
+from domain.class_types import ClassType, chinese_name
+from projections.attendance_texts import local_hhmm
+
+Conn: TypeAlias = asyncpg.Connection | asyncpg.Pool
+
+
+async def live_occupancy(conn: Conn, institution_id: UUID, now: datetime) -> dict[str, Any] | None:
+    """Every room of the institution now: who is in, staff, ratio, headroom, alarms, and who is
+    expected in the next hour (booked and not yet arrived, or enrolled and not yet seen today)."""
+    institution = await conn.fetchrow(
+        "SELECT timezone, filed_places FROM rm_institutions WHERE id = $1", institution_id
+    )
+    if institution is None:
+        return None
+    zone = institution["timezone"]
+    local = now.astimezone(ZoneInfo(zone))
+    day, minute = local.date(), local.hour * 60 + local.minute
+    day_id = attendance_day_id(institution_id, day)
+    rooms = await conn.fetch(
+        "SELECT id, name, class_type, capacity FROM rm_rooms WHERE institution_id = $1"
+        " ORDER BY name, id",
+        institution_id,
+    )
+    children = await conn.fetch(
+        "SELECT l.room_id, l.child_id, l.since, l.children_per_carer, c.name, c.birth_date"
+        " FROM rm_live_children l LEFT JOIN rm_children c ON c.id = l.child_id"
+        " WHERE l.day_id = $1 ORDER BY l.since",
+        day_id,
+    )
+    staff = await conn.fetch(
+        "SELECT s.room_id, s.staff_id, s.since, a.display_name FROM rm_live_staff s"
+        " LEFT JOIN rm_accounts a ON a.id = s.staff_id WHERE s.day_id = $1 ORDER BY s.since",
+        day_id,
+    )
+    alarms = dict(
+        await conn.fetch("SELECT room_id, breach FROM rm_room_alarms WHERE day_id = $1", day_id)
+    )
+    expected = dict(await conn.fetch(_EXPECTED, institution_id, day, now, minute, day_id))
+    out_rooms = []
+    for room in rooms:
+        here = [c for c in children if c["room_id"] == room["id"]]
+        carers = [s for s in staff if s["room_id"] == room["id"]]
+        status = room_status([c["children_per_carer"] for c in here], len(carers), room["capacity"])
+        out_rooms.append({
+            "room_id": room["id"], "name": room["name"], "class_type": room["class_type"],
+            "class_name": chinese_name(ClassType(room["class_type"])),
+            "capacity": room["capacity"],
+            "children": [
+                {"child_id": c["child_id"], "name": c["name"] or "",
+                 "age_months": age_in_months(c["birth_date"], day) if c["birth_date"] else 0,
+                 "since": local_hhmm(c["since"], zone),
+                 "children_per_carer": c["children_per_carer"]}
+                for c in here
+            ],
+            "staff": [
+                {"account_id": s["staff_id"], "name": s["display_name"] or "",
+                 "since": local_hhmm(s["since"], zone)}
+                for s in carers
+            ],
+            "required_staff": status.required_staff,
+            "headroom": max(room["capacity"] - status.children, 0),
+            "ratio_ok": not status.out_of_ratio,
+            "alarm": alarms.get(room["id"]),
+            "expected_next_hour": expected.get(room["id"], 0),
+        })  # fmt: skip
+    return {
+        "institution_id": institution_id,
+        "local_time": local.strftime("%H:%M"),
+        "children_present": len(children),
+        "staff_present": len(staff),
+        "filed_places": institution["filed_places"],
+        "rooms": out_rooms,
+    }
+
+
+_EXPECTED = """
+SELECT room_id, sum(n)::int FROM (
+    SELECT room_id, count(*) AS n FROM rm_bookings
+     WHERE institution_id = $1 AND day = $2 AND status = 'confirmed'
+       AND starts_at < $3::timestamptz + interval '1 hour' AND ends_at > $3::timestamptz
+     GROUP BY room_id
+    UNION ALL
+    SELECT e.room_id, count(*) FROM rm_enrolments e
+     WHERE e.institution_id = $1 AND e.first_day <= $2 AND $2 <= e.last_day
+       AND extract(isodow FROM $2::date)::int = ANY(e.weekdays)
+       AND e.start_min < $4 + 60 AND e.end_min > $4
+       AND NOT EXISTS (SELECT 1 FROM rm_attendance_register r
+                        WHERE r.day_id = $5 AND r.child_id = e.child_id)
+     GROUP BY e.room_id
+) expected GROUP BY room_id
+"""
+
+
+async def feed_after(
+    conn: Conn, institution_id: UUID, after: int, limit: int = 500
+) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT position, kind, data::text AS data FROM rm_occupancy_feed"
+        " WHERE institution_id = $1 AND position > $2 ORDER BY position LIMIT $3",
+        institution_id,
+        after,
+        limit,
+    )
+    return rows
+
+
+async def child_day(conn: Conn, child_id: UUID, day: date) -> list[dict[str, Any]]:
+    """The child's day in order of when things happened (not when they were recorded)."""
+    rows = await conn.fetch(
+        "SELECT c.at, c.kind, c.title, c.detail, d.timezone FROM rm_child_day c"
+        " JOIN rm_institutions d ON d.id = c.institution_id"
+        " WHERE c.child_id = $1 AND c.day = $2 ORDER BY c.at, c.position",
+        child_id,
+        day,
+    )
+    return [dict(r) for r in rows]
+
+
+async def institutions_attended(conn: Conn, child_id: UUID, day: date) -> list[UUID]:
+    rows = await conn.fetch(
+        "SELECT DISTINCT institution_id FROM rm_child_day WHERE child_id = $1 AND day = $2",
+        child_id,
+        day,
+    )
+    return [r["institution_id"] for r in rows]
+
+
+async def register(conn: Conn, room_id: UUID, day: date) -> list[dict[str, Any]]:
+    """One row per arrival (and per child turned away at the door), in order of arrival."""
+    rows = await conn.fetch(
+        "SELECT r.*, c.name AS child_name, i.display_name AS in_by_name,"
+        " o.display_name AS out_by_name, d.timezone FROM rm_attendance_register r"
+        " JOIN rm_attendance_days d ON d.id = r.day_id"
+        " LEFT JOIN rm_children c ON c.id = r.child_id"
+        " LEFT JOIN rm_accounts i ON i.id = r.in_by LEFT JOIN rm_accounts o ON o.id = r.out_by"
+        " WHERE r.room_id = $1 AND d.day = $2 ORDER BY r.in_at, r.position",
+        room_id,
+        day,
+    )
+    return [dict(r) for r in rows]
+
+
+async def days_with_children_present(conn: Conn, since: date) -> list[UUID]:
+    """Attendance days (from `since` on) with a child still checked in: escalation candidates."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT l.day_id FROM rm_live_children l"
+        " JOIN rm_attendance_days d ON d.id = l.day_id WHERE d.day >= $1",
+        since,
+    )
+    return [r["day_id"] for r in rows]
+
+
+def yesterday(now: datetime) -> date:
+    return (now - timedelta(days=1)).date()

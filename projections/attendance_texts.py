@@ -1,0 +1,79 @@
+"""The words guardians and registers read for attendance events (Chinese, as users know them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from domain.attendance.care_log import CARE_KIND_CHINESE, CareEntry, CareKind
+from domain.attendance.day import AttendanceDay
+from domain.attendance.health import HealthCheck
+
+MEAL_CHINESE = {
+    "breakfast": "早餐", "morning_snack": "上午点心", "lunch": "午餐",
+    "afternoon_snack": "下午点心", "dinner": "晚餐",
+}  # fmt: skip
+AMOUNT_CHINESE = {"all": "全部吃完", "most": "吃了大部分", "half": "吃了一半",
+                  "little": "吃得很少", "none": "没有吃"}  # fmt: skip
+TOILETING_CHINESE = {"wet": "尿湿", "dirty": "大便", "potty": "自己如厕", "dry": "干爽"}
+RELATION_CHINESE = {
+    "guardian": "监护人",
+    "authorised_adult": "授权接送人",
+    "delegate": "当日代接人",
+}
+IDENTITY_CHINESE = {
+    "app_code": "App动态码", "id_card": "身份证", "known_in_person": "老师当面确认",
+    "call_to_guardian": "电话联系监护人确认",
+}  # fmt: skip
+INCIDENT_CHINESE = {
+    "fall": "摔倒", "bump": "磕碰", "bite": "咬伤", "scratch": "抓伤", "illness": "身体不适",
+    "allergy": "过敏", "lost_item": "物品遗失", "suspected_abuse": "疑似虐待", "other": "其他",
+}  # fmt: skip
+
+
+def local_hhmm(at: datetime, zone: str) -> str:
+    return at.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+
+
+def morning_check(check: HealthCheck) -> str:
+    if not check.abnormal():
+        return f"正常，体温{check.temperature_c:.1f}℃"
+    return "异常：" + "、".join(check.findings())
+
+
+def check_in_texts(event: Any, zone: str) -> tuple[str, str]:
+    """Title and detail of an arrival, a refusal at the door, or a pick-up."""
+    if isinstance(event, AttendanceDay.ChildCheckedIn):
+        detail = f"晨检{morning_check(event.health)}"
+        if event.note:
+            detail += f"；{event.note}"
+        return "入园", detail
+    if isinstance(event, AttendanceDay.ChildTurnedAway):
+        return "晨检未通过，未入园", f"晨检{morning_check(event.health)}；{event.note}".rstrip("；")
+    k = event.collector
+    return "离园", (
+        f"{local_hhmm(event.at, zone)}由{k.name}（{RELATION_CHINESE.get(k.relation, k.relation)}）"
+        f"接走，核验：{IDENTITY_CHINESE.get(k.identity_check.value, k.identity_check.value)}"
+    )
+
+
+def care_texts(entry: CareEntry) -> tuple[str, str, str]:
+    """(kind, title, detail) of one care entry."""
+    title = CARE_KIND_CHINESE[entry.kind]
+    parts: list[str] = []
+    if entry.kind is CareKind.meal and entry.meal:
+        parts.append(MEAL_CHINESE[entry.meal])
+        if entry.amount:
+            parts.append(AMOUNT_CHINESE[entry.amount])
+    elif entry.kind is CareKind.toileting and entry.toileting:
+        parts.append(TOILETING_CHINESE[entry.toileting])
+    elif entry.kind is CareKind.midday_check and entry.health is not None:
+        parts.append(morning_check(entry.health))
+    elif entry.kind is CareKind.medication:
+        parts.append(f"{entry.medicine or ''} {entry.dose or ''}".strip())
+    elif entry.kind is CareKind.incident and entry.category:
+        parts.append(INCIDENT_CHINESE[entry.category])
+    if entry.note:
+        parts.append(entry.note)
+    return entry.kind.value, title, "，".join(p for p in parts if p)

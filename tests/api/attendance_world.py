@@ -1,0 +1,94 @@
+"""A room on the day of care for attendance tests: booked children with admission checks, a
+caregiver, and a clock moved to 09:00 Shanghai on that day (tokens stay on the real clock)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from backend.clock import FrozenClock
+from tests.api.booking_world import DAY, bookable_room, booking_body, many_children
+from tests.api.world import PASSWORD, Caller, World, idem, new_phone
+
+NINE = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai on DAY
+WELL = {"temperature_c": 36.6}
+
+
+@dataclass
+class Room:
+    institution_id: UUID
+    room_id: UUID
+    admin: Caller
+    caregiver: Caller
+    guardian: Caller
+    children: list[UUID]
+    bookings: list[str]
+
+
+def at(minutes: int = 0) -> str:
+    return (NINE + timedelta(minutes=minutes)).isoformat()
+
+
+async def send(world: World, path: str, body: dict[str, Any], who: Caller, key: str | None = None):
+    headers = {**world.fresh(who.headers), **({"Idempotency-Key": key} if key else idem())}
+    return world.saw(await world.client.post(path, json=body, headers=headers))
+
+
+async def caregiver_of(world: World, institution_id: UUID, admin: Caller) -> Caller:
+    phone = new_phone("137")
+    body = {"phone": phone, "display_name": "张老师", "password": PASSWORD, "role": "caregiver"}
+    response = await send(world, f"/v1/institutions/{institution_id}/staff", body, admin)
+    assert response.status_code == 201, response.text
+    return await world.login(phone)
+
+
+async def attending_room(
+    world: World, children: int = 1, *, capacity: int = 15, examined: bool = True,
+    clock_in: bool = True,
+) -> Room:  # fmt: skip
+    institution_id, room_id, admin = await bookable_room(world, capacity=capacity)
+    caregiver = await caregiver_of(world, institution_id, admin)
+    guardian = await world.guardian()
+    kids = await many_children(world, guardian, children)
+    bookings = []
+    for kid in kids:
+        response = await send(world, "/v1/bookings", booking_body(institution_id, room_id, kid),
+                              guardian)  # fmt: skip
+        assert response.status_code == 201, response.text
+        bookings.append(response.json()["id"])
+        if examined:
+            record = {"kind": "admission", "examined_on": "2026-11-20", "passed": True,
+                      "vaccination_checked": True}  # fmt: skip
+            response = await send(world, f"/v1/children/{kid}/health-records", record, admin)
+            assert response.status_code == 201, response.text
+    world.runtime.clock = FrozenClock(at=NINE)
+    room = Room(institution_id, room_id, admin, caregiver, guardian, kids, bookings)
+    if clock_in:
+        response = await send(world, "/v1/staff/clock-ins", {"room_id": str(room_id), "at": at()},
+                              caregiver)  # fmt: skip
+        assert response.status_code == 201, response.text
+    return room
+
+
+def check_in_body(room: Room, child: UUID, minutes: int = 0, **extra: Any) -> dict[str, Any]:
+    return {
+        "child_id": str(child), "room_id": str(room.room_id), "at": at(minutes),
+        "health_check": WELL, "method": "manual", **extra,
+    }  # fmt: skip
+
+
+def check_out_body(room: Room, child: UUID, phone: str, minutes: int = 480, **extra: Any):
+    return {
+        "child_id": str(child), "institution_id": str(room.institution_id), "at": at(minutes),
+        "collector": {"name": "李妈妈", "phone": phone, "identity_check": "id_card"}, **extra,
+    }  # fmt: skip
+
+
+async def check_in(world: World, room: Room, child: UUID, who: Caller | None = None, **extra):
+    return await send(world, "/v1/attendance/check-ins", check_in_body(room, child, **extra),
+                      who or room.caregiver)  # fmt: skip
+
+
+__all__ = ["DAY"]
