@@ -1,4 +1,4 @@
-"""Arrivals, departures and no-shows: a place not taken in time is released once, whoever ticks."""
+"""No-shows: a place not taken in time is released once, whoever ticks; a child who arrived keeps it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from backend.clock import FrozenClock
 from backend.scheduler import release_due_no_shows
+from tests.api.attendance_world import attending_room, check_in
 from tests.api.booking_world import bookable_room, booking_body, many_children, put
 from tests.api.world import World, idem
 
@@ -40,53 +41,19 @@ async def _status(world: World, booking_id: str, who) -> dict:
     return response.json()
 
 
-async def test_staff_check_a_child_in_and_out_and_the_history_shows_it(world: World):
-    _, _, admin, guardian, [booking] = await _booked(world)
-    world.runtime.clock = FrozenClock(at=START)
-    for step in ("check-in", "check-out"):
-        response = world.saw(
-            await world.client.post(
-                f"/v1/bookings/{booking}/{step}", headers={**world.fresh(admin.headers), **idem()}
-            )
-        )
-        assert response.status_code == 200, response.text
-    view = await _status(world, booking, guardian)
-    assert view["status"] == "completed"
-    assert [h["status"] for h in view["history"]] == [
-        "requested", "confirmed", "checked_in", "completed",
-    ]  # fmt: skip
-
-
-async def test_checking_out_a_child_never_checked_in_is_a_409(world: World):
-    _, _, admin, _, [booking] = await _booked(world)
-    response = await world.client.post(
-        f"/v1/bookings/{booking}/check-out", headers={**world.fresh(admin.headers), **idem()}
-    )
-    assert response.status_code == 409
-
-
-async def test_a_guardian_cannot_check_a_child_in(world: World):
-    _, _, _, guardian, [booking] = await _booked(world)
-    response = await world.client.post(
-        f"/v1/bookings/{booking}/check-in", headers={**world.fresh(guardian.headers), **idem()}
-    )
-    assert response.status_code == 403
-
-
 async def test_a_booking_not_checked_in_after_the_institutions_limit_is_released_once(
     world: World,
 ):
-    institution_id, _, admin, guardian, [absent, present] = await _booked(world, children=2)
+    room = await attending_room(world, children=2)
+    institution_id, admin, guardian = room.institution_id, room.admin, room.guardian
+    absent, present = room.bookings
     await put(
         world, f"/v1/institutions/{institution_id}/booking-settings",
         {"no_show_after_minutes": 20, "waitlist_offer_minutes": 15}, admin,
     )  # fmt: skip
-    clock = world.runtime.clock = FrozenClock(at=START)
-    world.saw(
-        await world.client.post(
-            f"/v1/bookings/{present}/check-in", headers={**world.fresh(admin.headers), **idem()}
-        )
-    )
+    clock = world.runtime.clock
+    assert isinstance(clock, FrozenClock) and clock.at == START
+    assert (await check_in(world, room, room.children[1])).status_code == 201
     await world.runtime.projector.wait_until(await world.runtime.store.head_position())
     clock.at = START.replace(minute=19)
     assert await release_due_no_shows(world.runtime) == 0  # not yet

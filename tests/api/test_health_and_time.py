@@ -23,6 +23,7 @@ async def test_readiness_reports_each_read_model_caught_up(world: World):
         "cities",
         "accounts",
         "institutions",
+        "attendance",
         "children",
         "bookings",
         "notifications",
