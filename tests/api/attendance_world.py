@@ -48,6 +48,8 @@ async def attending_room(
     world: World, children: int = 1, *, capacity: int = 15, examined: bool = True,
     clock_in: bool = True,
 ) -> Room:  # fmt: skip
+    """The room at 09:00 on the day of care. Sign everyone else in before calling this: tokens
+    minted once the clock has moved to the day of care are not yet valid on the real clock."""
     institution_id, room_id, admin = await bookable_room(world, capacity=capacity)
     caregiver = await caregiver_of(world, institution_id, admin)
     guardian = await world.guardian()

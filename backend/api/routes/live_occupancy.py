@@ -18,7 +18,7 @@ from backend.auth.access import allow, staff_of_institution
 from backend.auth.principal import Principal
 from backend.state import Runtime
 from domain.account.aggregate import Role
-from projections import attendance_queries
+from projections import attendance, attendance_queries
 
 STAFF = allow(
     Role.institution_admin, Role.caregiver,
@@ -38,10 +38,16 @@ async def live_now(rt: Runtime, institution_id: UUID) -> LiveOccupancy:
     cached = rt.live_occupancy.get(institution_id)
     if cached is not None and cached[0] == key:
         return cached[1]
-    found = await attendance_queries.live_occupancy(rt.pool, institution_id, now)
+    async with rt.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+        # one snapshot: the rows and the checkpoint they reflect, so a stream that starts from
+        # this position neither misses nor repeats an event
+        as_of = await conn.fetchval(
+            "SELECT position FROM projection_checkpoints WHERE name = $1", attendance.name
+        )
+        found = await attendance_queries.live_occupancy(conn, institution_id, now)
     if found is None:
         raise NotFoundException(f"institution {institution_id} not found")
-    live = msgspec.convert({**found, "position": position}, LiveOccupancy)
+    live = msgspec.convert({**found, "position": as_of or 0}, LiveOccupancy)
     if len(rt.live_occupancy) > 10_000:
         rt.live_occupancy.clear()
     rt.live_occupancy[institution_id] = (key, live)

@@ -1,0 +1,146 @@
+"""The day between drop-off and pick-up: one-tap care for the room, naps, medication against the
+guardian's authorisation, incidents told at once, and who may read a child's day."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.api.attendance_world import NINE, at, attending_room, caregiver_of, check_in, send
+from tests.api.world import World
+
+DAY_PATH = "/v1/children/{}/days/2026-12-01"
+
+
+async def _care(world: World, room, who=None, **body):
+    body = {"room_id": str(room.room_id), "at": at(body.pop("minutes", 0)), **body}
+    return await send(world, "/v1/attendance/care-logs", body, who or room.caregiver)
+
+
+async def test_lunch_served_to_all_present_reaches_each_childs_day_in_local_time(world: World):
+    room = await attending_room(world, children=2)
+    for child in room.children:
+        await check_in(world, room, child)
+    world.runtime.clock.at = NINE + timedelta(hours=2)  # type: ignore[attr-defined]
+    response = await _care(world, room, kind="meal", meal="lunch", amount="most", minutes=110)
+    assert response.status_code == 201, response.text
+    for child in room.children:
+        day = (await world.client.get(DAY_PATH.format(child),
+                                      headers=world.fresh(room.guardian.headers))).json()  # fmt: skip
+        assert [(e["time"], e["title"]) for e in day["entries"]] == [
+            ("09:00", "入园"), ("10:50", "进餐"),
+        ]  # fmt: skip
+        assert day["entries"][1]["detail"] == "午餐，吃了大部分"
+        assert day["timezone"] == "Asia/Shanghai"
+
+
+async def test_a_nap_is_logged_in_order_and_a_check_before_it_starts_is_refused(world: World):
+    room = await attending_room(world)
+    child = str(room.children[0])
+    await check_in(world, room, room.children[0])
+    early = await _care(world, room, kind="nap_check", child_ids=[child])
+    assert early.status_code == 409 and early.json()["type"] == "/problems/nap-sequence"
+    for kind in ("nap_start", "nap_check", "nap_end"):
+        response = await _care(world, room, kind=kind, child_ids=[child], note="呼吸平稳")
+        assert response.status_code == 201, response.text
+
+
+async def test_medication_needs_the_guardians_authorisation_and_stops_at_its_doses(world: World):
+    room = await attending_room(world)
+    child = room.children[0]
+    await check_in(world, room, child)
+    unauthorised = await _care(world, room, kind="medication", child_ids=[str(child)])
+    assert unauthorised.status_code == 422 and unauthorised.json()["field"] == "authorisation_id"
+    by_carer = await send(world, f"/v1/children/{child}/medication-authorisations",
+                          {"medicine": "布洛芬", "dose": "5 ml", "max_doses_per_day": 1,
+                           "first_day": "2026-12-01", "last_day": "2026-12-01"}, room.caregiver)  # fmt: skip
+    assert by_carer.status_code == 403
+    authorised = await send(world, f"/v1/children/{child}/medication-authorisations",
+                            {"medicine": "布洛芬", "dose": "5 ml", "max_doses_per_day": 1,
+                             "first_day": "2026-12-01", "last_day": "2026-12-01"}, room.guardian)  # fmt: skip
+    assert authorised.status_code == 201, authorised.text
+    authorisation = authorised.json()["id"]
+    dose = {"kind": "medication", "child_ids": [str(child)], "authorisation_id": authorisation}
+    assert (await _care(world, room, **dose)).status_code == 201
+    second = await _care(world, room, **dose)
+    assert second.status_code == 409 and second.json()["type"] == "/problems/medication-dose-limit"
+    notes = (await world.client.get("/v1/notifications",
+                                    headers=world.fresh(room.guardian.headers))).json()  # fmt: skip
+    assert notes[0]["kind"] == "medication" and "布洛芬 5 ml" in notes[0]["body"]
+
+
+async def test_an_incident_tells_the_guardian_at_once_with_its_time(world: World):
+    room = await attending_room(world)
+    child = room.children[0]
+    await check_in(world, room, child)
+    world.runtime.clock.at = NINE + timedelta(minutes=40)  # type: ignore[attr-defined]
+    response = await _care(world, room, kind="incident", category="fall", minutes=35,
+                           child_ids=[str(child)], note="滑梯旁摔倒，膝盖擦伤，已消毒")  # fmt: skip
+    assert response.status_code == 201, response.text
+    notes = (await world.client.get("/v1/notifications",
+                                    headers=world.fresh(room.guardian.headers))).json()  # fmt: skip
+    assert notes[0]["kind"] == "incident"
+    assert notes[0]["body"].startswith("09:35 小宝：摔倒，滑梯旁摔倒")
+
+
+async def test_care_for_a_child_not_present_is_refused(world: World):
+    room = await attending_room(world, children=2)
+    await check_in(world, room, room.children[0])
+    response = await _care(world, room, kind="toileting", toileting="wet",
+                           child_ids=[str(room.children[1])])  # fmt: skip
+    assert response.status_code == 409 and response.json()["type"] == "/problems/child-not-present"
+
+
+async def test_a_childs_day_is_refused_to_another_family_another_institution_and_a_regulator(
+    world: World,
+):
+    other_id, other_admin = await world.institution()
+    outsiders = [
+        await world.guardian(), await caregiver_of(world, other_id, other_admin), other_admin,
+        await world.regulator(),
+    ]  # fmt: skip
+    room = await attending_room(world)
+    child = room.children[0]
+    await check_in(world, room, child)
+    for outsider in outsiders:
+        response = await world.client.get(DAY_PATH.format(child),
+                                          headers=world.fresh(outsider.headers))  # fmt: skip
+        assert response.status_code == 403, outsider
+    staff_read = await world.client.get(DAY_PATH.format(child),
+                                        headers=world.fresh(room.caregiver.headers))  # fmt: skip
+    assert staff_read.status_code == 200
+    log = (await world.client.get(f"/v1/children/{child}/access-log",
+                                  headers=world.fresh(room.guardian.headers))).json()  # fmt: skip
+    assert [r["purpose"] for r in log] == ["child's day"]
+
+
+async def test_staff_of_another_institution_cannot_check_in_clock_in_or_watch(world: World):
+    other_id, other_admin = await world.institution()
+    stranger = await caregiver_of(world, other_id, other_admin)
+    regulator = await world.regulator()
+    room = await attending_room(world)
+    assert (await check_in(world, room, room.children[0], who=stranger)).status_code == 403
+    clock = await send(world, "/v1/staff/clock-ins", {"room_id": str(room.room_id), "at": at()},
+                       stranger)  # fmt: skip
+    assert clock.status_code == 403
+    live = f"/v1/institutions/{room.institution_id}/occupancy/live"
+    for outsider in (stranger, room.guardian, regulator):
+        response = await world.client.get(live, headers=world.fresh(outsider.headers))
+        assert response.status_code == 403
+
+
+async def test_the_register_exports_csv_with_names_for_staff_and_pseudonyms_for_the_regulator(
+    world: World,
+):
+    regulator, elsewhere = await world.regulator("gusu"), await world.regulator("wuzhong")
+    room = await attending_room(world)
+    await check_in(world, room, room.children[0])
+    path = f"/v1/rooms/{room.room_id}/attendance.csv?date=2026-12-01"
+    staff_csv = await world.client.get(path, headers=world.fresh(room.admin.headers))
+    assert staff_csv.status_code == 200
+    assert staff_csv.headers["content-type"].startswith("text/csv")
+    lines = staff_csv.text.lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("幼儿,入园时间") and lines[1].startswith("小宝,09:00,张老师,manual")
+    regulator_csv = await world.client.get(path, headers=world.fresh(regulator.headers))
+    assert regulator_csv.status_code == 200
+    assert "小宝" not in regulator_csv.text and "幼儿-" in regulator_csv.text
+    assert (await world.client.get(path, headers=world.fresh(elsewhere.headers))).status_code == 403

@@ -1,0 +1,99 @@
+"""The live occupancy stream over a real HTTP server: a snapshot first, then each change as it is
+projected, ratio alarms included, and a reconnect with Last-Event-ID that misses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from backend.api.app import create_app
+from backend.state import Runtime
+from tests.api.attendance_world import NINE, at, attending_room, check_in, send
+from tests.api.world import World
+
+
+@pytest.fixture
+async def server_url(runtime: Runtime) -> AsyncIterator[str]:
+    app = create_app(runtime=runtime)
+    app.state.runtime = runtime
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+async def _events(
+    url: str, headers: dict[str, str], wanted: int, sink: list[dict[str, Any]],
+    first: asyncio.Event | None = None,
+) -> None:  # fmt: skip
+    """Read SSE events into `sink` until `wanted` have come; set `first` on the first."""
+    async with (
+        httpx.AsyncClient(timeout=10) as http,
+        http.stream("GET", url, headers=headers) as response,
+    ):
+        assert response.status_code == 200
+        event: dict[str, Any] = {}
+        async for line in response.aiter_lines():
+            if not line:
+                if "event" in event:
+                    sink.append(event)
+                    if first is not None:
+                        first.set()
+                    if len(sink) >= wanted:
+                        return
+                event = {}
+            elif not line.startswith(":"):
+                field, _, value = line.partition(": ")
+                event[field] = value
+
+
+async def test_the_stream_sends_a_snapshot_then_each_change_and_resumes_from_last_event_id(
+    world: World, server_url: str
+):
+    room = await attending_room(world, children=6)
+    url = f"{server_url}/v1/institutions/{room.institution_id}/occupancy/stream"
+    seen: list[dict[str, Any]] = []
+    first = asyncio.Event()
+    reader = asyncio.create_task(_events(url, world.fresh(room.admin.headers), 4, seen, first))
+    await asyncio.wait_for(first.wait(), 10)
+    snapshot = seen[0]
+    assert snapshot["event"] == "snapshot"
+    assert json.loads(snapshot["data"])["rooms"][0]["staff"][0]["name"] == "张老师"
+
+    for child in room.children[:5]:
+        assert (await check_in(world, room, child)).status_code == 201
+    world.runtime.clock.at = NINE + timedelta(minutes=5)  # type: ignore[attr-defined]
+    await send(world, "/v1/staff/clock-outs", {"room_id": str(room.room_id), "at": at(5)},
+               room.caregiver)  # fmt: skip
+    await asyncio.wait_for(reader, 10)
+    assert [e["event"] for e in seen[1:4]] == ["child_checked_in"] * 3
+
+    resumed: list[dict[str, Any]] = []
+    headers = {**room.admin.headers, "Last-Event-ID": seen[1]["id"]}
+    await asyncio.wait_for(_events(url, headers, 6, resumed), 10)
+    assert [e["event"] for e in resumed] == ["child_checked_in"] * 4 + [
+        "staff_clocked_out", "ratio_alarm",
+    ]  # fmt: skip
+    alarm = json.loads(resumed[-1]["data"])
+    assert alarm["breach"] == "ratio" and alarm["staff"] == 0 and alarm["children"] == 5
+    assert [int(e["id"]) for e in resumed] == sorted(int(e["id"]) for e in resumed)
+
+
+async def test_the_stream_is_refused_to_a_guardian(world: World, server_url: str):
+    room = await attending_room(world)
+    url = f"{server_url}/v1/institutions/{room.institution_id}/occupancy/stream"
+    async with httpx.AsyncClient(timeout=10) as http:
+        response = await http.get(url, headers=room.guardian.headers)
+    assert response.status_code == 403
