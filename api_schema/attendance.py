@@ -159,6 +159,7 @@ class PresentChildView(msgspec.Struct, frozen=True):
     child_id: UUID
     name: str
     age_months: int
+    age_class: str  # 乳儿班, 托小班 or 托大班 by age
     since: str  # local HH:MM
     children_per_carer: int
 
@@ -182,6 +183,7 @@ class LiveRoom(msgspec.Struct, frozen=True):
     ratio_ok: bool
     alarm: str | None  # 'ratio' or 'size' while out of bounds
     expected_next_hour: int
+    nap_checks_overdue: int  # sleeping children not checked for over 15 minutes
 
 
 class LiveOccupancy(msgspec.Struct, frozen=True):

@@ -2,7 +2,8 @@
 live stream, each child's day and the attendance register.
 
 Handles every AttendanceDay event. Tables: rm_attendance_days (day → institution, date, zone),
-rm_live_children, rm_live_staff, rm_room_alarms (the present state), rm_occupancy_feed (one row
+rm_live_children, rm_live_staff, rm_room_alarms, rm_live_naps (the present state: a sleeping
+child's last check, so a nap check overdue shows), rm_occupancy_feed (one row
 per event, its position the SSE id), rm_child_day (what a guardian sees) and
 rm_attendance_register (one row per arrival). Times are the device's (`at`), so a tablet that
 replays after an outage puts each fact at its real time. Queries live in attendance_queries.
@@ -18,6 +19,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from domain.attendance.care_log import CareKind
 from domain.attendance.day import AttendanceDay
 from projections.attendance_texts import care_texts, check_in_texts, morning_check
 from projections.base import Envelope
@@ -30,7 +32,7 @@ handles: tuple[type, ...] = (
     A.UncollectedEscalated,
 )  # fmt: skip
 tables = (
-    "rm_attendance_days", "rm_live_children", "rm_live_staff", "rm_room_alarms",
+    "rm_attendance_days", "rm_live_children", "rm_live_staff", "rm_room_alarms", "rm_live_naps",
     "rm_occupancy_feed", "rm_child_day", "rm_attendance_register",
 )  # fmt: skip
 schema = """
@@ -49,6 +51,10 @@ CREATE TABLE IF NOT EXISTS rm_live_staff (
 CREATE TABLE IF NOT EXISTS rm_room_alarms (
     day_id uuid NOT NULL, room_id uuid NOT NULL, breach text NOT NULL,
     since timestamptz NOT NULL, PRIMARY KEY (day_id, room_id)
+);
+CREATE TABLE IF NOT EXISTS rm_live_naps (
+    day_id uuid NOT NULL, child_id uuid NOT NULL, room_id uuid NOT NULL,
+    last_seen timestamptz NOT NULL, PRIMARY KEY (day_id, child_id)
 );
 CREATE TABLE IF NOT EXISTS rm_occupancy_feed (
     position bigint PRIMARY KEY, institution_id uuid NOT NULL, kind text NOT NULL,
@@ -109,6 +115,11 @@ _ALARM = (
     " DO UPDATE SET breach = excluded.breach, since = excluded.since"
 )
 _ALARM_OFF = "DELETE FROM rm_room_alarms WHERE day_id = $1 AND room_id = $2"
+_NAP = (
+    "INSERT INTO rm_live_naps VALUES ($1, $2, $3, $4) ON CONFLICT (day_id, child_id)"
+    " DO UPDATE SET last_seen = greatest(rm_live_naps.last_seen, excluded.last_seen)"
+)
+_NAP_OVER = "DELETE FROM rm_live_naps WHERE day_id = $1 AND child_id = $2"
 _FEED = "INSERT INTO rm_occupancy_feed VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT DO NOTHING"
 _CHILD_DAY = (
     "INSERT INTO rm_child_day VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
@@ -174,6 +185,7 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
         elif isinstance(e, A.ChildCheckedOut):
             k = e.collector
             w.add(_CHILD_OUT, day_id, e.child_id)
+            w.add(_NAP_OVER, day_id, e.child_id)
             title, detail = check_in_texts(e, zone)
             w.add(_CHILD_DAY, e.child_id, day, pos, institution, e.at, "check_out", title, detail)
             w.add(_REGISTER_OUT, day_id, e.child_id, e.at, e.by, k.name, k.relation,
@@ -201,6 +213,10 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             kind, title, detail = care_texts(entry)
             for child_id in entry.child_ids:
                 w.add(_CHILD_DAY, child_id, day, pos, institution, entry.at, kind, title, detail)
+                if entry.kind in (CareKind.nap_start, CareKind.nap_check):
+                    w.add(_NAP, day_id, child_id, entry.room_id, entry.at)
+                elif entry.kind is CareKind.nap_end:
+                    w.add(_NAP_OVER, day_id, child_id)
         elif isinstance(e, A.UncollectedEscalated):
             detail = f"闭园后仍未接走，第{e.level}次提醒" + ("，已通知园长" if e.level >= 2 else "")
             w.add(_CHILD_DAY, e.child_id, day, pos, institution, e.at, "uncollected",

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from domain.attendance.care_log import NAP_CHECK_EVERY_MINUTES
 from domain.attendance.day import attendance_day_id
 from domain.attendance.room_ratio import room_status
 from domain.child.aggregate import age_in_months
@@ -50,6 +51,13 @@ async def live_occupancy(conn: Conn, institution_id: UUID, now: datetime) -> dic
         await conn.fetch("SELECT room_id, breach FROM rm_room_alarms WHERE day_id = $1", day_id)
     )
     expected = dict(await conn.fetch(_EXPECTED, institution_id, day, now, minute, day_id))
+    overdue = dict(
+        await conn.fetch(
+            "SELECT room_id, count(*)::int FROM rm_live_naps WHERE day_id = $1"
+            " AND last_seen < $2::timestamptz - make_interval(mins => $3) GROUP BY room_id",
+            day_id, now, NAP_CHECK_EVERY_MINUTES[1],
+        )
+    )  # fmt: skip
     out_rooms = []
     for room in rooms:
         here = [c for c in children if c["room_id"] == room["id"]]
@@ -59,13 +67,7 @@ async def live_occupancy(conn: Conn, institution_id: UUID, now: datetime) -> dic
             "room_id": room["id"], "name": room["name"], "class_type": room["class_type"],
             "class_name": chinese_name(ClassType(room["class_type"])),
             "capacity": room["capacity"],
-            "children": [
-                {"child_id": c["child_id"], "name": c["name"] or "",
-                 "age_months": age_in_months(c["birth_date"], day) if c["birth_date"] else 0,
-                 "since": local_hhmm(c["since"], zone),
-                 "children_per_carer": c["children_per_carer"]}
-                for c in here
-            ],
+            "children": [_present_child(c, day, zone) for c in here],
             "staff": [
                 {"account_id": s["staff_id"], "name": s["display_name"] or "",
                  "since": local_hhmm(s["since"], zone)}
@@ -76,6 +78,7 @@ async def live_occupancy(conn: Conn, institution_id: UUID, now: datetime) -> dic
             "ratio_ok": not status.out_of_ratio,
             "alarm": alarms.get(room["id"]),
             "expected_next_hour": expected.get(room["id"], 0),
+            "nap_checks_overdue": overdue.get(room["id"], 0),
         })  # fmt: skip
     return {
         "institution_id": institution_id,
@@ -85,6 +88,22 @@ async def live_occupancy(conn: Conn, institution_id: UUID, now: datetime) -> dic
         "filed_places": institution["filed_places"],
         "rooms": out_rooms,
     }
+
+
+def _present_child(row: asyncpg.Record, day: date, zone: str) -> dict[str, Any]:
+    months = age_in_months(row["birth_date"], day) if row["birth_date"] else 0
+    return {
+        "child_id": row["child_id"], "name": row["name"] or "", "age_months": months,
+        "age_class": age_class(months), "since": local_hhmm(row["since"], zone),
+        "children_per_carer": row["children_per_carer"],
+    }  # fmt: skip
+
+
+def age_class(months: int) -> str:
+    """The class a child of this age belongs in, as carers say it (for a mixed room's list)."""
+    if months < 12:
+        return chinese_name(ClassType.infant)
+    return chinese_name(ClassType.toddler if months < 24 else ClassType.older_toddler)
 
 
 _EXPECTED = """

@@ -31,6 +31,9 @@ async def test_lunch_served_to_all_present_reaches_each_childs_day_in_local_time
         ]  # fmt: skip
         assert day["entries"][1]["detail"] == "午餐，吃了大部分"
         assert day["timezone"] == "Asia/Shanghai"
+    live = (await world.client.get(f"/v1/institutions/{room.institution_id}/occupancy/live",
+                                   headers=world.fresh(room.admin.headers))).json()  # fmt: skip
+    assert {c["age_class"] for c in live["rooms"][0]["children"]} == {"托小班"}
 
 
 async def test_a_nap_is_logged_in_order_and_a_check_before_it_starts_is_refused(world: World):
@@ -39,9 +42,17 @@ async def test_a_nap_is_logged_in_order_and_a_check_before_it_starts_is_refused(
     await check_in(world, room, room.children[0])
     early = await _care(world, room, kind="nap_check", child_ids=[child])
     assert early.status_code == 409 and early.json()["type"] == "/problems/nap-sequence"
-    for kind in ("nap_start", "nap_check", "nap_end"):
-        response = await _care(world, room, kind=kind, child_ids=[child], note="呼吸平稳")
+    live_path = f"/v1/institutions/{room.institution_id}/occupancy/live"
+    await _care(world, room, kind="nap_start", child_ids=[child])
+    world.runtime.clock.at = NINE + timedelta(minutes=16)  # type: ignore[attr-defined]
+    live = (await world.client.get(live_path, headers=world.fresh(room.admin.headers))).json()
+    assert live["rooms"][0]["nap_checks_overdue"] == 1  # asleep 16 minutes, never checked
+    for kind in ("nap_check", "nap_end"):
+        response = await _care(world, room, kind=kind, child_ids=[child], note="呼吸平稳",
+                               minutes=16)  # fmt: skip
         assert response.status_code == 201, response.text
+    live = (await world.client.get(live_path, headers=world.fresh(room.admin.headers))).json()
+    assert live["rooms"][0]["nap_checks_overdue"] == 0
 
 
 async def test_medication_needs_the_guardians_authorisation_and_stops_at_its_doses(world: World):
