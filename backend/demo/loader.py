@@ -6,19 +6,20 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from api_schema.common import CommandAccepted
 from backend.auth.passwords import hash_password
 from backend.commands import CommandContext, UnitOfWork, execute
+from backend.demo import care
 from backend.demo.model import DEMO_OTP, DemoCity, DemoInstitution, DemoStaff
 from backend.services import cities, institutions
 from backend.services.institutions import Filing, StaffInvite
 from backend.state import Runtime
-from domain.institution.aggregate import Institution
 
 ACTOR = "system:demo"
+TERM = timedelta(days=120)  # the demo's regular places run from the load day for a term
 CONCURRENCY = 32  # institutions in flight; the store's appender batches their appends
 
 Decision = Callable[[UnitOfWork, datetime], Awaitable[CommandAccepted]]
@@ -36,12 +37,15 @@ class LoadReport:
     regulators: int
     events: int
     seconds: float
+    children: int = 0
+    enrolled: int = 0
 
     def __str__(self) -> str:
         return (
             f"{self.cities} city, {self.districts} districts, {self.institutions} institutions, "
             f"{self.rooms} rooms, {self.places} places, {self.staff} staff, "
-            f"{self.guardians} guardians, {self.regulators} regulators: "
+            f"{self.guardians} guardians ({self.children} children, {self.enrolled} with a"
+            f" regular place), {self.regulators} regulators: "
             f"{self.events} events in {self.seconds:.1f} s"
         )
 
@@ -70,7 +74,10 @@ async def load_demo(
     events_before = await _event_count(runtime)
     password_hash = await asyncio.to_thread(hash_password, city.password)  # argon2: once only
     furnished = [i for i in city.institutions if i.rooms or i.caregivers]
-    total = 1 + len(city.regulators) + len(city.institutions) + len(furnished) + len(city.families)
+    total = (
+        1 + len(city.regulators) + len(city.institutions) + len(furnished)
+        + 3 * len(city.families)
+    )  # fmt: skip
     done = 0
 
     async def run(decide: Decision) -> None:
@@ -109,6 +116,15 @@ async def load_demo(
         ))
         for f in city.families
     )  # fmt: skip
+    today = runtime.clock.now().date()
+    term = (today, today + TERM)
+    await _gather(run(partial(care.register_family, family=f, today=today)) for f in city.families)
+    for family in city.families:  # one room's enrolments are one stream: in turn, not at once
+        await run(partial(care.enrol_family, city=city, family=family, term=term))
+    counts = await runtime.pool.fetchrow(
+        "SELECT count(*) FILTER (WHERE topic LIKE '%Child.Registered') AS children,"
+        " count(*) FILTER (WHERE topic LIKE '%ChildEnrolled') AS enrolled FROM events"
+    )
     return LoadReport(
         cities=1,
         districts=len(city.districts),
@@ -120,6 +136,8 @@ async def load_demo(
         regulators=len(city.regulators),
         events=await _event_count(runtime) - events_before,
         seconds=round(time.perf_counter() - started, 2),
+        children=counts["children"],
+        enrolled=counts["enrolled"],
     )
 
 
@@ -133,7 +151,7 @@ async def _furnish(
         await institutions.add_staff(
             uow, now, inst.institution_id, _invite(carer, password_hash), by=None
         )
-    return institutions.accepted(await uow.get(Institution, inst.institution_id))
+    return await care.publish_terms(uow, now, inst=inst)
 
 
 def _filing(city: DemoCity, inst: DemoInstitution) -> Filing:
@@ -201,7 +219,8 @@ def demo_accounts(city: DemoCity) -> list[DemoAccount]:
     rows += [
         DemoAccount(
             "guardian", f.guardian_phone, f.guardian_name, None,
-            f"SMS code {DEMO_OTP} (TUOYU_DEMO_OTP); {len(f.children)} child(ren) to load later",
+            f"SMS code {DEMO_OTP} (TUOYU_DEMO_OTP); {len(f.children)} child(ren); regular"
+            f" places at {city.institutions[0].name} where they fit",
         )
         for f in city.families[:3]
     ]  # fmt: skip

@@ -31,6 +31,9 @@ async def test_loading_the_small_city_fills_the_read_models(runtime: Runtime) ->
     assert await fetch("SELECT count(*) FROM rm_accounts") == accounts
     assert await fetch("SELECT count(*) FROM rm_accounts WHERE role = 'guardian'") == 20
     assert report.events == await fetch("SELECT count(*) FROM events")
+    assert 0 < report.enrolled <= report.children == await fetch("SELECT count(*) FROM rm_children")
+    assert await fetch("SELECT count(*) FROM rm_enrolments") == report.enrolled
+    assert await fetch("SELECT count(*) FROM rm_room_terms WHERE offers <> '[]'") == SMALL.rooms
     assert seen[-1][0] == seen[-1][1] == len(seen)
 
 
