@@ -12,6 +12,7 @@ import msgspec
 DeviceTime = Annotated[
     dt.datetime,
     msgspec.Meta(
+        tz=True,
         description="when it happened on the device (with offset); replays keep their real time",
         examples=["2026-12-01T08:05:00+08:00"],
     ),

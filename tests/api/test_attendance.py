@@ -12,6 +12,7 @@ from tests.api.attendance_world import (
     at,
     attending_room,
     check_in,
+    check_in_body,
     check_out_body,
     send,
 )
@@ -171,6 +172,9 @@ async def test_bad_attendance_input_names_the_field_and_writes_nothing(world: Wo
     assert future.status_code == 422 and future.json()["field"] == "at"
     hot = await check_in(world, room, child, health_check={"temperature_c": 50})
     assert hot.status_code == 400 and "temperature_c" in hot.json()["detail"]
+    naive = await send(world, "/v1/attendance/check-ins",
+                       {**check_in_body(room, child), "at": "2026-12-01T09:00:00"}, room.caregiver)  # fmt: skip
+    assert naive.status_code == 400 and "at" in naive.json()["detail"]
     unknown = await send(world, "/v1/attendance/check-ins",
                          {"child_id": str(child), "room_id": str(uuid4()), "at": at(),
                           "health_check": WELL}, room.caregiver)  # fmt: skip
