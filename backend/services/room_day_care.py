@@ -19,8 +19,8 @@ from backend.services.attendance import (
 )
 from backend.services.bookings import local_instant
 from domain.attendance.care_log import CareEntry, CareKind
-from domain.attendance.day import AttendanceDay, attendance_day_id
-from domain.attendance.values import NotClockedIn
+from domain.attendance.day import AttendanceDay
+from domain.attendance.room_ratio import RoomRules
 from domain.child.aggregate import Child
 from domain.institution.aggregate import Institution
 
@@ -30,11 +30,7 @@ FALLBACK_CLOSING = 18 * 60  # a day with no opening hours (a child kept on a clo
 async def clock_in(
     uow: UnitOfWork, now: datetime, *, institution_id: UUID, room_id: UUID, by: UUID, at: datetime
 ) -> CommandAccepted:
-    check_device_time(at, now)
-    institution, _ = await staffed_institution(uow, institution_id, by)
-    room = room_rules(institution, room_id)
-    day, _ = local_moment(at, institution.timezone)
-    today = await attendance_day(uow, institution, day, now)
+    institution, room, today = await _staff_room_day(uow, now, institution_id, room_id, by, at)
     current = today.staff.get(by)
     left = room_rules(institution, current) if current is not None else None
     today.clock_in(by, room, left, at, now)
@@ -44,15 +40,20 @@ async def clock_in(
 async def clock_out(
     uow: UnitOfWork, now: datetime, *, institution_id: UUID, room_id: UUID, by: UUID, at: datetime
 ) -> CommandAccepted:
+    _, room, today = await _staff_room_day(uow, now, institution_id, room_id, by, at)
+    today.clock_out(by, room, at, now)
+    return CommandAccepted(id=by, version=today.version)
+
+
+async def _staff_room_day(
+    uow: UnitOfWork, now: datetime, institution_id: UUID, room_id: UUID, by: UUID, at: datetime
+) -> tuple[Institution, RoomRules, AttendanceDay]:
+    """The institution (`by` on its staff), the room's rules, and the day of `at`."""
     check_device_time(at, now)
     institution, _ = await staffed_institution(uow, institution_id, by)
     room = room_rules(institution, room_id)
     day, _ = local_moment(at, institution.timezone)
-    today = await uow.find(AttendanceDay, attendance_day_id(institution.id, day))
-    if today is None:
-        raise NotClockedIn("not clocked in to this room", field="room_id")
-    today.clock_out(by, room, at, now)
-    return CommandAccepted(id=by, version=today.version)
+    return institution, room, await attendance_day(uow, institution, day, now)
 
 
 async def log_care(
