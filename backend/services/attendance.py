@@ -110,6 +110,7 @@ async def check_in(
         raise PermissionDeniedException("only an institution admin may override the ratio")
     room = institution.require_room(arrival.room_id)
     day, minute = local_moment(arrival.at, institution.timezone)
+    await uow.prefetch([attendance_day_id(institution.id, day), room_day_id(room.room_id, day)])
     child = await uow.get(Child, arrival.child_id, "child")
     child.check_fit_to_attend(day)
     tolerance = institution.booking_settings.check_in_tolerance_minutes

@@ -48,7 +48,11 @@ STAFF_OF_INSTITUTION = allow(
 
 
 async def room_home(rt: Runtime, room_id: UUID) -> tuple[UUID, str]:
-    """The room's institution and time zone (read model: routing only; the command re-checks)."""
+    """The room's institution and time zone (read model: routing only; the command re-checks).
+    Kept in process once seen: a room never changes institution, nor an institution its zone."""
+    known = rt.room_homes.get(room_id)
+    if known is not None:
+        return known
     row = await rt.pool.fetchrow(
         "SELECT r.institution_id, i.timezone FROM rm_rooms r"
         " JOIN rm_institutions i ON i.id = r.institution_id WHERE r.id = $1",
@@ -56,7 +60,8 @@ async def room_home(rt: Runtime, room_id: UUID) -> tuple[UUID, str]:
     )
     if row is None:
         raise NotFound(f"room {room_id} not found", field="room_id")
-    return row["institution_id"], row["timezone"]
+    home = rt.room_homes[room_id] = (row["institution_id"], row["timezone"])
+    return home
 
 
 async def institution_zone(rt: Runtime, institution_id: UUID) -> str:
