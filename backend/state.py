@@ -27,5 +27,7 @@ class Runtime:
     sms: SmsSender = field(default_factory=LogSmsSender)
     # institution → ((read-model position, minute), live occupancy): see routes.live_occupancy
     live_occupancy: dict[UUID, tuple[tuple[int, datetime], Any]] = field(default_factory=dict)
+    # (institution, account) → (read-model position, staff role): see auth.access.staff_role
+    staff_roles: dict[tuple[UUID, UUID], tuple[int, str | None]] = field(default_factory=dict)
     # room → (institution, time zone): neither ever changes once the room exists
     room_homes: dict[UUID, tuple[UUID, str]] = field(default_factory=dict)

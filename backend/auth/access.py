@@ -96,10 +96,20 @@ def staff_of_institution(*roles: str) -> RelationCheck:
 
 
 async def staff_role(runtime: Runtime, institution_id: UUID, account_id: UUID) -> str | None:
-    """The account's role on the institution's staff (read model), or None."""
+    """The account's role on the institution's staff (read model), or None. Remembered while
+    no read model has moved (any event, from any process, moves them), so a staff member
+    detached a moment ago is refused as soon as the read models show it, as before."""
+    position = runtime.projector.lowest_position()
+    key = (institution_id, account_id)
+    known = runtime.staff_roles.get(key)
+    if known is not None and known[0] == position:
+        return known[1]
     role: str | None = await runtime.pool.fetchval(
         "SELECT role FROM rm_institution_staff WHERE institution_id = $1 AND account_id = $2",
         institution_id,
         account_id,
     )
+    if len(runtime.staff_roles) > 50_000:
+        runtime.staff_roles.clear()
+    runtime.staff_roles[key] = (position, role)
     return role
