@@ -71,7 +71,9 @@ class UnitOfWork:
 
     async def prefetch(self, stream_ids: list[UUID]) -> None:
         """Read several streams the decision will need in one round trip."""
-        wanted = [s for s in stream_ids if s not in self._read_versions]
+        wanted = [
+            s for s in stream_ids if s not in self._read_versions and s not in self._prefetched
+        ]
         if wanted:
             loaded = await load_aggregates(self._store, wanted)
             for stream_id in wanted:

@@ -11,6 +11,7 @@ replays after an outage puts each fact at its real time. Queries live in attenda
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -81,24 +82,31 @@ _json = msgspec.json.Encoder()
 
 
 class Writes:
-    """Statements in event order; runs of the same statement go as one executemany."""
+    """Statements in event order, run table by table: tables are independent, so each one's
+    statements keep their order and runs of the same statement go as one executemany (a batch
+    of check-ins is a handful of round trips, not a few per event)."""
 
     def __init__(self) -> None:
-        self.ops: list[tuple[str, tuple[Any, ...]]] = []
+        self.tables: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}
 
     def add(self, sql: str, *args: Any) -> None:
-        self.ops.append((sql, args))
+        table = _TABLE.search(sql)
+        if table is None:
+            raise ValueError(f"no rm_ table in {sql!r}")
+        self.tables.setdefault(table.group(1), []).append((sql, args))
 
     async def flush(self, conn: asyncpg.Connection) -> None:
-        i = 0
-        while i < len(self.ops):
-            sql, j = self.ops[i][0], i
-            while j < len(self.ops) and self.ops[j][0] == sql:
-                j += 1
-            await conn.executemany(sql, [args for _, args in self.ops[i:j]])
-            i = j
+        for ops in self.tables.values():
+            i = 0
+            while i < len(ops):
+                sql, j = ops[i][0], i
+                while j < len(ops) and ops[j][0] == sql:
+                    j += 1
+                await conn.executemany(sql, [args for _, args in ops[i:j]])
+                i = j
 
 
+_TABLE = re.compile(r"(?:INTO|FROM|UPDATE)\s+(rm_\w+)")
 _DAY = "INSERT INTO rm_attendance_days VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
 _CHILD_IN = (
     "INSERT INTO rm_live_children VALUES ($1, $2, $3, $4, $5) ON CONFLICT (day_id, child_id)"

@@ -20,6 +20,20 @@ HANDLES: tuple[type, ...] = (
 )  # fmt: skip
 
 
+# What the notices need, in one round trip: each day's institution and zone, the children's
+# names and guardians, and the institutions' admins.
+_LOOKUPS = """
+SELECT 'day' AS kind, id AS key, institution_id AS account, timezone AS text
+  FROM rm_attendance_days WHERE id = ANY($1::uuid[])
+UNION ALL SELECT 'name', id, NULL, name FROM rm_children WHERE id = ANY($2::uuid[])
+UNION ALL SELECT 'guardian', child_id, account_id, NULL FROM rm_child_guardians
+  WHERE child_id = ANY($2::uuid[])
+UNION ALL SELECT 'admin', s.institution_id, s.account_id, NULL FROM rm_institution_staff s
+  WHERE s.role = 'institution_admin' AND s.institution_id IN
+        (SELECT institution_id FROM rm_attendance_days WHERE id = ANY($1::uuid[]))
+"""
+
+
 def _children_of(event: Any) -> list[UUID]:
     if isinstance(event, A.ChildCheckedIn):
         return [event.child.child_id]
@@ -36,32 +50,19 @@ async def attendance_notes(
     if not wanted:
         return []
     day_ids = list({e.event.originator_id for e in batch})
-    days = {
-        r["id"]: (r["institution_id"], r["timezone"])
-        for r in await conn.fetch(
-            "SELECT id, institution_id, timezone FROM rm_attendance_days"
-            " WHERE id = ANY($1::uuid[])",
-            day_ids,
-        )
-    }
-    names = dict(
-        await conn.fetch(
-            "SELECT id, name FROM rm_children WHERE id = ANY($1::uuid[])", list(wanted)
-        )
-    )
+    days: dict[UUID, tuple[UUID, str]] = {}
+    names: dict[UUID, str] = {}
     guardians: dict[UUID, list[UUID]] = {}
-    for r in await conn.fetch(
-        "SELECT child_id, account_id FROM rm_child_guardians WHERE child_id = ANY($1::uuid[])",
-        list(wanted),
-    ):
-        guardians.setdefault(r["child_id"], []).append(r["account_id"])
     admins: dict[UUID, list[UUID]] = {}
-    for r in await conn.fetch(
-        "SELECT institution_id, account_id FROM rm_institution_staff"
-        " WHERE role = 'institution_admin' AND institution_id = ANY($1::uuid[])",
-        list({i for i, _ in days.values()}),
-    ):
-        admins.setdefault(r["institution_id"], []).append(r["account_id"])
+    for kind, key, account, text in await conn.fetch(_LOOKUPS, day_ids, list(wanted)):
+        if kind == "day":
+            days[key] = (account, text)
+        elif kind == "name":
+            names[key] = text
+        elif kind == "guardian":
+            guardians.setdefault(key, []).append(account)
+        else:
+            admins.setdefault(key, []).append(account)
     notes: list[tuple[Any, ...]] = []
     for envelope in batch:
         e, pos = envelope.event, envelope.position

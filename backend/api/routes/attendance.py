@@ -103,6 +103,7 @@ class AttendanceController(Controller):
             code=data.code, health=health(data.health_check),
             outcome=AbnormalOutcome(data.abnormal_outcome) if data.abnormal_outcome else None,
             note=data.note.strip(), override_reason=_reason(data.override_reason),
+            day_hint=data.at.astimezone(ZoneInfo(zone)).date(),
         )  # fmt: skip
         secret = rt.settings.jwt_secret
         return await run_command(
@@ -162,7 +163,10 @@ class AttendanceController(Controller):
 
 
 def _reason(text: str | None) -> str | None:
-    return text.strip() or None if text is not None else None
+    """An override reason, or None when absent or blank."""
+    if text is None:
+        return None
+    return text.strip() or None
 
 
 class StaffClockController(Controller):
