@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from uuid import uuid4
 
@@ -187,3 +188,12 @@ async def test_a_route_without_a_token_is_a_401_problem(world: World):
     response = await world.client.get("/v1/me")
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_remembered_token_is_refused_once_it_expires(world: World):
+    regulator = await world.regulator()
+    expiry = int(time.time()) - 29  # still inside the 30 s leeway, for about a second
+    headers = {"Authorization": f"Bearer {_token(sub=str(regulator.account_id), exp=expiry)}"}
+    assert (await world.client.get("/v1/me", headers=headers)).status_code == 200
+    await asyncio.sleep(max(0.0, expiry + 30.2 - time.time()))
+    assert (await world.client.get("/v1/me", headers=headers)).status_code == 401
