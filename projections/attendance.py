@@ -110,7 +110,8 @@ _TABLE = re.compile(r"(?:INTO|FROM|UPDATE)\s+(rm_\w+)")
 _DAY = "INSERT INTO rm_attendance_days VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
 _CHILD_IN = (
     "INSERT INTO rm_live_children VALUES ($1, $2, $3, $4, $5) ON CONFLICT (day_id, child_id)"
-    " DO UPDATE SET room_id = excluded.room_id, since = excluded.since"
+    " DO UPDATE SET room_id = excluded.room_id, since = excluded.since,"
+    " children_per_carer = excluded.children_per_carer"
 )
 _CHILD_OUT = "DELETE FROM rm_live_children WHERE day_id = $1 AND child_id = $2"
 _STAFF_IN = (

@@ -10,6 +10,7 @@ from uuid import UUID
 import msgspec
 
 from domain.attendance.health import HealthCheck, check_health_check
+from domain.attendance.values import ChildNotPresent, NapRuleBroken
 from domain.errors import InvalidValue
 
 
@@ -96,6 +97,27 @@ def check_entry(entry: CareEntry) -> None:
             raise InvalidValue("each dose is logged for one child", field="child_ids")
     elif kind is CareKind.observation and not entry.note.strip():
         raise InvalidValue("an observation needs a note", field="note")
+
+
+def children_cared_for(
+    entry: CareEntry, in_room: list[UUID], napping: dict[UUID, datetime]
+) -> tuple[UUID, ...]:
+    """The children an entry covers (all present in the room when it names none), each
+    present there, and naps in their order: start, checks, end."""
+    children = entry.child_ids or tuple(in_room)
+    if not children:
+        raise ChildNotPresent("no child is present in this room", field="room_id")
+    for child_id in children:
+        if child_id not in in_room:
+            raise ChildNotPresent(
+                "the child is not present in this room", field="child_ids",
+                child_id=str(child_id),
+            )  # fmt: skip
+        if entry.kind is CareKind.nap_start and child_id in napping:
+            raise NapRuleBroken("the child is already asleep", field="child_ids")
+        if entry.kind in (CareKind.nap_check, CareKind.nap_end) and child_id not in napping:
+            raise NapRuleBroken("the child's nap has not started", field="child_ids")
+    return tuple(children)
 
 
 def notifies_guardian(entry: CareEntry) -> bool:

@@ -10,24 +10,20 @@ from uuid import UUID, uuid5
 import msgspec
 
 from domain.aggregate import TuoyuAggregate
-from domain.attendance.care_log import CareEntry, CareKind, check_entry
+from domain.attendance.care_log import CareEntry, CareKind, check_entry, children_cared_for
 from domain.attendance.health import AbnormalOutcome, HealthCheck, check_health_check
-from domain.attendance.room_ratio import RoomRules, RoomStatus, room_status
+from domain.attendance.room_ratio import RoomRules, RoomStatus, check_room_takes, room_status
 from domain.attendance.values import (
     AbnormalCheckNeedsDecision,
     AlreadyCheckedIn,
     CheckInMethod,
-    ChildNotPresent,
     CodeAlreadyUsed,
     Collector,
     DoseLimitReached,
-    InstitutionFull,
-    NapRuleBroken,
     NotCheckedIn,
     NotClockedIn,
     PresentChild,
 )
-from domain.booking.room_day import RatioWouldBreak, RoomFull
 from domain.errors import AlreadyExists, InvalidValue
 
 ATTENDANCE_DAY_NAMESPACE = UUID("6f1d2c3b-8a47-4e0b-9b5e-2d7c1a9f4e36")
@@ -231,24 +227,8 @@ class AttendanceDay(TuoyuAggregate):
     def _check_room_takes(
         self, child: PresentChild, room: RoomRules, filed_places: int, local_time: str
     ) -> None:
-        if len(self.present) + 1 > filed_places:
-            raise InstitutionFull(
-                f"at {local_time} the institution already has its {filed_places} filed places"
-                " present",
-                field="child_id", minute=local_time, limit=filed_places,
-            )  # fmt: skip
         status = self.status_of(room, arriving=child.children_per_carer)
-        if status.over_size:
-            raise RoomFull(
-                f"the room is full at {local_time}: {room.capacity} places",
-                field="room_id", minute=local_time, limit=room.capacity,
-            )  # fmt: skip
-        if status.out_of_ratio:
-            raise RatioWouldBreak(
-                f"at {local_time} {status.staff} carer(s) are clocked in; {status.children}"
-                f" children need {status.required_staff}",
-                field="room_id", minute=local_time, limit=status.required_staff,
-            )  # fmt: skip
+        check_room_takes(status, len(self.present) + 1, filed_places, local_time)
 
     def _watch(self, room: RoomRules, at: datetime, now: datetime) -> None:
         """Raise the room's alarm when it leaves its bounds, clear it when it returns."""
@@ -319,28 +299,14 @@ class AttendanceDay(TuoyuAggregate):
         """Record care for the named children, or for every child present in the room."""
         check_entry(entry)
         in_room = [c for c, p in self.present.items() if p.room_id == entry.room_id]
-        children = entry.child_ids or tuple(in_room)
-        if not children:
-            raise ChildNotPresent("no child is present in this room", field="room_id")
-        for child_id in children:
-            if child_id not in in_room:
-                raise ChildNotPresent(
-                    "the child is not present in this room", field="child_ids",
-                    child_id=str(child_id),
-                )  # fmt: skip
-            if entry.kind is CareKind.nap_start and child_id in self.napping:
-                raise NapRuleBroken("the child is already asleep", field="child_ids")
-            if entry.kind in (CareKind.nap_check, CareKind.nap_end) and (
-                child_id not in self.napping
-            ):
-                raise NapRuleBroken("the child's nap has not started", field="child_ids")
+        children = children_cared_for(entry, in_room, self.napping)
         given = self.doses.get(entry.authorisation_id, 0) if entry.authorisation_id else 0
         if max_doses is not None and given >= max_doses:
             raise DoseLimitReached(
                 f"the guardian authorised at most {max_doses} dose(s) a day",
                 field="authorisation_id",
             )
-        entry = msgspec.structs.replace(entry, child_ids=tuple(children))
+        entry = msgspec.structs.replace(entry, child_ids=children)
         self.emit(self.CareLogged, now, entry=entry)
         return entry
 

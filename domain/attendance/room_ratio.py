@@ -7,6 +7,9 @@ from uuid import UUID
 
 import msgspec
 
+from domain.attendance.values import InstitutionFull
+from domain.booking.room_day import RatioWouldBreak, RoomFull
+
 
 class RoomRules(msgspec.Struct, frozen=True):
     """The room's limits, read from the institution when deciding."""
@@ -44,3 +47,27 @@ def room_status(children_per_carer: Iterable[int], staff: int, capacity: int) ->
     needs = list(children_per_carer)
     required = -(-len(needs) // min(needs)) if needs else 0
     return RoomStatus(len(needs), staff, required, capacity)
+
+
+def check_room_takes(
+    status: RoomStatus, institution_present: int, filed_places: int, local_time: str
+) -> None:
+    """Refuse, naming the minute, an arrival that would leave the room (as `status` shows it
+    with the child in) or the institution (`institution_present` with the child) out of bounds."""
+    if institution_present > filed_places:
+        raise InstitutionFull(
+            f"at {local_time} the institution already has its {filed_places} filed places"
+            " present",
+            field="child_id", minute=local_time, limit=filed_places,
+        )  # fmt: skip
+    if status.over_size:
+        raise RoomFull(
+            f"the room is full at {local_time}: {status.capacity} places",
+            field="room_id", minute=local_time, limit=status.capacity,
+        )  # fmt: skip
+    if status.out_of_ratio:
+        raise RatioWouldBreak(
+            f"at {local_time} {status.staff} carer(s) are clocked in; {status.children}"
+            f" children need {status.required_staff}",
+            field="room_id", minute=local_time, limit=status.required_staff,
+        )  # fmt: skip
