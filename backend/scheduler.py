@@ -14,7 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from api_schema.common import CommandAccepted
 from backend.commands import CommandContext, UnitOfWork, execute
 from backend.services.attendance import release_no_show
-from backend.services.room_day_care import Escalated, escalate_uncollected
+from backend.services.room_day_care import FALLBACK_CLOSING, Escalated, escalate_uncollected
 from backend.services.waitlist import expire_offers
 from backend.state import Runtime
 from domain.errors import DomainError
@@ -88,7 +88,10 @@ async def escalate_uncollected_children(runtime: Runtime) -> int:
         try:
             now = runtime.clock.now()
             since = attendance_queries.yesterday(now)
-            for day_id in await attendance_queries.days_with_children_present(conn, since):
+            candidates = await attendance_queries.days_past_closing_with_children(
+                conn, since, now, FALLBACK_CLOSING
+            )
+            for day_id in candidates:
                 ctx = CommandContext(now=now, actor="system:uncollected")
                 outcome = await execute(runtime.store, ctx, _escalator(now, day_id), Escalated)
                 raised += outcome.value.raised

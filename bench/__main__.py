@@ -1,4 +1,4 @@
-"""Entry point: python -m bench [--quick] [--only append|batch|rebuild|hot_room]; prints progress, writes results."""
+"""Entry point: python -m bench [--quick] [--only append|batch|rebuild|hot_room|attendance]; prints progress, writes results."""
 
 from __future__ import annotations
 
@@ -10,24 +10,61 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench.append import Timing, append_throughput, batch_import
+from bench.attendance import AttendancePlan, attendance
 from bench.db import machine, open_bench_database
 from bench.hot_room import HotPlan, hot_room
 from bench.rebuild import projection_rebuild
 from bench.report import Section, to_markdown, write
 from bench.timing import Progress
 
-BENCHMARKS = ("append", "batch", "rebuild", "hot_room")
+BENCHMARKS = ("append", "batch", "rebuild", "hot_room", "attendance")
 FULL = {
     "append": Timing(duration=20, warmup=1.0, rounds=2),
     "batch": Timing(duration=10, warmup=1.0, rounds=2),
     "rebuild_events": 1_000_000,
     "hot_room": HotPlan("suzhou", 60_000, 20, 2.0, 2, 20, 8, 10),
+    "attendance": AttendancePlan(
+        city="suzhou",
+        rooms=200,
+        per_institution=1,
+        rates=(100, 500, 1000),
+        ramp=(1250, 1500, 2000, 2500, 3000),
+        bisections=2,
+        warmup=2.0,
+        duration=8.0,
+        step_duration=5.0,
+        probes=8,
+        read_duration=12.0,
+        read_rounds=2,
+        hold=0.25,
+        connections=128,
+        minutes_needed=12.0,
+        diag_duration=5.0,
+    ),
 }
 QUICK = {
     "append": Timing(duration=3, warmup=0.3, rounds=1),
     "batch": Timing(duration=2, warmup=0.3, rounds=1),
     "rebuild_events": 50_000,
     "hot_room": HotPlan("small", 4_000, 4, 0.5, 1, 3, 2, 2),
+    "attendance": AttendancePlan(
+        city="small",
+        rooms=12,
+        per_institution=2,
+        rates=(50, 100, 200),
+        ramp=(300, 400),
+        bisections=1,
+        warmup=0.5,
+        duration=2.0,
+        step_duration=1.5,
+        probes=2,
+        read_duration=2.0,
+        read_rounds=1,
+        hold=0.25,
+        connections=32,
+        minutes_needed=4.0,
+        diag_duration=1.5,
+    ),
 }
 
 
@@ -61,6 +98,8 @@ async def main(args: argparse.Namespace) -> None:
                 sections.append(await batch_import(db, plan["batch"], progress))
             elif name == "hot_room":
                 sections += await hot_room(db, plan["hot_room"], progress)
+            elif name == "attendance":
+                sections += await attendance(db, plan["attendance"], progress)
             else:
                 sections.append(await projection_rebuild(db, plan["rebuild_events"], progress))
     finally:

@@ -1,4 +1,4 @@
-"""Server process of the hot-room benchmark: the real app, or the plain-INSERT anchor, under uvicorn.
+"""Server process of the HTTP benchmarks: the real app, or the plain-INSERT anchor, under uvicorn.
 
     python -m bench.serve tuoyu|plain PORT
 
@@ -18,17 +18,19 @@ import os
 import sys
 import warnings
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import msgspec
 import uvicorn
-from litestar import Litestar, Request, get, post
+from litestar import Litestar, Request, get, post, put
 
+from api_schema.attendance import CheckInRequest, CheckOutRequest, LiveOccupancy
 from api_schema.booking import NewBooking
 from backend.logs import configure_logging
 
 PLAIN_TABLE = "bench_hot_plain"
+PLAIN_ATTENDANCE_TABLE = "bench_attendance_plain"  # made by bench/attendance.py
 
 
 class PlainAccepted(msgspec.Struct):
@@ -37,7 +39,8 @@ class PlainAccepted(msgspec.Struct):
 
 
 def plain_app() -> Litestar:
-    """One POST endpoint that validates the same body as /v1/bookings and does one INSERT."""
+    """One POST endpoint that validates the same body as /v1/bookings and does one INSERT; and
+    the attendance anchors (below)."""
     dsn = os.environ["DATABASE_URL"]
     pool_size = int(os.environ.get("TUOYU_POOL_SIZE", "20"))
     state: dict[str, Any] = {}
@@ -64,9 +67,45 @@ def plain_app() -> Litestar:
         return {"status": "live"}
 
     return Litestar(
-        route_handlers=[book, live], on_startup=[open_pool], on_shutdown=[close_pool],
-        debug=False, logging_config=None, openapi_config=None,
+        route_handlers=[book, live, *_attendance_routes(state)], on_startup=[open_pool],
+        on_shutdown=[close_pool], debug=False, logging_config=None, openapi_config=None,
     )  # fmt: skip
+
+
+def _attendance_routes(state: dict[str, Any]) -> list[Any]:
+    """The attendance benchmark's anchors: check-in and check-out validating the same bodies as
+    the app and doing one INSERT each, and live occupancy answered with a constant Struct (the
+    bench PUTs a sample of the app's own answer first, so both encode the same size)."""
+    insert = (
+        f"INSERT INTO {PLAIN_ATTENDANCE_TABLE} (id, kind, child_id, place_id, at)"
+        " VALUES ($1, $2, $3, $4, $5)"
+    )
+    state["live"] = LiveOccupancy(uuid4(), "08:00", 0, 0, 0, [], 0)
+
+    @post("/v1/attendance/check-ins", status_code=201)
+    async def check_in(data: CheckInRequest) -> PlainAccepted:
+        row_id = uuid4()
+        await state["pool"].execute(insert, row_id, "in", data.child_id, data.room_id, data.at)
+        return PlainAccepted(str(row_id), "checked_in")
+
+    @post("/v1/attendance/check-outs", status_code=201)
+    async def check_out(data: CheckOutRequest) -> PlainAccepted:
+        row_id = uuid4()
+        await state["pool"].execute(
+            insert, row_id, "out", data.child_id, data.institution_id, data.at
+        )
+        return PlainAccepted(str(row_id), "checked_out")
+
+    @get("/v1/institutions/{institution_id:uuid}/occupancy/live")
+    async def occupancy_live(institution_id: UUID) -> LiveOccupancy:
+        live: LiveOccupancy = state["live"]
+        return live
+
+    @put("/__bench/live", status_code=204)
+    async def set_live(data: LiveOccupancy) -> None:
+        state["live"] = data
+
+    return [check_in, check_out, occupancy_live, set_live]
 
 
 def _minutes(clock: str) -> int:

@@ -173,12 +173,22 @@ async def register(conn: Conn, room_id: UUID, day: date) -> list[dict[str, Any]]
     return [dict(r) for r in rows]
 
 
-async def days_with_children_present(conn: Conn, since: date) -> list[UUID]:
-    """Attendance days (from `since` on) with a child still checked in: escalation candidates."""
+async def days_past_closing_with_children(
+    conn: Conn, since: date, now: datetime, fallback_closing: int
+) -> list[UUID]:
+    """Attendance days (from `since` on) past their closing time with a child still checked
+    in: the only candidates for a late pick-up escalation (the command decides the grace)."""
     rows = await conn.fetch(
         "SELECT DISTINCT l.day_id FROM rm_live_children l"
-        " JOIN rm_attendance_days d ON d.id = l.day_id WHERE d.day >= $1",
+        " JOIN rm_attendance_days d ON d.id = l.day_id"
+        " JOIN rm_institutions i ON i.id = d.institution_id"
+        " WHERE d.day >= $1 AND (d.day + make_interval(mins => coalesce("
+        "   (SELECT max((h->>'closes')::int) FROM jsonb_array_elements(i.opening_hours) h"
+        "     WHERE (h->>'weekday')::int = extract(isodow FROM d.day)::int), $3)))"
+        "   AT TIME ZONE d.timezone <= $2",
         since,
+        now,
+        fallback_closing,
     )
     return [r["day_id"] for r in rows]
 

@@ -1,0 +1,294 @@
+"""Benchmarks 6–8: attendance — check-ins at fixed offered rates (open loop), projection lag to the live
+occupancy stream, and live occupancy reads, each beside an anchor measured in the same run.
+
+The real app runs under uvicorn in its own process (bench/serve.py) on the bench database, the
+world written first through the command path (bench/attendance_world.py). The anchor is the
+plain app (same launcher): check-in and check-out endpoints validating the same bodies and
+doing one INSERT, and a live-occupancy endpoint answering a constant Struct.
+
+6. Check-ins at fixed offered rates, open loop (bench/open_loop.py), the same cycle of
+   children for both (bench/attendance_cycle.py): p99 from the scheduled time; then a short
+   ramp for the highest rate held with p99 ≤ 100 ms and no errors.
+7. Projection lag at the middle rate: SSE streams of a few institutions, against a bare
+   INSERT + NOTIFY heard by a listener (bench/attendance_lag.py), in the same window.
+8. Live occupancy reads, closed loop, 64 connections of the lean client (bench/attendance_reads.py).
+Then diagnostics, never judged: traced, profiled and projector-less windows
+(bench/attendance_diagnose.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from backend.runtime import close_runtime, open_runtime
+from backend.settings import Settings
+from bench.attendance_cycle import P99_HELD_MS, Cycle, Rates
+from bench.attendance_diagnose import diagnose
+from bench.attendance_lag import NOTIFY_TABLE, Matcher, SseProbe, notify_lag
+from bench.attendance_reads import live_reads
+from bench.attendance_report import lag_ms, sections
+from bench.attendance_world import AttendanceWorld, build_attendance_world, stay_on_one_day
+from bench.db import BenchDatabase
+from bench.hot_checks import settle
+from bench.hot_world import load_city
+from bench.open_loop import Connections, OpenTally, measure_cpu, schedule
+from bench.report import Section
+from bench.serve import PLAIN_ATTENDANCE_TABLE
+from bench.servers import CpuMeter, Server
+
+ABANDON_AFTER = 2.0  # s a request may wait for a connection before the client gives it up
+SCHEMA = f"""
+DROP TABLE IF EXISTS {PLAIN_ATTENDANCE_TABLE}, {NOTIFY_TABLE};
+CREATE TABLE {PLAIN_ATTENDANCE_TABLE} (id uuid PRIMARY KEY, kind text NOT NULL,
+    child_id uuid NOT NULL, place_id uuid NOT NULL, at timestamptz NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE {NOTIFY_TABLE} (id uuid PRIMARY KEY, recorded_at timestamptz NOT NULL DEFAULT now());
+"""
+
+
+@dataclass(frozen=True)
+class AttendancePlan:
+    city: str
+    rooms: int
+    per_institution: int  # rooms used per institution
+    rates: tuple[int, ...]  # fixed offered check-in rates (per second), the targets' rates
+    ramp: tuple[int, ...]  # steps above the last fixed rate, until one fails
+    bisections: int  # steps below a failing fixed rate instead
+    warmup: float
+    duration: float  # measured seconds per fixed-rate window
+    step_duration: float  # per ramp step (after a warm-up of warmup / 2)
+    probes: int  # institutions whose SSE stream the lag window follows
+    read_duration: float  # per contestant, split over rounds
+    read_rounds: int
+    hold: float  # seconds a child stays between its check-in's 201 and its check-out
+    connections: int  # of the open-loop client
+    minutes_needed: float  # before local midnight, else the run waits for it
+    diag_duration: float  # per diagnostic window (traced, profiled) after the measured ones
+
+
+async def prepare(db: BenchDatabase, settings: Settings, plan: AttendancePlan,
+                  progress: Any) -> AttendanceWorld:  # fmt: skip
+    progress(f"attendance: building the world through the command path ({plan.city} city)")
+    conn = await db.connect()
+    try:  # an empty store and no read models, whatever ran before in this database
+        await conn.execute("TRUNCATE events, commands, snapshots, projection_checkpoints")
+        for (table,) in await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'rm\\_%'"
+        ):
+            await conn.execute(f'DROP TABLE "{table}"')
+        await conn.execute(SCHEMA)
+    finally:
+        await conn.close()
+    runtime = await open_runtime(settings, db.dsn, follow=False)
+    try:
+        city = await load_city(runtime, plan.city, progress)
+        await stay_on_one_day(city.timezone, plan.minutes_needed, progress)
+        world = await build_attendance_world(
+            runtime, city, plan.rooms, plan.per_institution, progress
+        )
+        started = time.perf_counter()
+        await runtime.projector.catch_up()
+        progress(f"  read models caught up in {time.perf_counter() - started:.1f}s")
+    finally:
+        await close_runtime(runtime)
+    await db.execute("VACUUM ANALYZE")
+    return world
+
+
+async def attendance(db: BenchDatabase, plan: AttendancePlan, progress: Any) -> list[Section]:
+    secret = secrets.token_urlsafe(32)
+    settings = Settings(database_url=db.dsn, jwt_secret=secret)
+    world = await prepare(db, settings, plan, progress)
+    env = {"TUOYU_JWT_SECRET": secret}
+    ours = Server("tuoyu", db, env, "attendance-tuoyu")
+    plain = Server("plain", db, env, "attendance-plain")
+    servers = [ours]  # the app's, diagnostics included: their fingerprints must agree
+    try:
+        await ours.start("/health/ready")
+        await plain.start("/health/live")
+        progress(
+            f"servers up: tuoyu {ours.url} (pid {ours.pid}), plain {plain.url} (pid {plain.pid})"
+        )
+        run = Run(db, world, plan, progress)
+        mine = Rates("ours", "ours", ours, Cycle(world, plan.hold))
+        anchor = Rates("plain INSERT endpoint", "anchor", plain, Cycle(world, plan.hold))
+        await run.fixed_rates(mine, anchor)
+        lags = [await run.lag_window(mine, plan.rates[len(plan.rates) // 2], plan.duration)]
+        for contestant in (mine, anchor):
+            await run.ramp(contestant)
+        if 0 < mine.best < lags[0].rate:  # and where the app keeps up (longer: fewer events)
+            lags.append(await run.lag_window(mine, mine.best, 2 * plan.duration))
+        reads = await live_reads(run, ours, plain)
+        await ours.stop()
+        await plain.stop()
+        progress("attendance diagnostics (not judged)")
+        rate = mine.best or plan.rates[0]
+        found = sections(world, plan, mine, anchor, lags, reads)
+        await diagnose(run, env, rate, plan.diag_duration, mine.cycle, found[0], servers)
+    finally:
+        await ours.stop()
+        await plain.stop()
+    seen = {s.label: s.fingerprint for s in servers if s.fingerprint}
+    if len(set(seen.values())) > 1:
+        warning = (
+            "WARNING: the app's source changed while this run was going (fingerprints of"
+            f" backend/domain/projections/api_schema when each server started: {seen});"
+            " the diagnostics ran other code than the measured windows"
+        )
+        progress(warning)
+        found[0].notes.insert(0, warning)
+    return found
+
+
+@dataclass
+class Lag:
+    rate: int
+    duration: float
+    ours: Matcher
+    anchor: Matcher
+    probe: SseProbe
+    window: tuple[OpenTally, OpenTally]
+    notify_rate: float
+
+
+class Run:
+    def __init__(self, db: BenchDatabase, world: AttendanceWorld, plan: AttendancePlan,
+                 progress: Any) -> None:  # fmt: skip
+        self.db, self.world, self.plan, self.progress = db, world, plan, progress
+
+    async def window(self, who: Rates, rate: int, warmup: float, duration: float,
+                     label: str = "", alongside: Any = None) -> tuple[OpenTally, OpenTally]:  # fmt: skip
+        """One open-loop window at `rate` check-ins/s (and `alongside(begin, end)`, if given);
+        waits until every child is idle again and (for the app) its read models have caught
+        up, so the next window starts level."""
+        self.world.mint_tokens()
+        await self.db.checkpoint()
+        pool = Connections(who.server.port, self.plan.connections, ABANDON_AFTER)
+        await pool.open()
+        name = label or f"{who.label}: check-ins at {rate:,}/s"
+        ins = OpenTally(name, who.role, rate)
+        outs = OpenTally(f"{who.label}: check-outs at {rate:,}/s", who.role, rate)
+        t0 = time.perf_counter() + 0.05
+        begin, end = t0 + warmup, t0 + warmup + duration
+        who.cycle.start(pool, ins, outs, begin, end)
+        meter = CpuMeter(self.db, who.server.pid)
+        answered = lambda: len(ins.latencies) + len(outs.latencies)  # noqa: E731
+        await asyncio.gather(
+            schedule(rate, t0, end, who.cycle.check_in),
+            measure_cpu(meter, begin, end, answered, ins),
+            *([alongside(begin, end)] if alongside else []),
+        )
+        busy = await who.cycle.settle(ABANDON_AFTER + self.plan.hold + 20)
+        await pool.close()
+        for tally in (ins, outs):
+            tally.seconds = duration
+            missing = tally.offered - tally.ok - sum(tally.other.values())
+            if missing > 0:
+                tally.other["unanswered"] += missing
+        if busy:
+            ins.other["children still busy after the window"] += busy
+        if who.server.kind == "tuoyu" and who.server.env.get("BENCH_PROJECTOR") != "0":
+            seconds, behind = await settle(who.server.url)
+            who.settled.append(f"{rate:,}/s: {behind:,} events behind, caught up in {seconds:.1f}s")
+        self.progress(
+            f"  {name}: p50 {ins.percentile_ms(0.5) or 0:.1f} ms, p99 {ins.p99():.1f} ms,"
+            f" {ins.ok:,}/{ins.offered:,} × 201{_other(ins)}; check-outs p99"
+            f" {outs.p99():.1f} ms, {outs.ok:,}/{outs.offered:,} × 201{_other(outs)}"
+            + (f"; {_others(ins.cpu[0])}" if ins.cpu else "")
+        )
+        return ins, outs
+
+    async def fixed_rates(self, mine: Rates, anchor: Rates) -> None:
+        plan = self.plan
+        self.progress(
+            f"attendance 6: open loop at {', '.join(f'{r:,}' for r in plan.rates)} check-ins/s,"
+            f" {plan.duration:g}s each after {plan.warmup:g}s warm-up; check-out {plan.hold:g}s"
+            f" after each 201; {plan.connections} connections"
+        )
+        for n, rate in enumerate(plan.rates):
+            for who in (mine, anchor) if n % 2 == 0 else (anchor, mine):
+                who.windows[rate] = await self.window(who, rate, plan.warmup, plan.duration)
+
+    async def ramp(self, who: Rates) -> None:
+        """Up from the last fixed rate until a step fails; or, if a fixed rate failed, a few
+        steps between the best held rate below it and it."""
+        plan = self.plan
+        failed = sorted(r for r in who.windows if not who.held(r))
+        self.progress(
+            f"attendance 6: ramp of {who.label} (held: p99 ≤ {P99_HELD_MS:g} ms, no errors)"
+        )
+        if not failed:
+            for rate in plan.ramp:
+                await self._step(who, rate)
+                if not who.held(rate):
+                    return
+            return
+        high = failed[0]
+        low = max((r for r in who.windows if r < high and who.held(r)), default=0)
+        for _ in range(plan.bisections):
+            rate = int(round((low + high) / 2, -1)) if low else max(high // 4, 10)
+            if rate in (low, high) or rate in who.windows:
+                break
+            await self._step(who, rate)
+            low, high = (rate, high) if who.held(rate) else (low, rate)
+
+    async def _step(self, who: Rates, rate: int) -> None:
+        who.ramp.append(rate)
+        who.windows[rate] = await self.window(
+            who, rate, self.plan.warmup / 2, self.plan.step_duration
+        )
+
+    async def lag_window(self, mine: Rates, rate: int, duration: float) -> Lag:
+        """The app at `rate` with SSE followers on a few institutions, while the NOTIFY anchor
+        runs beside it on the same database."""
+        plan, world = self.plan, self.world
+        institutions = world.institutions[: plan.probes]
+        world.mint_tokens()
+        probe = SseProbe(institutions)
+        await probe.start(mine.server.port, world.tokens)
+        notify_rate = max(rate * len(institutions) / len(world.institutions), 5.0)
+        anchor = Matcher()
+        self.progress(
+            f"attendance 7: projection lag at {rate:,}/s: SSE streams of {len(institutions)}"
+            f" institutions; anchor INSERT + NOTIFY at {notify_rate:.0f}/s"
+        )
+        loop = asyncio.get_running_loop()
+
+        async def alongside(begin: float, end: float) -> None:
+            for at, on in ((begin, True), (end, False)):
+                loop.call_later(at - time.perf_counter(), setattr, probe.matcher, "on", on)
+            await notify_lag(self.db, notify_rate, begin, end, anchor)
+
+        label = f"{mine.label}: check-ins at {rate:,}/s with {len(institutions)} SSE followers"
+        mine.cycle.on_checked_in = probe.checked_in
+        try:
+            window = await self.window(mine, rate, plan.warmup, duration, label, alongside)
+            await asyncio.sleep(1.0)  # stragglers of the stream
+        finally:
+            mine.cycle.on_checked_in = None
+            await probe.stop()
+        self.progress(
+            f"  lag to the SSE event p50 {_ms(probe.matcher, 0.5)}, p99 {_ms(probe.matcher, 0.99)}"
+            f" ({len(probe.matcher.lags):,} matched, {probe.matcher.unmatched} unmatched);"
+            f" INSERT + NOTIFY p50 {_ms(anchor, 0.5)}, p99 {_ms(anchor, 0.99)} ({len(anchor.lags):,})"
+        )
+        return Lag(rate, duration, probe.matcher, anchor, probe, window, notify_rate)
+
+
+def _others(cpu: dict[str, Any]) -> str:
+    """Other processes' CPU in the window: the machine is shared, so say when it was busy."""
+    ours = cpu["server_cores"] + cpu["postgres_cores"] + cpu["bench_client_cores"]
+    return f"other processes {max(cpu['machine_busy_cores'] - ours, 0):.2f} cores"
+
+
+def _other(tally: OpenTally) -> str:
+    return f" (other: {dict(tally.other)})" if tally.other else ""
+
+
+def _ms(matcher: Matcher, q: float) -> str:
+    value = lag_ms(matcher, q)
+    return "–" if value is None else f"{value:.1f} ms"

@@ -1,0 +1,85 @@
+"""Diagnostics of the attendance path, never judged: a traced, a profiled and a projector-less window.
+
+Run after the measured windows on separate server processes, so neither the wrappers
+(bench/server_trace.py, BENCH_TRACE=1), the profiler, nor a missing projector touch a measured
+figure. All use the same open loop and the same cycle of children as the measured windows (its
+idea of who is checked in carries over), at a rate the app held.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from bench.attendance_cycle import Cycle, Rates
+from bench.attendance_report import cpu_per
+from bench.hot_diagnose import breakdown
+from bench.open_loop import OpenTally
+from bench.report import Section
+from bench.servers import LOGS, Server, cpu_text
+
+if TYPE_CHECKING:
+    from bench.attendance import Run
+
+
+async def _control(server: Server, path: str, method: str = "GET") -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.url, timeout=120.0) as client:
+        return await client.request(method, path)
+
+
+async def diagnose(run: Run, env: dict[str, str], rate: int, duration: float, cycle: Cycle,
+                   section: Section, servers: list[Server]) -> None:  # fmt: skip
+    """Adds the windows to `section` as diagnostics, with what they showed as notes, and the
+    servers it started to `servers` (their source fingerprints are compared afterwards)."""
+    tallies: list[OpenTally] = []
+    # A fresh server has no aggregates cached: a longer warm-up loads every attendance day
+    # (a long stream: its last snapshot and up to 99 events) before the window is measured.
+    warmup = 3 * run.plan.warmup
+    traced = Server("tuoyu", run.db, {**env, "BENCH_TRACE": "1"}, "attendance-trace")
+    servers.append(traced)
+    try:
+        await traced.start("/health/ready")
+        who = Rates("diagnostic", "diagnostic", traced, cycle)
+        await _control(traced, "/__bench/trace/start", "POST")
+        ins, _ = await run.window(who, rate, warmup, duration, f"diagnostic: traced at {rate:,}/s")
+        report: dict[str, Any] = (await _control(traced, "/__bench/trace/stop")).json()
+        lines = breakdown(report)
+        run.progress("  trace:\n    " + "\n    ".join(lines))
+        section.notes.append(
+            f"trace at {rate:,} check-ins/s (and as many check-outs; p99 {ins.p99():.1f} ms under"
+            " the wrappers): " + " | ".join(line.strip() for line in lines)
+        )
+        tallies.append(ins)
+        await _control(traced, "/__bench/profile/start", "POST")
+        ins, _ = await run.window(
+            who, rate, warmup, duration, f"diagnostic: profiled at {rate:,}/s"
+        )
+        prof = LOGS / "attendance-profile.prof"
+        text = (await _control(traced, f"/__bench/profile/stop?out={prof}")).text
+        path = LOGS / "attendance-profile.txt"
+        path.write_text(
+            f"cProfile of the server process over {duration:g}s at {rate:,} check-ins/s (and as"
+            f" many check-outs): {ins.ok:,} check-ins answered 201, other {dict(ins.other)}\n\n"
+            + text,
+            encoding="utf-8",
+        )
+        run.progress(f"  cProfile of the server: {path}")
+        section.notes.append(f"cProfile of the server at {rate:,}/s: .data/bench-logs/{path.name}")
+        tallies.append(ins)
+    finally:
+        await traced.stop()
+    quiet = Server("tuoyu", run.db, {**env, "BENCH_PROJECTOR": "0"}, "attendance-no-projector")
+    servers.append(quiet)
+    try:  # last: the read models stay behind after it
+        await quiet.start("/health/live")
+        who = Rates("diagnostic", "diagnostic", quiet, cycle)
+        label = f"diagnostic: ours without projector tasks at {rate:,}/s"
+        ins, _ = await run.window(who, rate, warmup, duration, label)
+        if ins.cpu:
+            section.notes.append(f"{label}: {cpu_text(ins.cpu[0])}; {cpu_per(ins)}")
+        tallies.append(ins)
+    finally:
+        await quiet.stop()
+    for tally in tallies:
+        section.measure(tally.label, "diagnostic", tally.summary())
