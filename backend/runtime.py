@@ -67,6 +67,7 @@ async def open_runtime(settings: Settings, database_url: str, *, follow: bool = 
 
 
 async def close_runtime(runtime: Runtime) -> None:
+    await runtime.feed_hub.close()
     await runtime.projector.stop()
     await runtime.store.close()
     await runtime.pool.close()

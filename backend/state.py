@@ -12,6 +12,7 @@ import asyncpg
 from backend.auth.otp import LogSmsSender, SmsSender
 from backend.clock import Clock, IdSource
 from backend.eventstore.store import EventStore
+from backend.live_feed import FeedHub
 from backend.projector import Projector
 from backend.settings import Settings
 
@@ -29,5 +30,9 @@ class Runtime:
     live_occupancy: dict[UUID, tuple[tuple[int, datetime], Any]] = field(default_factory=dict)
     # (institution, account) → (read-model position, staff role): see auth.access.staff_role
     staff_roles: dict[tuple[UUID, UUID], tuple[int, str | None]] = field(default_factory=dict)
+    feed_hub: FeedHub = field(init=False)  # which institutions' live feeds moved
     # room → (institution, time zone): neither ever changes once the room exists
     room_homes: dict[UUID, tuple[UUID, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.feed_hub = FeedHub(self.pool, self.projector)

@@ -97,3 +97,19 @@ async def test_the_stream_is_refused_to_a_guardian(world: World, server_url: str
     async with httpx.AsyncClient(timeout=10) as http:
         response = await http.get(url, headers=room.guardian.headers)
     assert response.status_code == 403
+
+
+async def test_the_feed_hub_wakes_only_the_institution_whose_feed_moved(world: World):
+    other_id, _ = await world.institution()
+    room = await attending_room(world)
+    hub = world.runtime.feed_hub
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    quiet = asyncio.create_task(hub.wait_past(other_id, 0, 1.0))
+    watched_head = int(await world.runtime.pool.fetchval(
+        "SELECT max(position) FROM rm_occupancy_feed WHERE institution_id = $1",
+        room.institution_id,
+    ))  # fmt: skip
+    watched = asyncio.create_task(hub.wait_past(room.institution_id, watched_head, 5.0))
+    assert (await check_in(world, room, room.children[0])).status_code == 201
+    assert await watched is True
+    assert await quiet is False

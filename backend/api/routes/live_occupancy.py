@@ -87,12 +87,11 @@ async def _events(
         yield ServerSentEventMessage(data=data, event="snapshot", id=after)
     assert after is not None
     while True:
-        seen = rt.projector.lowest_position()
         rows = await attendance_queries.feed_after(rt.pool, institution_id, after, FEED_PAGE)
         for row in rows:
             after = int(row["position"])
             yield ServerSentEventMessage(data=row["data"], event=row["kind"], id=after)
         if len(rows) == FEED_PAGE:
             continue
-        if not await rt.projector.wait_until(seen + 1, KEEP_ALIVE_SECONDS):
+        if not await rt.feed_hub.wait_past(institution_id, after, KEEP_ALIVE_SECONDS):
             yield ServerSentEventMessage(comment="keep-alive")
