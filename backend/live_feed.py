@@ -32,6 +32,8 @@ class FeedHub:
         self._moved = asyncio.Condition()
         self._scanned = -1  # feed position up to which moves are known; -1: not started
         self._task: asyncio.Task[None] | None = None
+        self._waiting = 0
+        self._wanted = asyncio.Event()  # set while some stream waits: else the hub idles
 
     async def wait_past(self, institution_id: UUID, after: int, timeout: float) -> bool:
         """Wait (at most `timeout` s) until the institution's feed has a row after `after`."""
@@ -43,11 +45,15 @@ class FeedHub:
         def moved() -> bool:
             return self._heads.get(institution_id, 0) > after
 
+        self._waiting += 1
+        self._wanted.set()
         try:
             async with asyncio.timeout(timeout), self._moved:
                 await self._moved.wait_for(moved)
         except TimeoutError:
             return False
+        finally:
+            self._waiting -= 1
         return True
 
     async def _start(self) -> None:
@@ -58,8 +64,10 @@ class FeedHub:
     async def _follow(self) -> None:
         while True:
             try:
-                seen = self._projector.lowest_position()
-                await self._projector.wait_until(seen + 1, 30.0)
+                if not self._waiting:  # nobody watching: no scans until someone is
+                    self._wanted.clear()
+                    await self._wanted.wait()
+                seen = self._projector.lowest_position()  # before the scan: no step missed
                 rows = await self._pool.fetch(_MOVED, self._scanned)
                 if rows:
                     for institution_id, head in rows:
@@ -67,6 +75,7 @@ class FeedHub:
                     self._scanned = max(self._scanned, *(r["head"] for r in rows))
                     async with self._moved:
                         self._moved.notify_all()
+                await self._projector.wait_until(seen + 1, 30.0)
             except asyncio.CancelledError:
                 raise
             except Exception:
