@@ -32,7 +32,7 @@ from bench.attendance_lag import NOTIFY_TABLE, Matcher, SseProbe, notify_lag
 from bench.attendance_reads import live_reads
 from bench.attendance_report import lag_ms, sections
 from bench.attendance_world import AttendanceWorld, build_attendance_world, stay_on_one_day
-from bench.db import BenchDatabase
+from bench.db import BenchDatabase, empty_store
 from bench.hot_checks import settle
 from bench.hot_world import load_city
 from bench.open_loop import Connections, OpenTally, measure_cpu, schedule
@@ -73,16 +73,7 @@ class AttendancePlan:
 async def prepare(db: BenchDatabase, settings: Settings, plan: AttendancePlan,
                   progress: Any) -> AttendanceWorld:  # fmt: skip
     progress(f"attendance: building the world through the command path ({plan.city} city)")
-    conn = await db.connect()
-    try:  # an empty store and no read models, whatever ran before in this database
-        await conn.execute("TRUNCATE events, commands, snapshots, projection_checkpoints")
-        for (table,) in await conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'rm\\_%'"
-        ):
-            await conn.execute(f'DROP TABLE "{table}"')
-        await conn.execute(SCHEMA)
-    finally:
-        await conn.close()
+    await empty_store(db, SCHEMA)
     runtime = await open_runtime(settings, db.dsn, follow=False)
     try:
         city = await load_city(runtime, plan.city, progress)

@@ -100,6 +100,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
+async def empty_store(db: BenchDatabase, schema: str) -> None:
+    """An empty store and no read models, whatever ran before in this database; then the
+    benchmark's own anchor tables (`schema`)."""
+    conn = await db.connect()
+    try:
+        await conn.execute("TRUNCATE events, commands, snapshots, projection_checkpoints")
+        for (table,) in await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'rm\\_%'"
+        ):
+            await conn.execute(f'DROP TABLE "{table}"')
+        await conn.execute(schema)
+    finally:
+        await conn.close()
+
+
 async def open_bench_database() -> BenchDatabase:
     _forget_dead_handles()
     server = start_embedded(DATA_DIR)

@@ -27,7 +27,7 @@ from typing import Any
 from backend.runtime import close_runtime, open_runtime
 from backend.settings import Settings
 from bench.availability_http import availability_over_http, seed_bookings
-from bench.db import BenchDatabase
+from bench.db import BenchDatabase, empty_store
 from bench.hot_checks import check_text, room_day_check, settle
 from bench.hot_diagnose import diagnostics
 from bench.hot_world import (
@@ -63,16 +63,7 @@ class HotPlan:
 
 async def prepare(db: BenchDatabase, settings: Settings, plan: HotPlan, progress: Any) -> HotWorld:
     progress(f"hot room: building the world through the command path ({plan.city} city)")
-    conn = await db.connect()
-    try:  # an empty store and no read models, whatever ran before in this database
-        await conn.execute("TRUNCATE events, commands, snapshots, projection_checkpoints")
-        for (table,) in await conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'rm\\_%'"
-        ):
-            await conn.execute(f'DROP TABLE "{table}"')
-        await conn.execute(ROWLOCK_SCHEMA)
-    finally:
-        await conn.close()
+    await empty_store(db, ROWLOCK_SCHEMA)
     runtime = await open_runtime(settings, db.dsn, follow=False)
     try:
         city = await load_city(runtime, plan.city, progress)

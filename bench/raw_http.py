@@ -15,26 +15,8 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from bench.http_load import Outcomes, Request, _measure_cpu, _Window, classify
+from bench.open_loop import read_response
 from bench.servers import CpuMeter
-
-
-async def _read_response(reader: asyncio.StreamReader) -> int:
-    status = int((await reader.readline()).split()[1])
-    length, chunked = 0, False
-    while (line := await reader.readline()) not in (b"\r\n", b""):
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        if name == b"content-length":
-            length = int(value)
-        elif name == b"transfer-encoding" and b"chunked" in value.lower():
-            chunked = True
-    if not chunked:
-        await reader.readexactly(length)
-        return status
-    while size := int((await reader.readline()).strip(), 16):
-        await reader.readexactly(size + 2)
-    await reader.readline()
-    return status
 
 
 def _encode(request: Request) -> bytes:
@@ -62,7 +44,7 @@ async def raw_window(
         try:
             while (started := time.perf_counter()) < window.end:
                 writer.write(_encode(next_request()))
-                kind = classify(await _read_response(reader), accepted)
+                kind = classify((await read_response(reader))[0], accepted)
                 out.all_accepted += kind == "accepted"
                 window.record(out, started, time.perf_counter(), kind)
         finally:
