@@ -38,7 +38,7 @@ from bench.hot_world import load_city
 from bench.open_loop import Connections, OpenTally, measure_cpu, schedule
 from bench.report import Section
 from bench.serve import PLAIN_ATTENDANCE_TABLE
-from bench.servers import CpuMeter, Server
+from bench.servers import CpuMeter, Server, source_change_warning
 
 ABANDON_AFTER = 2.0  # s a request may wait for a connection before the client gives it up
 SCHEMA = f"""
@@ -123,13 +123,10 @@ async def attendance(db: BenchDatabase, plan: AttendancePlan, progress: Any) -> 
     finally:
         await ours.stop()
         await plain.stop()
-    seen = {s.label: s.fingerprint for s in servers if s.fingerprint}
-    if len(set(seen.values())) > 1:
-        warning = (
-            "WARNING: the app's source changed while this run was going (fingerprints of"
-            f" backend/domain/projections/api_schema when each server started: {seen});"
-            " the diagnostics ran other code than the measured windows"
-        )
+    warning = source_change_warning(
+        servers, "the diagnostics ran other code than the measured windows"
+    )
+    if warning is not None:
         progress(warning)
         found[0].notes.insert(0, warning)
     return found

@@ -46,7 +46,7 @@ from bench.hot_world import (
 )  # fmt: skip
 from bench.http_load import ROWLOCK_SCHEMA, Outcomes, http_window, rowlock_window
 from bench.report import Section, Verdict, at_least, at_least_ratio
-from bench.servers import CpuMeter, Server, cpu_text
+from bench.servers import CpuMeter, Server, cpu_text, source_change_warning
 
 
 @dataclass(frozen=True)
@@ -110,13 +110,8 @@ async def hot_room(db: BenchDatabase, plan: HotPlan, progress: Any) -> list[Sect
     finally:
         for server in servers:
             await server.stop()
-    seen = {s.label: s.fingerprint for s in servers if s.kind == "tuoyu" and s.fingerprint}
-    if len(set(seen.values())) > 1:
-        warning = (
-            "WARNING: the app's source changed while this run was going (fingerprints of"
-            f" backend/domain/projections/api_schema when each server started: {seen});"
-            " figures of different servers are not comparable"
-        )
+    warning = source_change_warning(servers, "figures of different servers are not comparable")
+    if warning is not None:
         progress(warning)
         sections[0].notes.insert(0, warning)
     return sections

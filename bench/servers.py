@@ -38,6 +38,18 @@ def source_fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
+def source_change_warning(servers: list[Server], consequence: str) -> str | None:
+    """A warning when the app's servers of one run started on different source (someone
+    edited meanwhile), saying what that means for this run's figures; else None."""
+    seen = {s.label: s.fingerprint for s in servers if s.kind == "tuoyu" and s.fingerprint}
+    if len(set(seen.values())) <= 1:
+        return None
+    return (
+        "WARNING: the app's source changed while this run was going (fingerprints of"
+        f" backend/domain/projections/api_schema when each server started: {seen}); " + consequence
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
