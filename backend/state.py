@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from api_schema.attendance import LiveOccupancy
 from backend.auth.otp import LogSmsSender, SmsSender
 from backend.clock import Clock, IdSource
 from backend.eventstore.store import EventStore
 from backend.live_feed import FeedHub
 from backend.projector import Projector
 from backend.settings import Settings
+from backend.unmoved_cache import UnmovedCache
 
 
 @dataclass
@@ -26,10 +26,14 @@ class Runtime:
     clock: Clock = field(default_factory=Clock)
     ids: IdSource = field(default_factory=IdSource)
     sms: SmsSender = field(default_factory=LogSmsSender)
-    # institution → ((read-model position, minute), live occupancy): see routes.live_occupancy
-    live_occupancy: dict[UUID, tuple[tuple[int, datetime], Any]] = field(default_factory=dict)
-    # (institution, account) → (read-model position, staff role): see auth.access.staff_role
-    staff_roles: dict[tuple[UUID, UUID], tuple[int, str | None]] = field(default_factory=dict)
+    # answers kept while the read models have not moved: see routes.live_occupancy and
+    # auth.access.staff_role
+    live_occupancy: UnmovedCache[UUID, LiveOccupancy] = field(
+        default_factory=lambda: UnmovedCache(10_000)
+    )
+    staff_roles: UnmovedCache[tuple[UUID, UUID], str | None] = field(
+        default_factory=lambda: UnmovedCache(50_000)
+    )
     feed_hub: FeedHub = field(init=False)  # which institutions' live feeds moved
     # room → (institution, time zone): neither ever changes once the room exists
     room_homes: dict[UUID, tuple[UUID, str]] = field(default_factory=dict)

@@ -101,15 +101,13 @@ async def staff_role(runtime: Runtime, institution_id: UUID, account_id: UUID) -
     detached a moment ago is refused as soon as the read models show it, as before."""
     position = runtime.projector.lowest_position()
     key = (institution_id, account_id)
-    known = runtime.staff_roles.get(key)
-    if known is not None and known[0] == position:
-        return known[1]
-    role: str | None = await runtime.pool.fetchval(
+    known, role = runtime.staff_roles.get(key, position)
+    if known:
+        return role
+    role = await runtime.pool.fetchval(
         "SELECT role FROM rm_institution_staff WHERE institution_id = $1 AND account_id = $2",
         institution_id,
         account_id,
     )
-    if len(runtime.staff_roles) > 50_000:
-        runtime.staff_roles.clear()
-    runtime.staff_roles[key] = (position, role)
+    runtime.staff_roles.put(key, position, role)
     return role

@@ -33,11 +33,10 @@ async def live_now(rt: Runtime, institution_id: UUID) -> LiveOccupancy:
     """Served from an in-process copy while no read model has moved and the minute is the same
     (the read benchmark's case); rebuilt from the read model otherwise."""
     now = rt.clock.now()
-    position = rt.projector.lowest_position()
-    key = (position, now.replace(second=0, microsecond=0))
-    cached = rt.live_occupancy.get(institution_id)
-    if cached is not None and cached[0] == key:
-        return cached[1]
+    stamp = (rt.projector.lowest_position(), now.replace(second=0, microsecond=0))
+    known, cached = rt.live_occupancy.get(institution_id, stamp)
+    if known and cached is not None:
+        return cached
     async with rt.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         # one snapshot: the rows and the checkpoint they reflect, so a stream that starts from
         # this position neither misses nor repeats an event
@@ -48,9 +47,7 @@ async def live_now(rt: Runtime, institution_id: UUID) -> LiveOccupancy:
     if found is None:
         raise NotFoundException(f"institution {institution_id} not found")
     live = msgspec.convert({**found, "position": as_of or 0}, LiveOccupancy)
-    if len(rt.live_occupancy) > 10_000:
-        rt.live_occupancy.clear()
-    rt.live_occupancy[institution_id] = (key, live)
+    rt.live_occupancy.put(institution_id, stamp, live)
     return live
 
 
