@@ -10,7 +10,7 @@ from uuid import UUID
 
 from backend.clock import FrozenClock
 from tests.api.booking_world import DAY, bookable_room, booking_body, many_children
-from tests.api.world import PASSWORD, Caller, World, idem, new_phone
+from tests.api.world import PASSWORD, Caller, World, new_phone
 
 NINE = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai on DAY
 WELL = {"temperature_c": 36.6}
@@ -31,15 +31,10 @@ def at(minutes: int = 0) -> str:
     return (NINE + timedelta(minutes=minutes)).isoformat()
 
 
-async def send(world: World, path: str, body: dict[str, Any], who: Caller, key: str | None = None):
-    headers = {**world.fresh(who.headers), **({"Idempotency-Key": key} if key else idem())}
-    return world.saw(await world.client.post(path, json=body, headers=headers))
-
-
 async def caregiver_of(world: World, institution_id: UUID, admin: Caller) -> Caller:
     phone = new_phone("137")
     body = {"phone": phone, "display_name": "张老师", "password": PASSWORD, "role": "caregiver"}
-    response = await send(world, f"/v1/institutions/{institution_id}/staff", body, admin)
+    response = await world.post(f"/v1/institutions/{institution_id}/staff", body, admin)
     assert response.status_code == 201, response.text
     return await world.login(phone)
 
@@ -56,19 +51,19 @@ async def attending_room(
     kids = await many_children(world, guardian, children)
     bookings = []
     for kid in kids:
-        response = await send(world, "/v1/bookings", booking_body(institution_id, room_id, kid),
+        response = await world.post("/v1/bookings", booking_body(institution_id, room_id, kid),
                               guardian)  # fmt: skip
         assert response.status_code == 201, response.text
         bookings.append(response.json()["id"])
         if examined:
             record = {"kind": "admission", "examined_on": "2026-11-20", "passed": True,
                       "vaccination_checked": True}  # fmt: skip
-            response = await send(world, f"/v1/children/{kid}/health-records", record, admin)
+            response = await world.post(f"/v1/children/{kid}/health-records", record, admin)
             assert response.status_code == 201, response.text
     world.runtime.clock = FrozenClock(at=NINE)
     room = Room(institution_id, room_id, admin, caregiver, guardian, kids, bookings)
     if clock_in:
-        response = await send(world, "/v1/staff/clock-ins", {"room_id": str(room_id), "at": at()},
+        response = await world.post("/v1/staff/clock-ins", {"room_id": str(room_id), "at": at()},
                               caregiver)  # fmt: skip
         assert response.status_code == 201, response.text
     return room
@@ -89,7 +84,7 @@ def check_out_body(room: Room, child: UUID, phone: str, minutes: int = 480, **ex
 
 
 async def check_in(world: World, room: Room, child: UUID, who: Caller | None = None, **extra):
-    return await send(world, "/v1/attendance/check-ins", check_in_body(room, child, **extra),
+    return await world.post("/v1/attendance/check-ins", check_in_body(room, child, **extra),
                       who or room.caregiver)  # fmt: skip
 
 

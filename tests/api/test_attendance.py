@@ -14,7 +14,6 @@ from tests.api.attendance_world import (
     check_in,
     check_in_body,
     check_out_body,
-    send,
 )
 from tests.api.world import World
 
@@ -42,7 +41,7 @@ async def test_a_booked_child_is_checked_in_and_collected_and_its_booking_follow
     assert len(shown["staff"]) == 1 and shown["ratio_ok"] and shown["headroom"] == 14
 
     world.runtime.clock.at = NINE + timedelta(hours=1)  # type: ignore[attr-defined]
-    response = await send(world, "/v1/attendance/check-outs",
+    response = await world.post("/v1/attendance/check-outs",
                           check_out_body(room, child, room.guardian.phone, minutes=55),
                           room.caregiver)  # fmt: skip
     assert response.status_code == 201, response.text
@@ -85,7 +84,7 @@ async def test_the_guardians_rotating_code_checks_the_child_in_only_once(world: 
     response = await check_in(world, room, child, method="app_code", code=shown["qr"])
     assert response.status_code == 201, response.text
     world.runtime.clock.at = NINE + timedelta(minutes=1)  # type: ignore[attr-defined]
-    await send(world, "/v1/attendance/check-outs",
+    await world.post("/v1/attendance/check-outs",
                check_out_body(room, child, room.guardian.phone, minutes=1), room.caregiver)  # fmt: skip
     again = await check_in(world, room, child, minutes=1, method="app_code", code=shown["code"])
     assert again.status_code == 409 and again.json()["type"] == "/problems/code-already-used"
@@ -130,7 +129,7 @@ async def test_a_check_in_past_the_ratio_is_refused_unless_an_admin_overrides_wi
     register = await _get(world, f"/v1/rooms/{room.room_id}/attendance?date=2026-12-01", room.admin)
     assert [r["override_reason"] for r in register].count("第二位老师在路上") == 1
 
-    await send(world, "/v1/staff/clock-ins", {"room_id": str(room.room_id), "at": at(1)},
+    await world.post("/v1/staff/clock-ins", {"room_id": str(room.room_id), "at": at(1)},
                room.admin)  # fmt: skip
     live = await _get(world, f"/v1/institutions/{room.institution_id}/occupancy/live", room.admin)
     assert live["rooms"][0]["alarm"] is None and live["rooms"][0]["ratio_ok"]
@@ -141,24 +140,22 @@ async def test_only_allowed_adults_collect_and_a_second_pick_up_is_a_409(world: 
     child = room.children[0]
     await check_in(world, room, child)
     world.runtime.clock.at = NINE + timedelta(hours=1)  # type: ignore[attr-defined]
-    await send(world, f"/v1/children/{child}/blocked-collectors",
+    await world.post(f"/v1/children/{child}/blocked-collectors",
                {"name": "赵某", "phone": "13900001111", "reason": "法院禁令"}, room.guardian)  # fmt: skip
-    await send(world, f"/v1/children/{child}/delegates",
+    await world.post(f"/v1/children/{child}/delegates",
                {"name": "邻居陈", "phone": "13900002222", "day": "2026-12-01"}, room.guardian)  # fmt: skip
     path = "/v1/attendance/check-outs"
-    blocked = await send(
-        world, path, check_out_body(room, child, "13900001111", 30), room.caregiver
-    )
+    blocked = await world.post(path, check_out_body(room, child, "13900001111", 30), room.caregiver)
     assert blocked.status_code == 409 and blocked.json()["type"] == "/problems/collector-blocked"
-    stranger = await send(
-        world, path, check_out_body(room, child, "13900003333", 30), room.caregiver
+    stranger = await world.post(
+        path, check_out_body(room, child, "13900003333", 30), room.caregiver
     )
     assert stranger.json()["type"] == "/problems/collector-not-authorised"
-    delegate = await send(
-        world, path, check_out_body(room, child, "13900002222", 30), room.caregiver
+    delegate = await world.post(
+        path, check_out_body(room, child, "13900002222", 30), room.caregiver
     )
     assert delegate.status_code == 201, delegate.text
-    twice = await send(world, path, check_out_body(room, child, "13900002222", 31), room.caregiver)
+    twice = await world.post(path, check_out_body(room, child, "13900002222", 31), room.caregiver)
     assert twice.status_code == 409 and twice.json()["type"] == "/problems/not-checked-in"
     register = await _get(world, f"/v1/rooms/{room.room_id}/attendance?date=2026-12-01", room.admin)
     assert register[0]["collector"] == "邻居陈（当日代接人）"
@@ -172,10 +169,10 @@ async def test_bad_attendance_input_names_the_field_and_writes_nothing(world: Wo
     assert future.status_code == 422 and future.json()["field"] == "at"
     hot = await check_in(world, room, child, health_check={"temperature_c": 50})
     assert hot.status_code == 400 and "temperature_c" in hot.json()["detail"]
-    naive = await send(world, "/v1/attendance/check-ins",
+    naive = await world.post("/v1/attendance/check-ins",
                        {**check_in_body(room, child), "at": "2026-12-01T09:00:00"}, room.caregiver)  # fmt: skip
     assert naive.status_code == 400 and "at" in naive.json()["detail"]
-    unknown = await send(world, "/v1/attendance/check-ins",
+    unknown = await world.post("/v1/attendance/check-ins",
                          {"child_id": str(child), "room_id": str(uuid4()), "at": at(),
                           "health_check": WELL}, room.caregiver)  # fmt: skip
     assert unknown.status_code == 404 and unknown.json()["field"] == "room_id"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.api.attendance_world import NINE, at, attending_room, caregiver_of, check_in, send
+from tests.api.attendance_world import NINE, at, attending_room, caregiver_of, check_in
 from tests.api.world import World
 
 DAY_PATH = "/v1/children/{}/days/2026-12-01"
@@ -13,7 +13,7 @@ DAY_PATH = "/v1/children/{}/days/2026-12-01"
 
 async def _care(world: World, room, who=None, **body):
     body = {"room_id": str(room.room_id), "at": at(body.pop("minutes", 0)), **body}
-    return await send(world, "/v1/attendance/care-logs", body, who or room.caregiver)
+    return await world.post("/v1/attendance/care-logs", body, who or room.caregiver)
 
 
 async def test_lunch_served_to_all_present_reaches_each_childs_day_in_local_time(world: World):
@@ -61,11 +61,11 @@ async def test_medication_needs_the_guardians_authorisation_and_stops_at_its_dos
     await check_in(world, room, child)
     unauthorised = await _care(world, room, kind="medication", child_ids=[str(child)])
     assert unauthorised.status_code == 422 and unauthorised.json()["field"] == "authorisation_id"
-    by_carer = await send(world, f"/v1/children/{child}/medication-authorisations",
+    by_carer = await world.post(f"/v1/children/{child}/medication-authorisations",
                           {"medicine": "布洛芬", "dose": "5 ml", "max_doses_per_day": 1,
                            "first_day": "2026-12-01", "last_day": "2026-12-01"}, room.caregiver)  # fmt: skip
     assert by_carer.status_code == 403
-    authorised = await send(world, f"/v1/children/{child}/medication-authorisations",
+    authorised = await world.post(f"/v1/children/{child}/medication-authorisations",
                             {"medicine": "布洛芬", "dose": "5 ml", "max_doses_per_day": 1,
                              "first_day": "2026-12-01", "last_day": "2026-12-01"}, room.guardian)  # fmt: skip
     assert authorised.status_code == 201, authorised.text
@@ -130,7 +130,7 @@ async def test_staff_of_another_institution_cannot_check_in_clock_in_or_watch(wo
     regulator = await world.regulator()
     room = await attending_room(world)
     assert (await check_in(world, room, room.children[0], who=stranger)).status_code == 403
-    clock = await send(world, "/v1/staff/clock-ins", {"room_id": str(room.room_id), "at": at()},
+    clock = await world.post("/v1/staff/clock-ins", {"room_id": str(room.room_id), "at": at()},
                        stranger)  # fmt: skip
     assert clock.status_code == 403
     live = f"/v1/institutions/{room.institution_id}/occupancy/live"

@@ -15,7 +15,6 @@ from tests.api.attendance_world import (
     attending_room,
     check_in_body,
     check_out_body,
-    send,
 )
 from tests.api.world import World
 
@@ -47,16 +46,16 @@ async def test_a_tablet_replaying_50_queued_commands_after_an_outage_records_eac
     world: World,
 ):
     room = await attending_room(world, children=10)
-    await send(world, "/v1/staff/clock-ins", {"room_id": str(room.room_id), "at": at()},
+    await world.post("/v1/staff/clock-ins", {"room_id": str(room.room_id), "at": at()},
                room.admin)  # fmt: skip
     world.runtime.clock.at = NINE + timedelta(hours=3)  # type: ignore[attr-defined]
     queue = _tablet_queue(room)
     assert len(queue) == 50
     for path, body, key in queue:  # the first delivery, in order; the answers were lost
-        response = await send(world, path, body, room.caregiver, key=key)
+        response = await world.post(path, body, room.caregiver, key=key)
         assert response.status_code == 201, response.text
     replays = await asyncio.gather(
-        *(send(world, path, body, room.caregiver, key=key) for path, body, key in queue)
+        *(world.post(path, body, room.caregiver, key=key) for path, body, key in queue)
     )
     assert {r.status_code for r in replays} == {201}
     assert all(r.json()["replayed"] for r in replays)
@@ -71,7 +70,7 @@ async def test_a_tablet_replaying_50_queued_commands_after_an_outage_records_eac
 async def test_concurrent_check_ins_never_break_the_ratio(world: World):
     room = await attending_room(world, children=12)  # 托小班 1:5, one carer clocked in
     answers = await asyncio.gather(
-        *(send(world, "/v1/attendance/check-ins", check_in_body(room, child), room.caregiver)
+        *(world.post("/v1/attendance/check-ins", check_in_body(room, child), room.caregiver)
           for child in room.children)
     )  # fmt: skip
     statuses = sorted(r.status_code for r in answers)
@@ -84,7 +83,7 @@ async def test_concurrent_check_ins_never_break_the_ratio(world: World):
 
 async def test_two_workers_escalating_an_uncollected_child_at_once_notify_once(world: World):
     room = await attending_room(world)
-    await send(world, "/v1/attendance/check-ins", check_in_body(room, room.children[0]),
+    await world.post("/v1/attendance/check-ins", check_in_body(room, room.children[0]),
                room.caregiver)  # fmt: skip
     await world.runtime.projector.wait_until(await world.runtime.store.head_position())
     clock = world.runtime.clock
@@ -115,17 +114,17 @@ async def _tables(world: World) -> dict[str, list[tuple[object, ...]]]:
 
 async def test_a_full_day_rebuilt_from_its_events_equals_the_live_read_models(world: World):
     room = await attending_room(world, children=6)
-    await send(world, "/v1/staff/clock-ins", {"room_id": str(room.room_id), "at": at()},
+    await world.post("/v1/staff/clock-ins", {"room_id": str(room.room_id), "at": at()},
                room.admin)  # fmt: skip
     world.runtime.clock.at = NINE + timedelta(hours=2)  # type: ignore[attr-defined]
     for path, body, key in _tablet_queue(room)[:6]:
-        await send(world, path, body, room.caregiver, key=key)
-    await send(world, "/v1/staff/clock-outs", {"room_id": str(room.room_id), "at": at(30)},
+        await world.post(path, body, room.caregiver, key=key)
+    await world.post("/v1/staff/clock-outs", {"room_id": str(room.room_id), "at": at(30)},
                room.admin)  # fmt: skip  # six children, one carer: the alarm
-    await send(world, "/v1/attendance/care-logs", {"room_id": str(room.room_id), "kind": "meal",
+    await world.post("/v1/attendance/care-logs", {"room_id": str(room.room_id), "kind": "meal",
                "meal": "lunch", "at": at(90)}, room.caregiver)  # fmt: skip
     for path, body, key in _tablet_queue(room)[-6:-3]:
-        await send(world, path, body, room.caregiver, key=key)
+        await world.post(path, body, room.caregiver, key=key)
     await world.runtime.projector.wait_until(await world.runtime.store.head_position())
     live = await _tables(world)
     assert len(live["rm_live_children"]) == 3 and len(live["rm_room_alarms"]) == 0

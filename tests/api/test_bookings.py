@@ -13,12 +13,8 @@ async def test_a_guardian_books_hourly_care_and_sees_price_policy_and_history(wo
     institution_id, room_id, _ = await bookable_room(world)
     guardian = await world.guardian()
     child = await child_of(world, guardian)
-    response = world.saw(
-        await world.client.post(
-            "/v1/bookings",
-            json=booking_body(institution_id, room_id, child),
-            headers={**world.fresh(guardian.headers), **idem()},
-        )  # fmt: skip
+    response = await world.post(
+        "/v1/bookings", booking_body(institution_id, room_id, child), guardian
     )
     assert response.status_code == 201, response.text
     accepted = response.json()
@@ -150,12 +146,8 @@ async def test_a_caregiver_cannot_book_and_another_institutions_admin_cannot_see
     _, _, other_admin = await bookable_room(world)
     guardian = await world.guardian()
     child = await child_of(world, guardian)
-    booked = world.saw(
-        await world.client.post(
-            "/v1/bookings",
-            json=booking_body(institution_id, room_id, child),
-            headers={**world.fresh(guardian.headers), **idem()},
-        )  # fmt: skip
+    booked = (
+        await world.post("/v1/bookings", booking_body(institution_id, room_id, child), guardian)
     ).json()
     as_admin = await world.client.post(
         "/v1/bookings", json=booking_body(institution_id, room_id, child),
@@ -177,12 +169,8 @@ async def test_an_admin_cancelling_refunds_in_full(world: World):
     institution_id, room_id, admin = await bookable_room(world)
     guardian = await world.guardian()
     child = await child_of(world, guardian)
-    booked = world.saw(
-        await world.client.post(
-            "/v1/bookings",
-            json=booking_body(institution_id, room_id, child),
-            headers={**world.fresh(guardian.headers), **idem()},
-        )  # fmt: skip
+    booked = (
+        await world.post("/v1/bookings", booking_body(institution_id, room_id, child), guardian)
     ).json()
     cancelled = await world.client.post(
         f"/v1/bookings/{booked['id']}/cancel", json={"reason": "停水"},

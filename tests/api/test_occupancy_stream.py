@@ -15,7 +15,7 @@ import uvicorn
 
 from backend.api.app import create_app
 from backend.state import Runtime
-from tests.api.attendance_world import NINE, at, attending_room, check_in, send
+from tests.api.attendance_world import NINE, at, attending_room, check_in
 from tests.api.world import World
 
 
@@ -75,7 +75,7 @@ async def test_the_stream_sends_a_snapshot_then_each_change_and_resumes_from_las
     for child in room.children[:5]:
         assert (await check_in(world, room, child)).status_code == 201
     world.runtime.clock.at = NINE + timedelta(minutes=5)  # type: ignore[attr-defined]
-    await send(world, "/v1/staff/clock-outs", {"room_id": str(room.room_id), "at": at(5)},
+    await world.post("/v1/staff/clock-outs", {"room_id": str(room.room_id), "at": at(5)},
                room.caregiver)  # fmt: skip
     await asyncio.wait_for(reader, 10)
     assert [e["event"] for e in seen[1:4]] == ["child_checked_in"] * 3

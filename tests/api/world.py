@@ -103,6 +103,13 @@ class World:
             )  # fmt: skip
         )
 
+    async def post(
+        self, path: str, body: dict[str, Any], who: Caller, key: str | None = None
+    ) -> Any:
+        """A command as `who`, with a new Idempotency-Key (or `key`), reading its own writes."""
+        headers = {**self.fresh(who.headers), **({"Idempotency-Key": key} if key else idem())}
+        return self.saw(await self.client.post(path, json=body, headers=headers))
+
     def fresh(self, headers: dict[str, str] | None = None) -> dict[str, str]:
         """Headers that ask reads to reflect every write made so far (X-Min-Position)."""
         return {**(headers or {}), "X-Min-Position": str(self.last_position)}
