@@ -56,8 +56,12 @@ class CommandOutcome(Generic[R]):
 class UnitOfWork:
     """The aggregates one decision reads and changes, with the versions they were read at."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, *, trust_cache: bool = False) -> None:
+        """`trust_cache`: decide on cached aggregates without reading their streams. Safe
+        because the append checks every stream read is still at the version it was read at;
+        a copy gone stale (another process wrote) costs a conflict, and the retry reads."""
         self._store = store
+        self._trust_cache = trust_cache
         self._loaded: dict[UUID, Any] = {}
         self._read_versions: dict[UUID, int] = {}
         self._prefetched: dict[UUID, Any] = {}
@@ -75,7 +79,7 @@ class UnitOfWork:
             s for s in stream_ids if s not in self._read_versions and s not in self._prefetched
         ]
         if wanted:
-            loaded = await load_aggregates(self._store, wanted)
+            loaded = await load_aggregates(self._store, wanted, trust_cache=self._trust_cache)
             for stream_id in wanted:
                 self._prefetched[stream_id] = loaded.get(stream_id)
 
@@ -85,7 +89,9 @@ class UnitOfWork:
         if stream_id in self._prefetched:
             aggregate: Any = self._prefetched.pop(stream_id)
         else:
-            aggregate = await load_aggregate(self._store, stream_id)
+            aggregate = (
+                await load_aggregates(self._store, [stream_id], trust_cache=self._trust_cache)
+            ).get(stream_id)
         if aggregate is not None and not isinstance(aggregate, cls):
             raise NotFound(f"{stream_id} is not a {cls.__name__.lower()}", field="id")
         self._read_versions[stream_id] = _version_of(aggregate)
@@ -149,14 +155,20 @@ async def load_aggregate(store: EventStore, stream_id: UUID) -> Any | None:
     return (await load_aggregates(store, [stream_id])).get(stream_id)
 
 
-async def load_aggregates(store: EventStore, stream_ids: list[UUID]) -> dict[UUID, Any]:
+async def load_aggregates(
+    store: EventStore, stream_ids: list[UUID], *, trust_cache: bool = False
+) -> dict[UUID, Any]:
     """The aggregates of these streams, read in one round trip: a cached copy plus the events
     after it, or the latest snapshot plus the events after that. Cached copies are taken out
-    of the cache (see backend/eventstore/cache.py)."""
+    of the cache (see backend/eventstore/cache.py). With `trust_cache` a cached copy is taken
+    as it is, unread: only for a decision whose append checks the versions it read."""
     ids = list(dict.fromkeys(stream_ids))
     cached: dict[UUID, Any] = {stream_id: store.cache.take(stream_id) for stream_id in ids}
-    after = [cached[s].version if cached[s] is not None else 0 for s in ids]
     loaded = {s: a for s, a in cached.items() if a is not None}
+    ids = [s for s in ids if not (trust_cache and s in loaded)]
+    if not ids:
+        return loaded
+    after = [cached[s].version if cached[s] is not None else 0 for s in ids]
     for stream_id, (snapshot, events) in (await store.read_streams(ids, after)).items():
         aggregate = loaded.get(stream_id)
         if snapshot is not None:
@@ -197,7 +209,7 @@ async def execute(
             return _replay(earlier, ctx, result_type)
         try:
             async with store.lanes.hold(lanes):
-                uow = UnitOfWork(store)
+                uow = UnitOfWork(store, trust_cache=attempt == 0)
                 value = await decide(uow)
                 request = uow.append_request(ctx, msgspec.json.encode(value))
                 outcome = await store.append(request)

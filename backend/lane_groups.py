@@ -1,10 +1,11 @@
 """Group commit on a hot lane: one writer per hot stream decides the queued commands together.
 
 Commands naming a lane (a room-day under the 8 pm booking rush) queue on it. The lane's
-leader takes what is queued, answers the keys it has seen before, decides the rest one after
-another against one set of in-memory aggregates, and appends all their events in a single
-append that records every command's key and answer. One read, one append and one WAL flush
-serve the whole group.
+leader takes what is queued, decides the commands one after another against one set of
+in-memory aggregates (cached copies, trusted on a first try), and appends all their events in
+a single append that records every command's key and answer. One append and one WAL flush,
+and a read only of what is not cached, serve the whole group. A key seen before makes the
+append refuse the group; its retry first answers the known keys from their stored answers.
 
 A command refused (by a rule, a permission check, anything it raises) is answered with its
 refusal if it changed nothing; one refused half-way (some events made, then refused) leaves
@@ -87,8 +88,9 @@ class LaneGroups:
 
     async def _group(self, jobs: list[_Job]) -> list[_Job]:
         """Decide and append one group; return the jobs to queue again."""
-        jobs = await self._answer_known_keys(jobs)
-        uow = UnitOfWork(self._store)
+        retry = any(job.attempts for job in jobs)
+        jobs = await self._answer_known_keys(jobs, look_up=retry)
+        uow = UnitOfWork(self._store, trust_cache=not retry)
         decided: list[tuple[_Job, Any, list[Any]]] = []
         refused: list[tuple[_Job, Exception]] = []
         back: list[_Job] = []
@@ -112,8 +114,7 @@ class LaneGroups:
                 break
             decided.append((job, value, uow.collect_pending()))
         if not decided:
-            for job, refusal in refused:
-                _settle(job, error=refusal)
+            await self._settle_refusals(refused)
             return back
         first, *rest = decided
         request = uow.append_request_for(
@@ -138,13 +139,25 @@ class LaneGroups:
             await snapshot_long_streams(self._store, uow.versions_moved(), first[0].ctx.now)
         for job, value, _ in decided:
             _settle(job, outcome=CommandOutcome(value, outcome.last_position, replayed=False))
-        for job, refusal in refused:
-            _settle(job, error=refusal)
+        await self._settle_refusals(refused)
         return back
 
-    async def _answer_known_keys(self, jobs: list[_Job]) -> list[_Job]:
-        """Answer keys already recorded; fold twins (same key) into the first of them."""
-        known = await stored_answers(self._store, [j.ctx.command_key for j in jobs])
+    async def _settle_refusals(self, refused: list[tuple[_Job, Exception]]) -> None:
+        """A refused command with a key may be a replay of one that was accepted (a check-in
+        replayed after it landed): then the first answer is the answer, not the refusal."""
+        known = await stored_answers(self._store, [job.ctx.command_key for job, _ in refused])
+        for job, refusal in refused:
+            if job.ctx.command_key in known:
+                _settle_replay(job, known[job.ctx.command_key])  # type: ignore[index]
+            else:
+                _settle(job, error=refusal)
+
+    async def _answer_known_keys(self, jobs: list[_Job], *, look_up: bool) -> list[_Job]:
+        """Fold twins (same key) into the first of them; with `look_up`, first answer keys
+        already recorded. A first try does not look: the append itself refuses a known key
+        (the group then comes back here, looking), and a refusal looks before it answers."""
+        keys = [j.ctx.command_key for j in jobs]
+        known = await stored_answers(self._store, keys) if look_up else {}
         fresh: dict[str | None, _Job] = {}
         left = []
         for job in jobs:

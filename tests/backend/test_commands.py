@@ -175,3 +175,40 @@ async def test_a_refusal_in_a_group_answers_that_command_and_the_others_still_la
     )
     assert sum(isinstance(r, AlreadyExists) for r in results) == 1
     assert set((await load_aggregate(store, city.id)).districts) == {"a", "b", "c"}
+
+
+async def test_a_first_try_decides_on_cached_aggregates_without_reading_their_streams(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+):
+    city = await _city(store)
+    await execute(store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted)
+    reads: list[list] = []
+    read_streams = store.read_streams
+
+    async def counted(ids, after=None):
+        reads.append(list(ids))
+        return await read_streams(ids, after)
+
+    monkeypatch.setattr(store, "read_streams", counted)
+    await execute(store, CommandContext(now=NOW), _add(city.id, "b"), CommandAccepted)
+    await execute(
+        store, CommandContext(now=NOW), _add(city.id, "c"), CommandAccepted, lane=[city.id]
+    )
+    assert reads == []
+    store.cache.clear()
+    await execute(store, CommandContext(now=NOW), _add(city.id, "d"), CommandAccepted)
+    assert reads == [[city.id]]
+    assert set((await load_aggregate(store, city.id)).districts) == {"a", "b", "c", "d"}
+
+
+async def test_a_replay_on_a_lane_that_would_now_be_refused_gets_its_first_answer(
+    store: EventStore,
+):
+    city = await _city(store)
+    ctx = CommandContext(now=NOW, command_key="lane-replay", request_hash=b"h")
+    first = await execute(store, ctx, _add(city.id, "a"), CommandAccepted, lane=[city.id])
+    again = await execute(store, ctx, _add(city.id, "a"), CommandAccepted, lane=[city.id])
+    assert again.replayed and again.value == first.value
+    other = CommandContext(now=NOW, command_key="lane-other", request_hash=b"h")
+    with pytest.raises(AlreadyExists):  # a new key refused stays refused
+        await execute(store, other, _add(city.id, "a"), CommandAccepted, lane=[city.id])
