@@ -2,7 +2,8 @@
 
 Following each read model on its own meant a transaction per model per wake-up: under the
 booking rush that was ~8 commits (and WAL flushes) per booking competing with the appends.
-Here one transaction takes every model's lock, reads the new events once, decodes them once,
+Here one transaction takes every model's lock, reads the new events once (the locks, the
+checkpoints, the head and the events in one round trip: migration 0007), decodes them once,
 gives each model the ones it handles past its own checkpoint, and moves the checkpoints it
 must. Still exactly once: rows and checkpoints commit together. Rebuilds keep their own
 per-model path (backend/projector.py).
@@ -21,10 +22,7 @@ if TYPE_CHECKING:
     from backend.projector import Projector
 
 log = logging.getLogger("tuoyu.projector")
-_LOCK_ALL = (
-    "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS t(k) ORDER BY k"  # no deadlock
-)
-_CHECKPOINTS = "SELECT name, position FROM projection_checkpoints WHERE name = ANY($1::text[])"
+_BEGIN_STEP = "SELECT * FROM read_models_begin_step($1, $2, $3, $4)"  # migration 0007
 
 
 def lock_key(name: str) -> int:
@@ -33,23 +31,25 @@ def lock_key(name: str) -> int:
 
 async def step_all(projector: Projector) -> int:
     """Advance every read model by one batch; return the new position if any moved, else 0."""
-    from backend.projector import _FETCH, _HEAD, _MOVE
+    from backend.projector import _MOVE
 
     models = projector.projections
     names = [p.name for p in models]
+    topics = sorted({t for p in models for t in topics_of(p)})
     async with projector.store.pool.acquire() as conn, conn.transaction():
-        await conn.execute(_LOCK_ALL, [lock_key(n) for n in names])
-        found = {r["name"]: int(r["position"]) for r in await conn.fetch(_CHECKPOINTS, names)}
-        checkpoints = {n: found.get(n, 0) for n in names}
-        head = int(await conn.fetchval(_HEAD))
+        # one round trip: every model's lock, their checkpoints, the head, the next events
+        rows = await conn.fetch(
+            _BEGIN_STEP, [lock_key(n) for n in names], names, topics, projector.batch_size
+        )
+        checkpoints = {r[1]: int(r[2]) for r in rows if r[0] == 0}
+        head = next(int(r[2]) for r in rows if r[0] == 1)
+        events = [r[2:] for r in rows if r[0] == 2]
         low = min(checkpoints.values(), default=head)
         if head <= low:
             await projector.positions_reached(checkpoints)
             return 0
-        topics = sorted({t for p in models for t in topics_of(p)})
-        rows = await conn.fetch(_FETCH, low, head, topics, projector.batch_size)
-        moved_to = int(rows[-1][0]) if len(rows) == projector.batch_size else head
-        batch = projector.decode(rows)
+        moved_to = int(events[-1][0]) if len(events) == projector.batch_size else head
+        batch = projector.decode(events)
         moves = []
         for model in models:
             checkpoint = checkpoints[model.name]

@@ -71,6 +71,7 @@ class Projector:
         self._topics = {p.name: topics_of(p) for p in self.projections}
         self._progress = asyncio.Condition()
         self._positions: dict[str, int] = {}
+        self._lowest: int | None = None  # min of _positions, kept until they move
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
 
@@ -95,13 +96,13 @@ class Projector:
             if page is None:
                 head = await conn.fetchval(_HEAD)
                 if head <= checkpoint:
-                    self._positions[projection.name] = checkpoint
+                    self._reached({projection.name: checkpoint})
                     return 0
                 page = await self._read(conn, projection, checkpoint, head, limit)
             if page.batch:
                 await projection.apply(conn, page.batch)
             await conn.execute(_MOVE, projection.name, page.moved_to)
-        self._positions[projection.name] = page.moved_to
+        self._reached({projection.name: page.moved_to})
         async with self._progress:
             self._progress.notify_all()
         return page.moved_to
@@ -160,12 +161,21 @@ class Projector:
         self._tasks.append(asyncio.create_task(follow_all(self), name="read-models"))
 
     async def positions_reached(self, checkpoints: dict[str, int]) -> None:
-        self._positions.update(checkpoints)
+        self._reached(checkpoints)
         async with self._progress:
             self._progress.notify_all()
 
+    def _reached(self, checkpoints: dict[str, int]) -> None:
+        self._positions.update(checkpoints)
+        self._lowest = None
+
     def lowest_position(self) -> int:
-        return min((self._positions.get(p.name, 0) for p in self.projections), default=0)
+        """The position every read model has applied (asked on each cached read: kept)."""
+        if self._lowest is None:
+            self._lowest = min(
+                (self._positions.get(p.name, 0) for p in self.projections), default=0
+            )
+        return self._lowest
 
     def _heard(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         self.store.heard_head(int(payload))

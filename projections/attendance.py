@@ -144,22 +144,29 @@ _REGISTER_OUT = (
 )
 
 
+# A day's institution, date and zone never change (its id is derived from them), so what was
+# once read or seen opened is kept in process: a batch of check-ins needs no look-up.
+_known_days: dict[UUID, tuple[UUID, date, str]] = {}
+_KNOWN_DAYS_BOUND = 50_000
+
+
 async def _days(
     conn: asyncpg.Connection, batch: Sequence[Envelope]
 ) -> dict[UUID, tuple[UUID, date, str]]:
     """Each attendance day in the batch → (institution, local date, time zone)."""
-    days = {
-        e.event.originator_id: (e.event.institution_id, e.event.day, e.event.timezone)
-        for e in batch
-        if isinstance(e.event, A.Opened)
-    }
-    wanted = list({e.event.originator_id for e in batch} - days.keys())
+    if len(_known_days) > _KNOWN_DAYS_BOUND:
+        _known_days.clear()
+    for e in batch:
+        if isinstance(e.event, A.Opened):
+            _known_days[e.event.originator_id] = (e.event.institution_id, e.event.day,
+                                                  e.event.timezone)  # fmt: skip
+    wanted = list({e.event.originator_id for e in batch} - _known_days.keys())
     if wanted:
         for r in await conn.fetch(
             "SELECT * FROM rm_attendance_days WHERE id = ANY($1::uuid[])", wanted
         ):
-            days[r["id"]] = (r["institution_id"], r["day"], r["timezone"])
-    return days
+            _known_days[r["id"]] = (r["institution_id"], r["day"], r["timezone"])
+    return _known_days
 
 
 def _feed(w: Writes, pos: int, institution: UUID, kind: str, **data: Any) -> None:

@@ -32,7 +32,7 @@ from backend.api.routes.notifications import my_notifications
 from backend.api.routes.occupancy_and_availability import find_availability, room_occupancy
 from backend.api.routes.rooms_and_staff import RoomsController, StaffController
 from backend.api.routes.waitlist import WaitlistController
-from backend.auth.access import enforce_access
+from backend.auth.access import AccessMiddleware
 from backend.auth.principal import Principal
 from backend.auth.tokens import ALGORITHM, REQUIRED_CLAIMS, LeewayToken
 from backend.runtime import close_runtime, open_runtime, resolve_database_url
@@ -73,10 +73,15 @@ ROUTES: list[Any] = [
 async def principal_from_token(
     token: Token, _connection: ASGIConnection[Any, Any, Any, Any]
 ) -> Principal | None:
+    """The caller the verified token names; kept on the token, which the verified-token cache
+    (backend/auth/tokens.py) hands back for each request of its 15 minutes."""
+    known: Principal | None = token.__dict__.get("_principal")
+    if known is not None:
+        return known
     try:
         role = Role(token.extras.get("role", ""))
         city = token.extras.get("city")
-        return Principal(
+        principal = Principal(
             account_id=UUID(token.sub),
             role=role,
             city_id=UUID(city) if city else None,
@@ -84,6 +89,8 @@ async def principal_from_token(
         )
     except ValueError:
         return None
+    token.__dict__["_principal"] = principal
+    return principal
 
 
 def jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
@@ -126,7 +133,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     auth = jwt_auth(settings)
     return Litestar(
         route_handlers=ROUTES,
-        guards=[enforce_access],
+        middleware=[AccessMiddleware()],  # inside the sign-in middleware on_app_init adds
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],

@@ -1,7 +1,8 @@
 """Deny by default: every route declares who may call it and which relationship is checked.
 
-A route's `opt["access"]` is an `Access`. The app-wide guard refuses any route without one,
-checks the caller's role, then the relationship (admin *of this institution*, …).
+A route's `opt["access"]` is an `Access`. The app-wide check (AccessMiddleware) refuses any
+route without one, checks the caller's role, then the relationship (admin *of this
+institution*, …).
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from typing import Any
 from uuid import UUID
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from backend.auth.principal import Principal
 from backend.state import Runtime
@@ -79,6 +83,18 @@ async def enforce_access(
         principal, connection, runtime_of(connection)
     ):
         raise PermissionDeniedException(f"only {access.relation}")
+
+
+class AccessMiddleware(ASGIMiddleware):
+    """`enforce_access` for every route, run as the innermost middleware (after sign-in, once
+    the route is resolved). As a Litestar guard it cost a copy of the route handler per request
+    (~40 µs, a quarter of a cached live-occupancy read); the checks are the same."""
+
+    scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        await enforce_access(ASGIConnection(scope, receive, send), scope["route_handler"])
+        await next_app(scope, receive, send)
 
 
 def staff_of_institution(*roles: str) -> RelationCheck:

@@ -12,7 +12,7 @@ from litestar import Litestar, get
 from backend.api.app import create_app
 from backend.api.problems import EXCEPTION_HANDLERS
 from backend.api.schema_export import openapi_document
-from backend.auth.access import Access, enforce_access
+from backend.auth.access import Access, AccessMiddleware
 from backend.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +54,9 @@ async def test_a_route_without_a_declaration_is_refused_to_everyone():
     async def undeclared() -> str:
         return "should never be seen"
 
-    app = Litestar([undeclared], guards=[enforce_access], exception_handlers=EXCEPTION_HANDLERS)
+    app = Litestar(
+        [undeclared], middleware=[AccessMiddleware()], exception_handlers=EXCEPTION_HANDLERS
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         response = await c.get("/undeclared")
     assert response.status_code == 403
@@ -66,7 +68,7 @@ async def test_an_unexpected_error_is_a_500_problem_without_a_trace():
     async def boom() -> str:
         raise RuntimeError("secret internals: password=hunter2")
 
-    app = Litestar([boom], guards=[enforce_access], exception_handlers=EXCEPTION_HANDLERS)
+    app = Litestar([boom], middleware=[AccessMiddleware()], exception_handlers=EXCEPTION_HANDLERS)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         response = await c.get("/boom")
     assert response.status_code == 500
