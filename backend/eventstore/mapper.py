@@ -81,7 +81,7 @@ class MsgspecMapper(Mapper[UUID]):
                 getattr(cls, f"upcast_v{version}_v{version + 1}")(raw)
                 version += 1
             typed = msgspec.convert(raw, struct, strict=False)
-        return cls, {name: getattr(typed, name) for name in struct.__struct_fields__}
+        return cls, msgspec.structs.asdict(typed)
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         cls, state = self.decode_state(stored_event.topic, stored_event.state)

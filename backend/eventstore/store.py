@@ -58,9 +58,10 @@ class EventStore:
         rows = []
         for event in domain_events:
             stored = self.mapper.to_stored_event(event)
+            stream_id = stored.originator_id
             rows.append(
                 NewEvent(
-                    UUID(str(stored.originator_id)),
+                    stream_id if isinstance(stream_id, UUID) else UUID(str(stream_id)),
                     stored.originator_version,
                     stored.topic,
                     stored.state,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 from uuid import UUID, uuid5
 
@@ -29,6 +30,7 @@ from domain.errors import AlreadyExists, InvalidValue
 ATTENDANCE_DAY_NAMESPACE = UUID("6f1d2c3b-8a47-4e0b-9b5e-2d7c1a9f4e36")
 
 
+@lru_cache(maxsize=65_536)  # a name-based id (SHA-1) costs ~20 µs; asked several times per command
 def attendance_day_id(institution_id: UUID, day: date) -> UUID:
     return uuid5(ATTENDANCE_DAY_NAMESPACE, f"{institution_id}/{day.isoformat()}")
 
