@@ -146,7 +146,11 @@ def _check_in_notes(world: AttendanceWorld, plan: AttendancePlan, mine: Rates,
 
 def _lag(plan: AttendancePlan, lags: list[Lag]) -> Section:
     first = lags[0]
-    section = Section("attendance_lag", f"7. Projection lag at {first.rate:,} check-ins/s")
+    section = Section(
+        "attendance_lag",
+        f"7. Projection lag at {2 * first.rate:,} events/s ({first.rate:,} check-ins/s and their"
+        " check-outs)",
+    )
     for n, lag in enumerate(lags):
         at = f" at {lag.rate:,}/s" + ("" if n == 0 else ", the highest rate the app held")
         for label, role, m in (
