@@ -86,6 +86,8 @@ class UnitOfWork:
     async def find(self, cls: type[A], stream_id: UUID) -> A | None:
         if stream_id in self._loaded:
             return self._loaded[stream_id]  # type: ignore[no-any-return]
+        if stream_id in self._read_versions:  # read here already, and found absent
+            return None
         if stream_id in self._prefetched:
             aggregate: Any = self._prefetched.pop(stream_id)
         else:
@@ -186,18 +188,21 @@ async def execute(
     decide: Callable[[UnitOfWork], Awaitable[T]],
     result_type: type[T],
     lane: Iterable[UUID] = (),
+    reads: Iterable[UUID] = (),
 ) -> CommandOutcome[T]:
     """Run `decide` against fresh aggregates and append what it changed, exactly once.
 
     Commands naming a `lane` (the hot stream they will write, e.g. a room-day) take turns on
     it from the start; others try optimistically first and take turns only after a conflict.
+    `reads` names streams the decision will read: a lane reads those of its whole group in one
+    round trip before deciding any (else each child of a booking rush is a read in turn).
     """
     lanes = frozenset(lane)
     if lanes:  # a hot stream: decided together with the commands queued on it
         from backend.lane_groups import groups_for
 
         grouped: CommandOutcome[T] = await groups_for(store).run(
-            min(lanes), ctx, decide, result_type
+            min(lanes), ctx, decide, result_type, tuple(reads)
         )
         return grouped
     for attempt in range(MAX_ATTEMPTS):

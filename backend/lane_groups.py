@@ -48,6 +48,7 @@ class _Job:
     decide: Any
     result_type: type
     future: asyncio.Future[CommandOutcome[Any]]
+    reads: tuple[UUID, ...] = ()
     attempts: int = 0
     twins: list[_Job] = field(default_factory=list)
 
@@ -58,9 +59,17 @@ class LaneGroups:
         self._queues: dict[UUID, deque[_Job]] = {}
         self._leaders: dict[UUID, asyncio.Task[None]] = {}
 
-    async def run(self, lane: UUID, ctx: CommandContext, decide: Any, result_type: type) -> Any:
+    async def run(
+        self,
+        lane: UUID,
+        ctx: CommandContext,
+        decide: Any,
+        result_type: type,
+        reads: tuple[UUID, ...] = (),
+    ) -> Any:
         future: asyncio.Future[CommandOutcome[Any]] = asyncio.get_running_loop().create_future()
-        self._queues.setdefault(lane, deque()).append(_Job(ctx, decide, result_type, future))
+        job = _Job(ctx, decide, result_type, future, reads)
+        self._queues.setdefault(lane, deque()).append(job)
         if lane not in self._leaders:
             self._leaders[lane] = asyncio.create_task(self._lead(lane), name=f"lane-{lane}")
         return await future
@@ -91,6 +100,7 @@ class LaneGroups:
         retry = any(job.attempts for job in jobs)
         jobs = await self._answer_known_keys(jobs, look_up=retry)
         uow = UnitOfWork(self._store, trust_cache=not retry)
+        await uow.prefetch(list(dict.fromkeys(s for job in jobs for s in job.reads)))
         decided: list[tuple[_Job, Any, list[Any]]] = []
         refused: list[tuple[_Job, Exception]] = []
         back: list[_Job] = []

@@ -37,6 +37,7 @@ class Runtime:
     feed_hub: FeedHub = field(init=False)  # which institutions' live feeds moved
     # room → (institution, time zone): neither ever changes once the room exists
     room_homes: dict[UUID, tuple[UUID, str]] = field(default_factory=dict)
+    institution_zones: dict[UUID, str] = field(default_factory=dict)  # likewise
 
     def __post_init__(self) -> None:
         self.feed_hub = FeedHub(self.pool, self.projector)

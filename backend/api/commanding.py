@@ -65,13 +65,14 @@ async def run_command(
     created: bool = False,
     result_type: type[T] = CommandAccepted,  # type: ignore[assignment]
     lane: Iterable[UUID] = (),
+    reads: Iterable[UUID] = (),
 ) -> Response[T]:
     """Run a command; its answer Struct carries `position` and `replayed`, filled in here."""
     user = request.scope.get("user")
     principal = user if isinstance(user, Principal) else None
     ctx = await command_context(request, principal)
     outcome = await execute(
-        runtime(request).store, ctx, lambda uow: decide(uow, ctx), result_type, lane
+        runtime(request).store, ctx, lambda uow: decide(uow, ctx), result_type, lane, reads
     )
     body = msgspec.structs.replace(
         outcome.value, position=outcome.position, replayed=outcome.replayed

@@ -101,17 +101,22 @@ class Arrival:
     day_hint: date | None = None  # the local day as routing saw it: read with the rest at once
 
 
-async def check_in(
-    uow: UnitOfWork, now: datetime, arrival: Arrival, secret: str
-) -> CheckInAccepted:
-    check_device_time(arrival.at, now)
+def arrival_reads(arrival: Arrival) -> list[UUID]:
+    """The streams a check-in reads (its day's as routing saw it): read in one round trip."""
     streams = [arrival.institution_id, arrival.child_id]
     if arrival.day_hint is not None:
         streams += [
             attendance_day_id(arrival.institution_id, arrival.day_hint),
             room_day_id(arrival.room_id, arrival.day_hint),
         ]
-    await uow.prefetch(streams)  # one round trip for all four when the hint holds
+    return streams
+
+
+async def check_in(
+    uow: UnitOfWork, now: datetime, arrival: Arrival, secret: str
+) -> CheckInAccepted:
+    check_device_time(arrival.at, now)
+    await uow.prefetch(arrival_reads(arrival))  # one round trip for all four when the hint holds
     institution, role = await staffed_institution(uow, arrival.institution_id, arrival.by)
     if arrival.override_reason is not None and role is not StaffRole.institution_admin:
         raise PermissionDeniedException("only an institution admin may override the ratio")

@@ -43,19 +43,22 @@ def local_instant(day: date, minute: int, timezone: str) -> datetime:
     return local.astimezone(ZoneInfo("UTC"))
 
 
+def booking_reads(request: BookingRequest) -> list[UUID]:
+    """Every stream a booking decision reads."""
+    return [
+        request.child_id,
+        request.institution_id,
+        room_day_id(request.room_id, request.day),
+        room_enrolments_id(request.room_id),
+    ]
+
+
 async def prepare(
     uow: UnitOfWork, request: BookingRequest
 ) -> tuple[Child, Institution, DayTerms, Booking]:
     """The child (checked to be the guardian's), the institution, the room's terms that day,
     and the booking as it would be recorded (priced by the offer that covers it)."""
-    await uow.prefetch(  # every stream a booking decision reads, in one round trip
-        [
-            request.child_id,
-            request.institution_id,
-            room_day_id(request.room_id, request.day),
-            room_enrolments_id(request.room_id),
-        ]
-    )
+    await uow.prefetch(booking_reads(request))  # in one round trip
     child = await guarded_child(uow, request.child_id, request.guardian_id)
     institution = await uow.get(Institution, request.institution_id, "institution")
     terms = institution.day_terms(request.room_id, request.day)

@@ -212,3 +212,55 @@ async def test_a_replay_on_a_lane_that_would_now_be_refused_gets_its_first_answe
     other = CommandContext(now=NOW, command_key="lane-other", request_hash=b"h")
     with pytest.raises(AlreadyExists):  # a new key refused stays refused
         await execute(store, other, _add(city.id, "a"), CommandAccepted, lane=[city.id])
+
+
+async def test_a_lane_reads_what_its_whole_group_will_read_in_one_round_trip(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+):
+    lane, cities = uuid4(), [await _city(store) for _ in range(12)]
+    store.cache.clear()
+    reads: list[list] = []
+    read_streams = store.read_streams
+
+    async def counted(ids, after=None):
+        reads.append(list(ids))
+        return await read_streams(ids, after)
+
+    monkeypatch.setattr(store, "read_streams", counted)
+    results = await asyncio.gather(
+        *(
+            execute(
+                store,
+                CommandContext(now=NOW),
+                _add(c.id, "a"),
+                CommandAccepted,
+                lane=[lane],
+                reads=[c.id],
+            )  # fmt: skip
+            for c in cities
+        )
+    )
+    assert len(results) == 12
+    assert len(reads) < 12 and sorted(s for r in reads for s in r) == sorted(c.id for c in cities)
+
+
+async def test_a_stream_found_absent_is_not_read_again_by_the_same_decision(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+):
+    reads: list[list] = []
+    read_streams = store.read_streams
+
+    async def counted(ids, after=None):
+        reads.append(list(ids))
+        return await read_streams(ids, after)
+
+    monkeypatch.setattr(store, "read_streams", counted)
+    missing = uuid4()
+
+    async def look_twice(uow):
+        assert await uow.find(City, missing) is None
+        assert await uow.find(City, missing) is None
+        return CommandAccepted(id=missing, version=0)
+
+    await execute(store, CommandContext(now=NOW), look_twice, CommandAccepted)
+    assert reads == [[missing]]

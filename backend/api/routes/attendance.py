@@ -65,11 +65,16 @@ async def room_home(rt: Runtime, room_id: UUID) -> tuple[UUID, str]:
 
 
 async def institution_zone(rt: Runtime, institution_id: UUID) -> str:
-    zone: str | None = await rt.pool.fetchval(
+    """The institution's time zone (routing only, as room_home), kept in process once seen."""
+    zone = rt.institution_zones.get(institution_id)
+    if zone is not None:
+        return zone
+    zone = await rt.pool.fetchval(
         "SELECT timezone FROM rm_institutions WHERE id = $1", institution_id
     )
     if zone is None:
         raise NotFound(f"institution {institution_id} not found", field="institution_id")
+    rt.institution_zones[institution_id] = zone
     return zone
 
 
@@ -97,13 +102,14 @@ class AttendanceController(Controller):
         the child as turned away (201, status `turned_away`) and tells the guardian."""
         rt = runtime(request)
         institution_id, zone = await room_home(rt, data.room_id)
+        day = data.at.astimezone(ZoneInfo(zone)).date()
         arrival = service.Arrival(
             institution_id=institution_id, room_id=data.room_id, child_id=data.child_id,
             at=data.at, by=request.user.account_id, method=CheckInMethod(data.method),
             code=data.code, health=health(data.health_check),
             outcome=AbnormalOutcome(data.abnormal_outcome) if data.abnormal_outcome else None,
             note=data.note.strip(), override_reason=_reason(data.override_reason),
-            day_hint=data.at.astimezone(ZoneInfo(zone)).date(),
+            day_hint=day,
         )  # fmt: skip
         secret = rt.settings.jwt_secret
         return await run_command(
@@ -111,7 +117,8 @@ class AttendanceController(Controller):
             lambda uow, ctx: service.check_in(uow, ctx.now, arrival, secret),
             created=True,
             result_type=CheckInAccepted,
-            lane=day_lane(institution_id, data.at, zone),
+            lane=[attendance_day_id(institution_id, day)],
+            reads=service.arrival_reads(arrival),
         )
 
     @post("/check-outs", opt=STAFF_OF_INSTITUTION)
@@ -129,11 +136,13 @@ class AttendanceController(Controller):
             identity_check=IdentityCheck(data.collector.identity_check), code=data.code,
         )  # fmt: skip
         secret = rt.settings.jwt_secret
+        lane = day_lane(data.institution_id, data.at, zone)
         return await run_command(
             request,
             lambda uow, ctx: service.check_out(uow, ctx.now, departure, secret),
             created=True,
-            lane=day_lane(data.institution_id, data.at, zone),
+            lane=lane,
+            reads=[*lane, data.institution_id, data.child_id],
         )
 
     @post("/care-logs", opt=STAFF_OF_ROOM)

@@ -115,6 +115,7 @@ class BookingsController(Controller):
             created=True,
             result_type=BookingAccepted,
             lane=[room_day_id(data.room_id, data.date)],  # bookings of one room-day take turns
+            reads=service.booking_reads(booking),
         )
 
     @get("/", opt=allow(Role.guardian, relation="bookings of the guardian's own children only"))
