@@ -1,15 +1,22 @@
-"""Which institutions' live occupancy feeds moved, found once per projector step for the whole
-process, so an open stream wakes (and reads the database) only when its institution changed.
+"""Which institutions' live occupancy feeds moved, and their new rows, found once per projector
+step for the whole process, so an open stream wakes only when its institution changed, and
+takes the new rows from memory instead of reading them again.
 
 Without it every open stream re-read its feed after every projector step of any institution:
-with many admins watching, each check-in anywhere cost one query per open stream.
+with many admins watching, each check-in anywhere cost one query per open stream. A stream
+whose position the kept rows do not reach (it resumes from an old Last-Event-ID, or its
+institution was not watched when the rows came) reads the database as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -17,10 +24,35 @@ import asyncpg
 from backend.projector import Projector
 
 log = logging.getLogger("tuoyu.live_feed")
-_MOVED = (
-    "SELECT institution_id, max(position) AS head FROM rm_occupancy_feed"
-    " WHERE position > $1 GROUP BY institution_id"
+_NEW_ROWS = (
+    "SELECT position, institution_id, kind, data::text AS data FROM rm_occupancy_feed"
+    " WHERE position > $1 ORDER BY position LIMIT $2"
 )
+SCAN_PAGE = 2_000
+KEPT_PER_INSTITUTION = 1_000
+
+
+class FeedRow(NamedTuple):
+    position: int
+    kind: str
+    data: str
+
+
+@dataclass
+class _Kept:
+    """A watched institution's newest feed rows: every row after `complete_after` is here."""
+
+    complete_after: int
+    watchers: int = 0
+    rows: list[FeedRow] = field(default_factory=list)
+
+    def add(self, row: FeedRow) -> None:
+        self.rows.append(row)
+        if len(self.rows) > 2 * KEPT_PER_INSTITUTION:
+            self.complete_after = self.rows[-KEPT_PER_INSTITUTION - 1].position
+            del self.rows[:-KEPT_PER_INSTITUTION]
+
+
 _HEAD_OF = "SELECT coalesce(max(position), 0) FROM rm_occupancy_feed WHERE institution_id = $1"
 _HEAD = "SELECT coalesce(max(position), 0) FROM rm_occupancy_feed"
 
@@ -29,6 +61,7 @@ class FeedHub:
     def __init__(self, pool: asyncpg.Pool, projector: Projector) -> None:
         self._pool, self._projector = pool, projector
         self._heads: dict[UUID, int] = {}
+        self._kept: dict[UUID, _Kept] = {}
         self._moved = asyncio.Condition()
         self._scanned = -1  # feed position up to which moves are known; -1: not started
         self._task: asyncio.Task[None] | None = None
@@ -56,9 +89,33 @@ class FeedHub:
             self._waiting -= 1
         return True
 
+    @contextlib.contextmanager
+    def watching(self, institution_id: UUID) -> Iterator[None]:
+        """While open, the institution's new rows are kept for `rows_after`."""
+        kept = self._kept.get(institution_id)
+        if kept is None:  # complete from the last scan on: the next one brings what follows
+            kept = self._kept[institution_id] = _Kept(self._scanned)
+        kept.watchers += 1
+        try:
+            yield
+        finally:
+            kept.watchers -= 1
+            if not kept.watchers:
+                self._kept.pop(institution_id, None)
+
+    def rows_after(self, institution_id: UUID, after: int) -> list[FeedRow] | None:
+        """The kept rows after `after`, or None if they may not all be kept (read the table)."""
+        kept = self._kept.get(institution_id)
+        if kept is None or self._scanned < 0 or after < kept.complete_after:
+            return None
+        start = bisect.bisect_right(kept.rows, after, key=lambda row: row.position)
+        return kept.rows[start:]
+
     async def _start(self) -> None:
         if self._task is None:
             self._scanned = int(await self._pool.fetchval(_HEAD))
+            for kept in self._kept.values():  # rows up to here were never scanned
+                kept.complete_after = max(kept.complete_after, self._scanned)
             self._task = asyncio.create_task(self._follow(), name="live-feed-hub")
 
     async def _follow(self) -> None:
@@ -68,19 +125,28 @@ class FeedHub:
                     self._wanted.clear()
                     await self._wanted.wait()
                 seen = self._projector.lowest_position()  # before the scan: no step missed
-                rows = await self._pool.fetch(_MOVED, self._scanned)
+                rows = await self._pool.fetch(_NEW_ROWS, self._scanned, SCAN_PAGE)
                 if rows:
-                    for institution_id, head in rows:
-                        self._heads[institution_id] = max(head, self._heads.get(institution_id, 0))
-                    self._scanned = max(self._scanned, *(r["head"] for r in rows))
+                    self._take(rows)
                     async with self._moved:
                         self._moved.notify_all()
-                await self._projector.wait_until(seen + 1, 30.0)
+                if len(rows) < SCAN_PAGE:
+                    await self._projector.wait_until(seen + 1, 30.0)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("live feed hub failed to scan; retrying")
                 await asyncio.sleep(1.0)
+
+    def _take(self, rows: list[asyncpg.Record]) -> None:
+        """New rows in position order: heads move, watched institutions keep their rows. No
+        await in here, so a stream starting to watch sees a scan wholly or not at all."""
+        for position, institution_id, kind, data in rows:
+            self._heads[institution_id] = max(position, self._heads.get(institution_id, 0))
+            kept = self._kept.get(institution_id)
+            if kept is not None and position > kept.complete_after:
+                kept.add(FeedRow(position, kind, data))
+        self._scanned = max(self._scanned, rows[-1]["position"])
 
     async def close(self) -> None:
         if self._task is not None:

@@ -113,3 +113,35 @@ async def test_the_feed_hub_wakes_only_the_institution_whose_feed_moved(world: W
     assert (await check_in(world, room, room.children[0])).status_code == 201
     assert await watched is True
     assert await quiet is False
+
+
+async def test_a_watched_institution_s_new_rows_are_kept_so_its_streams_read_no_table(
+    world: World,
+):
+    room = await attending_room(world, children=3)
+    hub, runtime = world.runtime.feed_hub, world.runtime
+    await runtime.projector.wait_until(await runtime.store.head_position())
+    after = int(await runtime.pool.fetchval(
+        "SELECT coalesce(max(position), 0) FROM rm_occupancy_feed WHERE institution_id = $1",
+        room.institution_id,
+    ))  # fmt: skip
+    assert hub.rows_after(room.institution_id, after) is None  # nobody watches: not kept
+    with hub.watching(room.institution_id):
+        await hub.wait_past(room.institution_id, after, 0.1)  # the hub is following now
+        for child in room.children:
+            assert (await check_in(world, room, child)).status_code == 201
+        kept: list = []
+        async with asyncio.timeout(5):
+            while len(kept) < 3:  # as a stream does: wait past what it has, take what is kept
+                await hub.wait_past(room.institution_id, kept[-1].position if kept else after, 1.0)
+                kept = hub.rows_after(room.institution_id, after) or []
+        kept = hub.rows_after(room.institution_id, after)
+        assert kept is not None and [r.kind for r in kept] == ["child_checked_in"] * 3
+        table = await runtime.pool.fetch(
+            "SELECT position, kind, data::text AS data FROM rm_occupancy_feed"
+            " WHERE institution_id = $1 AND position > $2 ORDER BY position",
+            room.institution_id, after,
+        )  # fmt: skip
+        assert [tuple(r) for r in table] == [tuple(r) for r in kept]
+        assert hub.rows_after(room.institution_id, after - 1_000_000) is None  # not all kept
+    assert hub.rows_after(room.institution_id, after) is None  # unwatched: dropped

@@ -16,6 +16,7 @@ from api_schema.attendance import LiveOccupancy
 from backend.api.commanding import runtime
 from backend.auth.access import allow, staff_of_institution
 from backend.auth.principal import Principal
+from backend.live_feed import FeedRow
 from backend.state import Runtime
 from domain.account.aggregate import Role
 from projections import attendance, attendance_queries
@@ -83,12 +84,19 @@ async def _events(
         data = msgspec.json.encode(snapshot).decode()
         yield ServerSentEventMessage(data=data, event="snapshot", id=after)
     assert after is not None
-    while True:
-        rows = await attendance_queries.feed_after(rt.pool, institution_id, after, FEED_PAGE)
-        for row in rows:
-            after = int(row["position"])
-            yield ServerSentEventMessage(data=row["data"], event=row["kind"], id=after)
-        if len(rows) == FEED_PAGE:
-            continue
-        if not await rt.feed_hub.wait_past(institution_id, after, KEEP_ALIVE_SECONDS):
-            yield ServerSentEventMessage(comment="keep-alive")
+    with rt.feed_hub.watching(institution_id):
+        while True:
+            kept = rt.feed_hub.rows_after(institution_id, after)
+            rows = kept if kept is not None else await _read_feed(rt, institution_id, after)
+            for row in rows:
+                after = row.position
+                yield ServerSentEventMessage(data=row.data, event=row.kind, id=after)
+            if kept is None and len(rows) == FEED_PAGE:
+                continue
+            if not await rt.feed_hub.wait_past(institution_id, after, KEEP_ALIVE_SECONDS):
+                yield ServerSentEventMessage(comment="keep-alive")
+
+
+async def _read_feed(rt: Runtime, institution_id: UUID, after: int) -> list[FeedRow]:
+    rows = await attendance_queries.feed_after(rt.pool, institution_id, after, FEED_PAGE)
+    return [FeedRow(int(r["position"]), r["kind"], r["data"]) for r in rows]
