@@ -82,9 +82,13 @@ _json = msgspec.json.Encoder()
 
 
 class Writes:
-    """Statements in event order, run table by table: tables are independent, so each one's
-    statements keep their order and runs of the same statement go as one executemany (a batch
-    of check-ins is a handful of round trips, not a few per event)."""
+    """Statements in event order, run in as few round trips as order allows.
+
+    Each statement touches the rows of one key (a child's place today, a staff member's, a
+    register line …; `_KEY_ARGS` says which arguments name it). Statements on different keys
+    commute, so a table's statements go in rounds: the k-th statement on a key in round k.
+    Within a round, each kind of statement goes as one executemany. A batch of interleaved
+    check-ins and check-outs is then a round trip or two per table, not one per switch."""
 
     def __init__(self) -> None:
         self.tables: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}
@@ -97,13 +101,24 @@ class Writes:
 
     async def flush(self, conn: asyncpg.Connection) -> None:
         for ops in self.tables.values():
-            i = 0
-            while i < len(ops):
-                sql, j = ops[i][0], i
-                while j < len(ops) and ops[j][0] == sql:
-                    j += 1
-                await conn.executemany(sql, [args for _, args in ops[i:j]])
-                i = j
+            for statements in _rounds(ops):
+                for sql, rows in statements.items():
+                    await conn.executemany(sql, rows)
+
+
+def _rounds(
+    ops: list[tuple[str, tuple[Any, ...]]],
+) -> list[dict[str, list[tuple[Any, ...]]]]:
+    """One table's statements as rounds of {statement: argument rows}, order kept per key."""
+    seen: dict[tuple[Any, ...], int] = {}
+    rounds: list[dict[str, list[tuple[Any, ...]]]] = []
+    for sql, args in ops:
+        key = tuple(args[i] for i in _KEY_ARGS.get(sql, (0, 1)))
+        n = seen[key] = seen.get(key, -1) + 1
+        if n == len(rounds):
+            rounds.append({})
+        rounds[n].setdefault(sql, []).append(args)
+    return rounds
 
 
 _TABLE = re.compile(r"(?:INTO|FROM|UPDATE)\s+(rm_\w+)")
@@ -142,6 +157,13 @@ _REGISTER_OUT = (
     " identity_check = $7 WHERE day_id = $1 AND child_id = $2 AND status = 'checked_in'"
     " AND out_at IS NULL"
 )
+# Which arguments name the rows a statement touches (default: the first two).
+_KEY_ARGS: dict[str, tuple[int, ...]] = {
+    _DAY: (0,),
+    _FEED: (0,),  # one row per event position
+    _CHILD_DAY: (0, 1, 2),  # likewise: (child, day, position)
+    _REGISTER_IN: (1, 3),  # the child's line of the day: (day, child) as _REGISTER_OUT
+}
 
 
 # A day's institution, date and zone never change (its id is derived from them), so what was

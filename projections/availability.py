@@ -1,7 +1,7 @@
 """Where a child can be cared for: rooms near home free for a whole interval on a day.
 
 Reads the `institutions` and `bookings` read models in two queries (rooms with their terms
-within the radius; the confirmed bookings of those rooms that day) and decides in Python
+within the radius; the bookings, regular places and held offers of those rooms that day) and decides in Python
 with the domain's own rules: age window, opening hours, offer window, notice, visit length,
 and capacity and ratio at every minute (`first_breach`). A hint for parents, never a
 promise: the booking command decides again on the aggregate.
@@ -27,6 +27,13 @@ from projections.enrolments import PRESENT_ON
 from projections.institution_queries import DISTANCE_KM
 from projections.institutions import offers_on, shifts_on
 
+# A box around the circle (a degree of latitude is at least 110.5 km; one of longitude
+# shrinks with the cosine of the box's farthest latitude): cheap comparisons first, so the
+# great-circle distance is computed only for institutions that may be inside the radius.
+_NEAR_BOX = (
+    "i.lat BETWEEN $1 - $3 / 110.5 AND $1 + $3 / 110.5"
+    " AND abs(i.lng - $2) <= $3 / (110.5 * cos(radians(least(abs($1) + $3 / 110.5, 89.0))))"
+)
 _CANDIDATES = (
     f"SELECT i.id AS institution_id, i.name AS institution_name, i.address, i.puhui,"
     f" i.category, i.timezone, i.opening_hours, i.refund_policy, {DISTANCE_KM} AS distance_km,"
@@ -34,19 +41,20 @@ _CANDIDATES = (
     " t.offers, t.shifts"
     " FROM rm_institutions i JOIN rm_rooms r ON r.institution_id = i.id"
     " JOIN rm_room_terms t ON t.room_id = r.id"
-    f" WHERE r.class_type = ANY($4::text[]) AND {DISTANCE_KM} <= $3"
+    f" WHERE r.class_type = ANY($4::text[]) AND {_NEAR_BOX} AND {DISTANCE_KM} <= $3"
     " AND NOT EXISTS (SELECT 1 FROM rm_closures c WHERE c.institution_id = i.id"
     " AND c.day = $5 AND (c.room_id IS NULL OR c.room_id = r.id))"
     " ORDER BY distance_km, i.name, i.id, r.name, r.id"
 )
+# Who takes a place in the rooms that day, in one round trip: bookings overlapping the
+# interval, regular places (enrolments count the same) and places held by waitlist offers.
 _PRESENT = (
     "SELECT room_id, start_min, end_min, children_per_carer FROM rm_bookings"
     " WHERE room_id = ANY($1::uuid[]) AND day = $2 AND status IN ('confirmed', 'checked_in')"
     " AND start_min < $4 AND $3 < end_min"
-)
-_HELD_OFFERS = (
-    "SELECT d.room_id, w.start_min, w.end_min, w.children_per_carer FROM rm_waitlist w"
-    " JOIN rm_room_days d ON d.id = w.room_day_id"
+    f" UNION ALL {PRESENT_ON}"
+    " UNION ALL SELECT d.room_id, w.start_min, w.end_min, w.children_per_carer"
+    " FROM rm_waitlist w JOIN rm_room_days d ON d.id = w.room_day_id"
     " WHERE d.room_id = ANY($1::uuid[]) AND w.day = $2 AND w.status = 'offered'"
 )
 _hours = msgspec.json.Decoder(list[OpeningInterval])
@@ -131,12 +139,7 @@ async def find_available(
         return []
     present: dict[UUID, list[Presence]] = defaultdict(list)
     room_ids = [row["room_id"] for row, _ in candidates]
-    taken = [
-        *await conn.fetch(_PRESENT, room_ids, day, start_min, end_min),
-        *await conn.fetch(PRESENT_ON, room_ids, day),  # regular places count the same
-        *await conn.fetch(_HELD_OFFERS, room_ids, day),  # and so do places held by offers
-    ]
-    for b in taken:
+    for b in await conn.fetch(_PRESENT, room_ids, day, start_min, end_min):
         present[b["room_id"]].append(
             Presence(b["start_min"], b["end_min"], b["children_per_carer"])
         )
