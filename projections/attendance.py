@@ -11,7 +11,6 @@ replays after an outage puts each fact at its real time. Queries live in attenda
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -24,6 +23,7 @@ from domain.attendance.care_log import CareKind
 from domain.attendance.day import AttendanceDay
 from projections.attendance_texts import care_texts, check_in_texts, morning_check
 from projections.base import Envelope
+from projections.writes import Statement, Writes
 
 name = "attendance"
 A = AttendanceDay
@@ -81,47 +81,6 @@ CREATE INDEX IF NOT EXISTS rm_attendance_register_room
 _json = msgspec.json.Encoder()
 
 
-class Writes:
-    """Statements in event order, run in as few round trips as order allows.
-
-    Each statement touches the rows of one key (a child's place today, a staff member's, a
-    register line …; `_KEY_ARGS` says which arguments name it). Statements on different keys
-    commute, so a table's statements go in rounds: the k-th statement on a key in round k.
-    Within a round, each kind of statement goes as one executemany. A batch of interleaved
-    check-ins and check-outs is then a round trip or two per table, not one per switch."""
-
-    def __init__(self) -> None:
-        self.tables: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}
-
-    def add(self, sql: str, *args: Any) -> None:
-        table = _TABLE.search(sql)
-        if table is None:
-            raise ValueError(f"no rm_ table in {sql!r}")
-        self.tables.setdefault(table.group(1), []).append((sql, args))
-
-    async def flush(self, conn: asyncpg.Connection) -> None:
-        for ops in self.tables.values():
-            for statements in _rounds(ops):
-                for sql, rows in statements.items():
-                    await conn.executemany(sql, rows)
-
-
-def _rounds(
-    ops: list[tuple[str, tuple[Any, ...]]],
-) -> list[dict[str, list[tuple[Any, ...]]]]:
-    """One table's statements as rounds of {statement: argument rows}, order kept per key."""
-    seen: dict[tuple[Any, ...], int] = {}
-    rounds: list[dict[str, list[tuple[Any, ...]]]] = []
-    for sql, args in ops:
-        key = tuple(args[i] for i in _KEY_ARGS.get(sql, (0, 1)))
-        n = seen[key] = seen.get(key, -1) + 1
-        if n == len(rounds):
-            rounds.append({})
-        rounds[n].setdefault(sql, []).append(args)
-    return rounds
-
-
-_TABLE = re.compile(r"(?:INTO|FROM|UPDATE)\s+(rm_\w+)")
 _DAY = "INSERT INTO rm_attendance_days VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
 _CHILD_IN = (
     "INSERT INTO rm_live_children VALUES ($1, $2, $3, $4, $5) ON CONFLICT (day_id, child_id)"
@@ -157,13 +116,6 @@ _REGISTER_OUT = (
     " identity_check = $7 WHERE day_id = $1 AND child_id = $2 AND status = 'checked_in'"
     " AND out_at IS NULL"
 )
-# Which arguments name the rows a statement touches (default: the first two).
-_KEY_ARGS: dict[str, tuple[int, ...]] = {
-    _DAY: (0,),
-    _FEED: (0,),  # one row per event position
-    _CHILD_DAY: (0, 1, 2),  # likewise: (child, day, position)
-    _REGISTER_IN: (1, 3),  # the child's line of the day: (day, child) as _REGISTER_OUT
-}
 
 
 # A day's institution, date and zone never change (its id is derived from them), so what was
@@ -191,8 +143,8 @@ async def _days(
     return _known_days
 
 
-def _feed(w: Writes, pos: int, institution: UUID, kind: str, **data: Any) -> None:
-    w.add(_FEED, pos, institution, kind, _json.encode(data).decode())
+def _feed(pos: int, institution: UUID, kind: str, **data: Any) -> Statement:
+    return _FEED, (pos, institution, kind, _json.encode(data).decode())
 
 
 async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
@@ -203,62 +155,91 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
         day_id = e.originator_id
         institution, day, zone = days[day_id]
         if isinstance(e, A.Opened):
-            w.add(_DAY, day_id, institution, day, zone)
+            w.add(("day", day_id), (_DAY, (day_id, institution, day, zone)))
         elif isinstance(e, A.ChildCheckedIn):
             c = e.child
-            w.add(_CHILD_IN, day_id, c.child_id, c.room_id, c.since, c.children_per_carer)
             title, detail = check_in_texts(e, zone)
-            w.add(_CHILD_DAY, c.child_id, day, pos, institution, c.since, "check_in", title, detail)
-            w.add(_REGISTER_IN, pos, day_id, c.room_id, c.child_id, "checked_in", c.since, e.by,
-                  e.method.value, e.health.temperature_c, morning_check(e.health), e.note,
-                  e.override_reason)  # fmt: skip
-            _feed(w, pos, institution, "child_checked_in", room_id=c.room_id,
-                  child_id=c.child_id, at=c.since, override_reason=e.override_reason)  # fmt: skip
+            w.add(
+                ("child", day_id, c.child_id),
+                (_CHILD_IN, (day_id, c.child_id, c.room_id, c.since, c.children_per_carer)),
+                (_CHILD_DAY, (c.child_id, day, pos, institution, c.since, "check_in", title,
+                              detail)),
+                (_REGISTER_IN, (pos, day_id, c.room_id, c.child_id, "checked_in", c.since, e.by,
+                                e.method.value, e.health.temperature_c, morning_check(e.health),
+                                e.note, e.override_reason)),
+                _feed(pos, institution, "child_checked_in", room_id=c.room_id,
+                      child_id=c.child_id, at=c.since, override_reason=e.override_reason),
+            )  # fmt: skip
         elif isinstance(e, A.ChildTurnedAway):
             title, detail = check_in_texts(e, zone)
-            w.add(_CHILD_DAY, e.child_id, day, pos, institution, e.at, "turned_away", title,
-                  detail)  # fmt: skip
-            w.add(_REGISTER_IN, pos, day_id, e.room_id, e.child_id, "turned_away", e.at, e.by,
-                  "refused", e.health.temperature_c, morning_check(e.health), e.note, None)  # fmt: skip
+            w.add(
+                ("child", day_id, e.child_id),
+                (_CHILD_DAY, (e.child_id, day, pos, institution, e.at, "turned_away", title,
+                              detail)),
+                (_REGISTER_IN, (pos, day_id, e.room_id, e.child_id, "turned_away", e.at, e.by,
+                                "refused", e.health.temperature_c, morning_check(e.health),
+                                e.note, None)),
+            )  # fmt: skip
         elif isinstance(e, A.ChildCheckedOut):
             k = e.collector
-            w.add(_CHILD_OUT, day_id, e.child_id)
-            w.add(_NAP_OVER, day_id, e.child_id)
             title, detail = check_in_texts(e, zone)
-            w.add(_CHILD_DAY, e.child_id, day, pos, institution, e.at, "check_out", title, detail)
-            w.add(_REGISTER_OUT, day_id, e.child_id, e.at, e.by, k.name, k.relation,
-                  k.identity_check.value)  # fmt: skip
-            _feed(w, pos, institution, "child_checked_out", room_id=e.room_id,
-                  child_id=e.child_id, at=e.at)  # fmt: skip
+            w.add(
+                ("child", day_id, e.child_id),
+                (_CHILD_OUT, (day_id, e.child_id)),
+                (_NAP_OVER, (day_id, e.child_id)),
+                (_CHILD_DAY, (e.child_id, day, pos, institution, e.at, "check_out", title,
+                              detail)),
+                (_REGISTER_OUT, (day_id, e.child_id, e.at, e.by, k.name, k.relation,
+                                 k.identity_check.value)),
+                _feed(pos, institution, "child_checked_out", room_id=e.room_id,
+                      child_id=e.child_id, at=e.at),
+            )  # fmt: skip
         elif isinstance(e, A.StaffClockedIn):
-            w.add(_STAFF_IN, day_id, e.staff_id, e.room_id, e.at)
-            _feed(w, pos, institution, "staff_clocked_in", room_id=e.room_id,
-                  staff_id=e.staff_id, at=e.at)  # fmt: skip
+            w.add(
+                ("staff", day_id, e.staff_id),
+                (_STAFF_IN, (day_id, e.staff_id, e.room_id, e.at)),
+                _feed(pos, institution, "staff_clocked_in", room_id=e.room_id,
+                      staff_id=e.staff_id, at=e.at),
+            )  # fmt: skip
         elif isinstance(e, A.StaffClockedOut):
-            w.add(_STAFF_OUT, day_id, e.staff_id, e.room_id)
-            _feed(w, pos, institution, "staff_clocked_out", room_id=e.room_id,
-                  staff_id=e.staff_id, at=e.at)  # fmt: skip
+            w.add(
+                ("staff", day_id, e.staff_id),
+                (_STAFF_OUT, (day_id, e.staff_id, e.room_id)),
+                _feed(pos, institution, "staff_clocked_out", room_id=e.room_id,
+                      staff_id=e.staff_id, at=e.at),
+            )  # fmt: skip
         elif isinstance(e, A.RoomOutOfBounds):
-            w.add(_ALARM, day_id, e.room_id, e.breach, e.at)
-            _feed(w, pos, institution, "ratio_alarm", room_id=e.room_id, at=e.at,
-                  breach=e.breach, **msgspec.structs.asdict(e.status))  # fmt: skip
+            w.add(
+                ("room", day_id, e.room_id),
+                (_ALARM, (day_id, e.room_id, e.breach, e.at)),
+                _feed(pos, institution, "ratio_alarm", room_id=e.room_id, at=e.at,
+                      breach=e.breach, **msgspec.structs.asdict(e.status)),
+            )  # fmt: skip
         elif isinstance(e, A.RoomBackInBounds):
-            w.add(_ALARM_OFF, day_id, e.room_id)
-            _feed(w, pos, institution, "ratio_recovered", room_id=e.room_id, at=e.at,
-                  **msgspec.structs.asdict(e.status))  # fmt: skip
+            w.add(
+                ("room", day_id, e.room_id),
+                (_ALARM_OFF, (day_id, e.room_id)),
+                _feed(pos, institution, "ratio_recovered", room_id=e.room_id, at=e.at,
+                      **msgspec.structs.asdict(e.status)),
+            )  # fmt: skip
         elif isinstance(e, A.CareLogged):
             entry = e.entry
             kind, title, detail = care_texts(entry)
             for child_id in entry.child_ids:
-                w.add(_CHILD_DAY, child_id, day, pos, institution, entry.at, kind, title, detail)
+                w.add(("line", pos, child_id), (_CHILD_DAY, (child_id, day, pos, institution,
+                                                             entry.at, kind, title, detail)))  # fmt: skip
                 if entry.kind in (CareKind.nap_start, CareKind.nap_check):
-                    w.add(_NAP, day_id, child_id, entry.room_id, entry.at)
+                    w.add(("child", day_id, child_id),
+                          (_NAP, (day_id, child_id, entry.room_id, entry.at)))  # fmt: skip
                 elif entry.kind is CareKind.nap_end:
-                    w.add(_NAP_OVER, day_id, child_id)
+                    w.add(("child", day_id, child_id), (_NAP_OVER, (day_id, child_id)))
         elif isinstance(e, A.UncollectedEscalated):
             detail = f"闭园后仍未接走，第{e.level}次提醒" + ("，已通知园长" if e.level >= 2 else "")
-            w.add(_CHILD_DAY, e.child_id, day, pos, institution, e.at, "uncollected",
-                  "延迟接园提醒", detail)  # fmt: skip
-            _feed(w, pos, institution, "uncollected_child", room_id=e.room_id,
-                  child_id=e.child_id, level=e.level, at=e.at)  # fmt: skip
+            w.add(
+                ("event", pos),
+                (_CHILD_DAY, (e.child_id, day, pos, institution, e.at, "uncollected",
+                              "延迟接园提醒", detail)),
+                _feed(pos, institution, "uncollected_child", room_id=e.room_id,
+                      child_id=e.child_id, level=e.level, at=e.at),
+            )  # fmt: skip
     await w.flush(conn)

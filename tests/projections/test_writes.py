@@ -1,0 +1,50 @@
+"""A read model's writes: one statement per event, as few round trips as order per key allows."""
+
+from __future__ import annotations
+
+from projections.attendance import _CHILD_DAY, _CHILD_IN, _CHILD_OUT, _FEED
+from projections.writes import Writes, combined, rounds
+
+
+def test_interleaved_arrivals_and_departures_of_different_children_go_in_one_round():
+    w = Writes()
+    w.add(("child", "a"), (_CHILD_IN, ("day", "a", "room")))
+    w.add(("child", "b"), (_CHILD_OUT, ("day", "b")))
+    w.add(("child", "c"), (_CHILD_IN, ("day", "c", "room")))
+    w.add(("child", "d"), (_CHILD_OUT, ("day", "d")))
+    assert rounds(w.ops) == [
+        {_CHILD_IN: [("day", "a", "room"), ("day", "c", "room")],
+         _CHILD_OUT: [("day", "b"), ("day", "d")]},
+    ]  # fmt: skip
+
+
+def test_one_child_s_arrival_departure_and_return_keep_their_order():
+    w = Writes()
+    w.add(("child", "a"), (_CHILD_IN, ("day", "a", "room 1")))
+    w.add(("child", "b"), (_CHILD_IN, ("day", "b", "room 1")))
+    w.add(("child", "a"), (_CHILD_OUT, ("day", "a")))
+    w.add(("child", "a"), (_CHILD_IN, ("day", "a", "room 2")))
+    assert rounds(w.ops) == [
+        {_CHILD_IN: [("day", "a", "room 1"), ("day", "b", "room 1")]},
+        {_CHILD_OUT: [("day", "a")]},
+        {_CHILD_IN: [("day", "a", "room 2")]},
+    ]
+
+
+def test_an_event_s_statements_become_one_with_their_parameters_renumbered():
+    sql = combined((_CHILD_OUT, _FEED))
+    assert sql.startswith("WITH w0 AS (DELETE FROM rm_live_children WHERE day_id = $1")
+    assert "INSERT INTO rm_occupancy_feed VALUES ($3, $4, $5, $6::jsonb)" in sql
+    w = Writes()
+    w.add(("child", "a"), (_CHILD_OUT, ("day", "a")), (_FEED, (7, "inst", "kind", "{}")))
+    w.add(("child", "b"), (_CHILD_OUT, ("day", "b")), (_FEED, (8, "inst", "kind", "{}")))
+    assert rounds(w.ops) == [
+        {sql: [("day", "a", 7, "inst", "kind", "{}"), ("day", "b", 8, "inst", "kind", "{}")]}
+    ]
+
+
+def test_lines_of_a_child_s_day_keyed_by_their_position_share_a_round():
+    w = Writes()
+    for position in (1, 2, 3):
+        w.add(("line", position), (_CHILD_DAY, ("child", "day", position)))
+    assert len(rounds(w.ops)) == 1
