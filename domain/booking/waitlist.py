@@ -44,6 +44,9 @@ class WaitlistMixin:
     waitlist: dict[UUID, WaitlistEntry]  # in joining order
     bookings: dict[UUID, Any]
 
+    def active_index(self) -> Any:  # RoomDay.active_index: the active bookings' presences
+        raise NotImplementedError
+
     class WaitlistJoined(TuoyuAggregate.Event):
         entry: WaitlistEntry
 
@@ -94,11 +97,7 @@ class WaitlistMixin:
         thousands of bookings."""
         start, end = within
         taken = [*enrolled]
-        taken += [
-            Presence(b.start, b.end, b.children_per_carer)
-            for b in self.bookings.values()
-            if b.start < end and start < b.end
-        ]
+        taken += [p for p in self.active_index().presences.values() if p.start < end and start < p.end]
         taken += [
             Presence(e.start, e.end, e.children_per_carer)
             for e in self.waitlist.values()

@@ -10,6 +10,7 @@ import pytest
 
 from domain.booking.eligibility import AgeDoesNotFit, check_age_fits, children_per_carer
 from domain.booking.room_day import (
+    ActiveBookings,
     Booking,
     DayTerms,
     NotBookable,
@@ -141,6 +142,32 @@ def test_more_hours_a_day_than_allowed_for_one_child_are_refused():
     day.book(booking("12:00", "14:00", child=child), terms(), NOW)
     with pytest.raises(NotBookable):
         day.book(booking("14:00", "15:00", child=child), terms(), NOW)
+
+
+def test_a_cancelled_booking_s_hours_no_longer_count_toward_the_child_s_day():
+    day, child = room_day(), uuid4()
+    day.book(booking("08:00", "12:00", child=child), terms(), NOW)
+    day.book(later := booking("12:00", "14:00", child=child), terms(), NOW)
+    day.cancel(later.booking_id, by_institution=False, reason="", now=NOW)
+    day.book(booking("14:00", "16:00", child=child), terms(), NOW)
+
+
+def test_what_a_room_day_keeps_of_its_active_bookings_equals_a_fresh_count_after_each_change():
+    day, child = room_day(), uuid4()
+    kept = day.active_index()  # built now, then kept in step by the events
+    first, second = booking("08:00", "10:00", child=child), booking("09:00", "11:00")
+    day.book(first, terms(), NOW)
+    day.book(second, terms(), NOW)
+    day.cancel(second.booking_id, by_institution=True, reason="", now=NOW)
+    day.book(booking("10:00", "12:00", child=child), terms(), NOW)
+    day.check_in(first.booking_id, uuid4(), NOW)
+    day.complete(first.booking_id, uuid4(), NOW)
+    fresh = ActiveBookings(day.bookings.values())
+    assert day.active_index() is kept
+    assert kept.minutes == fresh.minutes == {child.int: 120}
+    assert {b: (p.start, p.end) for b, p in kept.presences.items()} == {
+        b: (p.start, p.end) for b, p in fresh.presences.items()
+    }
 
 
 def test_an_interval_that_ends_before_it_starts_is_refused():
