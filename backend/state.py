@@ -28,7 +28,7 @@ class Runtime:
     sms: SmsSender = field(default_factory=LogSmsSender)
     # answers kept while the read models have not moved: see routes.live_occupancy and
     # auth.access.staff_role
-    live_occupancy: UnmovedCache[UUID, LiveOccupancy] = field(
+    live_occupancy: UnmovedCache[UUID, tuple[LiveOccupancy, bytes]] = field(
         default_factory=lambda: UnmovedCache(10_000)
     )
     staff_roles: UnmovedCache[tuple[UUID, UUID], str | None] = field(
