@@ -41,6 +41,19 @@ def _add(city_id, code: str):
     return decide
 
 
+def count_stream_reads(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> list[list]:
+    """The streams of each read the store makes from now on (one entry per round trip)."""
+    reads: list[list] = []
+    read_streams = store.read_streams
+
+    async def counted(ids, after=None):
+        reads.append(list(ids))
+        return await read_streams(ids, after)
+
+    monkeypatch.setattr(store, "read_streams", counted)
+    return reads
+
+
 async def test_a_long_stream_is_loaded_from_its_snapshot_and_equals_a_full_replay(
     store: EventStore,
 ):
@@ -182,14 +195,7 @@ async def test_a_first_try_decides_on_cached_aggregates_without_reading_their_st
 ):
     city = await _city(store)
     await execute(store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted)
-    reads: list[list] = []
-    read_streams = store.read_streams
-
-    async def counted(ids, after=None):
-        reads.append(list(ids))
-        return await read_streams(ids, after)
-
-    monkeypatch.setattr(store, "read_streams", counted)
+    reads = count_stream_reads(store, monkeypatch)
     await execute(store, CommandContext(now=NOW), _add(city.id, "b"), CommandAccepted)
     await execute(
         store, CommandContext(now=NOW), _add(city.id, "c"), CommandAccepted, lane=[city.id]
@@ -219,14 +225,7 @@ async def test_a_lane_reads_what_its_whole_group_will_read_in_one_round_trip(
 ):
     lane, cities = uuid4(), [await _city(store) for _ in range(12)]
     store.cache.clear()
-    reads: list[list] = []
-    read_streams = store.read_streams
-
-    async def counted(ids, after=None):
-        reads.append(list(ids))
-        return await read_streams(ids, after)
-
-    monkeypatch.setattr(store, "read_streams", counted)
+    reads = count_stream_reads(store, monkeypatch)
     results = await asyncio.gather(
         *(
             execute(
@@ -247,14 +246,7 @@ async def test_a_lane_reads_what_its_whole_group_will_read_in_one_round_trip(
 async def test_a_stream_found_absent_is_not_read_again_by_the_same_decision(
     store: EventStore, monkeypatch: pytest.MonkeyPatch
 ):
-    reads: list[list] = []
-    read_streams = store.read_streams
-
-    async def counted(ids, after=None):
-        reads.append(list(ids))
-        return await read_streams(ids, after)
-
-    monkeypatch.setattr(store, "read_streams", counted)
+    reads = count_stream_reads(store, monkeypatch)
     missing = uuid4()
 
     async def look_twice(uow):
