@@ -97,7 +97,9 @@ class WaitlistMixin:
         thousands of bookings."""
         start, end = within
         taken = [*enrolled]
-        taken += [p for p in self.active_index().presences.values() if p.start < end and start < p.end]
+        taken += [
+            p for p in self.active_index().presences.values() if p.start < end and start < p.end
+        ]
         taken += [
             Presence(e.start, e.end, e.children_per_carer)
             for e in self.waitlist.values()
