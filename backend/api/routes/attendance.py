@@ -14,6 +14,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, post
+from litestar.params import JSONBody
 
 from api_schema.attendance import (
     CareLogRequest,
@@ -96,7 +97,7 @@ class AttendanceController(Controller):
 
     @post("/check-ins", opt=STAFF_OF_ROOM)
     async def check_in(
-        self, request: Request[Principal, Any, Any], data: CheckInRequest
+        self, request: Request[Principal, Any, Any], data: JSONBody[CheckInRequest]
     ) -> Response[CheckInAccepted]:
         """Drop-off with the 晨检. An abnormal check needs `abnormal_outcome`; `refuse` records
         the child as turned away (201, status `turned_away`) and tells the guardian."""
@@ -123,7 +124,7 @@ class AttendanceController(Controller):
 
     @post("/check-outs", opt=STAFF_OF_INSTITUTION)
     async def check_out(
-        self, request: Request[Principal, Any, Any], data: CheckOutRequest
+        self, request: Request[Principal, Any, Any], data: JSONBody[CheckOutRequest]
     ) -> Response[CommandAccepted]:
         """Pick-up: only a guardian, a standing authorised adult or today's delegate; a person
         on the "must not collect" list is refused; the identity check is recorded."""
@@ -147,7 +148,7 @@ class AttendanceController(Controller):
 
     @post("/care-logs", opt=STAFF_OF_ROOM)
     async def care_log(
-        self, request: Request[Principal, Any, Any], data: CareLogRequest
+        self, request: Request[Principal, Any, Any], data: JSONBody[CareLogRequest]
     ) -> Response[CommandAccepted]:
         """午检, naps, meals, toileting, medication (against a guardian's authorisation),
         incidents (the guardian is told) and observations; no `child_ids` = all present."""
@@ -184,7 +185,7 @@ class StaffClockController(Controller):
 
     @post("/clock-ins", opt=STAFF_OF_ROOM)
     async def clock_in(
-        self, request: Request[Principal, Any, Any], data: ClockRequest
+        self, request: Request[Principal, Any, Any], data: JSONBody[ClockRequest]
     ) -> Response[CommandAccepted]:
         """Clock in to a room; clocked into another room, this moves you (out there, in here).
         Only clocked-in staff count toward the room's ratio."""
@@ -192,7 +193,7 @@ class StaffClockController(Controller):
 
     @post("/clock-outs", opt=STAFF_OF_ROOM)
     async def clock_out(
-        self, request: Request[Principal, Any, Any], data: ClockRequest
+        self, request: Request[Principal, Any, Any], data: JSONBody[ClockRequest]
     ) -> Response[CommandAccepted]:
         """Clock out of a room; leaving it out of ratio raises the room's alarm."""
         return await _clock(request, data, room_day_care.clock_out)

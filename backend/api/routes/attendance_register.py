@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, get
+from litestar.params import FromPath, FromQuery
 
 from api_schema.attendance import RegisterRow
 from backend.api.commanding import runtime
@@ -88,7 +89,7 @@ async def _rows(
 
 @get("/v1/rooms/{room_id:uuid}/attendance", tags=["attendance"], opt=REGISTER_READERS)
 async def attendance_register(
-    request: Request[Principal, Any, Any], room_id: UUID, date: date
+    request: Request[Principal, Any, Any], room_id: FromPath[UUID], date: FromQuery[date]
 ) -> list[RegisterRow]:
     """The room's register for a day, in order of arrival (children turned away included)."""
     return await _rows(request, room_id, date)
@@ -101,7 +102,7 @@ async def attendance_register(
     media_type="text/csv",
 )
 async def attendance_register_csv(
-    request: Request[Principal, Any, Any], room_id: UUID, date: date
+    request: Request[Principal, Any, Any], room_id: FromPath[UUID], date: FromQuery[date]
 ) -> Response[str]:
     """The same register as CSV (UTF-8 with BOM, so spreadsheet programs show the Chinese)."""
     buffer = io.StringIO()

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException
+from litestar.params import JSONBody
 
 from api_schema.auth import (
     Me,
@@ -75,14 +76,18 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/otp/request", opt=public("anyone may ask for a sign-in code"), status_code=202)
-    async def request_code(self, request: Request[Any, Any, Any], data: OtpRequest) -> OtpSent:
+    async def request_code(
+        self, request: Request[Any, Any, Any], data: JSONBody[OtpRequest]
+    ) -> OtpSent:
         rt = runtime(request)
         phone = normalise_phone(data.phone)
         await otp.send_code(rt.pool, rt.sms, rt.settings, rt.clock.now(), phone)
         return OtpSent(phone, rt.settings.otp_ttl_seconds)
 
     @post("/otp/verify", opt=public("holder of a valid sign-in code"), status_code=200)
-    async def verify_code(self, request: Request[Any, Any, Any], data: OtpVerify) -> TokenPair:
+    async def verify_code(
+        self, request: Request[Any, Any, Any], data: JSONBody[OtpVerify]
+    ) -> TokenPair:
         rt = runtime(request)
         now = rt.clock.now()
         phone = normalise_phone(data.phone)
@@ -93,7 +98,9 @@ class AuthController(Controller):
         return await _tokens(rt, now, account)
 
     @post("/password", opt=public("holder of the account's password"), status_code=200)
-    async def password(self, request: Request[Any, Any, Any], data: PasswordLogin) -> TokenPair:
+    async def password(
+        self, request: Request[Any, Any, Any], data: JSONBody[PasswordLogin]
+    ) -> TokenPair:
         rt = runtime(request)
         phone = normalise_phone(data.phone)
         account = await load_aggregate(rt.store, account_id_for(phone))
@@ -103,7 +110,9 @@ class AuthController(Controller):
         return await _tokens(rt, rt.clock.now(), account)
 
     @post("/refresh", opt=public("holder of an unspent refresh token"), status_code=200)
-    async def refresh(self, request: Request[Any, Any, Any], data: RefreshRequest) -> TokenPair:
+    async def refresh(
+        self, request: Request[Any, Any, Any], data: JSONBody[RefreshRequest]
+    ) -> TokenPair:
         rt = runtime(request)
         now = rt.clock.now()
         rotated = await rotate_refresh_token(rt.pool, rt.settings, now, data.refresh_token)
@@ -116,7 +125,7 @@ class AuthController(Controller):
         )  # fmt: skip
 
     @post("/logout", opt=public("holder of the refresh token"), status_code=204)
-    async def logout(self, request: Request[Any, Any, Any], data: RefreshRequest) -> None:
+    async def logout(self, request: Request[Any, Any, Any], data: JSONBody[RefreshRequest]) -> None:
         rt = runtime(request)
         await revoke_refresh_family(rt.pool, rt.clock.now(), data.refresh_token)
 

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, post, put
+from litestar.params import FromPath, JSONBody
 
 from api_schema.booking import (
     BookingSettingsIn,
@@ -50,8 +51,8 @@ class BookingTermsController(Controller):
 
     @put("/rooms/{room_id:uuid}/offers", opt=ADMIN)
     async def offers(
-        self, request: Request[Principal, Any, Any], institution_id: UUID, room_id: UUID,
-        data: CareOffers,
+        self, request: Request[Principal, Any, Any], institution_id: FromPath[UUID], room_id: FromPath[UUID],
+        data: JSONBody[CareOffers],
     ) -> Response[CommandAccepted]:  # fmt: skip
         offers = tuple(
             CareOffer(
@@ -73,8 +74,8 @@ class BookingTermsController(Controller):
 
     @put("/rooms/{room_id:uuid}/roster", opt=ADMIN)
     async def roster(
-        self, request: Request[Principal, Any, Any], institution_id: UUID, room_id: UUID,
-        data: Roster,
+        self, request: Request[Principal, Any, Any], institution_id: FromPath[UUID], room_id: FromPath[UUID],
+        data: JSONBody[Roster],
     ) -> Response[CommandAccepted]:  # fmt: skip
         shifts = tuple(
             Shift(s.weekday, minutes(s.starts), minutes(s.ends), s.staff) for s in data.shifts
@@ -85,7 +86,10 @@ class BookingTermsController(Controller):
 
     @post("/closures", opt=ADMIN)
     async def closure(
-        self, request: Request[Principal, Any, Any], institution_id: UUID, data: NewClosure
+        self,
+        request: Request[Principal, Any, Any],
+        institution_id: FromPath[UUID],
+        data: JSONBody[NewClosure],
     ) -> Response[ClosureAccepted]:
         """Close a room, or with no room_id the whole institution, for a day; bookings made
         for it are cancelled with a full refund and the reason."""
@@ -107,7 +111,10 @@ class BookingTermsController(Controller):
 
     @put("/booking-settings", opt=ADMIN)
     async def booking_settings(
-        self, request: Request[Principal, Any, Any], institution_id: UUID, data: BookingSettingsIn
+        self,
+        request: Request[Principal, Any, Any],
+        institution_id: FromPath[UUID],
+        data: JSONBody[BookingSettingsIn],
     ) -> Response[CommandAccepted]:
         settings = BookingSettings(
             data.no_show_after_minutes, data.waitlist_offer_minutes,
@@ -120,7 +127,10 @@ class BookingTermsController(Controller):
 
     @put("/refund-policy", opt=ADMIN)
     async def refund_policy(
-        self, request: Request[Principal, Any, Any], institution_id: UUID, data: RefundPolicyIn
+        self,
+        request: Request[Principal, Any, Any],
+        institution_id: FromPath[UUID],
+        data: JSONBody[RefundPolicyIn],
     ) -> Response[CommandAccepted]:
         policy = RefundPolicy(data.full_refund_hours_before, data.late_refund_percent)
         return await _change(

@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from api_schema.booking import (
     BookingAccepted,
@@ -106,7 +107,7 @@ class BookingsController(Controller):
         ),
     )
     async def book(
-        self, request: Request[Principal, Any, Any], data: NewBooking
+        self, request: Request[Principal, Any, Any], data: JSONBody[NewBooking]
     ) -> Response[BookingAccepted]:
         booking = booking_request(request, data)
         return await run_command(
@@ -122,7 +123,7 @@ class BookingsController(Controller):
     async def mine(
         self,
         request: Request[Principal, Any, Any],
-        when: Literal["upcoming", "past"] = "upcoming",
+        when: FromQuery[Literal["upcoming", "past"]] = "upcoming",
         limit: PageLimit = 50,
         offset: PageOffset = 0,
     ) -> BookingPage:
@@ -134,12 +135,14 @@ class BookingsController(Controller):
         return BookingPage([booking_view(r) for r in rows], total, limit, offset)
 
     @get("/{booking_id:uuid}", opt=SEE_BOOKING)
-    async def one(self, request: Request[Principal, Any, Any], booking_id: UUID) -> BookingView:
+    async def one(
+        self, request: Request[Principal, Any, Any], booking_id: FromPath[UUID]
+    ) -> BookingView:
         return booking_view(await booking_row(runtime(request), booking_id))
 
     @get("/{booking_id:uuid}/refund-preview", opt=SEE_BOOKING)
     async def refund_preview(
-        self, request: Request[Principal, Any, Any], booking_id: UUID
+        self, request: Request[Principal, Any, Any], booking_id: FromPath[UUID]
     ) -> RefundPreview:
         """What cancelling now would refund, under the policy published when it was booked."""
         rt = runtime(request)
@@ -157,8 +160,8 @@ class BookingsController(Controller):
     async def cancel(
         self,
         request: Request[Principal, Any, Any],
-        booking_id: UUID,
-        data: CancelBooking | None = None,
+        booking_id: FromPath[UUID],
+        data: JSONBody[CancelBooking | None] = None,
     ) -> Response[BookingCancelled]:
         row = await booking_row(runtime(request), booking_id)
         actor, reason = request.user.account_id, data.reason if data else ""
@@ -183,7 +186,7 @@ class BookingsController(Controller):
     opt=STAFF,
 )
 async def institution_bookings(
-    request: Request[Principal, Any, Any], institution_id: UUID, date: date
+    request: Request[Principal, Any, Any], institution_id: FromPath[UUID], date: FromQuery[date]
 ) -> list[BookingView]:
     rows = await booking_queries.list_for_institution_day(
         runtime(request).pool, institution_id, date

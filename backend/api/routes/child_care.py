@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody
 
 from api_schema.attendance import (
     AttendanceCode,
@@ -89,7 +90,7 @@ class ChildCareController(Controller):
 
     @get("/attendance-code", opt=GUARDIAN_OF_CHILD)
     async def attendance_code(
-        self, request: Request[Principal, Any, Any], child_id: UUID
+        self, request: Request[Principal, Any, Any], child_id: FromPath[UUID]
     ) -> AttendanceCode:
         """The rotating one-time code (and QR text) the guardian shows at drop-off and pick-up;
         a fresh one every 2 minutes, each accepted once, for at most 4 minutes."""
@@ -99,7 +100,10 @@ class ChildCareController(Controller):
 
     @post("/health-records", opt=STAFF_CARING)
     async def health_record(
-        self, request: Request[Principal, Any, Any], child_id: UUID, data: HealthRecordIn
+        self,
+        request: Request[Principal, Any, Any],
+        child_id: FromPath[UUID],
+        data: JSONBody[HealthRecordIn],
     ) -> Response[CommandAccepted]:
         """The admission check (入托体检, vaccination record checked) or a re-examination."""
         rt = runtime(request)
@@ -118,7 +122,10 @@ class ChildCareController(Controller):
 
     @post("/delegates", opt=GUARDIAN_OF_CHILD)
     async def delegate(
-        self, request: Request[Principal, Any, Any], child_id: UUID, data: DelegateIn
+        self,
+        request: Request[Principal, Any, Any],
+        child_id: FromPath[UUID],
+        data: JSONBody[DelegateIn],
     ) -> Response[CommandAccepted]:
         """Name an adult who may collect the child on one day only."""
         rt, by = runtime(request), request.user.account_id
@@ -134,7 +141,10 @@ class ChildCareController(Controller):
 
     @post("/blocked-collectors", opt=GUARDIAN_OF_CHILD)
     async def block(
-        self, request: Request[Principal, Any, Any], child_id: UUID, data: BlockedCollectorIn
+        self,
+        request: Request[Principal, Any, Any],
+        child_id: FromPath[UUID],
+        data: JSONBody[BlockedCollectorIn],
     ) -> Response[CommandAccepted]:
         """Put a person on the "must not collect" list; staff refuse them at pick-up."""
         by = request.user.account_id
@@ -151,8 +161,8 @@ class ChildCareController(Controller):
     async def authorise_medication(
         self,
         request: Request[Principal, Any, Any],
-        child_id: UUID,
-        data: MedicationAuthorisationIn,
+        child_id: FromPath[UUID],
+        data: JSONBody[MedicationAuthorisationIn],
     ) -> Response[CommandAccepted]:
         """Authorise a medicine for some days; carers log each dose against it."""
         rt, by = runtime(request), request.user.account_id
@@ -170,7 +180,7 @@ class ChildCareController(Controller):
 
     @get("/days/{day:date}", opt=DAY_READERS)
     async def day(
-        self, request: Request[Principal, Any, Any], child_id: UUID, day: date
+        self, request: Request[Principal, Any, Any], child_id: FromPath[UUID], day: FromPath[date]
     ) -> ChildDay:
         """The child's day as it happens: arrival and its check, meals, naps, care, incidents,
         departure, in the institution's local time, ordered by when they happened."""

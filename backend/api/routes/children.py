@@ -9,6 +9,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, JSONBody
 
 from api_schema.booking import (
     ChildDetail,
@@ -73,7 +74,7 @@ class ChildrenController(Controller):
 
     @post("/", opt=allow(Role.guardian, relation="any guardian registers their own child"))
     async def register(
-        self, request: Request[Principal, Any, Any], data: NewChild
+        self, request: Request[Principal, Any, Any], data: JSONBody[NewChild]
     ) -> Response[CommandAccepted]:
         rt = runtime(request)
         child_id, guardian = rt.ids.new(), request.user.account_id
@@ -102,7 +103,9 @@ class ChildrenController(Controller):
         return [child_view(r, today) for r in rows]
 
     @get("/{child_id:uuid}", opt=CHILD_READERS)
-    async def one(self, request: Request[Principal, Any, Any], child_id: UUID) -> ChildDetail:
+    async def one(
+        self, request: Request[Principal, Any, Any], child_id: FromPath[UUID]
+    ) -> ChildDetail:
         rt = runtime(request)
         row = await children_model.get_child(rt.pool, child_id)
         if row is None:
@@ -118,7 +121,7 @@ class ChildrenController(Controller):
 
     @get("/{child_id:uuid}/access-log", opt=GUARDIAN_OF_CHILD)
     async def access_log(
-        self, request: Request[Principal, Any, Any], child_id: UUID
+        self, request: Request[Principal, Any, Any], child_id: FromPath[UUID]
     ) -> list[DataRead]:
         """Every read of this child's data by staff or a regulator, newest first."""
         rows = await reads_of(runtime(request).pool, child_id)
@@ -126,7 +129,10 @@ class ChildrenController(Controller):
 
     @post("/{child_id:uuid}/guardians", opt=GUARDIAN_OF_CHILD)
     async def add_guardian(
-        self, request: Request[Principal, Any, Any], child_id: UUID, data: NewGuardian
+        self,
+        request: Request[Principal, Any, Any],
+        child_id: FromPath[UUID],
+        data: JSONBody[NewGuardian],
     ) -> Response[CommandAccepted]:
         by = request.user.account_id
         return await run_command(
@@ -144,7 +150,10 @@ class ChildrenController(Controller):
 
     @post("/{child_id:uuid}/pickup-adults", opt=GUARDIAN_OF_CHILD)
     async def authorise_pickup(
-        self, request: Request[Principal, Any, Any], child_id: UUID, data: PickupAdultIn
+        self,
+        request: Request[Principal, Any, Any],
+        child_id: FromPath[UUID],
+        data: JSONBody[PickupAdultIn],
     ) -> Response[CommandAccepted]:
         by = request.user.account_id
         adult = PickupAdult(data.name, data.phone, data.relation)

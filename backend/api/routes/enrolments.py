@@ -8,6 +8,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from api_schema.booking import EndEnrolment, EnrolmentView, NewEnrolment
 from api_schema.common import CommandAccepted
@@ -38,7 +39,7 @@ class EnrolmentsController(Controller):
 
     @post("/", opt=allow(Role.guardian, relation="a guardian of the child (checked on the child)"))
     async def enrol(
-        self, request: Request[Principal, Any, Any], data: NewEnrolment
+        self, request: Request[Principal, Any, Any], data: JSONBody[NewEnrolment]
     ) -> Response[CommandAccepted]:
         enrolment = service.EnrolmentRequest(
             enrolment_id=runtime(request).ids.new(), guardian_id=request.user.account_id,
@@ -66,7 +67,10 @@ class EnrolmentsController(Controller):
         status_code=200,
     )
     async def end(
-        self, request: Request[Principal, Any, Any], enrolment_id: UUID, data: EndEnrolment
+        self,
+        request: Request[Principal, Any, Any],
+        enrolment_id: FromPath[UUID],
+        data: JSONBody[EndEnrolment],
     ) -> Response[CommandAccepted]:
         row = await enrolments_model.get_enrolment(runtime(request).pool, enrolment_id)
         if row is None:
@@ -91,7 +95,7 @@ class EnrolmentsController(Controller):
     opt=STAFF,
 )
 async def institution_enrolments(
-    request: Request[Principal, Any, Any], institution_id: UUID, on: date
+    request: Request[Principal, Any, Any], institution_id: FromPath[UUID], on: FromQuery[date]
 ) -> list[EnrolmentView]:
     """Enrolments still running on `on` (a local date) or later."""
     rows = await enrolments_model.for_institution(runtime(request).pool, institution_id, on)

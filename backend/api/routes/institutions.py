@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from api_schema.common import CommandAccepted, PageLimit, PageOffset
 from api_schema.institutions import (
@@ -82,9 +82,9 @@ class InstitutionsController(Controller):
     async def list_institutions(
         self,
         request: Request[Any, Any, Any],
-        district: str | None = None,
-        category: Category | None = None,
-        puhui: bool | None = None,
+        district: FromQuery[str | None] = None,
+        category: FromQuery[Category | None] = None,
+        puhui: FromQuery[bool | None] = None,
         lat: Annotated[float | None, Parameter(ge=-90, le=90)] = None,
         lng: Annotated[float | None, Parameter(ge=-180, le=180)] = None,
         radius_km: Annotated[float | None, Parameter(gt=0, le=100)] = None,
@@ -116,7 +116,7 @@ class InstitutionsController(Controller):
 
     @get("/{institution_id:uuid}", opt=public("an institution's filing is public"))
     async def institution(
-        self, request: Request[Any, Any, Any], institution_id: UUID
+        self, request: Request[Any, Any, Any], institution_id: FromPath[UUID]
     ) -> InstitutionDetail:
         row = await institution_queries.get_institution(runtime(request).pool, institution_id)
         if row is None:
@@ -131,7 +131,7 @@ class InstitutionsController(Controller):
         ),
     )
     async def register(
-        self, request: Request[Principal, Any, Any], data: RegisterInstitution
+        self, request: Request[Principal, Any, Any], data: JSONBody[RegisterInstitution]
     ) -> Response[CommandAccepted]:
         principal = request.user
         if principal.city_id is None or (
@@ -173,7 +173,7 @@ class InstitutionsController(Controller):
 
     @get("/{institution_id:uuid}/admin", opt=ADMIN)
     async def admin_view(
-        self, request: Request[Principal, Any, Any], institution_id: UUID
+        self, request: Request[Principal, Any, Any], institution_id: FromPath[UUID]
     ) -> InstitutionAdminView:
         pool = runtime(request).pool
         row = await institution_queries.get_institution(pool, institution_id)
@@ -188,7 +188,10 @@ class InstitutionsController(Controller):
 
     @put("/{institution_id:uuid}/opening-hours", opt=ADMIN)
     async def change_hours(
-        self, request: Request[Principal, Any, Any], institution_id: UUID, data: ChangeOpeningHours
+        self,
+        request: Request[Principal, Any, Any],
+        institution_id: FromPath[UUID],
+        data: JSONBody[ChangeOpeningHours],
     ) -> Response[CommandAccepted]:
         hours = intervals(data.opening_hours)
         return await run_command(

@@ -11,6 +11,7 @@ import msgspec
 from litestar import Request, Response, get
 from litestar.enums import MediaType
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api_schema.attendance import LiveOccupancy
@@ -57,7 +58,7 @@ async def live_now(rt: Runtime, institution_id: UUID) -> tuple[LiveOccupancy, by
 
 @get("/v1/institutions/{institution_id:uuid}/occupancy/live", tags=["attendance"], opt=STAFF)
 async def occupancy_live(
-    request: Request[Principal, Any, Any], institution_id: UUID
+    request: Request[Principal, Any, Any], institution_id: FromPath[UUID]
 ) -> Response[LiveOccupancy]:
     """Each room now: children present (with age), clocked-in staff, required vs actual carers,
     class-size headroom, its alarm, and arrivals expected within the hour."""
@@ -67,7 +68,7 @@ async def occupancy_live(
 
 @get("/v1/institutions/{institution_id:uuid}/occupancy/stream", tags=["attendance"], opt=STAFF)
 async def occupancy_stream(
-    request: Request[Principal, Any, Any], institution_id: UUID
+    request: Request[Principal, Any, Any], institution_id: FromPath[UUID]
 ) -> ServerSentEvent:
     """Server-Sent Events. Without `Last-Event-ID` the first event is a `snapshot` (the live
     occupancy); then `child_checked_in`, `child_checked_out`, `staff_clocked_in`,

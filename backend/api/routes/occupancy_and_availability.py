@@ -8,7 +8,7 @@ from uuid import UUID
 
 from litestar import Request, get
 from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, Parameter
 
 from api_schema.booking import (
     AvailableInstitution,
@@ -53,7 +53,7 @@ async def _staff_of_rooms_institution(principal: Principal, connection: Any, rt:
     ),  # fmt: skip
 )
 async def room_occupancy(
-    request: Request[Principal, Any, Any], room_id: UUID, date: date
+    request: Request[Principal, Any, Any], room_id: FromPath[UUID], date: FromQuery[date]
 ) -> RoomOccupancy:
     result = await booking_queries.room_occupancy(runtime(request).pool, room_id, date)
     if result is None:
@@ -84,12 +84,12 @@ async def find_availability(
     request: Request[Principal, Any, Any],
     lat: Annotated[float, Parameter(ge=-90, le=90)],
     lng: Annotated[float, Parameter(ge=-180, le=180)],
-    date: date,
+    date: FromQuery[date],
     start: Annotated[str, Parameter(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")],
     end: Annotated[str, Parameter(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")],
-    child_id: UUID,
+    child_id: FromQuery[UUID],
     radius_km: Annotated[float, Parameter(gt=0, le=50)] = 3.0,
-    care_type: CareType | None = None,
+    care_type: FromQuery[CareType | None] = None,
 ) -> list[AvailableInstitution]:
     rt = runtime(request)
     child = await children_model.get_child(rt.pool, child_id)

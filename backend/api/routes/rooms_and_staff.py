@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, post, put
+from litestar.params import FromPath, JSONBody
 
 from api_schema.common import CommandAccepted
 from api_schema.institutions import NewStaff, RoomSpec
@@ -22,7 +23,10 @@ class RoomsController(Controller):
 
     @post("/", opt=ADMIN)
     async def add_room(
-        self, request: Request[Principal, Any, Any], institution_id: UUID, data: RoomSpec
+        self,
+        request: Request[Principal, Any, Any],
+        institution_id: FromPath[UUID],
+        data: JSONBody[RoomSpec],
     ) -> Response[CommandAccepted]:
         room = service.room_from_spec(
             runtime(request).ids.new(),
@@ -42,9 +46,9 @@ class RoomsController(Controller):
     async def change_room(
         self,
         request: Request[Principal, Any, Any],
-        institution_id: UUID,
-        room_id: UUID,
-        data: RoomSpec,
+        institution_id: FromPath[UUID],
+        room_id: FromPath[UUID],
+        data: JSONBody[RoomSpec],
     ) -> Response[CommandAccepted]:
         room = service.room_from_spec(
             room_id, data.name, ClassType(data.class_type), data.capacity, data.children_per_carer
@@ -61,7 +65,10 @@ class StaffController(Controller):
 
     @post("/", opt=ADMIN)
     async def add_staff(
-        self, request: Request[Principal, Any, Any], institution_id: UUID, data: NewStaff
+        self,
+        request: Request[Principal, Any, Any],
+        institution_id: FromPath[UUID],
+        data: JSONBody[NewStaff],
     ) -> Response[CommandAccepted]:
         new = invite(data)
         by = request.user.account_id
@@ -73,7 +80,10 @@ class StaffController(Controller):
 
     @delete("/{account_id:uuid}", opt=ADMIN, status_code=200)
     async def remove_staff(
-        self, request: Request[Principal, Any, Any], institution_id: UUID, account_id: UUID
+        self,
+        request: Request[Principal, Any, Any],
+        institution_id: FromPath[UUID],
+        account_id: FromPath[UUID],
     ) -> Response[CommandAccepted]:
         by = request.user.account_id
         return await run_command(

@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, JSONBody
 
 from api_schema.booking import BookingAccepted, NewBooking
 from api_schema.common import CommandAccepted
@@ -51,7 +52,7 @@ class WaitlistController(Controller):
 
     @post("/", opt=allow(Role.guardian, relation="a guardian of the child (checked on the child)"))
     async def join(
-        self, request: Request[Principal, Any, Any], data: NewBooking
+        self, request: Request[Principal, Any, Any], data: JSONBody[NewBooking]
     ) -> Response[CommandAccepted]:
         """Wait for a full interval; refused with 409 place-available while a place is free."""
         waiting = booking_request(request, data)
@@ -82,7 +83,7 @@ class WaitlistController(Controller):
 
     @post("/{entry_id:uuid}/accept", opt=OWN_ENTRY)
     async def accept(
-        self, request: Request[Principal, Any, Any], entry_id: UUID
+        self, request: Request[Principal, Any, Any], entry_id: FromPath[UUID]
     ) -> Response[BookingAccepted]:
         row = await _entry(request, entry_id)
         guardian, booking_id = request.user.account_id, runtime(request).ids.new()
@@ -103,7 +104,7 @@ class WaitlistController(Controller):
 
     @delete("/{entry_id:uuid}", opt=OWN_ENTRY, status_code=200)
     async def leave(
-        self, request: Request[Principal, Any, Any], entry_id: UUID
+        self, request: Request[Principal, Any, Any], entry_id: FromPath[UUID]
     ) -> Response[CommandAccepted]:
         row = await _entry(request, entry_id)
         guardian = request.user.account_id
