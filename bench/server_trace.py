@@ -5,7 +5,7 @@ passes through: the idempotency lookup, each aggregate load (split into its data
 and the decoding/replay), the lane wait, the time inside the lane, the append (queue + batch
 commit), snapshots, projector steps. Each adds its wall time to a named counter while a
 trace is on. It also samples event-loop lag (a 5 ms sleep that overshoots = the loop was
-busy). Nothing of the app is changed on disk. Routes, for the bench only:
+busy) and times garbage collections by generation. Nothing of the app is changed on disk. Routes, for the bench only:
 
   POST /__bench/trace/start · GET /__bench/trace/stop     → JSON counters
   POST /__bench/profile/start · GET /__bench/profile/stop?out=PATH → pstats text (and file)
@@ -17,6 +17,7 @@ import asyncio
 import contextvars
 import cProfile
 import functools
+import gc
 import io
 import json
 import pstats
@@ -219,8 +220,25 @@ async def _lag_sampler() -> None:
             STATS.lags.append(time.perf_counter() - started - 0.005)
 
 
+def _time_collections() -> None:
+    """Each garbage collection by generation, and how many paused the loop ≥ 10 ms."""
+    started = [0.0]
+
+    def timed(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+            return
+        spent = time.perf_counter() - started[0]
+        STATS.add(f"gc: generation {info['generation']}", spent)
+        if spent >= 0.010:
+            STATS.add(f"gc: generation {info['generation']} pauses >= 10 ms", spent)
+
+    gc.callbacks.append(timed)
+
+
 def install(app: Any) -> Any:
     _patch()
+    _time_collections()
     profiler: list[cProfile.Profile] = []
     sampler: list[asyncio.Task[None]] = []
 
