@@ -126,7 +126,7 @@ async def availability_over_http(
         f"search window {cpu_text(ours.cpu[0])}." if ours.cpu else "no CPU sample",
         f"direct find_available p50 {direct.percentile_ms(0.5):.2f} ms, p99"
         f" {direct.percentile_ms(0.99):.2f} ms: the rest of the HTTP figure is the framework,"
-        " auth, the guardian check (two read-model queries) and JSON.",
+        " auth, the guardian check (the child and its guardians, one read-model query) and JSON.",
     ]
     return section
 
