@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from uuid import UUID, uuid5
@@ -10,6 +10,7 @@ from uuid import UUID, uuid5
 import msgspec
 
 from domain.aggregate import TuoyuAggregate
+from domain.booking.active import active_bookings, kept_active_bookings
 from domain.booking.capacity import Presence, first_breach
 from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift, refund_fen
 from domain.booking.visit_rules import NotBookable, check_times, offer_for
@@ -60,36 +61,6 @@ class RatioWouldBreak(RuleViolated):
     code = "ratio-exceeded"
 
 
-class ActiveBookings:
-    """What a busy room-day asks of its active bookings at every booking, kept rather than
-    recomputed over thousands of them: minutes per child (its UUID as an int) and each
-    booking as a Presence."""
-
-    __slots__ = ("minutes", "presences")
-
-    def __init__(self, bookings: Iterable[Booking]) -> None:
-        self.minutes: dict[int, int] = {}
-        self.presences: dict[UUID, Presence] = {}
-        for booking in bookings:
-            self.add(booking)
-
-    def add(self, booking: Booking) -> None:
-        child = booking.child_id.int
-        self.minutes[child] = self.minutes.get(child, 0) + booking.end - booking.start
-        self.presences[booking.booking_id] = Presence(
-            booking.start, booking.end, booking.children_per_carer
-        )
-
-    def remove(self, booking: Booking) -> None:
-        child = booking.child_id.int
-        left = self.minutes.get(child, 0) - (booking.end - booking.start)
-        if left > 0:
-            self.minutes[child] = left
-        else:
-            self.minutes.pop(child, None)
-        self.presences.pop(booking.booking_id, None)
-
-
 class RoomDay(WaitlistMixin, TuoyuAggregate):
     room_id: UUID
     institution_id: UUID
@@ -110,7 +81,7 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         def apply(self, room_day: RoomDay) -> None:
             room_day.bookings[self.booking.booking_id] = self.booking
             room_day.child_of[self.booking.booking_id] = self.booking.child_id
-            if (active := room_day.__dict__.get("_active")) is not None:
+            if (active := kept_active_bookings(room_day)) is not None:
                 active.add(self.booking)
 
     class BookingCancelled(TuoyuAggregate.Event):
@@ -165,17 +136,9 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
             institution_id=institution_id, day=day,
         )  # fmt: skip
 
-    def active_index(self) -> ActiveBookings:
-        """The active bookings' minutes per child and presences: built on first use (it is
-        not part of snapshots), then kept in step by the events."""
-        active = self.__dict__.get("_active")
-        if active is None:
-            active = self.__dict__["_active"] = ActiveBookings(self.bookings.values())
-        return active  # type: ignore[no-any-return]
-
     def drop_booking(self, booking_id: UUID) -> None:
         booking = self.bookings.pop(booking_id, None)
-        active = self.__dict__.get("_active")
+        active = kept_active_bookings(self)
         if booking is not None and active is not None:
             active.remove(booking)
 
@@ -191,7 +154,7 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
             raise NotBookable(f"closed on {self.day.isoformat()}: {terms.closed}", field="date")
         offer = offer_for(booking, terms)
         check_times(booking, terms, offer, now)
-        same_child = self.active_index().minutes.get(booking.child_id.int, 0)
+        same_child = active_bookings(self).minutes.get(booking.child_id.int, 0)
         if same_child + booking.end - booking.start > offer.max_minutes_per_day:
             raise NotBookable(
                 f"at most {offer.max_minutes_per_day // 60} h of {booking.care_type} a day",

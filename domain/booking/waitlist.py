@@ -12,6 +12,7 @@ from uuid import UUID
 import msgspec
 
 from domain.aggregate import TuoyuAggregate
+from domain.booking.active import active_bookings
 from domain.booking.capacity import Presence, first_breach
 from domain.booking.terms import CareType
 from domain.class_types import ClassType
@@ -43,9 +44,6 @@ class WaitlistMixin:
 
     waitlist: dict[UUID, WaitlistEntry]  # in joining order
     bookings: dict[UUID, Any]
-
-    def active_index(self) -> Any:  # RoomDay.active_index: the active bookings' presences
-        raise NotImplementedError
 
     class WaitlistJoined(TuoyuAggregate.Event):
         entry: WaitlistEntry
@@ -98,7 +96,7 @@ class WaitlistMixin:
         start, end = within
         taken = [*enrolled]
         taken += [
-            p for p in self.active_index().presences.values() if p.start < end and start < p.end
+            p for p in active_bookings(self).presences.values() if p.start < end and start < p.end
         ]
         taken += [
             Presence(e.start, e.end, e.children_per_carer)

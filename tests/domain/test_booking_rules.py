@@ -8,9 +8,9 @@ from uuid import uuid4
 import msgspec
 import pytest
 
+from domain.booking.active import ActiveBookings, active_bookings
 from domain.booking.eligibility import AgeDoesNotFit, check_age_fits, children_per_carer
 from domain.booking.room_day import (
-    ActiveBookings,
     Booking,
     DayTerms,
     NotBookable,
@@ -154,7 +154,7 @@ def test_a_cancelled_booking_s_hours_no_longer_count_toward_the_child_s_day():
 
 def test_what_a_room_day_keeps_of_its_active_bookings_equals_a_fresh_count_after_each_change():
     day, child = room_day(), uuid4()
-    kept = day.active_index()  # built now, then kept in step by the events
+    kept = active_bookings(day)  # built now, then kept in step by the events
     first, second = booking("08:00", "10:00", child=child), booking("09:00", "11:00")
     day.book(first, terms(), NOW)
     day.book(second, terms(), NOW)
@@ -163,7 +163,7 @@ def test_what_a_room_day_keeps_of_its_active_bookings_equals_a_fresh_count_after
     day.check_in(first.booking_id, uuid4(), NOW)
     day.complete(first.booking_id, uuid4(), NOW)
     fresh = ActiveBookings(day.bookings.values())
-    assert day.active_index() is kept
+    assert active_bookings(day) is kept
     assert kept.minutes == fresh.minutes == {child.int: 120}
     assert {b: (p.start, p.end) for b, p in kept.presences.items()} == {
         b: (p.start, p.end) for b, p in fresh.presences.items()

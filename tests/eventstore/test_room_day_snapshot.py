@@ -5,21 +5,21 @@ from __future__ import annotations
 from uuid import uuid4
 
 from backend.eventstore.snapshots import decode_snapshot, encode_snapshot
-from domain.booking.room_day import ActiveBookings
+from domain.booking.active import ActiveBookings, active_bookings
 from tests.domain.test_booking_rules import NOW, booking, room_day, terms
 
 
 def test_a_room_day_from_its_snapshot_rebuilds_its_active_bookings_index_on_first_use():
     day, child = room_day(), uuid4()
-    day.active_index()  # built before the snapshot: must not travel with it
+    active_bookings(day)  # built before the snapshot: must not travel with it
     day.book(booking("08:00", "10:00", child=child), terms(), NOW)
     day.book(second := booking("10:00", "11:00"), terms(), NOW)
     day.cancel(second.booking_id, by_institution=True, reason="", now=NOW)
     day.collect_events()
     topic, state = encode_snapshot(day)
-    assert b"_active" not in state
+    assert b"_active_bookings" not in state
     restored = decode_snapshot(day.id, day.version, topic, state)
-    assert "_active" not in vars(restored)
-    assert restored.active_index().minutes == {child.int: 120}
-    assert restored.active_index().minutes == ActiveBookings(day.bookings.values()).minutes
+    assert "_active_bookings" not in vars(restored)
+    assert active_bookings(restored).minutes == {child.int: 120}
+    assert active_bookings(restored).minutes == ActiveBookings(day.bookings.values()).minutes
     restored.book(booking("10:00", "12:00", child=child), terms(), NOW)  # 4 h: still allowed
