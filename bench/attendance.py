@@ -20,12 +20,10 @@ Then diagnostics, never judged: traced, profiled and projector-less windows
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from backend.runtime import close_runtime, open_runtime
 from backend.settings import Settings
 from bench.attendance_cycle import P99_HELD_MS, Cycle, Rates
 from bench.attendance_diagnose import diagnose
@@ -33,13 +31,13 @@ from bench.attendance_lag import NOTIFY_TABLE, Matcher, SseProbe, notify_lag
 from bench.attendance_reads import live_reads
 from bench.attendance_report import lag_ms, sections
 from bench.attendance_world import AttendanceWorld, build_attendance_world, stay_on_one_day
-from bench.db import BenchDatabase, empty_store
+from bench.db import BenchDatabase, building_world
 from bench.hot_checks import settle
 from bench.hot_world import load_city
 from bench.open_loop import Connections, OpenTally, measure_cpu, schedule
 from bench.report import Section
 from bench.serve import PLAIN_ATTENDANCE_TABLE
-from bench.servers import CpuMeter, Server, source_change_warning
+from bench.servers import AppAndAnchor, CpuMeter, source_change_warning
 
 ABANDON_AFTER = 2.0  # s a request may wait for a connection before the client gives it up
 SCHEMA = f"""
@@ -75,9 +73,7 @@ class AttendancePlan:
 async def prepare(db: BenchDatabase, settings: Settings, plan: AttendancePlan,
                   progress: Any) -> AttendanceWorld:  # fmt: skip
     progress(f"attendance: building the world through the command path ({plan.city} city)")
-    await empty_store(db, SCHEMA)
-    runtime = await open_runtime(settings, db.dsn, follow=False)
-    try:
+    async with building_world(db, SCHEMA, settings) as runtime:
         city = await load_city(runtime, plan.city, progress)
         await stay_on_one_day(city.timezone, plan.minutes_needed, progress)
         world = await build_attendance_world(
@@ -86,26 +82,16 @@ async def prepare(db: BenchDatabase, settings: Settings, plan: AttendancePlan,
         started = time.perf_counter()
         await runtime.projector.catch_up()
         progress(f"  read models caught up in {time.perf_counter() - started:.1f}s")
-    finally:
-        await close_runtime(runtime)
-    await db.execute("VACUUM ANALYZE")
     return world
 
 
 async def attendance(db: BenchDatabase, plan: AttendancePlan, progress: Any) -> list[Section]:
-    secret = secrets.token_urlsafe(32)
-    settings = Settings(database_url=db.dsn, jwt_secret=secret)
-    world = await prepare(db, settings, plan, progress)
-    env = {"TUOYU_JWT_SECRET": secret}
-    ours = Server("tuoyu", db, env, "attendance-tuoyu")
-    plain = Server("plain", db, env, "attendance-plain")
+    apps = AppAndAnchor.on(db, "attendance")
+    world = await prepare(db, apps.settings, plan, progress)
+    env, ours, plain = apps.env, apps.ours, apps.plain
     servers = [ours]  # the app's, diagnostics included: their fingerprints must agree
     try:
-        await ours.start("/health/ready")
-        await plain.start("/health/live")
-        progress(
-            f"servers up: tuoyu {ours.url} (pid {ours.pid}), plain {plain.url} (pid {plain.pid})"
-        )
+        await apps.start(progress)
         run = Run(db, world, plan, progress)
         mine = Rates("ours", "ours", ours, Cycle(world, plan.hold))
         anchor = Rates("plain INSERT endpoint", "anchor", plain, Cycle(world, plan.hold))

@@ -6,6 +6,8 @@ import json
 import os
 import platform
 import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,9 @@ import asyncpg
 
 from backend.db.embedded import embedded_dsn, start_embedded
 from backend.db.migrate import migrate
+from backend.runtime import close_runtime, open_runtime
+from backend.settings import Settings
+from backend.state import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / ".data" / "bench-pg"
@@ -98,6 +103,22 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+@asynccontextmanager
+async def building_world(
+    db: BenchDatabase, schema: str, settings: Settings
+) -> AsyncIterator[Runtime]:
+    """An empty store with the benchmark's anchor tables (`schema`), and a runtime without a
+    live follower to write the world through the command path; then the runtime closes and
+    the planner's statistics are refreshed."""
+    await empty_store(db, schema)
+    runtime = await open_runtime(settings, db.dsn, follow=False)
+    try:
+        yield runtime
+    finally:
+        await close_runtime(runtime)
+    await db.execute("VACUUM ANALYZE")
 
 
 async def empty_store(db: BenchDatabase, schema: str) -> None:

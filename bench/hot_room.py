@@ -19,15 +19,13 @@ traced window and a cProfile window on a BENCH_TRACE server; then benchmark 5.
 from __future__ import annotations
 
 import itertools
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from backend.runtime import close_runtime, open_runtime
 from backend.settings import Settings
 from bench.availability_http import availability_over_http, seed_bookings
-from bench.db import BenchDatabase, empty_store
+from bench.db import BenchDatabase, building_world
 from bench.hot_checks import check_text, room_day_check, settle
 from bench.hot_diagnose import diagnostics
 from bench.hot_world import (
@@ -46,7 +44,7 @@ from bench.hot_world import (
 )  # fmt: skip
 from bench.http_load import ROWLOCK_SCHEMA, Outcomes, http_window, rowlock_window
 from bench.report import Section, Verdict, at_least, at_least_ratio
-from bench.servers import CpuMeter, Server, cpu_text, source_change_warning
+from bench.servers import AppAndAnchor, CpuMeter, Server, cpu_text, source_change_warning
 
 
 @dataclass(frozen=True)
@@ -63,9 +61,7 @@ class HotPlan:
 
 async def prepare(db: BenchDatabase, settings: Settings, plan: HotPlan, progress: Any) -> HotWorld:
     progress(f"hot room: building the world through the command path ({plan.city} city)")
-    await empty_store(db, ROWLOCK_SCHEMA)
-    runtime = await open_runtime(settings, db.dsn, follow=False)
-    try:
+    async with building_world(db, ROWLOCK_SCHEMA, settings) as runtime:
         city = await load_city(runtime, plan.city, progress)
         await publish_city_terms(runtime, city, progress)
         world = await build_hot_room(
@@ -75,27 +71,17 @@ async def prepare(db: BenchDatabase, settings: Settings, plan: HotPlan, progress
         await runtime.projector.catch_up()
         seeded = await seed_bookings(runtime.pool, world, future_days(datetime.now(UTC).date())[2])
         progress(f"  {seeded:,} rm_bookings rows seeded on the availability day")
-    finally:
-        await close_runtime(runtime)
-    await db.execute("VACUUM ANALYZE")
     return world
 
 
 async def hot_room(db: BenchDatabase, plan: HotPlan, progress: Any) -> list[Section]:
-    secret = secrets.token_urlsafe(32)
-    settings = Settings(database_url=db.dsn, jwt_secret=secret)
-    world = await prepare(db, settings, plan, progress)
-    env = {"TUOYU_JWT_SECRET": secret}
-    ours = Server("tuoyu", db, env, "hot-room-tuoyu")
-    plain = Server("plain", db, env, "hot-room-plain")
+    apps = AppAndAnchor.on(db, "hot-room")
+    world = await prepare(db, apps.settings, plan, progress)
+    env, ours, plain = apps.env, apps.ours, apps.plain
     servers = [ours, plain]
     sections = []
     try:
-        await ours.start("/health/ready")
-        await plain.start("/health/live")
-        progress(
-            f"servers up: tuoyu {ours.url} (pid {ours.pid}), plain {plain.url} (pid {plain.pid})"
-        )
+        await apps.start(progress)
         section, pool_draw = await measured(db, world, ours, plain, plan, progress)
         sections.append(section)
         pool = await db.pool(2, 8)  # the direct searches run 8 at once, as the clients

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from backend.settings import Settings
 from bench.db import ROOT, BenchDatabase
 
 LOGS = ROOT / ".data" / "bench-logs"
@@ -106,6 +108,34 @@ class Server:
     def pid(self) -> int:
         assert self.process is not None
         return self.process.pid
+
+
+@dataclass(frozen=True)
+class AppAndAnchor:
+    """The app and the plain anchor app, both on the bench database and sharing one JWT secret
+    (the world's tokens, minted in this process, are valid on both)."""
+
+    settings: Settings
+    env: dict[str, str]
+    ours: Server
+    plain: Server
+
+    @classmethod
+    def on(cls, db: BenchDatabase, label: str) -> AppAndAnchor:
+        secret = secrets.token_urlsafe(32)
+        env = {"TUOYU_JWT_SECRET": secret}
+        return cls(
+            Settings(database_url=db.dsn, jwt_secret=secret), env,
+            Server("tuoyu", db, env, f"{label}-tuoyu"), Server("plain", db, env, f"{label}-plain"),
+        )  # fmt: skip
+
+    async def start(self, progress: Any) -> None:
+        await self.ours.start("/health/ready")
+        await self.plain.start("/health/live")
+        ours, plain = self.ours, self.plain
+        progress(
+            f"servers up: tuoyu {ours.url} (pid {ours.pid}), plain {plain.url} (pid {plain.pid})"
+        )
 
 
 def _cpu_seconds(pid: int) -> float:
