@@ -77,17 +77,18 @@ async def occupancy_stream(
     rt = runtime(request)
     last = request.headers.get("last-event-id", "").strip()
     after = int(last) if last.isdigit() else None
-    snapshot = (await live_now(rt, institution_id))[0] if after is None else None
+    snapshot = await live_now(rt, institution_id) if after is None else None
     return ServerSentEvent(_events(rt, institution_id, after, snapshot))
 
 
 async def _events(
-    rt: Runtime, institution_id: UUID, after: int | None, snapshot: LiveOccupancy | None
-) -> AsyncIterator[ServerSentEventMessage]:
+    rt: Runtime, institution_id: UUID, after: int | None,
+    snapshot: tuple[LiveOccupancy, bytes] | None,
+) -> AsyncIterator[ServerSentEventMessage]:  # fmt: skip
     if snapshot is not None:
-        after = snapshot.position
-        data = msgspec.json.encode(snapshot).decode()
-        yield ServerSentEventMessage(data=data, event="snapshot", id=after)
+        live, encoded = snapshot
+        after = live.position
+        yield ServerSentEventMessage(data=encoded.decode(), event="snapshot", id=after)
     assert after is not None
     with rt.feed_hub.watching(institution_id):
         while True:
