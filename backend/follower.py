@@ -16,8 +16,6 @@ import logging
 import zlib
 from typing import TYPE_CHECKING
 
-from projections.base import topics_of
-
 if TYPE_CHECKING:
     from backend.projector import Projector
 
@@ -34,13 +32,10 @@ async def step_all(projector: Projector) -> int:
     from backend.projector import _MOVE
 
     models = projector.projections
-    names = [p.name for p in models]
-    topics = sorted({t for p in models for t in topics_of(p)})
+    keys, names, topics = projector.step_arguments
     async with projector.store.pool.acquire() as conn, conn.transaction():
         # one round trip: every model's lock, their checkpoints, the head, the next events
-        rows = await conn.fetch(
-            _BEGIN_STEP, [lock_key(n) for n in names], names, topics, projector.batch_size
-        )
+        rows = await conn.fetch(_BEGIN_STEP, keys, names, topics, projector.batch_size)
         checkpoints = {r[1]: int(r[2]) for r in rows if r[0] == 0}
         head = next(int(r[2]) for r in rows if r[0] == 1)
         events = [r[2:] for r in rows if r[0] == 2]

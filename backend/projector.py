@@ -69,6 +69,13 @@ class Projector:
         self.projections = list(projections)
         self.batch_size = batch_size
         self._topics = {p.name: topics_of(p) for p in self.projections}
+        # what every live step sends (backend/follower.py): the models' lock keys and names,
+        # and every topic any of them handles
+        self.step_arguments = (
+            [lock_key(p.name) for p in self.projections],
+            [p.name for p in self.projections],
+            sorted({t for topics in self._topics.values() for t in topics}),
+        )
         self._progress = asyncio.Condition()
         self._positions: dict[str, int] = {}
         self._lowest: int | None = None  # min of _positions, kept until they move
