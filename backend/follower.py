@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import zlib
 from typing import TYPE_CHECKING
 
@@ -20,20 +21,41 @@ if TYPE_CHECKING:
     from backend.projector import Projector
 
 log = logging.getLogger("tuoyu.projector")
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_BEGIN = "BEGIN; SET LOCAL synchronous_commit TO off"
 _BEGIN_STEP = "SELECT * FROM read_models_begin_step($1, $2, $3, $4)"  # migration 0007
 
 
 def lock_key(name: str) -> int:
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"read model name {name!r}: lowercase letters, digits and _ only")
     return 7_478_000_000 + zlib.crc32(name.encode())
+
+
+def moves_and_commit(moves: list[tuple[str, int]]) -> str:
+    """The checkpoints' moves and the COMMIT as one simple query (one round trip, no
+    parameters: the names are the read models' own, of _NAME's letters, the positions ints)."""
+    if not all(_NAME.fullmatch(name) for name, _ in moves):
+        raise ValueError(f"read model names: lowercase letters, digits and _ only: {moves}")
+    if not moves:
+        return "COMMIT"
+    values = ", ".join(f"('{name}', {int(position)}, now())" for name, position in moves)
+    return (
+        f"INSERT INTO projection_checkpoints (name, position, updated_at) VALUES {values}"
+        " ON CONFLICT (name) DO UPDATE"
+        " SET position = excluded.position, updated_at = excluded.updated_at; COMMIT"
+    )
 
 
 async def step_all(projector: Projector) -> int:
     """Advance every read model by one batch; return the new position if any moved, else 0."""
-    from backend.projector import _MOVE
-
     models = projector.projections
     keys, names, topics = projector.step_arguments
-    async with projector.store.pool.acquire() as conn, conn.transaction():
+    async with projector.store.pool.acquire() as conn:
+        # Asynchronous commit: a read model's rows and checkpoint commit together, so a step
+        # lost in a crash is applied again, identically (docs/adr/0009). An error leaves the
+        # transaction open; the pool rolls it back when the connection returns.
+        await conn.execute(_BEGIN)
         # one round trip: every model's lock, their checkpoints, the head, the next events
         rows = await conn.fetch(_BEGIN_STEP, keys, names, topics, projector.batch_size)
         checkpoints = {r[1]: int(r[2]) for r in rows if r[0] == 0}
@@ -41,6 +63,7 @@ async def step_all(projector: Projector) -> int:
         events = [r[2:] for r in rows if r[0] == 2]
         low = min(checkpoints.values(), default=head)
         if head <= low:
+            await conn.execute("COMMIT")
             await projector.positions_reached(checkpoints)
             return 0
         moved_to = int(events[-1][0]) if len(events) == projector.batch_size else head
@@ -56,7 +79,7 @@ async def step_all(projector: Projector) -> int:
                 await model.apply(conn, mine)
             moves.append((model.name, moved_to))
             checkpoints[model.name] = moved_to
-        await conn.executemany(_MOVE, moves)
+        await conn.execute(moves_and_commit(moves))
     await projector.positions_reached(checkpoints)
     return moved_to
 

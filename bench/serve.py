@@ -128,6 +128,10 @@ def tuoyu_app() -> Any:
 
 
 def main(kind: str, port: int) -> None:
+    if os.environ.get("BENCH_LAGTRACE"):
+        from bench.lag_trace import install as install_lag_trace
+
+        install_lag_trace()
     app: Any = tuoyu_app() if kind == "tuoyu" else plain_app()
     if os.environ.get("BENCH_TRACE") == "1":
         from bench.server_trace import install

@@ -124,7 +124,7 @@ _known_days: dict[UUID, tuple[UUID, date, str]] = {}
 _KNOWN_DAYS_BOUND = 50_000
 
 
-async def _days(
+async def attendance_days(
     conn: asyncpg.Connection, batch: Sequence[Envelope]
 ) -> dict[UUID, tuple[UUID, date, str]]:
     """Each attendance day in the batch → (institution, local date, time zone)."""
@@ -148,7 +148,7 @@ def _feed(pos: int, institution: UUID, kind: str, **data: Any) -> Statement:
 
 
 async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
-    days = await _days(conn, batch)
+    days = await attendance_days(conn, batch)
     w = Writes()
     for envelope in batch:
         e, pos = envelope.event, envelope.position

@@ -12,6 +12,7 @@ import asyncpg
 
 from domain.attendance.care_log import CareKind, notifies_guardian
 from domain.attendance.day import AttendanceDay as A
+from projections.attendance import attendance_days
 from projections.attendance_texts import care_texts, check_in_texts, local_hhmm, morning_check
 from projections.base import Envelope
 
@@ -20,17 +21,18 @@ HANDLES: tuple[type, ...] = (
 )  # fmt: skip
 
 
-# What the notices need, in one round trip: each day's institution and zone, the children's
-# names and guardians, and the institutions' admins.
-_LOOKUPS = """
-SELECT 'day' AS kind, id AS key, institution_id AS account, timezone AS text
-  FROM rm_attendance_days WHERE id = ANY($1::uuid[])
-UNION ALL SELECT 'name', id, NULL, name FROM rm_children WHERE id = ANY($2::uuid[])
-UNION ALL SELECT 'guardian', child_id, account_id, NULL FROM rm_child_guardians
-  WHERE child_id = ANY($2::uuid[])
-UNION ALL SELECT 'admin', s.institution_id, s.account_id, NULL FROM rm_institution_staff s
-  WHERE s.role = 'institution_admin' AND s.institution_id IN
-        (SELECT institution_id FROM rm_attendance_days WHERE id = ANY($1::uuid[]))
+# One statement per notice: it goes to the child's guardians (and, when `$9`, the institution's
+# admins), with the child's name read in the same statement; the body is `$5 || name || $6`.
+# A notice needs no look-up first: the day's institution and zone are kept in process.
+NOTICE = """
+INSERT INTO rm_notifications (position, account_id, kind, booking_id, title, body, at)
+SELECT $1::bigint, a.account_id, $3::text, NULL, $4::text,
+       $5::text || coalesce((SELECT name FROM rm_children WHERE id = $2), '孩子') || $6::text,
+       $7::timestamptz
+FROM (SELECT account_id FROM rm_child_guardians WHERE child_id = $2
+      UNION SELECT account_id FROM rm_institution_staff
+      WHERE $9 AND institution_id = $8 AND role = 'institution_admin') AS a
+ON CONFLICT DO NOTHING
 """
 
 
@@ -42,40 +44,25 @@ def _children_of(event: Any) -> list[UUID]:
     return [event.child_id]
 
 
-async def attendance_notes(
+async def attendance_notices(
     conn: asyncpg.Connection, batch: Sequence[Envelope]
 ) -> list[tuple[Any, ...]]:
-    """Rows for rm_notifications: (position, account, kind, booking id, title, body, at)."""
-    wanted = {c for e in batch for c in _children_of(e.event)}
-    if not wanted:
+    """Argument rows for NOTICE, one per event and child it tells about."""
+    if not any(_children_of(e.event) for e in batch):
         return []
-    day_ids = list({e.event.originator_id for e in batch})
-    days: dict[UUID, tuple[UUID, str]] = {}
-    names: dict[UUID, str] = {}
-    guardians: dict[UUID, list[UUID]] = {}
-    admins: dict[UUID, list[UUID]] = {}
-    for kind, key, account, text in await conn.fetch(_LOOKUPS, day_ids, list(wanted)):
-        if kind == "day":
-            days[key] = (account, text)
-        elif kind == "name":
-            names[key] = text
-        elif kind == "guardian":
-            guardians.setdefault(key, []).append(account)
-        else:
-            admins.setdefault(key, []).append(account)
-    notes: list[tuple[Any, ...]] = []
+    days = await attendance_days(conn, batch)
+    notices: list[tuple[Any, ...]] = []
     for envelope in batch:
         e, pos = envelope.event, envelope.position
-        if e.originator_id not in days:
+        if e.originator_id not in days:  # its attendance model is behind (being rebuilt)
             continue
-        institution, zone = days[e.originator_id]
+        institution, _, zone = days[e.originator_id]
         for child_id in _children_of(e):
-            kind, title, body, at = _notice(e, names.get(child_id, "孩子"), zone)
-            to = list(guardians.get(child_id, []))
-            if _tells_admins(e):
-                to += admins.get(institution, [])
-            notes.extend((pos, account, kind, None, title, body, at) for account in to)
-    return notes
+            kind, title, (before, after), at = _notice(e, zone)
+            notices.append(
+                (pos, child_id, kind, title, before, after, at, institution, _tells_admins(e))
+            )
+    return notices
 
 
 def _tells_admins(e: Any) -> bool:
@@ -84,26 +71,26 @@ def _tells_admins(e: Any) -> bool:
     return isinstance(e, A.CareLogged) and e.entry.category == "suspected_abuse"
 
 
-def _notice(e: Any, name: str, zone: str) -> tuple[str, str, str, Any]:
-    """(kind, title, body, when it happened) of one event about one child."""
+def _notice(e: Any, zone: str) -> tuple[str, str, tuple[str, str], Any]:
+    """(kind, title, (body before, after the child's name), when it happened) of one event."""
     if isinstance(e, A.ChildCheckedIn):
         at = e.child.since
         kind = "check_in_abnormal" if e.health.abnormal() else "check_in"
-        body = f"{name}已于{local_hhmm(at, zone)}入园，晨检{morning_check(e.health)}"
-        return kind, "入园通知", body + (f"。{e.note}" if e.note else ""), at
+        body = f"已于{local_hhmm(at, zone)}入园，晨检{morning_check(e.health)}"
+        return kind, "入园通知", ("", body + (f"。{e.note}" if e.note else "")), at
     if isinstance(e, A.ChildTurnedAway):
-        body = (
-            f"{local_hhmm(e.at, zone)}晨检{morning_check(e.health)}，{name}今日未能入园。{e.note}"
-        )
-        return "turned_away", "晨检未通过", body.rstrip("。"), e.at
+        after = f"今日未能入园。{e.note}".rstrip("。")
+        return "turned_away", "晨检未通过", (
+            f"{local_hhmm(e.at, zone)}晨检{morning_check(e.health)}，", after
+        ), e.at  # fmt: skip
     if isinstance(e, A.ChildCheckedOut):
         _, detail = check_in_texts(e, zone)
-        return "check_out", "离园通知", f"{name}已于{detail}", e.at
+        return "check_out", "离园通知", ("", f"已于{detail}"), e.at
     if isinstance(e, A.UncollectedEscalated):
-        body = f"已过闭园时间，{name}仍在园未被接走（第{e.level}次提醒），请尽快来接。"
-        return "uncollected", "延迟接园提醒", body, e.at
+        after = f"仍在园未被接走（第{e.level}次提醒），请尽快来接。"
+        return "uncollected", "延迟接园提醒", ("已过闭园时间，", after), e.at
     entry = e.entry
     kind, title, detail = care_texts(entry)
     if entry.kind is CareKind.midday_check:
         kind, title = "midday_check_abnormal", "午检异常"
-    return kind, title, f"{local_hhmm(entry.at, zone)} {name}：{detail}", entry.at
+    return kind, title, (f"{local_hhmm(entry.at, zone)} ", f"：{detail}"), entry.at

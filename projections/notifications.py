@@ -20,7 +20,7 @@ from domain.booking.room_day import RoomDay
 from domain.booking.terms import CARE_TYPE_CHINESE
 from domain.institution.values import hhmm
 from projections.attendance_notices import HANDLES as ATTENDANCE_EVENTS
-from projections.attendance_notices import attendance_notes
+from projections.attendance_notices import NOTICE, attendance_notices
 from projections.base import Envelope
 
 name = "notifications"
@@ -70,7 +70,8 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     if attendance:
         batch = [e for e in batch if not isinstance(e.event, ATTENDANCE_EVENTS)]
     bookings: dict[UUID, tuple[UUID, UUID, str]] = {}
-    notes: list[tuple[Any, ...]] = await attendance_notes(conn, attendance) if attendance else []
+    notices = await attendance_notices(conn, attendance) if attendance else []
+    notes: list[tuple[Any, ...]] = []
     wanted = [
         _subject(e.event)
         for e in batch
@@ -78,8 +79,13 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     ]
     known = {
         r["booking_id"]: (r["booking_id"], r["guardian_id"], r["summary"])
-        for r in await conn.fetch(
-            "SELECT * FROM rm_notification_bookings WHERE booking_id = ANY($1::uuid[])", wanted
+        for r in (
+            await conn.fetch(
+                "SELECT * FROM rm_notification_bookings WHERE booking_id = ANY($1::uuid[])",
+                wanted,
+            )
+            if wanted
+            else []
         )
     }
     for envelope in batch:
@@ -123,6 +129,8 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             "INSERT INTO rm_notification_bookings VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             list(bookings.values()),
         )
+    if notices:
+        await conn.executemany(NOTICE, notices)
     if notes:
         await conn.executemany(
             "INSERT INTO rm_notifications VALUES ($1, $2, $3, $4, $5, $6, $7)"
