@@ -12,10 +12,13 @@ per-model path (backend/projector.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import zlib
 from typing import TYPE_CHECKING
+
+import asyncpg
 
 if TYPE_CHECKING:
     from backend.projector import Projector
@@ -49,39 +52,49 @@ def moves_and_commit(moves: list[tuple[str, int]]) -> str:
 
 async def step_all(projector: Projector) -> int:
     """Advance every read model by one batch; return the new position if any moved, else 0."""
-    models = projector.projections
-    keys, names, topics = projector.step_arguments
     async with projector.store.pool.acquire() as conn:
         # Asynchronous commit: a read model's rows and checkpoint commit together, so a step
-        # lost in a crash is applied again, identically (docs/adr/0009). An error leaves the
-        # transaction open; the pool rolls it back when the connection returns.
+        # lost in a crash is applied again, identically (docs/adr/0009).
         await conn.execute(_BEGIN)
-        # one round trip: every model's lock, their checkpoints, the head, the next events
-        rows = await conn.fetch(_BEGIN_STEP, keys, names, topics, projector.batch_size)
-        checkpoints = {r[1]: int(r[2]) for r in rows if r[0] == 0}
-        head = next(int(r[2]) for r in rows if r[0] == 1)
-        events = [r[2:] for r in rows if r[0] == 2]
-        low = min(checkpoints.values(), default=head)
-        if head <= low:
-            await conn.execute("COMMIT")
-            await projector.positions_reached(checkpoints)
-            return 0
-        moved_to = int(events[-1][0]) if len(events) == projector.batch_size else head
-        batch = projector.decode(events)
-        moves = []
-        for model in models:
-            checkpoint = checkpoints[model.name]
-            if checkpoint >= moved_to:
-                continue
-            handles = tuple(model.handles)
-            mine = [e for e in batch if e.position > checkpoint and isinstance(e.event, handles)]
-            if mine:
-                await model.apply(conn, mine)
-            moves.append((model.name, moved_to))
-            checkpoints[model.name] = moved_to
-        await conn.execute(moves_and_commit(moves))
+        try:
+            moved_to, checkpoints = await _step(projector, conn)
+        except BaseException:
+            with contextlib.suppress(Exception):  # else the pool rolls back on release
+                await conn.execute("ROLLBACK")
+            raise
     await projector.positions_reached(checkpoints)
     return moved_to
+
+
+async def _step(projector: Projector, conn: asyncpg.Connection) -> tuple[int, dict[str, int]]:
+    """Inside the step's transaction: apply the next batch and commit; (moved to or 0,
+    every model's checkpoint)."""
+    models = projector.projections
+    keys, names, topics = projector.step_arguments
+    # one round trip: every model's lock, their checkpoints, the head, the next events
+    rows = await conn.fetch(_BEGIN_STEP, keys, names, topics, projector.batch_size)
+    checkpoints = {r[1]: int(r[2]) for r in rows if r[0] == 0}
+    head = next(int(r[2]) for r in rows if r[0] == 1)
+    events = [r[2:] for r in rows if r[0] == 2]
+    low = min(checkpoints.values(), default=head)
+    if head <= low:
+        await conn.execute("COMMIT")
+        return 0, checkpoints
+    moved_to = int(events[-1][0]) if len(events) == projector.batch_size else head
+    batch = projector.decode(events)
+    moves = []
+    for model in models:
+        checkpoint = checkpoints[model.name]
+        if checkpoint >= moved_to:
+            continue
+        handles = tuple(model.handles)
+        mine = [e for e in batch if e.position > checkpoint and isinstance(e.event, handles)]
+        if mine:
+            await model.apply(conn, mine)
+        moves.append((model.name, moved_to))
+        checkpoints[model.name] = moved_to
+    await conn.execute(moves_and_commit(moves))
+    return moved_to, checkpoints
 
 
 async def follow_all(projector: Projector) -> None:

@@ -1,4 +1,5 @@
-"""Diagnostics of the attendance path, never judged: a traced, a profiled and a projector-less window.
+"""Diagnostics of the attendance path, never judged: a traced, a profiled, a projector-less window
+and the lag window on a server recording each stage from commit to the stream.
 
 Run after the measured windows on separate server processes, so neither the wrappers
 (bench/server_trace.py, BENCH_TRACE=1), the profiler, nor a missing projector touch a measured
@@ -8,6 +9,7 @@ idea of who is checked in carries over), at a rate the app held.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -15,6 +17,7 @@ import httpx
 from bench.attendance_cycle import Cycle, Rates
 from bench.attendance_report import cpu_per
 from bench.hot_diagnose import breakdown
+from bench.lag_trace import stages
 from bench.open_loop import OpenTally
 from bench.report import Section
 from bench.servers import LOGS, Server, cpu_text
@@ -69,6 +72,7 @@ async def diagnose(run: Run, env: dict[str, str], rate: int, duration: float, cy
         tallies.append(ins)
     finally:
         await traced.stop()
+    tallies.append(await _lag_stages(run, env, cycle, section, servers))
     quiet = Server("tuoyu", run.db, {**env, "BENCH_PROJECTOR": "0"}, "attendance-no-projector")
     servers.append(quiet)
     try:  # last: the read models stay behind after it
@@ -83,3 +87,26 @@ async def diagnose(run: Run, env: dict[str, str], rate: int, duration: float, cy
         await quiet.stop()
     for tally in tallies:
         section.measure(tally.label, "diagnostic", tally.summary())
+
+
+async def _lag_stages(run: Run, env: dict[str, str], cycle: Cycle, section: Section,
+                      servers: list[Server]) -> OpenTally:  # fmt: skip
+    """The lag window again (the target's rate) on a server recording when each event passed
+    each stage from commit to the stream (bench/lag_trace.py)."""
+    dump = str(LOGS / "attendance-lag-stages.json")
+    traced = Server("tuoyu", run.db, {**env, "BENCH_LAGTRACE": dump}, "attendance-lag-stages")
+    servers.append(traced)
+    try:
+        await traced.start("/health/ready")
+        who = Rates("diagnostic: lag stages", "diagnostic", traced, cycle)
+        lag = await run.lag_window(who, run.plan.lag_events // 2, run.plan.duration)
+        await asyncio.sleep(1.5)  # the server dumps its records every second
+    finally:
+        await traced.stop()
+    lines = stages(dump, lag.probe.matcher.pairs, lag.probe.positions)
+    run.progress("  lag stages:\n    " + "\n    ".join(lines))
+    section.notes.append(
+        f"where the lag goes at {lag.rate:,} check-ins/s (a server recording each stage):"
+        f" {' | '.join(lines)}"
+    )
+    return lag.window[0]

@@ -33,6 +33,7 @@ class Matcher:
         self.answered: dict[str, float] = {}
         self.seen: dict[str, float] = {}
         self.lags: list[float] = []
+        self.pairs: list[tuple[str, float, float]] = []  # (key, answered, seen) when matched
         self.early = 0  # events that arrived before their answer was read
 
     def answer(self, key: str, at: float) -> None:
@@ -44,10 +45,13 @@ class Matcher:
         else:  # the event beat the answer to this process: a negative lag, counted as such
             self.early += 1
             self.lags.append(seen - at)
+            self.pairs.append((key, at, seen))
 
     def event(self, key: str, at: float) -> None:
         if key in self.answered:
-            self.lags.append(at - self.answered.pop(key))
+            answered = self.answered.pop(key)
+            self.lags.append(at - answered)
+            self.pairs.append((key, answered, at))
         elif self.on:
             self.seen[key] = at
 
@@ -62,6 +66,7 @@ class SseProbe:
     def __init__(self, institutions: list[UUID]) -> None:
         self.institutions = set(institutions)
         self.matcher = Matcher()
+        self.positions: dict[str, int] = {}  # child → its check-in's position (the SSE id)
         self.events = 0
         self.tasks: list[asyncio.Task[None]] = []
         self.failures: list[str] = []
@@ -124,10 +129,16 @@ class SseProbe:
 
     def _checked_in(self, event: bytes, at: float) -> None:
         self.events += 1
+        position, child = None, None
         for line in event.split(b"\n"):
-            if line.startswith(b"data:"):
-                child = msgspec.json.decode(line[5:])["child_id"]
-                self.matcher.event(str(child), at)
+            if line.startswith(b"id:"):
+                position = int(line[3:])
+            elif line.startswith(b"data:"):
+                child = str(msgspec.json.decode(line[5:])["child_id"])
+        if child is not None:
+            if position is not None:
+                self.positions[child] = position
+            self.matcher.event(child, at)
 
 
 async def notify_lag(db: BenchDatabase, rate: float, begin: float, end: float,

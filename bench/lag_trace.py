@@ -1,6 +1,8 @@
-"""Inside the server process (BENCH_LAGTRACE=path): when each position passed each stage of the
-way from commit to the live stream, dumped to `path` as JSON every second (monotonic clock,
-comparable with the bench client's time.perf_counter on the same machine).
+"""Where projection lag goes. Inside the server process (BENCH_LAGTRACE=path, `install`): when
+each position passed each stage from commit to the live stream, dumped to `path` as JSON every
+second (monotonic clock: comparable with the bench client's time.perf_counter on this machine),
+and each statement a read-model step sent (count, wall time). In the bench (`stages`): those
+records joined with the probe's check-ins (201 and SSE arrival times, positions).
 
 Stages: the append batch that committed it; the read-model step that applied it (its start and
 its commit); the live feed hub scan that took its feed row; the stream yielding it.
@@ -96,3 +98,50 @@ def install() -> None:
         while True:
             await asyncio.sleep(1.0)
             await asyncio.to_thread(write)
+
+
+def _quantiles(values: list[float]) -> str:
+    ordered = sorted(values)
+
+    def q(f: float) -> float:
+        return ordered[min(int(f * len(ordered)), len(ordered) - 1)] * 1000
+
+    return f"p50 {q(0.5):.1f} ms, p90 {q(0.9):.1f} ms, p99 {q(0.99):.1f} ms"
+
+
+def stages(
+    path: str, pairs: list[tuple[str, float, float]], positions: dict[str, int]
+) -> list[str]:
+    """Each stage's share of the lag for the matched check-ins, and the steps' statements."""
+    with open(path) as dump:
+        records = json.load(dump)
+    commits, steps, takes = records["commit"], records["step"], records["take"]
+    yields = {position: at for at, position in records["yield"]}
+    rows = []
+    for child, answered, seen in pairs:
+        p = positions.get(child)
+        committed = next((t for t, head in commits if head >= p), None) if p else None
+        step = next(((a, b) for a, b, moved in steps if moved >= p), None) if p else None
+        taken = next((t for t, scanned in takes if scanned >= p), None) if p else None
+        if None in (committed, step, taken) or p not in yields:
+            continue
+        assert committed is not None and step is not None and taken is not None
+        rows.append((committed, *step, taken, yields[p], answered, seen))
+    if not rows:
+        return ["no check-in could be followed through every stage"]
+    named = (
+        ("commit → step start", 0, 1), ("step (its round trips)", 1, 2),
+        ("step commit → hub scan", 2, 3), ("hub scan → stream", 3, 4),
+        ("stream → client", 4, 6), ("commit → 201 at the client", 0, 5),
+        ("201 → SSE event (the lag)", 5, 6),
+    )  # fmt: skip
+    lines = [f"{len(rows)} check-ins followed through every stage, {len(steps):,} steps"]
+    lines += [f"{name}: {_quantiles([r[b] - r[a] for r in rows])}" for name, a, b in named]
+    lines.append(f"step duration: {_quantiles([b - a for a, b, _ in steps])}")
+    per_step = max(len(steps), 1)
+    for sql, (count, seconds) in sorted(records["sql"].items(), key=lambda kv: -kv[1][1])[:8]:
+        lines.append(
+            f"{count / per_step:.2f} per step that moved, {seconds / count * 1000:.2f} ms each:"
+            f" {' '.join(sql.split())[:70]}"
+        )
+    return lines
