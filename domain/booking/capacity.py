@@ -36,24 +36,46 @@ def first_breach(
     """(minute, "size" | "ratio", children, limit) at the first breach, or None.
 
     Counts are constant between boundaries (booking and shift starts and ends), so only
-    those minutes are examined, not every minute of the day.
+    those minutes are examined, not every minute of the day: one sweep over the boundaries
+    inside the new interval, in order, keeping the children, the staff and (for a mixed
+    room) how many children need each ratio.
     """
-    overlapping = [p for p in present if p.start < new.end and new.start < p.end]
-    shifts = [s for s in shifts if s.starts < new.end and new.start < s.ends]
-    points = {new.start}
-    for p in overlapping:
-        points.update(m for m in (p.start, p.end) if new.start < m < new.end)
+    start, end = new.start, new.end
+    children, staff = 1, 0
+    needing: dict[int, int] = {new.per_carer: 1}  # children per carer → children needing it
+    changes: list[tuple[int, int, int, int]] = []  # (minute, Δchildren, Δstaff, per carer)
+    for p in present:
+        if p.start < end and start < p.end:
+            if p.start <= start:
+                children += 1
+                needing[p.per_carer] = needing.get(p.per_carer, 0) + 1
+            else:
+                changes.append((p.start, 1, 0, p.per_carer))
+            if p.end < end:
+                changes.append((p.end, -1, 0, p.per_carer))
     for s in shifts:
-        points.update(m for m in (s.starts, s.ends) if new.start < m < new.end)
-    for minute in sorted(points):
-        here = [p for p in overlapping if p.start <= minute < p.end]
-        children = len(here) + 1
+        if s.starts < end and start < s.ends:
+            if s.starts <= start:
+                staff += s.staff
+            else:
+                changes.append((s.starts, 0, s.staff, 0))
+            if s.ends < end:
+                changes.append((s.ends, 0, -s.staff, 0))
+    changes.sort()
+    minute, i, n = start, 0, len(changes)
+    while True:
         if children > capacity:
             return minute, "size", children, capacity
-        staff = sum(s.staff for s in shifts if s.starts <= minute < s.ends)
-        per_carer = new.per_carer
-        if strictest_ratio:
-            per_carer = min([new.per_carer, *(p.per_carer for p in here)])
+        per_carer = min(k for k, v in needing.items() if v) if strictest_ratio else new.per_carer
         if children > staff * per_carer:
             return minute, "ratio", children, staff * per_carer
-    return None
+        if i == n:
+            return None
+        minute = changes[i][0]
+        while i < n and changes[i][0] == minute:
+            _, d_children, d_staff, ratio = changes[i]
+            children += d_children
+            staff += d_staff
+            if d_children:
+                needing[ratio] = needing.get(ratio, 0) + d_children
+            i += 1
