@@ -57,18 +57,21 @@ async def step_all(projector: Projector) -> int:
         # lost in a crash is applied again, identically (docs/adr/0009).
         await conn.execute(_BEGIN)
         try:
-            moved_to, checkpoints = await _step(projector, conn)
+            moved_to, checkpoints, changed = await _step(projector, conn)
         except BaseException:
             with contextlib.suppress(Exception):  # else the pool rolls back on release
                 await conn.execute("ROLLBACK")
             raise
+    projector.changed(changed)
     await projector.positions_reached(checkpoints)
     return moved_to
 
 
-async def _step(projector: Projector, conn: asyncpg.Connection) -> tuple[int, dict[str, int]]:
+async def _step(
+    projector: Projector, conn: asyncpg.Connection
+) -> tuple[int, dict[str, int], list[str]]:
     """Inside the step's transaction: apply the next batch and commit; (moved to or 0,
-    every model's checkpoint)."""
+    every model's checkpoint, the models whose rows may have changed)."""
     models = projector.projections
     keys, names, topics = projector.step_arguments
     # one round trip: every model's lock, their checkpoints, the head, the next events
@@ -77,9 +80,11 @@ async def _step(projector: Projector, conn: asyncpg.Connection) -> tuple[int, di
     head = next(int(r[2]) for r in rows if r[0] == 1)
     events = [r[2:] for r in rows if r[0] == 2]
     low = min(checkpoints.values(), default=head)
+    # a model another process moved past what this one saw may have changed meanwhile
+    changed = [n for n, at in checkpoints.items() if at > projector.position_of(n)]
     if head <= low:
         await conn.execute("COMMIT")
-        return 0, checkpoints
+        return 0, checkpoints, changed
     moved_to = int(events[-1][0]) if len(events) == projector.batch_size else head
     batch = projector.decode(events)
     moves = []
@@ -91,10 +96,11 @@ async def _step(projector: Projector, conn: asyncpg.Connection) -> tuple[int, di
         mine = [e for e in batch if e.position > checkpoint and isinstance(e.event, handles)]
         if mine:
             await model.apply(conn, mine)
+            changed.append(model.name)
         moves.append((model.name, moved_to))
         checkpoints[model.name] = moved_to
     await conn.execute(moves_and_commit(moves))
-    return moved_to, checkpoints
+    return moved_to, checkpoints, changed
 
 
 async def follow_all(projector: Projector) -> None:

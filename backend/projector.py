@@ -79,6 +79,7 @@ class Projector:
         self._progress = asyncio.Condition()
         self._positions: dict[str, int] = {}
         self._lowest: int | None = None  # min of _positions, kept until they move
+        self._changes: dict[str, int] = {}  # per model: how many times its rows changed
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
 
@@ -103,12 +104,16 @@ class Projector:
             if page is None:
                 head = await conn.fetchval(_HEAD)
                 if head <= checkpoint:
+                    if checkpoint > self.position_of(projection.name):
+                        self.changed([projection.name])
                     self._reached({projection.name: checkpoint})
                     return 0
                 page = await self._read(conn, projection, checkpoint, head, limit)
             if page.batch:
                 await projection.apply(conn, page.batch)
             await conn.execute(_MOVE, projection.name, page.moved_to)
+        if page.batch or checkpoint > self.position_of(projection.name):
+            self.changed([projection.name])
         self._reached({projection.name: page.moved_to})
         async with self._progress:
             self._progress.notify_all()
@@ -176,6 +181,20 @@ class Projector:
         self._positions.update(checkpoints)
         self._lowest = None
 
+    def position_of(self, name: str) -> int:
+        """The position this process last knew the read model `name` to have applied."""
+        return self._positions.get(name, 0)
+
+    def changed(self, names: Sequence[str]) -> None:
+        """These read models' rows changed (or may have: another process moved them)."""
+        for name in names:
+            self._changes[name] = self._changes.get(name, 0) + 1
+
+    def changes(self, name: str) -> int:
+        """How many times the read model's rows changed, as far as this process knows: a copy
+        made from them stays valid while this has not moved (read it before the copy)."""
+        return self._changes.get(name, 0)
+
     def lowest_position(self) -> int:
         """The position every read model has applied (asked on each cached read: kept)."""
         if self._lowest is None:
@@ -227,6 +246,7 @@ class Projector:
             await conn.execute(projection.schema)
             await conn.execute("DELETE FROM projection_checkpoints WHERE name=$1", projection.name)
             await record_schema(conn, projection)
+        self.changed([projection.name])
         with _fewer_collections():
             try:
                 head = await self._replay(projection, batch_size, progress)

@@ -15,6 +15,7 @@ from backend.live_feed import FeedHub
 from backend.projector import Projector
 from backend.settings import Settings
 from backend.unmoved_cache import UnmovedCache
+from projections.room_catalogue import RoomCatalogue
 
 
 @dataclass
@@ -38,6 +39,8 @@ class Runtime:
     # room → (institution, time zone): neither ever changes once the room exists
     room_homes: dict[UUID, tuple[UUID, str]] = field(default_factory=dict)
     institution_zones: dict[UUID, str] = field(default_factory=dict)  # likewise
+    # every room's search facts, kept while the institutions read model has not changed
+    room_catalogue: RoomCatalogue = field(default_factory=RoomCatalogue)
 
     def __post_init__(self) -> None:
         self.feed_hub = FeedHub(self.pool, self.projector)

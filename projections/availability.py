@@ -20,12 +20,11 @@ import msgspec
 
 from domain.booking.capacity import Presence, first_breach
 from domain.booking.eligibility import AgeDoesNotFit, check_age_fits, children_per_carer
-from domain.booking.terms import CareOffer, RefundPolicy, price_fen
+from domain.booking.terms import CareOffer, price_fen
 from domain.class_types import ClassType
-from domain.institution.values import OpeningInterval
 from projections.enrolments import PRESENT_ON
 from projections.institution_queries import DISTANCE_KM
-from projections.institutions import offers_on, shifts_on
+from projections.room_catalogue import ROOM_COLUMNS, ROOMS, Room, RoomCatalogue, rooms_from
 
 # A box around the circle (a degree of latitude is at least 110.5 km; one of longitude
 # shrinks with the cosine of the box's farthest latitude): cheap comparisons first, so the
@@ -35,16 +34,10 @@ _NEAR_BOX = (
     " AND abs(i.lng - $2) <= $3 / (110.5 * cos(radians(least(abs($1) + $3 / 110.5, 89.0))))"
 )
 _CANDIDATES = (
-    f"SELECT i.id AS institution_id, i.name AS institution_name, i.address, i.puhui,"
-    f" i.category, i.timezone, i.opening_hours, i.refund_policy, {DISTANCE_KM} AS distance_km,"
-    " r.id AS room_id, r.name AS room_name, r.class_type, r.capacity, r.children_per_carer,"
-    " t.offers, t.shifts"
-    " FROM rm_institutions i JOIN rm_rooms r ON r.institution_id = i.id"
-    " JOIN rm_room_terms t ON t.room_id = r.id"
+    f"SELECT {ROOM_COLUMNS}, {DISTANCE_KM} AS distance_km{ROOMS}"
     f" WHERE r.class_type = ANY($4::text[]) AND {_NEAR_BOX} AND {DISTANCE_KM} <= $3"
     " AND NOT EXISTS (SELECT 1 FROM rm_closures c WHERE c.institution_id = i.id"
     " AND c.day = $5 AND (c.room_id IS NULL OR c.room_id = r.id))"
-    " ORDER BY distance_km, i.name, i.id, r.name, r.id"
 )
 # Who takes a place in the rooms that day, in one round trip: bookings overlapping the
 # interval, regular places (enrolments count the same) and places held by waitlist offers.
@@ -57,8 +50,6 @@ _PRESENT = (
     " FROM rm_waitlist w JOIN rm_room_days d ON d.id = w.room_day_id"
     " WHERE d.room_id = ANY($1::uuid[]) AND w.day = $2 AND w.status = 'offered'"
 )
-_hours = msgspec.json.Decoder(list[OpeningInterval])
-_policy = msgspec.json.Decoder(RefundPolicy)
 
 
 def local_instant(day: date, minute: int, timezone: str) -> datetime:
@@ -108,9 +99,12 @@ async def find_available(
     care_type: str | None,
     now: datetime,
     limit: int = 50,
+    catalogue: tuple[RoomCatalogue, int] | None = None,
 ) -> list[dict[str, Any]]:
     """Institutions within `radius_km`, nearest first, each with the rooms (one entry per room
     and care type) that can take this child from `start_min` to `end_min` on local `day`.
+    With `catalogue` (the process's copy and the institutions model's change count, read
+    now), the rooms come from the copy; else from the read model.
 
     Institution keys: institution_id, name, address, distance_km, puhui, category,
     refund_policy (dict), refund_policy_text, rooms; room keys: room_id, name, class_type,
@@ -120,43 +114,49 @@ async def find_available(
     if end_min <= start_min or not ages:
         return []
     weekday = day.isoweekday()
-    class_types = [c.value for c in ages]
-    rows = await conn.fetch(_CANDIDATES, lat, lng, radius_km, class_types, day)
+    class_types = {c.value for c in ages}
+    if catalogue is None:
+        rows = await conn.fetch(_CANDIDATES, lat, lng, radius_km, list(class_types), day)
+        near = list(zip((r["distance_km"] for r in rows), rooms_from(rows), strict=True))
+    else:
+        rooms, changes = catalogue
+        near = await rooms.near(conn, changes, lat, lng, radius_km, class_types, day)
+    near.sort(key=_nearest_first)
     open_at: dict[UUID, float | None] = {}  # institution → notice in minutes, None if closed
-    candidates: list[tuple[asyncpg.Record, list[CareOffer]]] = []
-    for row in rows:
-        iid = row["institution_id"]
+    candidates: list[tuple[float, Room, list[CareOffer]]] = []
+    for distance, room in near:
+        iid = room.institution.institution_id
         if iid not in open_at:
-            open_at[iid] = _notice(row, day, weekday, start_min, end_min, now)
+            open_at[iid] = _notice(room, day, weekday, start_min, end_min, now)
         notice = open_at[iid]
         if notice is None:
             continue
-        offers = offers_on(row["offers"], weekday)
+        offers = [o for o in room.offers if weekday in o.weekdays]
         fitting = bookable_offers(offers, start_min, end_min, care_type, notice)
         if fitting:
-            candidates.append((row, fitting))
+            candidates.append((distance, room, fitting))
     if not candidates:
         return []
     present: dict[UUID, list[Presence]] = defaultdict(list)
-    room_ids = [row["room_id"] for row, _ in candidates]
+    room_ids = [room.room_id for _, room, _ in candidates]
     for b in await conn.fetch(_PRESENT, room_ids, day, start_min, end_min):
         present[b["room_id"]].append(
             Presence(b["start_min"], b["end_min"], b["children_per_carer"])
         )
     found: dict[UUID, dict[str, Any]] = {}
-    for row, fitting in candidates:
-        if not _has_room(row, ages, present[row["room_id"]], weekday, start_min, end_min):
+    for distance, room, fitting in candidates:
+        if not _has_room(room, ages, present[room.room_id], weekday, start_min, end_min):
             continue
-        institution = found.get(row["institution_id"])
+        institution = found.get(room.institution.institution_id)
         if institution is None:
             if len(found) == limit:
                 break
-            institution = found[row["institution_id"]] = _institution(row)
+            institution = found[room.institution.institution_id] = _institution(room, distance)
         institution["rooms"] += [
             {
-                "room_id": row["room_id"],
-                "name": row["room_name"],
-                "class_type": row["class_type"],
+                "room_id": room.room_id,
+                "name": room.name,
+                "class_type": room.class_type,
                 "care_type": o.care_type.value,
                 "pricing": o.pricing,
                 "price_fen": price_fen(o, end_min - start_min),
@@ -166,18 +166,25 @@ async def find_available(
     return list(found.values())
 
 
+def _nearest_first(found: tuple[float, Room]) -> tuple[float, str, UUID, str, UUID]:
+    distance, room = found
+    return distance, room.institution.name, room.institution.institution_id, room.name, room.room_id
+
+
 def _notice(
-    row: asyncpg.Record, day: date, weekday: int, start: int, end: int, now: datetime
+    room: Room, day: date, weekday: int, start: int, end: int, now: datetime
 ) -> float | None:
     """Minutes from `now` to the start if the institution is open for the whole interval."""
-    hours = _hours.decode(row["opening_hours"])
-    if not any(h.weekday == weekday and h.opens <= start and end <= h.closes for h in hours):
+    if not any(
+        h.weekday == weekday and h.opens <= start and end <= h.closes
+        for h in room.institution.hours
+    ):
         return None
-    return (local_instant(day, start, row["timezone"]) - now).total_seconds() / 60
+    return (local_instant(day, start, room.institution.timezone) - now).total_seconds() / 60
 
 
 def _has_room(
-    row: asyncpg.Record,
+    room: Room,
     ages: dict[ClassType, int],
     present: list[Presence],
     weekday: int,
@@ -185,23 +192,23 @@ def _has_room(
     end: int,
 ) -> bool:
     """Capacity and ratio hold at every minute with this child added (the domain's rule)."""
-    class_type = ClassType(row["class_type"])
-    per_carer = children_per_carer(class_type, row["children_per_carer"], ages[class_type])
+    class_type = ClassType(room.class_type)
+    per_carer = children_per_carer(class_type, room.children_per_carer, ages[class_type])
     breach = first_breach(
         Presence(start, end, per_carer),
         present,
-        shifts_on(row["shifts"], weekday),
-        row["capacity"],
+        [s for s in room.shifts if s.weekday == weekday],
+        room.capacity,
         strictest_ratio=class_type is ClassType.mixed,
     )
     return breach is None
 
 
-def _institution(row: asyncpg.Record) -> dict[str, Any]:
-    policy = _policy.decode(row["refund_policy"])
+def _institution(room: Room, distance: float) -> dict[str, Any]:
+    i = room.institution
     return {
-        "institution_id": row["institution_id"], "name": row["institution_name"],
-        "address": row["address"], "distance_km": row["distance_km"], "puhui": row["puhui"],
-        "category": row["category"], "refund_policy": msgspec.to_builtins(policy),
-        "refund_policy_text": policy.describe(), "rooms": [],
+        "institution_id": i.institution_id, "name": i.name, "address": i.address,
+        "distance_km": distance, "puhui": i.puhui, "category": i.category,
+        "refund_policy": msgspec.to_builtins(i.refund_policy),
+        "refund_policy_text": i.refund_policy.describe(), "rooms": [],
     }  # fmt: skip

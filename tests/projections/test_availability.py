@@ -1,15 +1,26 @@
-"""Finding care near home: only rooms that take this child for the whole interval, nearest first."""
+"""Finding care near home: only rooms that take this child for the whole interval, nearest first.
+
+Every search here runs twice: on the read model's rooms, and on the in-process copy of them
+(`RoomCatalogue`) the app searches; both must find the same."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 from uuid import uuid4
 
+import pytest
+
+from api_schema.common import CommandAccepted
+from backend.commands import UnitOfWork
 from backend.eventstore.store import EventStore
 from domain.booking.terms import CareOffer, CareType, Shift
 from domain.class_types import ClassType
+from domain.institution.aggregate import Institution
 from domain.institution.values import OpeningInterval
+from projections import institutions as institutions_model
 from projections.availability import find_available
+from projections.room_catalogue import RoomCatalogue
 from tests.projections.booking_world import (
     DAY,
     HOME,
@@ -22,17 +33,28 @@ from tests.projections.booking_world import (
     hourly,
     institution,
     project,
+    run,
 )
 
 BIRTH = date(2025, 6, 1)  # 18 months on DAY: a toddler, old enough for a mixed room
 SHORT_DAY = tuple(OpeningInterval(d, hm("08:00"), hm("12:00")) for d in range(1, 6))
 
 
+_copy: dict[str, bool] = {"in process": False}
+
+
+@pytest.fixture(autouse=True, params=["read model", "in-process copy"])
+def rooms_from(request: pytest.FixtureRequest) -> None:
+    _copy["in process"] = request.param == "in-process copy"
+
+
 async def search(store: EventStore, start="10:00", end="13:00", **kw):
-    query = dict(
+    query: dict[str, Any] = dict(
         lat=HOME[0], lng=HOME[1], radius_km=5.0, day=DAY, start_min=hm(start), end_min=hm(end),
         birth_date=BIRTH, care_type=None, now=NOW,
     )  # fmt: skip
+    if _copy["in process"]:
+        query["catalogue"] = (RoomCatalogue(), 0)  # a fresh copy
     return await find_available(store.pool, **{**query, **kw})
 
 
@@ -144,3 +166,36 @@ async def test_each_care_type_a_room_offers_for_the_interval_is_listed_with_its_
         ("half_day", 8000),
     ]
     assert (await search(store, limit=0)) == []
+
+
+async def test_the_in_process_copy_is_kept_through_bookings_and_made_again_after_a_closure(
+    store: EventStore,
+):
+    world = await _city_around_home(store)
+    projector = await project(store)
+    catalogue = RoomCatalogue()
+
+    def changes() -> int:
+        return projector.changes(institutions_model.name)
+
+    async def near_found() -> bool:
+        found = await search(store, catalogue=(catalogue, changes()))
+        return world["near_id"] in [i["institution_id"] for i in found]
+
+    assert await near_found()
+    before = changes()
+    mother = uuid4()
+    booked = await child(store, mother, BIRTH)
+    await book(store, booked, mother, world["mixed_id"], world["mixed"].room_id, "09:00", "10:00")
+    await projector.catch_up()
+    assert changes() == before  # bookings do not touch the rooms: the copy stays
+
+    async def close(uow: UnitOfWork) -> CommandAccepted:
+        institution = await uow.get(Institution, world["near_id"])
+        institution.announce_closure(DAY, None, "停电检修", NOW)
+        return CommandAccepted(id=institution.id, version=institution.version)
+
+    await run(store, close)
+    await projector.catch_up()
+    assert changes() > before
+    assert not await near_found()

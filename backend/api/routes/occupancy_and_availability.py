@@ -29,6 +29,7 @@ from domain.class_types import ClassType, chinese_name
 from domain.institution.values import hhmm
 from projections import availability, booking_queries
 from projections import children as children_model
+from projections import institutions as institutions_model
 
 
 async def _staff_of_rooms_institution(principal: Principal, connection: Any, rt: Runtime) -> bool:
@@ -99,6 +100,7 @@ async def find_availability(
         rt.pool, lat=lat, lng=lng, radius_km=radius_km, day=date, start_min=minutes(start),
         end_min=minutes(end), birth_date=child["birth_date"], care_type=care_type,
         now=rt.clock.now(),
+        catalogue=(rt.room_catalogue, rt.projector.changes(institutions_model.name)),
     )  # fmt: skip
     return [
         AvailableInstitution(

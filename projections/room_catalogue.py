@@ -1,0 +1,162 @@
+"""Every room's search facts kept in process, so an availability search reads no room, term or
+institution from the database: only who is present in the rooms it found (projections/availability.py).
+
+The rooms change when an institution publishes offers, plans a roster, announces a closure …
+(the `institutions` read model), rarely next to the searches. The copy is made whole from the
+read model and kept while the model has not changed (`Projector.changes`, read before the copy
+is made: a change committed while copying makes the next search copy again). Rooms sit in a
+grid of 0.02° cells, so a search looks at the cells around its circle, not the whole city.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from domain.booking.terms import CareOffer, RefundPolicy, Shift
+from domain.institution.values import OpeningInterval
+
+CELL_DEGREES = 0.02
+EARTH_KM = 6371.0088
+ROOM_COLUMNS = (
+    "i.id, i.name, i.address, i.puhui, i.category, i.timezone, i.opening_hours,"
+    " i.refund_policy, i.lat, i.lng, r.id, r.name, r.class_type, r.capacity,"
+    " r.children_per_carer, t.offers, t.shifts"
+)
+ROOMS = (
+    " FROM rm_institutions i JOIN rm_rooms r ON r.institution_id = i.id"
+    " JOIN rm_room_terms t ON t.room_id = r.id"
+)
+_ALL_ROOMS = f"SELECT {ROOM_COLUMNS}{ROOMS}"
+_CLOSURES = "SELECT institution_id, day, room_id FROM rm_closures"
+_hours = msgspec.json.Decoder(list[OpeningInterval])
+_policy = msgspec.json.Decoder(RefundPolicy)
+_offers = msgspec.json.Decoder(list[CareOffer])
+_shifts = msgspec.json.Decoder(list[Shift])
+
+
+@dataclass(frozen=True, slots=True)
+class Institution:
+    institution_id: UUID
+    name: str
+    address: str
+    puhui: bool
+    category: str
+    timezone: str
+    hours: list[OpeningInterval]
+    refund_policy: RefundPolicy
+    lat: float
+    lng: float
+
+
+@dataclass(frozen=True, slots=True)
+class Room:
+    """A room that publishes terms, with its institution: what a search decides on."""
+
+    institution: Institution
+    room_id: UUID
+    name: str
+    class_type: str
+    capacity: int
+    children_per_carer: int
+    offers: list[CareOffer]  # every weekday's
+    shifts: list[Shift]
+
+
+def distance_km(lat: float, lng: float, to_lat: float, to_lng: float) -> float:
+    """Great-circle distance, as DISTANCE_KM computes it in SQL."""
+    a = (
+        math.sin(math.radians(to_lat - lat) / 2) ** 2
+        + math.cos(math.radians(lat))
+        * math.cos(math.radians(to_lat))
+        * math.sin(math.radians(to_lng - lng) / 2) ** 2
+    )
+    return 2 * EARTH_KM * math.asin(math.sqrt(a))
+
+
+def rooms_from(rows: list[asyncpg.Record]) -> list[Room]:
+    """Rooms of rows starting with ROOM_COLUMNS (each institution decoded once)."""
+    institutions: dict[UUID, Institution] = {}
+    rooms = []
+    for (iid, name, address, puhui, category, zone, hours, policy, lat, lng,
+         room_id, room_name, class_type, capacity, per_carer, offers, shifts, *_) in rows:  # fmt: skip
+        institution = institutions.get(iid)
+        if institution is None:
+            institution = institutions[iid] = Institution(
+                iid, name, address, puhui, category, zone, _hours.decode(hours),
+                _policy.decode(policy), lat, lng,
+            )  # fmt: skip
+        rooms.append(
+            Room(
+                institution,
+                room_id,
+                room_name,
+                class_type,
+                capacity,
+                per_carer,
+                _offers.decode(offers or "[]"),
+                _shifts.decode(shifts or "[]"),
+            )  # fmt: skip
+        )
+    return rooms
+
+
+class RoomCatalogue:
+    def __init__(self) -> None:
+        self._changes = -1  # the read model's change count the copy was made at
+        self._cells: dict[tuple[int, int], list[Room]] = {}
+        self._closed: dict[tuple[UUID, date], set[UUID | None]] = {}
+        self._copying = asyncio.Lock()
+
+    async def near(
+        self, conn: asyncpg.Connection | asyncpg.Pool, changes: int, lat: float, lng: float,
+        radius_km: float, class_types: set[str], day: date,
+    ) -> list[tuple[float, Room]]:  # fmt: skip
+        """(distance, room) of the rooms of these class types within the radius and not closed
+        on `day`, in no order; `changes`: the institutions model's change count, read now."""
+        if changes != self._changes:
+            await self._copy(conn, changes)
+        dlat = radius_km / 110.5
+        dlng = radius_km / (110.5 * math.cos(math.radians(min(abs(lat) + dlat, 89.0))))
+        found = []
+        for x in range(math.floor((lat - dlat) / CELL_DEGREES),
+                       math.floor((lat + dlat) / CELL_DEGREES) + 1):  # fmt: skip
+            for y in range(math.floor((lng - dlng) / CELL_DEGREES),
+                           math.floor((lng + dlng) / CELL_DEGREES) + 1):  # fmt: skip
+                for room in self._cells.get((x, y), ()):
+                    i = room.institution
+                    if room.class_type not in class_types or abs(i.lat - lat) > dlat:
+                        continue
+                    if abs(i.lng - lng) > dlng:
+                        continue
+                    distance = distance_km(lat, lng, i.lat, i.lng)
+                    if distance > radius_km:
+                        continue
+                    closed = self._closed.get((i.institution_id, day))
+                    if closed and (None in closed or room.room_id in closed):
+                        continue
+                    found.append((distance, room))
+        return found
+
+    async def _copy(self, conn: asyncpg.Connection | asyncpg.Pool, changes: int) -> None:
+        async with self._copying:
+            if changes == self._changes:  # another search copied it meanwhile
+                return
+            rooms = rooms_from(await conn.fetch(_ALL_ROOMS))
+            closed: dict[tuple[UUID, date], set[UUID | None]] = defaultdict(set)
+            for institution_id, day, room_id in await conn.fetch(_CLOSURES):
+                closed[(institution_id, day)].add(room_id)
+            cells: dict[tuple[int, int], list[Room]] = defaultdict(list)
+            for room in rooms:
+                i = room.institution
+                cells[(math.floor(i.lat / CELL_DEGREES), math.floor(i.lng / CELL_DEGREES))].append(
+                    room
+                )
+            self._cells, self._closed, self._changes = dict(cells), dict(closed), changes
