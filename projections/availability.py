@@ -24,6 +24,7 @@ from domain.booking.terms import CareOffer, price_fen
 from domain.class_types import ClassType
 from projections.enrolments import PRESENT_ON
 from projections.institution_queries import DISTANCE_KM
+from projections.institutions import offers_on, shifts_on
 from projections.room_catalogue import ROOM_COLUMNS, ROOMS, Room, RoomCatalogue, rooms_from
 
 # A box around the circle (a degree of latitude is at least 110.5 km; one of longitude
@@ -131,7 +132,7 @@ async def find_available(
         notice = open_at[iid]
         if notice is None:
             continue
-        offers = [o for o in room.offers if weekday in o.weekdays]
+        offers = offers_on(room.offers, weekday)
         fitting = bookable_offers(offers, start_min, end_min, care_type, notice)
         if fitting:
             candidates.append((distance, room, fitting))
@@ -197,7 +198,7 @@ def _has_room(
     breach = first_breach(
         Presence(start, end, per_carer),
         present,
-        [s for s in room.shifts if s.weekday == weekday],
+        shifts_on(room.shifts, weekday),
         room.capacity,
         strictest_ratio=class_type is ClassType.mixed,
     )

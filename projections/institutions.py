@@ -87,14 +87,26 @@ _offers = msgspec.json.Decoder(list[CareOffer])
 _shifts = msgspec.json.Decoder(list[Shift])
 
 
-def offers_on(raw: str | None, weekday: int) -> list[CareOffer]:
-    """The offers of an rm_room_terms row bookable on an ISO weekday, in published order."""
-    return [o for o in _offers.decode(raw or "[]") if weekday in o.weekdays]
+def room_offers(raw: str | None) -> list[CareOffer]:
+    """The offers of an rm_room_terms row, every weekday's, in published order."""
+    return _offers.decode(raw or "[]")
 
 
-def shifts_on(raw: str | None, weekday: int) -> list[Shift]:
-    """The shifts of an rm_room_terms row planned on an ISO weekday."""
-    return [s for s in _shifts.decode(raw or "[]") if s.weekday == weekday]
+def room_shifts(raw: str | None) -> list[Shift]:
+    """The shifts of an rm_room_terms row, every weekday's."""
+    return _shifts.decode(raw or "[]")
+
+
+def offers_on(offers: str | list[CareOffer] | None, weekday: int) -> list[CareOffer]:
+    """The offers (an rm_room_terms row's, or decoded) bookable on an ISO weekday, in order."""
+    decoded = room_offers(offers) if offers is None or isinstance(offers, str) else offers
+    return [o for o in decoded if weekday in o.weekdays]
+
+
+def shifts_on(shifts: str | list[Shift] | None, weekday: int) -> list[Shift]:
+    """The shifts (an rm_room_terms row's, or decoded) planned on an ISO weekday."""
+    decoded = room_shifts(shifts) if shifts is None or isinstance(shifts, str) else shifts
+    return [s for s in decoded if s.weekday == weekday]
 
 
 _UPSERT_TERMS = (

@@ -21,10 +21,10 @@ import asyncpg
 import msgspec
 
 from domain.booking.terms import CareOffer, RefundPolicy, Shift
-from domain.institution.values import OpeningInterval
+from domain.institution.values import OpeningInterval, km_between
+from projections.institutions import room_offers, room_shifts
 
 CELL_DEGREES = 0.02
-EARTH_KM = 6371.0088
 ROOM_COLUMNS = (
     "i.id, i.name, i.address, i.puhui, i.category, i.timezone, i.opening_hours,"
     " i.refund_policy, i.lat, i.lng, r.id, r.name, r.class_type, r.capacity,"
@@ -38,8 +38,6 @@ _ALL_ROOMS = f"SELECT {ROOM_COLUMNS}{ROOMS}"
 _CLOSURES = "SELECT institution_id, day, room_id FROM rm_closures"
 _hours = msgspec.json.Decoder(list[OpeningInterval])
 _policy = msgspec.json.Decoder(RefundPolicy)
-_offers = msgspec.json.Decoder(list[CareOffer])
-_shifts = msgspec.json.Decoder(list[Shift])
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +68,6 @@ class Room:
     shifts: list[Shift]
 
 
-def distance_km(lat: float, lng: float, to_lat: float, to_lng: float) -> float:
-    """Great-circle distance, as DISTANCE_KM computes it in SQL."""
-    a = (
-        math.sin(math.radians(to_lat - lat) / 2) ** 2
-        + math.cos(math.radians(lat))
-        * math.cos(math.radians(to_lat))
-        * math.sin(math.radians(to_lng - lng) / 2) ** 2
-    )
-    return 2 * EARTH_KM * math.asin(math.sqrt(a))
-
-
 def rooms_from(rows: list[asyncpg.Record]) -> list[Room]:
     """Rooms of rows starting with ROOM_COLUMNS (each institution decoded once)."""
     institutions: dict[UUID, Institution] = {}
@@ -93,18 +80,8 @@ def rooms_from(rows: list[asyncpg.Record]) -> list[Room]:
                 iid, name, address, puhui, category, zone, _hours.decode(hours),
                 _policy.decode(policy), lat, lng,
             )  # fmt: skip
-        rooms.append(
-            Room(
-                institution,
-                room_id,
-                room_name,
-                class_type,
-                capacity,
-                per_carer,
-                _offers.decode(offers or "[]"),
-                _shifts.decode(shifts or "[]"),
-            )  # fmt: skip
-        )
+        terms = room_offers(offers), room_shifts(shifts)
+        rooms.append(Room(institution, room_id, room_name, class_type, capacity, per_carer, *terms))
     return rooms
 
 
@@ -136,7 +113,7 @@ class RoomCatalogue:
                         continue
                     if abs(i.lng - lng) > dlng:
                         continue
-                    distance = distance_km(lat, lng, i.lat, i.lng)
+                    distance = km_between((lat, lng), (i.lat, i.lng))
                     if distance > radius_km:
                         continue
                     closed = self._closed.get((i.institution_id, day))

@@ -90,10 +90,3 @@ def scatter(
     lat = centre[0] + distance * math.cos(bearing) / 111.32
     lng = centre[1] + distance * math.sin(bearing) / (111.32 * math.cos(math.radians(centre[0])))
     return round(lat, 6), round(lng, 6)
-
-
-def km_between(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance (haversine), as the directory query computes it."""
-    lat1, lng1, lat2, lng2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2  # fmt: skip
-    return 2 * 6371.0088 * math.asin(math.sqrt(h))

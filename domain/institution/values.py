@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from uuid import UUID
 
 import msgspec
@@ -23,6 +24,16 @@ class Location(msgspec.Struct, frozen=True):
     address: str
     lat: float
     lng: float
+
+
+EARTH_KM = 6371.0088  # mean radius, as DISTANCE_KM in projections/institution_queries.py
+
+
+def km_between(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance (haversine) between two (lat, lng), as the SQL computes it."""
+    lat1, lng1, lat2, lng2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2  # fmt: skip
+    return 2 * EARTH_KM * math.asin(math.sqrt(h))
 
 
 class Room(msgspec.Struct, frozen=True):

@@ -9,13 +9,13 @@ import msgspec
 import pytest
 
 from backend.demo.generator import generate_city
-from backend.demo.geography import CITY_CENTRE, km_between
+from backend.demo.geography import CITY_CENTRE
 from backend.demo.model import DemoCity
 from domain.account.aggregate import normalise_phone
 from domain.class_types import HOME_BASED_POINT_MAX_CHILDREN, NATIONAL_CLASS_RULES, ClassType
 from domain.institution.kinds import Category, Ownership
 from domain.institution.rules import check_filing, check_room, check_rooms_fit_filing
-from domain.institution.values import check_opening_hours
+from domain.institution.values import check_opening_hours, km_between
 
 SMALL = generate_city("small")
 SUZHOU = generate_city("suzhou")
