@@ -37,6 +37,7 @@ from backend.auth.principal import Principal
 from backend.auth.tokens import ALGORITHM, REQUIRED_CLAIMS, LeewayToken
 from backend.runtime import close_runtime, open_runtime, resolve_database_url
 from backend.scheduler import start_ticker
+from backend.server_gc import settle_collections
 from backend.settings import Settings
 from backend.state import Runtime
 from domain.account.aggregate import Role
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         opened = await open_runtime(settings, await resolve_database_url(settings))
         app.state.runtime = opened
         ticker = start_ticker(opened, settings.tick_seconds) if settings.tick_seconds > 0 else None
+        settle_collections()
         try:
             yield
         finally:
