@@ -1,4 +1,5 @@
-"""The projector applies every event exactly once, survives a crash mid-batch, and rebuilds to the same rows."""
+"""The projector applies every event exactly once (each read model alone, or all together as the
+live follower does), survives a crash mid-batch, and rebuilds to the same rows."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ import pytest
 
 from backend.eventstore.records import AppendRequest, NewEvent
 from backend.eventstore.store import EventStore
+from backend.follower import step_all
 from backend.projector import Projector
 from projections import accounts
 from projections.base import Envelope
-from tests.projections.helpers import register_guardians, table_rows
+from tests.projections.helpers import StallingAccounts, processes, register_guardians, table_rows
 
 
 class CrashingAccounts:
@@ -36,71 +38,76 @@ class CrashingAccounts:
         raise ConnectionError("power cut mid-batch")
 
 
+# Each read model advances alone (`Projector.step`: catch-up, rebuilds) or with all the others
+# in one transaction (the live follower's `step_all`): both must be exactly once.
+HOW = ["per model", "live"]
+
+
+async def one_step(projector: Projector, how: str) -> int:
+    if how == "live":
+        return await step_all(projector)
+    return await projector.step(projector.projections[0])
+
+
+async def until_idle(projector: Projector, how: str) -> int:
+    """Step until nothing is left; the position every read model reached."""
+    while await one_step(projector, how):
+        pass
+    return projector.lowest_position()
+
+
+@pytest.mark.parametrize("how", HOW)
 async def test_a_crash_mid_batch_leaves_no_rows_and_the_restart_has_no_gap_or_duplicate(
-    store: EventStore,
+    store: EventStore, how: str
 ):
     await register_guardians(store, 30)
     crashing = CrashingAccounts()
     dying = Projector(store, [crashing], batch_size=10)
     await dying.ensure_schema()
     with pytest.raises(ConnectionError):
-        await dying.step(crashing)
+        await one_step(dying, how)
     assert crashing.crashed
     assert await table_rows(store, "rm_accounts") == []
 
     restarted = Projector(store, [accounts], batch_size=10)
-    await restarted.catch_up()
+    reached = await until_idle(restarted, how)
     rows = await table_rows(store, "rm_accounts")
     assert len(rows) == 30 and len({r[0] for r in rows}) == 30
+    assert reached == await store.head_position()
 
 
+@pytest.mark.parametrize("how", HOW)
 async def test_a_projector_cancelled_while_applying_commits_nothing_of_that_batch(
-    store: EventStore,
+    store: EventStore, how: str
 ):
     await register_guardians(store, 5)
-    entered = asyncio.Event()
-
-    class Stalling:
-        name, handles, tables, schema = (
-            accounts.name, accounts.handles, accounts.tables, accounts.schema,
-        )  # fmt: skip
-
-        async def apply(self, conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
-            await accounts.apply(conn, batch)
-            entered.set()
-            await asyncio.sleep(3600)
-
-    stalling = Stalling()
+    stalling = StallingAccounts()
     projector = Projector(store, [stalling])
     await projector.ensure_schema()
-    task = asyncio.create_task(projector.step(stalling))
-    await entered.wait()
+    task = asyncio.create_task(one_step(projector, how))
+    await stalling.entered.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert await table_rows(store, "rm_accounts") == []
-    await Projector(store, [accounts]).catch_up()
+    await until_idle(Projector(store, [accounts]), how)
     assert len(await table_rows(store, "rm_accounts")) == 5
 
 
-async def test_two_projector_processes_never_apply_the_same_event_twice(database_url: str):
-    pools = [await asyncpg.create_pool(database_url, min_size=1, max_size=4) for _ in range(3)]
-    stores = [EventStore(p) for p in pools]
-    try:
+@pytest.mark.parametrize("how", HOW)
+async def test_projectors_in_three_processes_never_apply_the_same_event_twice(
+    database_url: str, how: str
+):
+    async with processes(database_url, 3, pool_size=4) as stores:
         projectors = [Projector(s, [accounts], batch_size=7) for s in stores]
         await projectors[0].ensure_schema()
         writer = asyncio.create_task(register_guardians(stores[0], 60))
-        runners = [asyncio.create_task(p.catch_up()) for p in projectors]
+        runners = [asyncio.create_task(until_idle(p, how)) for p in projectors]
         await writer
         await asyncio.gather(*runners)
-        await asyncio.gather(*(p.catch_up() for p in projectors))
-        count = await pools[0].fetchval("SELECT count(*) FROM rm_accounts")
+        await asyncio.gather(*(until_idle(p, how) for p in projectors))
+        count = await stores[0].pool.fetchval("SELECT count(*) FROM rm_accounts")
         assert count == 60
-    finally:
-        for s in stores:
-            await s.close()
-        for p in pools:
-            await p.close()
 
 
 async def test_events_no_read_model_handles_still_move_the_checkpoint(store: EventStore):
