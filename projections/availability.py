@@ -1,8 +1,9 @@
 """Where a child can be cared for: rooms near home free for a whole interval on a day.
 
-Reads the `institutions` and `bookings` read models in two queries (rooms with their terms
-within the radius; the bookings, regular places and held offers of those rooms that day) and decides in Python
-with the domain's own rules: age window, opening hours, offer window, notice, visit length,
+Takes the rooms within the radius with their terms from the process's copy of the
+`institutions` read model (projections/room_catalogue.py; or from the read model itself), reads
+the bookings, regular places and held offers of those rooms that day in one query, and decides
+in Python with the domain's own rules: age window, opening hours, offer window, notice, visit length,
 and capacity and ratio at every minute (`first_breach`). A hint for parents, never a
 promise: the booking command decides again on the aggregate.
 """
