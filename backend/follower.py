@@ -80,8 +80,7 @@ async def _step(
     head = next(int(r[2]) for r in rows if r[0] == 1)
     events = [r[2:] for r in rows if r[0] == 2]
     low = min(checkpoints.values(), default=head)
-    # a model another process moved past what this one saw may have changed meanwhile
-    changed = [n for n, at in checkpoints.items() if at > projector.position_of(n)]
+    changed = projector.moved_elsewhere(checkpoints)
     if head <= low:
         await conn.execute("COMMIT")
         return 0, checkpoints, changed

@@ -100,20 +100,20 @@ class Projector:
         async with self.store.pool.acquire() as conn, conn.transaction():
             await _lock(conn, projection.name)
             checkpoint = await _checkpoint(conn, projection.name)
+            changed = self.moved_elsewhere({projection.name: checkpoint})
             page = prefetched if prefetched is not None and prefetched.after == checkpoint else None
             if page is None:
                 head = await conn.fetchval(_HEAD)
                 if head <= checkpoint:
-                    if checkpoint > self.position_of(projection.name):
-                        self.changed([projection.name])
+                    self.changed(changed)
                     self._reached({projection.name: checkpoint})
                     return 0
                 page = await self._read(conn, projection, checkpoint, head, limit)
             if page.batch:
                 await projection.apply(conn, page.batch)
+                changed = [projection.name]
             await conn.execute(_MOVE, projection.name, page.moved_to)
-        if page.batch or checkpoint > self.position_of(projection.name):
-            self.changed([projection.name])
+        self.changed(changed)
         self._reached({projection.name: page.moved_to})
         async with self._progress:
             self._progress.notify_all()
@@ -184,6 +184,11 @@ class Projector:
     def position_of(self, name: str) -> int:
         """The position this process last knew the read model `name` to have applied."""
         return self._positions.get(name, 0)
+
+    def moved_elsewhere(self, checkpoints: dict[str, int]) -> list[str]:
+        """The read models whose checkpoint (as just read) is past what this process knew:
+        another process applied events to them, which may have changed their rows."""
+        return [name for name, at in checkpoints.items() if at > self.position_of(name)]
 
     def changed(self, names: Sequence[str]) -> None:
         """These read models' rows changed (or may have: another process moved them)."""
