@@ -89,15 +89,18 @@ def install() -> None:
     FeedHub._take = traced_take  # type: ignore[method-assign]
     live_occupancy._events = traced_events
 
-    def write() -> None:
+    def write(records: dict[str, Any]) -> None:
         with open(path + ".tmp", "w") as out:
-            json.dump(RECORDS, out)
+            json.dump(records, out)
         os.replace(path + ".tmp", path)
 
     async def dump() -> None:
         while True:
             await asyncio.sleep(1.0)
-            await asyncio.to_thread(write)
+            # copied on the loop: the thread must not walk what the loop is adding to
+            records = {k: v.copy() for k, v in RECORDS.items()}
+            records["sql"] = {k: list(v) for k, v in RECORDS["sql"].items()}
+            await asyncio.to_thread(write, records)
 
 
 def _quantiles(values: list[float]) -> str:
