@@ -146,10 +146,11 @@ class LaneGroups:
         assert isinstance(outcome, Appended)
         if not dirty:  # dirty aggregates hold a refused decision: never cache them
             uow.keep_committed()
-            await snapshot_long_streams(self._store, uow.versions_moved(), first[0].ctx.now)
-        for job, value, _ in decided:
+        for job, value, _ in decided:  # answered as soon as committed, before any snapshot
             _settle(job, outcome=CommandOutcome(value, outcome.last_position, replayed=False))
         await self._settle_refusals(refused)
+        if not dirty:
+            await snapshot_long_streams(self._store, uow.versions_moved(), first[0].ctx.now)
         return back
 
     async def _settle_refusals(self, refused: list[tuple[_Job, Exception]]) -> None:

@@ -1,5 +1,7 @@
 """What a busy room-day asks of its active bookings at every booking, kept rather than
-recomputed over thousands of them: minutes per child and each booking as a Presence.
+recomputed over thousands of them: minutes per child, and each booking as a Presence indexed
+by its start minute, so a new booking looks only at those that can overlap it (their start
+lies less than the longest booking's length before its own) instead of at every one.
 
 Kept on the room-day object itself, outside its snapshot (snapshots hold the annotated state
 only): built from `bookings` on first use, then kept in step by the room-day's events."""
@@ -19,20 +21,32 @@ _KEPT = "_active_bookings"
 
 
 class ActiveBookings:
-    __slots__ = ("minutes", "presences")
+    __slots__ = ("by_start", "longest", "minutes", "presences")
 
     def __init__(self, bookings: Iterable[Booking]) -> None:
         self.minutes: dict[int, int] = {}  # by the child's UUID as an int: fast to compare
         self.presences: dict[UUID, Presence] = {}
+        self.by_start: dict[int, dict[UUID, Presence]] = {}
+        self.longest = 0  # minutes; never shrinks, so it stays an upper bound
         for booking in bookings:
             self.add(booking)
 
     def add(self, booking: Booking) -> None:
         child = booking.child_id.int
         self.minutes[child] = self.minutes.get(child, 0) + booking.end - booking.start
-        self.presences[booking.booking_id] = Presence(
-            booking.start, booking.end, booking.children_per_carer
-        )
+        presence = Presence(booking.start, booking.end, booking.children_per_carer)
+        self.presences[booking.booking_id] = presence
+        self.by_start.setdefault(booking.start, {})[booking.booking_id] = presence
+        self.longest = max(self.longest, booking.end - booking.start)
+
+    def overlapping(self, start: int, end: int) -> list[Presence]:
+        """The active bookings present at some minute of [start, end)."""
+        first = start - self.longest + 1  # a booking starting earlier has ended by `start`
+        if end - first <= len(self.by_start):
+            buckets = [b for m in range(first, end) if (b := self.by_start.get(m))]
+        else:
+            buckets = [b for m, b in self.by_start.items() if first <= m < end]
+        return [p for bucket in buckets for p in bucket.values() if p.end > start]
 
     def remove(self, booking: Booking) -> None:
         child = booking.child_id.int
@@ -41,7 +55,11 @@ class ActiveBookings:
             self.minutes[child] = left
         else:
             self.minutes.pop(child, None)
-        self.presences.pop(booking.booking_id, None)
+        if self.presences.pop(booking.booking_id, None) is not None:
+            bucket = self.by_start[booking.start]
+            del bucket[booking.booking_id]
+            if not bucket:
+                del self.by_start[booking.start]
 
 
 def active_bookings(room_day: Any) -> ActiveBookings:

@@ -95,9 +95,7 @@ class WaitlistMixin:
         thousands of bookings."""
         start, end = within
         taken = [*enrolled]
-        taken += [
-            p for p in active_bookings(self).presences.values() if p.start < end and start < p.end
-        ]
+        taken += active_bookings(self).overlapping(start, end)
         taken += [
             Presence(e.start, e.end, e.children_per_carer)
             for e in self.waitlist.values()

@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 
 from api_schema.common import CommandAccepted
-from backend.commands import CommandContext, execute, load_aggregate
+from backend.commands import CommandContext, execute, load_aggregate, snapshot_interval
 from backend.eventstore.store import EventStore
 from backend.services.institutions import accepted
 from domain.city.aggregate import City, District
@@ -256,3 +256,26 @@ async def test_a_stream_found_absent_is_not_read_again_by_the_same_decision(
 
     await execute(store, CommandContext(now=NOW), look_twice, CommandAccepted)
     assert reads == [[missing]]
+
+
+def test_a_long_stream_is_snapshotted_every_eighth_to_sixteenth_of_its_length():
+    assert [snapshot_interval(v) for v in (1, 231, 1_023, 1_024, 10_626, 100_000)] == [
+        100, 100, 100, 128, 1_024, 8_192,
+    ]  # fmt: skip
+
+
+async def test_a_snapshot_that_cannot_be_written_leaves_the_committed_command_answered(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+):
+    city = await _city(store)
+    for i in range(98):
+        await execute(store, CommandContext(now=NOW), _add(city.id, f"d{i}"), CommandAccepted)
+
+    async def refused(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "save_snapshot", refused)
+    outcome = await execute(store, CommandContext(now=NOW), _add(city.id, "x"), CommandAccepted)
+    assert outcome.value.version == 100  # the 100th event: a snapshot was due and failed
+    assert await store.latest_snapshot(city.id) is None
+    assert (await load_aggregate(store, city.id)).version == 100

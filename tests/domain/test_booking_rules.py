@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
@@ -22,7 +23,7 @@ from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift, price
 from domain.child.aggregate import Child, ChildAlreadyBooked, Hold, Sex
 from domain.class_types import ClassType
 from domain.errors import InvalidValue, RuleViolated
-from domain.institution.values import OpeningInterval
+from domain.institution.values import OpeningInterval, hhmm
 
 DAY = date(2026, 12, 1)  # a Tuesday
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -168,6 +169,25 @@ def test_what_a_room_day_keeps_of_its_active_bookings_equals_a_fresh_count_after
     assert {b: (p.start, p.end) for b, p in kept.presences.items()} == {
         b: (p.start, p.end) for b, p in fresh.presences.items()
     }
+
+
+def test_the_bookings_a_room_day_looks_at_are_exactly_those_overlapping_the_new_interval():
+    rng = random.Random(20261125)
+    kept = ActiveBookings([])
+    live: list[Booking] = []
+    for _ in range(600):
+        if live and rng.random() < 0.3:
+            kept.remove(live.pop(rng.randrange(len(live))))
+        else:
+            start = rng.randrange(0, 1380)
+            length = rng.choice((1, 15, 60, 240, 600))
+            live.append(b := booking(hhmm(start), hhmm(min(start + length, 1439))))
+            kept.add(b)
+        start = rng.randrange(0, 1400)
+        end = start + rng.randrange(1, 40)
+        expected = sorted((b.start, b.end) for b in live if b.start < end and start < b.end)
+        assert sorted((p.start, p.end) for p in kept.overlapping(start, end)) == expected
+    assert sorted(kept.by_start) == sorted({b.start for b in live})
 
 
 def test_an_interval_that_ends_before_it_starts_is_refused():
