@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import uuid4
@@ -74,15 +75,10 @@ def _homes(world: HotWorld) -> list[tuple[float, float]]:
     return homes or [(i.location.lat, i.location.lng) for i in world.city.institutions]
 
 
-async def availability_over_http(
-    server: Server, pool: asyncpg.Pool, world: HotWorld, day: date, duration: float,
-    progress: Any,
-) -> Section:  # fmt: skip
-    rng = random.Random(11)
+def search_requests(world: HotWorld, day: date, rng: random.Random) -> Callable[[], Request]:
+    """GET /v1/availability from a random home, for one of the first CLIENTS children."""
     homes = _homes(world)
     pairs = world.children[:CLIENTS]
-    world.mint_tokens()
-    meter = CpuMeter(server.db, server.pid)
 
     def search() -> Request:
         lat, lng = rng.choice(homes)
@@ -92,6 +88,20 @@ async def availability_over_http(
             "date": day.isoformat(), "start": START, "end": END, "child_id": str(child),
         }  # fmt: skip
         return "GET", "/v1/availability", params, world.headers(guardian)
+
+    return search
+
+
+async def availability_over_http(
+    server: Server, pool: asyncpg.Pool, world: HotWorld, day: date, duration: float,
+    progress: Any,
+) -> Section:  # fmt: skip
+    rng = random.Random(11)
+    homes = _homes(world)
+    pairs = world.children[:CLIENTS]
+    world.mint_tokens()
+    meter = CpuMeter(server.db, server.pid)
+    search = search_requests(world, day, rng)
 
     def live() -> Request:
         return "GET", "/health/live", None, {}

@@ -7,16 +7,19 @@ after the measured windows, so neither the wrappers nor the profiler touch a mea
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.availability_http import CLIENTS as SEARCH_CLIENTS
+from bench.availability_http import search_requests
 from bench.db import BenchDatabase
 from bench.hot_checks import settle
-from bench.hot_world import CLIENTS, Draw, HotWorld, booking_requests, minute_slots
+from bench.hot_world import CLIENTS, Draw, HotWorld, booking_requests, future_days, minute_slots
 from bench.http_load import Outcomes, Request, http_window
 from bench.raw_http import raw_window
 from bench.report import Section
@@ -97,7 +100,7 @@ async def profiled_window(
     text = (await _control(server, f"/__bench/profile/stop?out={prof}")).text
     path = LOGS / f"{name}.txt"
     path.write_text(
-        f"cProfile of the server process over {duration:g}s: {out.accepted:,} bookings accepted"
+        f"cProfile of the server process over {duration:g}s: {out.accepted:,} accepted"
         f" ({out.rate:,.0f}/s under the profiler), {out.refused:,} refused, {dict(out.other)}\n\n"
         + text,
         encoding="utf-8",
@@ -174,3 +177,11 @@ async def diagnostics(
     )
     progress(f"  cProfile of the server over a fresh room-day: {path}")
     section.notes.append(f"cProfile of the server (a fresh room-day): .data/bench-logs/{path.name}")
+    search = search_requests(world, future_days(datetime.now(UTC).date())[2], random.Random(12))
+    path = await profiled_window(
+        traced, SEARCH_CLIENTS, search, plan.diag_duration, "availability-profile"
+    )
+    progress(f"  cProfile of the server over availability searches: {path}")
+    section.notes.append(
+        f"cProfile of the server (availability searches): .data/bench-logs/{path.name}"
+    )

@@ -5,7 +5,8 @@ The rooms change when an institution publishes offers, plans a roster, announces
 (the `institutions` read model), rarely next to the searches. The copy is made whole from the
 read model and kept while the model has not changed (`Projector.changes`, read before the copy
 is made: a change committed while copying makes the next search copy again). Rooms sit in a
-grid of 0.02° cells, so a search looks at the cells around its circle, not the whole city.
+grid of 0.02° cells by institution, so a search looks at the cells around its circle, not the
+whole city, and measures the distance once per institution.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def rooms_from(rows: list[asyncpg.Record]) -> list[Room]:
 class RoomCatalogue:
     def __init__(self) -> None:
         self._changes = -1  # the read model's change count the copy was made at
-        self._cells: dict[tuple[int, int], list[Room]] = {}
+        self._cells: dict[tuple[int, int], list[tuple[Institution, list[Room]]]] = {}
         self._closed: dict[tuple[UUID, date], set[UUID | None]] = {}
         self._copying = asyncio.Lock()
 
@@ -107,19 +108,19 @@ class RoomCatalogue:
                        math.floor((lat + dlat) / CELL_DEGREES) + 1):  # fmt: skip
             for y in range(math.floor((lng - dlng) / CELL_DEGREES),
                            math.floor((lng + dlng) / CELL_DEGREES) + 1):  # fmt: skip
-                for room in self._cells.get((x, y), ()):
-                    i = room.institution
-                    if room.class_type not in class_types or abs(i.lat - lat) > dlat:
-                        continue
-                    if abs(i.lng - lng) > dlng:
+                for i, rooms in self._cells.get((x, y), ()):
+                    if abs(i.lat - lat) > dlat or abs(i.lng - lng) > dlng:
                         continue
                     distance = km_between((lat, lng), (i.lat, i.lng))
                     if distance > radius_km:
                         continue
                     closed = self._closed.get((i.institution_id, day))
-                    if closed and (None in closed or room.room_id in closed):
-                        continue
-                    found.append((distance, room))
+                    found += [
+                        (distance, room)
+                        for room in rooms
+                        if room.class_type in class_types
+                        and not (closed and (None in closed or room.room_id in closed))
+                    ]
         return found
 
     async def _copy(self, conn: asyncpg.Connection | asyncpg.Pool, changes: int) -> None:
@@ -130,10 +131,12 @@ class RoomCatalogue:
             closed: dict[tuple[UUID, date], set[UUID | None]] = defaultdict(set)
             for institution_id, day, room_id in await conn.fetch(_CLOSURES):
                 closed[(institution_id, day)].add(room_id)
-            cells: dict[tuple[int, int], list[Room]] = defaultdict(list)
+            by_institution: dict[UUID, tuple[Institution, list[Room]]] = {}
             for room in rooms:
                 i = room.institution
-                cells[(math.floor(i.lat / CELL_DEGREES), math.floor(i.lng / CELL_DEGREES))].append(
-                    room
-                )
+                by_institution.setdefault(i.institution_id, (i, []))[1].append(room)
+            cells: dict[tuple[int, int], list[tuple[Institution, list[Room]]]] = defaultdict(list)
+            for i, its_rooms in by_institution.values():
+                cell = math.floor(i.lat / CELL_DEGREES), math.floor(i.lng / CELL_DEGREES)
+                cells[cell].append((i, its_rooms))
             self._cells, self._closed, self._changes = dict(cells), dict(closed), changes

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from domain.booking.capacity import Presence, first_breach
+from domain.booking.capacity import Presence, fewest_carers, first_breach, fits_at_worst
 from domain.booking.terms import Shift
 
 
@@ -25,27 +25,45 @@ def minute_by_minute(
     return None
 
 
+def random_case(rng: random.Random) -> tuple[Presence, list[Presence], list[Shift], int, bool]:
+    present = []
+    for _ in range(rng.randrange(0, 16)):
+        start = rng.randrange(420, 1080, 15)
+        present.append(Presence(start, start + rng.randrange(15, 540, 15), rng.choice((3, 5, 7))))
+    shifts = []
+    for _ in range(rng.randrange(0, 4)):
+        starts = rng.randrange(420, 1000, 30)
+        shifts.append(Shift(1, starts, starts + rng.randrange(30, 600, 30), rng.randrange(1, 4)))
+    start = rng.randrange(420, 1080, 15)
+    new = Presence(start, start + rng.randrange(15, 300, 15), rng.choice((3, 5, 7)))
+    return new, present, shifts, rng.randrange(1, 24), rng.random() < 0.5
+
+
+def test_the_bound_never_lets_in_a_child_the_minute_by_minute_rule_refuses():
+    rng = random.Random(7)
+    spared = 0
+    for _ in range(5_000):
+        case = random_case(rng)
+        if fits_at_worst(*case):
+            assert minute_by_minute(*case) is None
+            spared += 1
+    assert 250 < spared < 4_000  # the bound decided often, and not always
+
+
+def test_the_fewest_carers_counts_a_shift_ending_inside_the_interval_and_not_one_starting():
+    shifts = [Shift(1, 480, 720, 2), Shift(1, 600, 1080, 1)]
+    assert fewest_carers(shifts, 540, 780) == 1  # 12:00–13:00 only the second shift's carer
+    assert fewest_carers(shifts, 480, 720) == 2  # the second shift joining never lowers it
+    assert fewest_carers(shifts, 420, 500) == 0  # nobody before 08:00
+
+
 def test_the_sweep_names_the_same_first_breach_as_checking_every_minute():
     rng = random.Random(20261125)
     breaches = 0
     for _ in range(3_000):
-        present = []
-        for _ in range(rng.randrange(0, 16)):
-            start = rng.randrange(420, 1080, 15)
-            present.append(
-                Presence(start, start + rng.randrange(15, 540, 15), rng.choice((3, 5, 7)))
-            )
-        shifts = []
-        for _ in range(rng.randrange(0, 4)):
-            starts = rng.randrange(420, 1000, 30)
-            shifts.append(
-                Shift(1, starts, starts + rng.randrange(30, 600, 30), rng.randrange(1, 3))
-            )
-        start = rng.randrange(420, 1080, 15)
-        new = Presence(start, start + rng.randrange(15, 300, 15), rng.choice((3, 5, 7)))
-        capacity, mixed = rng.randrange(1, 20), rng.random() < 0.5
-        expected = minute_by_minute(new, present, shifts, capacity, mixed)
-        assert first_breach(new, present, shifts, capacity, mixed) == expected
+        case = random_case(rng)
+        expected = minute_by_minute(*case)
+        assert first_breach(*case) == expected
         breaches += expected is not None
     assert 300 < breaches < 2_700  # both answers were exercised often
 
