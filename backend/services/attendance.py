@@ -55,7 +55,7 @@ def check_device_time(at: datetime, now: datetime) -> None:
         raise InvalidValue("the device time is in the future: check the device clock", field="at")
     if at < now - MAX_REPLAY_DELAY:
         raise InvalidValue(
-            "recorded more than 24 h ago: an admin corrects the register instead", field="at"
+            "recorded more than 24 h ago: too late to replay from a device", field="at"
         )
 
 

@@ -167,6 +167,9 @@ async def test_bad_attendance_input_names_the_field_and_writes_nothing(world: Wo
     child = room.children[0]
     future = await check_in(world, room, child, minutes=30)
     assert future.status_code == 422 and future.json()["field"] == "at"
+    stale = await check_in(world, room, child, minutes=-25 * 60)
+    assert stale.status_code == 422 and stale.json()["field"] == "at"
+    assert "more than 24 h ago" in stale.json()["detail"]
     hot = await check_in(world, room, child, health_check={"temperature_c": 50})
     assert hot.status_code == 400 and "temperature_c" in hot.json()["detail"]
     naive = await world.post("/v1/attendance/check-ins",
