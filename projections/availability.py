@@ -10,7 +10,6 @@ promise: the booking command decides again on the aggregate.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -25,7 +24,6 @@ from domain.booking.terms import CareOffer, price_fen
 from domain.class_types import ClassType
 from projections.enrolments import PRESENT_ON
 from projections.institution_queries import DISTANCE_KM
-from projections.institutions import offers_on, shifts_on
 from projections.room_catalogue import ROOM_COLUMNS, ROOMS, Room, RoomCatalogue, rooms_from
 
 # A box around the circle (a degree of latitude is at least 110.5 km; one of longitude
@@ -42,15 +40,18 @@ _CANDIDATES = (
     " AND c.day = $5 AND (c.room_id IS NULL OR c.room_id = r.id))"
 )
 # Who takes a place in the rooms that day, in one round trip: bookings overlapping the
-# interval, regular places (enrolments count the same) and places held by waitlist offers.
+# interval, regular places (enrolments count the same) and places held by waitlist offers;
+# a row per room with three parallel arrays (a few hundred people become a few dozen rows).
 _PRESENT = (
-    "SELECT room_id, start_min, end_min, children_per_carer FROM rm_bookings"
+    "SELECT room_id, array_agg(start_min), array_agg(end_min), array_agg(children_per_carer)"
+    " FROM (SELECT room_id, start_min, end_min, children_per_carer FROM rm_bookings"
     " WHERE room_id = ANY($1::uuid[]) AND day = $2 AND status IN ('confirmed', 'checked_in')"
     " AND start_min < $4 AND $3 < end_min"
     f" UNION ALL {PRESENT_ON}"
     " UNION ALL SELECT d.room_id, w.start_min, w.end_min, w.children_per_carer"
     " FROM rm_waitlist w JOIN rm_room_days d ON d.id = w.room_day_id"
     " WHERE d.room_id = ANY($1::uuid[]) AND w.day = $2 AND w.status = 'offered'"
+    ") present GROUP BY room_id"
 )
 
 
@@ -133,21 +134,22 @@ async def find_available(
         notice = open_at[iid]
         if notice is None:
             continue
-        offers = offers_on(room.offers, weekday)
+        offers, _ = room.on(weekday)
         fitting = bookable_offers(offers, start_min, end_min, care_type, notice)
         if fitting:
             candidates.append((distance, room, fitting))
     if not candidates:
         return []
-    present: dict[UUID, list[Presence]] = defaultdict(list)
     room_ids = [room.room_id for _, room, _ in candidates]
-    for b in await conn.fetch(_PRESENT, room_ids, day, start_min, end_min):
-        present[b["room_id"]].append(
-            Presence(b["start_min"], b["end_min"], b["children_per_carer"])
+    present: dict[UUID, list[Presence]] = {
+        room_id: list(map(Presence, starts, ends, per_carer))
+        for room_id, starts, ends, per_carer in await conn.fetch(
+            _PRESENT, room_ids, day, start_min, end_min
         )
+    }
     found: dict[UUID, dict[str, Any]] = {}
     for distance, room, fitting in candidates:
-        if not _has_room(room, ages, present[room.room_id], weekday, start_min, end_min):
+        if not _has_room(room, ages, present.get(room.room_id, []), weekday, start_min, end_min):
             continue
         institution = found.get(room.institution.institution_id)
         if institution is None:
@@ -199,7 +201,7 @@ def _has_room(
     breach = first_breach(
         Presence(start, end, per_carer),
         present,
-        shifts_on(room.shifts, weekday),
+        room.on(weekday)[1],
         room.capacity,
         strictest_ratio=class_type is ClassType.mixed,
     )

@@ -23,7 +23,7 @@ import msgspec
 
 from domain.booking.terms import CareOffer, RefundPolicy, Shift
 from domain.institution.values import OpeningInterval, km_between
-from projections.institutions import room_offers, room_shifts
+from projections.institutions import offers_on, room_offers, room_shifts, shifts_on
 
 CELL_DEGREES = 0.02
 ROOM_COLUMNS = (
@@ -65,8 +65,11 @@ class Room:
     class_type: str
     capacity: int
     children_per_carer: int
-    offers: list[CareOffer]  # every weekday's
-    shifts: list[Shift]
+    by_weekday: dict[int, tuple[list[CareOffer], list[Shift]]]  # ISO weekday → that day's
+
+    def on(self, weekday: int) -> tuple[list[CareOffer], list[Shift]]:
+        """The offers bookable and the shifts planned on an ISO weekday."""
+        return self.by_weekday.get(weekday, ([], []))
 
 
 def rooms_from(rows: list[asyncpg.Record]) -> list[Room]:
@@ -81,8 +84,11 @@ def rooms_from(rows: list[asyncpg.Record]) -> list[Room]:
                 iid, name, address, puhui, category, zone, _hours.decode(hours),
                 _policy.decode(policy), lat, lng,
             )  # fmt: skip
-        terms = room_offers(offers), room_shifts(shifts)
-        rooms.append(Room(institution, room_id, room_name, class_type, capacity, per_carer, *terms))
+        all_offers, all_shifts = room_offers(offers), room_shifts(shifts)
+        by_weekday = {d: (offers_on(all_offers, d), shifts_on(all_shifts, d)) for d in range(1, 8)}
+        rooms.append(
+            Room(institution, room_id, room_name, class_type, capacity, per_carer, by_weekday)
+        )
     return rooms
 
 
