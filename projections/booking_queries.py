@@ -14,7 +14,7 @@ from domain.booking.terms import RefundPolicy
 from domain.class_types import ClassType
 from projections.bookings import STATUS_ORDER
 from projections.enrolments import PRESENT_ON
-from projections.institutions import shifts_on
+from projections.institutions import room_shifts, shifts_on
 
 DAY_MINUTES = 24 * 60
 _policy = msgspec.json.Decoder(RefundPolicy)
@@ -123,7 +123,7 @@ async def room_occupancy(
         day,
     )
     enrolled = await conn.fetch(PRESENT_ON, [room_id], day)
-    shifts = shifts_on(room["shifts"], day.isoweekday())
+    shifts = shifts_on(room_shifts(room["shifts"]), day.isoweekday())
     mixed = room["class_type"] == ClassType.mixed.value
     capacity, room_ratio = room["capacity"], room["children_per_carer"]
     points = {0, DAY_MINUTES}

@@ -97,16 +97,14 @@ def room_shifts(raw: str | None) -> list[Shift]:
     return _shifts.decode(raw or "[]")
 
 
-def offers_on(offers: str | list[CareOffer] | None, weekday: int) -> list[CareOffer]:
-    """The offers (an rm_room_terms row's, or decoded) bookable on an ISO weekday, in order."""
-    decoded = room_offers(offers) if offers is None or isinstance(offers, str) else offers
-    return [o for o in decoded if weekday in o.weekdays]
+def offers_on(offers: list[CareOffer], weekday: int) -> list[CareOffer]:
+    """The offers bookable on an ISO weekday, in published order."""
+    return [o for o in offers if weekday in o.weekdays]
 
 
-def shifts_on(shifts: str | list[Shift] | None, weekday: int) -> list[Shift]:
-    """The shifts (an rm_room_terms row's, or decoded) planned on an ISO weekday."""
-    decoded = room_shifts(shifts) if shifts is None or isinstance(shifts, str) else shifts
-    return [s for s in decoded if s.weekday == weekday]
+def shifts_on(shifts: list[Shift], weekday: int) -> list[Shift]:
+    """The shifts planned on an ISO weekday."""
+    return [s for s in shifts if s.weekday == weekday]
 
 
 _UPSERT_TERMS = (

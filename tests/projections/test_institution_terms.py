@@ -12,7 +12,7 @@ from backend.commands import UnitOfWork
 from backend.eventstore.store import EventStore
 from domain.booking.terms import DEFAULT_REFUND_POLICY, CareOffer, CareType, RefundPolicy
 from domain.institution.aggregate import Institution
-from projections.institutions import offers_on, shifts_on
+from projections.institutions import offers_on, room_offers, room_shifts, shifts_on
 from tests.projections.booking_world import NOW, RoomSpec, city, hm, institution, project, run
 
 HALF_DAY = CareOffer(CareType.half_day, (6,), hm("08:30"), hm("12:00"), 8000, "per_session")
@@ -48,8 +48,9 @@ async def test_republished_offers_replace_the_old_ones_and_keep_the_roster(store
     await project(store)
 
     offers, shifts = await _terms(store, room.room_id)
-    assert offers_on(offers, 6) == [HALF_DAY] and offers_on(offers, 2) == []
-    assert shifts == shifts_before and [s.staff for s in shifts_on(shifts, 2)] == [2]
+    assert offers_on(room_offers(offers), 6) == [HALF_DAY]
+    assert offers_on(room_offers(offers), 2) == []
+    assert shifts == shifts_before and [s.staff for s in shifts_on(room_shifts(shifts), 2)] == [2]
     assert await _policy(store, iid) == {"full_refund_hours_before": 12, "late_refund_percent": 30}
 
 
