@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 
-from domain.booking.capacity import Presence, first_breach
+from domain.booking.capacity import Presence, crowd_fits, first_breach
 from domain.booking.eligibility import AgeDoesNotFit, check_age_fits, children_per_carer
 from domain.booking.terms import CareOffer, price_fen
 from domain.class_types import ClassType
@@ -53,6 +53,12 @@ _PRESENT = (
     " WHERE d.room_id = ANY($1::uuid[]) AND w.day = $2 AND w.status = 'offered'"
     ") present GROUP BY room_id"
 )
+
+
+# Who is present in a room: parallel lists of start minutes, end minutes and children per carer.
+_Present = tuple[list[int], list[int], list[int]]
+_NOBODY: _Present = ([], [], [])
+_CLASS_TYPES = {c.value: c for c in ClassType}
 
 
 def local_instant(day: date, minute: int, timezone: str) -> datetime:
@@ -141,15 +147,17 @@ async def find_available(
     if not candidates:
         return []
     room_ids = [room.room_id for _, room, _ in candidates]
-    present: dict[UUID, list[Presence]] = {
-        room_id: list(map(Presence, starts, ends, per_carer))
+    present: dict[UUID, _Present] = {
+        room_id: (starts, ends, per_carer)
         for room_id, starts, ends, per_carer in await conn.fetch(
             _PRESENT, room_ids, day, start_min, end_min
         )
     }
     found: dict[UUID, dict[str, Any]] = {}
     for distance, room, fitting in candidates:
-        if not _has_room(room, ages, present.get(room.room_id, []), weekday, start_min, end_min):
+        if not _has_room(
+            room, ages, present.get(room.room_id, _NOBODY), weekday, start_min, end_min
+        ):
             continue
         institution = found.get(room.institution.institution_id)
         if institution is None:
@@ -190,20 +198,28 @@ def _notice(
 def _has_room(
     room: Room,
     ages: dict[ClassType, int],
-    present: list[Presence],
+    present: _Present,
     weekday: int,
     start: int,
     end: int,
 ) -> bool:
-    """Capacity and ratio hold at every minute with this child added (the domain's rule)."""
-    class_type = ClassType(room.class_type)
+    """Capacity and ratio hold at every minute with this child added (the domain's rule).
+    A room far from full is answered from counts (`crowd_fits`) before anyone present is
+    made a Presence for the minute-by-minute sweep."""
+    class_type = _CLASS_TYPES[room.class_type]
     per_carer = children_per_carer(class_type, room.children_per_carer, ages[class_type])
+    starts, ends, per_carers = present
+    mixed = class_type is ClassType.mixed
+    shifts = room.on(weekday)[1]
+    strictest = min(per_carer, min(per_carers, default=per_carer)) if mixed else per_carer
+    if crowd_fits(len(starts) + 1, strictest, shifts, start, end, room.capacity):
+        return True
     breach = first_breach(
         Presence(start, end, per_carer),
-        present,
-        room.on(weekday)[1],
+        list(map(Presence, starts, ends, per_carers)),
+        shifts,
         room.capacity,
-        strictest_ratio=class_type is ClassType.mixed,
+        strictest_ratio=mixed,
     )
     return breach is None
 

@@ -24,12 +24,15 @@ from backend.auth.principal import Principal
 from backend.state import Runtime
 from domain.account.aggregate import Role
 from domain.booking.terms import CARE_TYPE_CHINESE
-from domain.booking.terms import CareType as DomainCareType
 from domain.class_types import ClassType, chinese_name
 from domain.institution.values import hhmm
 from projections import availability, booking_queries
 from projections import children as children_model
 from projections import institutions as institutions_model
+
+# Chinese names by the identifiers a search returns (no enum made per room of a response).
+_CLASS_TYPE_ZH = {c.value: chinese_name(c) for c in ClassType}
+_CARE_TYPE_ZH = {c.value: zh for c, zh in CARE_TYPE_CHINESE.items()}
 
 
 async def _staff_of_rooms_institution(principal: Principal, connection: Any, rt: Runtime) -> bool:
@@ -115,9 +118,9 @@ async def find_availability(
                     room_id=r["room_id"],
                     name=r["name"],
                     class_type=r["class_type"],
-                    class_type_zh=chinese_name(ClassType(r["class_type"])),
+                    class_type_zh=_CLASS_TYPE_ZH[r["class_type"]],
                     care_type=r["care_type"],
-                    care_type_zh=CARE_TYPE_CHINESE[DomainCareType(r["care_type"])],
+                    care_type_zh=_CARE_TYPE_ZH[r["care_type"]],
                     price_fen=r["price_fen"],
                 )
                 for r in i["rooms"]
