@@ -63,6 +63,40 @@ class CheckInRequest(msgspec.Struct, frozen=True):
     ) = None
 
 
+class VisitCorrectionRequest(msgspec.Struct, frozen=True):
+    """An admin's correction of the register: without `replaces`, a missed visit is added
+    (arrival and departure); with it, the visit that arrived then gets these times (and room,
+    once it is over). The day is the local day of `replaces`, else of `arrived_at`."""
+
+    child_id: UUID
+    room_id: UUID
+    arrived_at: Annotated[
+        dt.datetime, msgspec.Meta(tz=True, examples=["2026-12-01T08:10:00+08:00"])
+    ]
+    reason: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1, max_length=500,
+            description="why the register is corrected; shown in the register and the export",
+            examples=["平板离线两天，按纸质签到表补录"],
+        ),
+    ]  # fmt: skip
+    left_at: (
+        Annotated[dt.datetime, msgspec.Meta(tz=True, examples=["2026-12-01T17:20:00+08:00"])] | None
+    ) = None
+    replaces: (
+        Annotated[
+            dt.datetime,
+            msgspec.Meta(
+                tz=True,
+                description="the arrival of the visit to correct, as the register shows it",
+                examples=["2026-12-01T08:45:00+08:00"],
+            ),
+        ]
+        | None
+    ) = None
+
+
 class CheckInAccepted(msgspec.Struct, frozen=True):
     id: UUID  # the child
     version: int
@@ -225,3 +259,5 @@ class RegisterRow(msgspec.Struct, frozen=True):
     checked_out_by: str | None
     collector: str | None
     identity_check: str | None
+    corrected_by: str | None = None  # the admin who last corrected this visit
+    correction_reason: str | None = None

@@ -20,7 +20,7 @@ from eventsourcing.persistence import StoredEvent
 
 from backend.eventstore.records import Appended, AppendRequest, ConcurrencyConflict, StoredAnswer
 from backend.eventstore.snapshots import decode_snapshot, encode_snapshot
-from backend.eventstore.store import EventStore
+from backend.eventstore.store import FROM_THE_FIRST_EVENT, EventStore
 from domain.errors import DomainError, NotFound
 
 T = TypeVar("T")
@@ -173,15 +173,32 @@ async def load_aggregates(
     if not ids:
         return loaded
     after = [cached[s].version if cached[s] is not None else 0 for s in ids]
+    outdated = []
     for stream_id, (snapshot, events) in (await store.read_streams(ids, after)).items():
         aggregate = loaded.get(stream_id)
         if snapshot is not None:
-            aggregate = decode_snapshot(stream_id, *snapshot)
-        for version, topic, state in events:
-            stored = StoredEvent(stream_id, version, topic, state)
-            aggregate = store.mapper.to_domain_event(stored).mutate(aggregate)
-        loaded[stream_id] = aggregate
+            try:
+                aggregate = decode_snapshot(stream_id, *snapshot)
+            except msgspec.ValidationError:
+                log.warning("snapshot of %s no longer fits its aggregate: replayed", stream_id)
+                outdated.append(stream_id)
+                continue
+        loaded[stream_id] = _replayed(store, stream_id, aggregate, events)
+    if outdated:  # the aggregate gained state since: its events from the first, once
+        for stream_id, (_, events) in (
+            await store.read_streams(outdated, [FROM_THE_FIRST_EVENT] * len(outdated))
+        ).items():
+            loaded[stream_id] = _replayed(store, stream_id, None, events)
     return loaded
+
+
+def _replayed(
+    store: EventStore, stream_id: UUID, aggregate: Any, events: list[tuple[int, str, bytes]]
+) -> Any:
+    for version, topic, state in events:
+        stored = StoredEvent(stream_id, version, topic, state)
+        aggregate = store.mapper.to_domain_event(stored).mutate(aggregate)
+    return aggregate
 
 
 async def execute(

@@ -21,7 +21,7 @@ import msgspec
 
 from domain.attendance.care_log import CareKind
 from domain.attendance.day import AttendanceDay
-from projections.attendance_texts import care_texts, check_in_texts, morning_check
+from projections.attendance_texts import care_texts, check_in_texts, correction_text, morning_check
 from projections.base import Envelope
 from projections.writes import Statement, Writes
 
@@ -30,7 +30,7 @@ A = AttendanceDay
 handles: tuple[type, ...] = (
     A.Opened, A.ChildCheckedIn, A.ChildTurnedAway, A.ChildCheckedOut, A.StaffClockedIn,
     A.StaffClockedOut, A.CareLogged, A.RoomOutOfBounds, A.RoomBackInBounds,
-    A.UncollectedEscalated,
+    A.UncollectedEscalated, A.VisitCorrected,
 )  # fmt: skip
 tables = (
     "rm_attendance_days", "rm_live_children", "rm_live_staff", "rm_room_alarms", "rm_live_naps",
@@ -71,9 +71,10 @@ CREATE TABLE IF NOT EXISTS rm_child_day (
 CREATE TABLE IF NOT EXISTS rm_attendance_register (
     position bigint PRIMARY KEY, day_id uuid NOT NULL, room_id uuid NOT NULL,
     child_id uuid NOT NULL, status text NOT NULL, in_at timestamptz NOT NULL,
-    in_by uuid NOT NULL, method text NOT NULL, temperature_c double precision NOT NULL,
+    in_by uuid NOT NULL, method text NOT NULL, temperature_c double precision,
     morning_check text NOT NULL, note text NOT NULL, override_reason text,
-    out_at timestamptz, out_by uuid, collector text, relation text, identity_check text
+    out_at timestamptz, out_by uuid, collector text, relation text, identity_check text,
+    corrected_by uuid, correction_reason text
 );
 CREATE INDEX IF NOT EXISTS rm_attendance_register_room
     ON rm_attendance_register (day_id, room_id, in_at);
@@ -109,7 +110,20 @@ _CHILD_DAY = (
 )
 _REGISTER_IN = (
     "INSERT INTO rm_attendance_register VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-    " $12, NULL, NULL, NULL, NULL, NULL) ON CONFLICT DO NOTHING"
+    " $12, NULL, NULL, NULL, NULL, NULL, NULL, NULL) ON CONFLICT DO NOTHING"
+)
+# A visit an admin added afterwards: no door check was recorded, the admin stands for both ends.
+_REGISTER_ADDED = (
+    "INSERT INTO rm_attendance_register VALUES ($1, $2, $3, $4, 'checked_in', $5, $6,"
+    " 'correction', NULL, '', '', NULL, $7, $6, NULL, NULL, NULL, $6, $8) ON CONFLICT DO NOTHING"
+)
+_REGISTER_CORRECTED = (
+    "UPDATE rm_attendance_register SET room_id = $3, in_at = $5, out_at = coalesce($6, out_at),"
+    " corrected_by = $7, correction_reason = $8 WHERE day_id = $1 AND child_id = $2"
+    " AND status = 'checked_in' AND in_at = $4"
+)
+_LIVE_SINCE_CORRECTED = (
+    "UPDATE rm_live_children SET since = $4 WHERE day_id = $1 AND child_id = $2 AND since = $3"
 )
 _REGISTER_OUT = (
     "UPDATE rm_attendance_register SET out_at = $3, out_by = $4, collector = $5, relation = $6,"
@@ -241,5 +255,21 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                               "延迟接园提醒", detail)),
                 _feed(pos, institution, "uncollected_child", room_id=e.room_id,
                       child_id=e.child_id, level=e.level, at=e.at),
+            )  # fmt: skip
+        elif isinstance(e, A.VisitCorrected):
+            fix = e.correction
+            register: Statement = (
+                (_REGISTER_ADDED, (pos, day_id, fix.room_id, fix.child_id, fix.arrived, fix.by,
+                                   fix.left, fix.reason))
+                if fix.replaces is None
+                else (_REGISTER_CORRECTED, (day_id, fix.child_id, fix.room_id, fix.replaces,
+                                            fix.arrived, fix.left, fix.by, fix.reason))
+            )  # fmt: skip
+            w.add(
+                ("child", day_id, fix.child_id),
+                register,
+                (_LIVE_SINCE_CORRECTED, (day_id, fix.child_id, fix.replaces, fix.arrived)),
+                (_CHILD_DAY, (fix.child_id, day, pos, institution, fix.arrived, "correction",
+                              "考勤更正", correction_text(fix, zone))),
             )  # fmt: skip
     await w.flush(conn)

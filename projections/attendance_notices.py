@@ -12,8 +12,9 @@ import asyncpg
 
 from domain.attendance.care_log import CareKind, notifies_guardian
 from domain.attendance.day import AttendanceDay as A
+from domain.institution.values import local_hhmm
 from projections.attendance import attendance_days
-from projections.attendance_texts import care_texts, check_in_texts, local_hhmm, morning_check
+from projections.attendance_texts import care_texts, check_in_texts, morning_check
 from projections.base import Envelope
 
 HANDLES: tuple[type, ...] = (

@@ -14,7 +14,7 @@ from domain.attendance.day import attendance_day_id
 from domain.attendance.room_ratio import room_status
 from domain.child.aggregate import age_in_months
 from domain.class_types import ClassType, chinese_name
-from projections.attendance_texts import local_hhmm
+from domain.institution.values import local_hhmm
 
 Conn: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
@@ -162,10 +162,12 @@ async def register(conn: Conn, room_id: UUID, day: date) -> list[dict[str, Any]]
     """One row per arrival (and per child turned away at the door), in order of arrival."""
     rows = await conn.fetch(
         "SELECT r.*, c.name AS child_name, i.display_name AS in_by_name,"
-        " o.display_name AS out_by_name, d.timezone FROM rm_attendance_register r"
+        " o.display_name AS out_by_name, k.display_name AS corrected_by_name, d.timezone"
+        " FROM rm_attendance_register r"
         " JOIN rm_attendance_days d ON d.id = r.day_id"
         " LEFT JOIN rm_children c ON c.id = r.child_id"
         " LEFT JOIN rm_accounts i ON i.id = r.in_by LEFT JOIN rm_accounts o ON o.id = r.out_by"
+        " LEFT JOIN rm_accounts k ON k.id = r.corrected_by"
         " WHERE r.room_id = $1 AND d.day = $2 ORDER BY r.in_at, r.position",
         room_id,
         day,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from domain.attendance.care_log import CARE_KIND_CHINESE, CareEntry, CareKind
+from domain.attendance.corrections import VisitCorrection
 from domain.attendance.day import AttendanceDay
 from domain.attendance.health import HealthCheck
+from domain.institution.values import local_hhmm
 
 MEAL_CHINESE = {
     "breakfast": "早餐", "morning_snack": "上午点心", "lunch": "午餐",
@@ -30,10 +30,6 @@ INCIDENT_CHINESE = {
     "fall": "摔倒", "bump": "磕碰", "bite": "咬伤", "scratch": "抓伤", "illness": "身体不适",
     "allergy": "过敏", "lost_item": "物品遗失", "suspected_abuse": "疑似虐待", "other": "其他",
 }  # fmt: skip
-
-
-def local_hhmm(at: datetime, zone: str) -> str:
-    return at.astimezone(ZoneInfo(zone)).strftime("%H:%M")
 
 
 def morning_check(check: HealthCheck) -> str:
@@ -77,3 +73,13 @@ def care_texts(entry: CareEntry) -> tuple[str, str, str]:
     if entry.note:
         parts.append(entry.note)
     return entry.kind.value, title, "，".join(p for p in parts if p)
+
+
+def correction_text(c: VisitCorrection, zone: str) -> str:
+    """What an admin's correction of the register says, in local time, with its reason."""
+    stay = f"入园{local_hhmm(c.arrived, zone)}"
+    if c.left is not None:
+        stay += f"，离园{local_hhmm(c.left, zone)}"
+    if c.replaces is None:
+        return f"补录：{stay}；原因：{c.reason}"
+    return f"更正（原入园{local_hhmm(c.replaces, zone)}）：{stay}；原因：{c.reason}"

@@ -148,3 +148,21 @@ async def room_occupancy(
     result = dict(room)
     del result["shifts"]
     return {**result, "day": day, "segments": segments}
+
+
+async def had_care_in_room(
+    conn: asyncpg.Connection | asyncpg.Pool, child_id: UUID, room_id: UUID, day: date
+) -> bool:
+    """Whether the child had a booking (not cancelled; a no-show counts: the record may be what
+    went missing) or a regular place in this room on this local day."""
+    found = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM rm_bookings WHERE child_id = $1 AND room_id = $2"
+        " AND day = $3 AND status <> 'cancelled')"
+        " OR EXISTS (SELECT 1 FROM rm_enrolments WHERE child_id = $1 AND room_id = $2"
+        " AND first_day <= $3 AND $3 <= last_day"
+        " AND extract(isodow FROM $3::date)::int = ANY(weekdays))",
+        child_id,
+        room_id,
+        day,
+    )
+    return bool(found)

@@ -30,6 +30,7 @@ from backend.api.routes.institutions import InstitutionsController, districts
 from backend.api.routes.live_occupancy import occupancy_live, occupancy_stream
 from backend.api.routes.notifications import my_notifications
 from backend.api.routes.occupancy_and_availability import find_availability, room_occupancy
+from backend.api.routes.register_corrections import correct_register
 from backend.api.routes.rooms_and_staff import RoomsController, StaffController
 from backend.api.routes.waitlist import WaitlistController
 from backend.auth.access import AccessMiddleware
@@ -68,6 +69,7 @@ ROUTES: list[Any] = [
     occupancy_stream,
     attendance_register,
     attendance_register_csv,
+    correct_register,
 ]
 
 

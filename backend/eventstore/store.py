@@ -19,6 +19,7 @@ from backend.eventstore.records import AppendRequest, NewEvent, RecordedEvent
 _EVENT_COLUMNS = "position, stream_id, version, topic, state, recorded_at, command_key, actor"
 # Snapshot rows (kind 0) come before each stream's events (kind 1), which come in version order.
 # For each stream: read after version `after` if given (> 0), else from its latest snapshot.
+FROM_THE_FIRST_EVENT = -1  # `after` for read_streams: ignore the snapshot
 _READ_STREAMS = (
     "WITH ids AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS t(sid, after)),"
     " snap AS (SELECT s.stream_id, s.version, s.topic, s.state FROM snapshots s"
@@ -108,7 +109,8 @@ class EventStore:
         self, stream_ids: list[UUID], after: list[int] | None = None
     ) -> dict[UUID, tuple[tuple[int, str, bytes] | None, list[tuple[int, str, bytes]]]]:
         """Several streams in one round trip: each one's events after `after[i]` if positive,
-        else its latest snapshot and the events after that."""
+        its latest snapshot and the events after that if 0, every event and no snapshot if
+        FROM_THE_FIRST_EVENT (-1: a snapshot that no longer fits its aggregate)."""
         rows = await self.pool.fetch(_READ_STREAMS, stream_ids, after or [0] * len(stream_ids))
         found: dict[UUID, tuple[tuple[int, str, bytes] | None, list[tuple[int, str, bytes]]]] = {}
         for kind, stream_id, version, topic, state in rows:

@@ -12,6 +12,7 @@ import msgspec
 
 from domain.aggregate import TuoyuAggregate
 from domain.attendance.care_log import CareEntry, CareKind, check_entry, children_cared_for
+from domain.attendance.corrections import VisitCorrection, check_correction
 from domain.attendance.health import AbnormalOutcome, HealthCheck, check_health_check
 from domain.attendance.room_ratio import RoomRules, RoomStatus, check_room_takes, room_status
 from domain.attendance.values import (
@@ -24,6 +25,7 @@ from domain.attendance.values import (
     NotCheckedIn,
     NotClockedIn,
     PresentChild,
+    Visit,
 )
 from domain.errors import AlreadyExists, InvalidValue
 
@@ -47,6 +49,7 @@ class AttendanceDay(TuoyuAggregate):
     used_codes: set[str]
     napping: dict[UUID, datetime]
     doses: dict[UUID, int]  # medication authorisation → doses given today
+    visits: dict[UUID, list[Visit]]  # child → its stays in rooms today, in the order recorded
 
     class Opened(TuoyuAggregate.Created):
         institution_id: UUID
@@ -65,6 +68,9 @@ class AttendanceDay(TuoyuAggregate):
         def apply(self, day: AttendanceDay) -> None:
             day.present[self.child.child_id] = self.child
             day.collected.pop(self.child.child_id, None)
+            day.visits.setdefault(self.child.child_id, []).append(
+                Visit(self.child.room_id, self.child.since)
+            )
             if self.code:
                 day.used_codes.add(self.code)
 
@@ -93,6 +99,28 @@ class AttendanceDay(TuoyuAggregate):
             day.collected[self.child_id] = self.at
             if self.code:
                 day.used_codes.add(self.code)
+            visits = day.visits.get(self.child_id, [])
+            for i, visit in enumerate(visits):
+                if visit.left is None:
+                    visits[i] = msgspec.structs.replace(visit, left=self.at)
+
+    class VisitCorrected(TuoyuAggregate.Event):
+        """An admin added a missed visit or put right a visit's times (domain/attendance/corrections.py)."""
+
+        correction: VisitCorrection
+
+        def apply(self, day: AttendanceDay) -> None:
+            c = self.correction
+            visits = day.visits.setdefault(c.child_id, [])
+            if c.replaces is None:
+                visits.append(c.visit())
+            else:
+                visits[:] = [c.visit() if v.arrived == c.replaces else v for v in visits]
+            present = day.present.get(c.child_id)
+            if present is not None and present.since == c.replaces:
+                day.present[c.child_id] = msgspec.structs.replace(present, since=c.arrived)
+            if present is None and c.left is not None:
+                day.collected[c.child_id] = max(v.left for v in visits if v.left is not None)
 
     class StaffClockedIn(TuoyuAggregate.Event):
         staff_id: UUID
@@ -163,6 +191,7 @@ class AttendanceDay(TuoyuAggregate):
         self.used_codes = set()
         self.napping = {}
         self.doses = {}
+        self.visits = {}
 
     @classmethod
     def open(
@@ -311,6 +340,12 @@ class AttendanceDay(TuoyuAggregate):
         entry = msgspec.structs.replace(entry, child_ids=children)
         self.emit(self.CareLogged, now, entry=entry)
         return entry
+
+    def correct_visit(self, correction: VisitCorrection, now: datetime) -> None:
+        """Add a missed visit or replace a visit's times, as an admin corrects the register."""
+        visits = self.visits.get(correction.child_id, [])
+        check_correction(correction, visits, self.day, self.timezone, now)
+        self.emit(self.VisitCorrected, now, correction=correction)
 
     def escalate_uncollected(self, due: datetime, every: timedelta, now: datetime) -> int:
         """Past closing + grace (`due`), escalate each child still here, again every `every`;

@@ -32,6 +32,14 @@ class PresentChild(msgspec.Struct, frozen=True):
     enrolment_id: UUID | None = None
 
 
+class Visit(msgspec.Struct, frozen=True):
+    """One stay of a child in a room on the day, from arrival to departure (None: still here)."""
+
+    room_id: UUID
+    arrived: datetime
+    left: datetime | None = None
+
+
 class Collector(msgspec.Struct, frozen=True):
     name: str
     phone: str
@@ -73,3 +81,11 @@ class NapRuleBroken(RuleViolated):
 
 class DoseLimitReached(RuleViolated):
     code = "medication-dose-limit"
+
+
+class VisitOverlaps(RuleViolated):
+    code = "visit-overlaps"
+
+
+class VisitStillOpen(RuleViolated):
+    code = "visit-still-open"

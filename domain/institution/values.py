@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from datetime import datetime
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -46,6 +48,11 @@ class Room(msgspec.Struct, frozen=True):
 
 def hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def local_hhmm(at: datetime, timezone: str) -> str:
+    """An instant as the wall clock in `timezone` shows it, "HH:MM"."""
+    return at.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
 
 
 def check_opening_hours(intervals: tuple[OpeningInterval, ...]) -> None:

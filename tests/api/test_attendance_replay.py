@@ -125,9 +125,23 @@ async def test_a_full_day_rebuilt_from_its_events_equals_the_live_read_models(wo
                "meal": "lunch", "at": at(90)}, room.caregiver)  # fmt: skip
     for path, body, key in _tablet_queue(room)[-6:-3]:
         await world.post(path, body, room.caregiver, key=key)
+    corrections = [  # a present child's arrival, a finished visit's departure, a missed visit
+        (room.children[4], at(-5), None, at(4)),
+        (room.children[0], at(0), at(50), at(0)),
+        (room.children[1], at(100), at(110), None),
+    ]
+    for child, arrived, left, replaces in corrections:
+        body = {"child_id": str(child), "room_id": str(room.room_id), "arrived_at": arrived,
+                "left_at": left, "replaces": replaces, "reason": "按纸质签到表更正"}  # fmt: skip
+        response = await world.post(
+            f"/v1/institutions/{room.institution_id}/attendance/corrections", body, room.admin
+        )
+        assert response.status_code == 201, response.text
     await world.runtime.projector.wait_until(await world.runtime.store.head_position())
     live = await _tables(world)
     assert len(live["rm_live_children"]) == 3 and len(live["rm_room_alarms"]) == 0
+    assert NINE - timedelta(minutes=5) in {r[3] for r in live["rm_live_children"]}
+    assert len(live["rm_attendance_register"]) == 7
     kinds = [r[2] for r in live["rm_occupancy_feed"]]
     assert kinds.count("ratio_alarm") == 1 and kinds.count("ratio_recovered") == 1
 

@@ -21,12 +21,13 @@ from backend.auth.data_access import log_child_read
 from backend.auth.principal import Principal
 from backend.state import Runtime
 from domain.account.aggregate import Role
+from domain.institution.values import local_hhmm
 from projections import attendance_queries
-from projections.attendance_texts import IDENTITY_CHINESE, RELATION_CHINESE, local_hhmm
+from projections.attendance_texts import IDENTITY_CHINESE, RELATION_CHINESE
 
 CSV_HEADER = (
     "幼儿", "入园时间", "入园登记人", "入园方式", "体温(℃)", "晨检", "备注", "超额说明",
-    "离园时间", "离园登记人", "接送人", "核验方式",
+    "离园时间", "离园登记人", "接送人", "核验方式", "更正人", "更正原因",
 )  # fmt: skip
 
 
@@ -83,6 +84,7 @@ async def _rows(
             collector=(f"{r['collector']}（{RELATION_CHINESE.get(r['relation'], r['relation'])}）"
                        if r["collector"] and named else r["relation"]),
             identity_check=IDENTITY_CHINESE.get(r["identity_check"] or "", r["identity_check"]),
+            corrected_by=r["corrected_by_name"], correction_reason=r["correction_reason"],
         ))  # fmt: skip
     return out
 
@@ -113,7 +115,8 @@ async def attendance_register_csv(
             row.child, row.checked_in or "", row.checked_in_by or "", row.method or "",
             "" if row.temperature_c is None else f"{row.temperature_c:.1f}", row.morning_check,
             row.note, row.override_reason or "", row.checked_out or "", row.checked_out_by or "",
-            row.collector or "", row.identity_check or "",
+            row.collector or "", row.identity_check or "", row.corrected_by or "",
+            row.correction_reason or "",
         ])  # fmt: skip
     filename = f"attendance-{room_id}-{date.isoformat()}.csv"
     return Response(

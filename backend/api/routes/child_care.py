@@ -36,8 +36,8 @@ from domain.child.care import (
     HealthRecordKind,
     MedicationAuthorisation,
 )
+from domain.institution.values import local_hhmm
 from projections import attendance_queries
-from projections.attendance_texts import local_hhmm
 
 
 async def _staff_caring_for_child(principal: Principal, connection: Any, rt: Runtime) -> bool:

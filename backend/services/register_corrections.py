@@ -1,0 +1,67 @@
+"""An institution admin corrects the attendance register after the fact (see
+domain/attendance/corrections.py): a missed visit added, or a visit's times put right.
+
+The admin is checked on the institution aggregate; the room must be the institution's; a
+visit is added only for a child who had a booking or a regular place in that room that day
+(read from the read models before the command: a past day's care no longer changes). A
+register reaches back CORRECTIONS_REACH_BACK days; older registers stay as they were filed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from uuid import UUID
+
+from litestar.exceptions import PermissionDeniedException
+
+from api_schema.common import CommandAccepted
+from backend.commands import UnitOfWork
+from backend.services.attendance import attendance_day, local_moment, staffed_institution
+from domain.attendance.corrections import VisitCorrection
+from domain.errors import InvalidValue, RuleViolated
+from domain.institution.kinds import StaffRole
+
+CORRECTIONS_REACH_BACK = timedelta(days=90)
+
+
+class RegisterClosed(RuleViolated):
+    code = "register-closed"
+
+
+class NoCareThatDay(RuleViolated):
+    code = "no-care-that-day"
+
+
+def correction_day(correction: VisitCorrection, timezone: str) -> date:
+    """The register corrected: the local day of the visit replaced, else of the arrival."""
+    return local_moment(correction.replaces or correction.arrived, timezone)[0]
+
+
+async def correct_visit(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    institution_id: UUID,
+    correction: VisitCorrection,
+    had_care_in_room: bool,
+) -> CommandAccepted:
+    institution, role = await staffed_institution(uow, institution_id, correction.by)
+    if role is not StaffRole.institution_admin:
+        raise PermissionDeniedException("only an admin of this institution corrects the register")
+    institution.require_room(correction.room_id)
+    day = correction_day(correction, institution.timezone)
+    today = local_moment(now, institution.timezone)[0]
+    if day > today:
+        raise InvalidValue("the day is in the future", field="arrived_at")
+    if day < today - CORRECTIONS_REACH_BACK:
+        raise RegisterClosed(
+            f"registers more than {CORRECTIONS_REACH_BACK.days} days old are closed to corrections",
+            field="arrived_at",
+        )
+    if correction.replaces is None and not had_care_in_room:
+        raise NoCareThatDay(
+            f"the child had no booking or regular place in this room on {day}", field="child_id"
+        )
+    register = await attendance_day(uow, institution, day, now)
+    register.correct_visit(correction, now)
+    return CommandAccepted(id=correction.child_id, version=register.version)
