@@ -89,7 +89,8 @@ class VisitCorrectionRequest(msgspec.Struct, frozen=True):
             dt.datetime,
             msgspec.Meta(
                 tz=True,
-                description="the arrival of the visit to correct, as the register shows it",
+                description="the arrival of the visit to correct, to the minute, as the"
+                " register shows it",
                 examples=["2026-12-01T08:45:00+08:00"],
             ),
         ]

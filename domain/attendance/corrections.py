@@ -38,11 +38,12 @@ class VisitCorrection(msgspec.Struct, frozen=True):
 
 def check_correction(
     correction: VisitCorrection, visits: list[Visit], day: date, timezone: str, now: datetime
-) -> None:
-    """Refuse, by name, a correction that is not a whole, believable visit of the child on
-    `day`: times on that local day and not in the future, the departure after the arrival,
-    the visit replaced found, an open visit left open, and no overlap with the child's other
-    visits that day."""
+) -> VisitCorrection:
+    """The correction as recorded (`replaces` the exact arrival of the visit that arrived in
+    that minute, as the register shows it), or a refusal, by name, of one that is not a
+    whole, believable visit of the child on `day`: times on that local day and not in the
+    future, the departure after the arrival, the visit replaced found, an open visit left
+    open, and no overlap with the child's other visits that day."""
     c = correction
     reason = c.reason.strip()
     if not reason or len(reason) > REASON_MAX_LENGTH:
@@ -60,12 +61,14 @@ def check_correction(
                 field="left_at",
             )
     else:
-        old = next((v for v in visits if v.arrived == c.replaces), None)
+        minute = _to_the_minute(c.replaces)
+        old = next((v for v in visits if _to_the_minute(v.arrived) == minute), None)
         if old is None:
             raise NotFound(
                 f"no visit of this child arrived at {local_hhmm(c.replaces, timezone)} on {day}",
                 field="replaces",
             )
+        c = msgspec.structs.replace(c, replaces=old.arrived)
         _check_replacing(c, old)
         others = [v for v in visits if v is not old]
     for v in others:
@@ -77,6 +80,11 @@ def check_correction(
                 f"overlaps the child's visit from {local_hhmm(v.arrived, timezone)} to {until}",
                 field="arrived_at",
             )
+    return c
+
+
+def _to_the_minute(at: datetime) -> datetime:
+    return at.replace(second=0, microsecond=0)
 
 
 def _check_times(c: VisitCorrection, day: date, timezone: str, now: datetime) -> None:

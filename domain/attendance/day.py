@@ -344,8 +344,8 @@ class AttendanceDay(TuoyuAggregate):
     def correct_visit(self, correction: VisitCorrection, now: datetime) -> None:
         """Add a missed visit or replace a visit's times, as an admin corrects the register."""
         visits = self.visits.get(correction.child_id, [])
-        check_correction(correction, visits, self.day, self.timezone, now)
-        self.emit(self.VisitCorrected, now, correction=correction)
+        recorded = check_correction(correction, visits, self.day, self.timezone, now)
+        self.emit(self.VisitCorrected, now, correction=recorded)
 
     def escalate_uncollected(self, due: datetime, every: timedelta, now: datetime) -> int:
         """Past closing + grace (`due`), escalate each child still here, again every `every`;

@@ -18,7 +18,7 @@ ADMIN = uuid4()
 EVENING = EIGHT + timedelta(hours=11)  # 19:00 in Shanghai: the day's care is over
 
 
-def at(minutes: int):
+def at(minutes: float):
     return EIGHT + timedelta(minutes=minutes)
 
 
@@ -64,6 +64,16 @@ def test_a_finished_visit_gets_new_times_and_may_move_rooms_but_needs_its_depart
     with pytest.raises(InvalidValue) as refused:
         day.correct_visit(correction(child, -15, None, replaces=-15), EVENING)
     assert refused.value.field == "left_at"
+
+
+def test_the_visit_replaced_is_named_to_the_minute_and_recorded_at_its_exact_arrival():
+    day = staffed()
+    child, _ = arrive(day, minutes=20.6)  # the tablet said 08:20:36; the register shows 08:20
+    day.correct_visit(correction(child.child_id, 5, None, replaces=20), at(60))
+    recorded = day.collect_events()[-1]
+    assert isinstance(recorded, AttendanceDay.VisitCorrected)
+    assert recorded.correction.replaces == at(20.6)
+    assert day.present[child.child_id].since == at(5)
 
 
 def test_a_child_still_here_gets_only_its_arrival_corrected():
