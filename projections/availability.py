@@ -16,11 +16,10 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
-import msgspec
 
 from domain.booking.capacity import Presence, crowd_fits, first_breach
 from domain.booking.eligibility import AgeDoesNotFit, check_age_fits, children_per_carer
-from domain.booking.terms import CareOffer, price_fen
+from domain.booking.terms import CareOffer, Shift, price_fen
 from domain.class_types import ClassType
 from projections.enrolments import PRESENT_ON
 from projections.institution_queries import DISTANCE_KM
@@ -132,21 +131,28 @@ async def find_available(
         near = await rooms.near(conn, changes, lat, lng, radius_km, class_types, day)
     near.sort(key=_nearest_first)
     open_at: dict[UUID, float | None] = {}  # institution → notice in minutes, None if closed
-    candidates: list[tuple[float, Room, list[CareOffer]]] = []
+    starts_at: dict[str, datetime] = {}  # time zone → the interval's start there
+    candidates: list[tuple[float, Room, list[CareOffer], list[Shift]]] = []
     for distance, room in near:
-        iid = room.institution.institution_id
-        if iid not in open_at:
-            open_at[iid] = _notice(room, day, weekday, start_min, end_min, now)
-        notice = open_at[iid]
+        i = room.institution
+        if i.institution_id not in open_at:
+            notice = None
+            if i.open_throughout(weekday, start_min, end_min):
+                start = starts_at.get(i.timezone)
+                if start is None:
+                    start = starts_at[i.timezone] = local_instant(day, start_min, i.timezone)
+                notice = (start - now).total_seconds() / 60
+            open_at[i.institution_id] = notice
+        notice = open_at[i.institution_id]
         if notice is None:
             continue
-        offers, _ = room.on(weekday)
+        offers, shifts = room.on(weekday)
         fitting = bookable_offers(offers, start_min, end_min, care_type, notice)
         if fitting:
-            candidates.append((distance, room, fitting))
+            candidates.append((distance, room, fitting, shifts))
     if not candidates:
         return []
-    room_ids = [room.room_id for _, room, _ in candidates]
+    room_ids = [room.room_id for _, room, _, _ in candidates]
     present: dict[UUID, _Present] = {
         room_id: (starts, ends, per_carer)
         for room_id, starts, ends, per_carer in await conn.fetch(
@@ -154,9 +160,10 @@ async def find_available(
         )
     }
     found: dict[UUID, dict[str, Any]] = {}
-    for distance, room, fitting in candidates:
+    minutes = end_min - start_min
+    for distance, room, fitting, shifts in candidates:
         if not _has_room(
-            room, ages, present.get(room.room_id, _NOBODY), weekday, start_min, end_min
+            room, ages, present.get(room.room_id, _NOBODY), shifts, start_min, end_min
         ):
             continue
         institution = found.get(room.institution.institution_id)
@@ -169,9 +176,9 @@ async def find_available(
                 "room_id": room.room_id,
                 "name": room.name,
                 "class_type": room.class_type,
-                "care_type": o.care_type.value,
+                "care_type": o.care_type,
                 "pricing": o.pricing,
-                "price_fen": price_fen(o, end_min - start_min),
+                "price_fen": price_fen(o, minutes),
             }  # fmt: skip
             for o in fitting
         ]
@@ -183,23 +190,11 @@ def _nearest_first(found: tuple[float, Room]) -> tuple[float, str, UUID, str, UU
     return distance, room.institution.name, room.institution.institution_id, room.name, room.room_id
 
 
-def _notice(
-    room: Room, day: date, weekday: int, start: int, end: int, now: datetime
-) -> float | None:
-    """Minutes from `now` to the start if the institution is open for the whole interval."""
-    if not any(
-        h.weekday == weekday and h.opens <= start and end <= h.closes
-        for h in room.institution.hours
-    ):
-        return None
-    return (local_instant(day, start, room.institution.timezone) - now).total_seconds() / 60
-
-
 def _has_room(
     room: Room,
     ages: dict[ClassType, int],
     present: _Present,
-    weekday: int,
+    shifts: list[Shift],
     start: int,
     end: int,
 ) -> bool:
@@ -210,7 +205,6 @@ def _has_room(
     per_carer = children_per_carer(class_type, room.children_per_carer, ages[class_type])
     starts, ends, per_carers = present
     mixed = class_type is ClassType.mixed
-    shifts = room.on(weekday)[1]
     strictest = min(per_carer, min(per_carers, default=per_carer)) if mixed else per_carer
     if crowd_fits(len(starts) + 1, strictest, shifts, start, end, room.capacity):
         return True
@@ -229,6 +223,6 @@ def _institution(room: Room, distance: float) -> dict[str, Any]:
     return {
         "institution_id": i.institution_id, "name": i.name, "address": i.address,
         "distance_km": distance, "puhui": i.puhui, "category": i.category,
-        "refund_policy": msgspec.to_builtins(i.refund_policy),
-        "refund_policy_text": i.refund_policy.describe(), "rooms": [],
+        "refund_policy": i.refund_policy_shown, "refund_policy_text": i.refund_policy_text,
+        "rooms": [],
     }  # fmt: skip

@@ -16,6 +16,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -53,6 +54,15 @@ class Institution:
     refund_policy: RefundPolicy
     lat: float
     lng: float
+    # what every search answering with this institution shows, made once with the copy
+    refund_policy_shown: dict[str, Any]
+    refund_policy_text: str
+
+    def open_throughout(self, weekday: int, start: int, end: int) -> bool:
+        """Open from `start` to `end` (local minutes) on this ISO weekday."""
+        return any(
+            h.weekday == weekday and h.opens <= start and end <= h.closes for h in self.hours
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +90,10 @@ def rooms_from(rows: list[asyncpg.Record]) -> list[Room]:
          room_id, room_name, class_type, capacity, per_carer, offers, shifts, *_) in rows:  # fmt: skip
         institution = institutions.get(iid)
         if institution is None:
+            refund_policy = _policy.decode(policy)
             institution = institutions[iid] = Institution(
-                iid, name, address, puhui, category, zone, _hours.decode(hours),
-                _policy.decode(policy), lat, lng,
+                iid, name, address, puhui, category, zone, _hours.decode(hours), refund_policy,
+                lat, lng, msgspec.to_builtins(refund_policy), refund_policy.describe(),
             )  # fmt: skip
         all_offers, all_shifts = room_offers(offers), room_shifts(shifts)
         by_weekday = {d: (offers_on(all_offers, d), shifts_on(all_shifts, d)) for d in range(1, 8)}
