@@ -19,7 +19,7 @@ import asyncpg
 
 from domain.booking.capacity import Presence, crowd_fits, first_breach
 from domain.booking.eligibility import AgeDoesNotFit, check_age_fits, children_per_carer
-from domain.booking.terms import CareOffer, Shift, price_fen
+from domain.booking.terms import CareOffer, price_fen
 from domain.class_types import ClassType
 from projections.enrolments import PRESENT_ON
 from projections.institution_queries import DISTANCE_KM
@@ -76,24 +76,6 @@ def ages_that_fit(birth_date: date, day: date) -> dict[ClassType, int]:
     return fits
 
 
-def bookable_offers(
-    offers: list[CareOffer], start: int, end: int, care_type: str | None, notice_minutes: float
-) -> list[CareOffer]:
-    """Per care type, the offer the booking would be held to (the first whose window covers
-    the interval, as `room_day.offer_for`), kept if its notice and visit length allow it."""
-    chosen: dict[str, CareOffer] = {}
-    for offer in offers:
-        if care_type is not None and offer.care_type != care_type:
-            continue
-        if offer.care_type not in chosen and offer.opens <= start and end <= offer.closes:
-            chosen[offer.care_type] = offer
-    return [
-        o
-        for o in chosen.values()
-        if end - start <= o.max_minutes_per_visit and notice_minutes >= o.min_notice_minutes
-    ]
-
-
 async def find_available(
     conn: asyncpg.Connection | asyncpg.Pool,
     *,
@@ -132,7 +114,7 @@ async def find_available(
     near.sort(key=_nearest_first)
     open_at: dict[UUID, float | None] = {}  # institution → notice in minutes, None if closed
     starts_at: dict[str, datetime] = {}  # time zone → the interval's start there
-    candidates: list[tuple[float, Room, list[CareOffer], list[Shift]]] = []
+    candidates: list[tuple[float, Room, list[CareOffer]]] = []
     for distance, room in near:
         i = room.institution
         if i.institution_id not in open_at:
@@ -146,13 +128,16 @@ async def find_available(
         notice = open_at[i.institution_id]
         if notice is None:
             continue
-        offers, shifts = room.on(weekday)
-        fitting = bookable_offers(offers, start_min, end_min, care_type, notice)
+        fitting = [
+            o
+            for o in room.offers_covering(weekday, start_min, end_min, care_type)
+            if notice >= o.min_notice_minutes
+        ]
         if fitting:
-            candidates.append((distance, room, fitting, shifts))
+            candidates.append((distance, room, fitting))
     if not candidates:
         return []
-    room_ids = [room.room_id for _, room, _, _ in candidates]
+    room_ids = [room.room_id for _, room, _ in candidates]
     present: dict[UUID, _Present] = {
         room_id: (starts, ends, per_carer)
         for room_id, starts, ends, per_carer in await conn.fetch(
@@ -161,9 +146,9 @@ async def find_available(
     }
     found: dict[UUID, dict[str, Any]] = {}
     minutes = end_min - start_min
-    for distance, room, fitting, shifts in candidates:
+    for distance, room, fitting in candidates:
         if not _has_room(
-            room, ages, present.get(room.room_id, _NOBODY), shifts, start_min, end_min
+            room, ages, present.get(room.room_id, _NOBODY), weekday, start_min, end_min
         ):
             continue
         institution = found.get(room.institution.institution_id)
@@ -194,7 +179,7 @@ def _has_room(
     room: Room,
     ages: dict[ClassType, int],
     present: _Present,
-    shifts: list[Shift],
+    weekday: int,
     start: int,
     end: int,
 ) -> bool:
@@ -206,12 +191,13 @@ def _has_room(
     starts, ends, per_carers = present
     mixed = class_type is ClassType.mixed
     strictest = min(per_carer, min(per_carers, default=per_carer)) if mixed else per_carer
-    if crowd_fits(len(starts) + 1, strictest, shifts, start, end, room.capacity):
+    carers = room.fewest_carers(weekday, start, end)
+    if crowd_fits(len(starts) + 1, strictest, carers, room.capacity):
         return True
     breach = first_breach(
         Presence(start, end, per_carer),
         list(map(Presence, starts, ends, per_carers)),
-        shifts,
+        room.on(weekday)[1],
         room.capacity,
         strictest_ratio=mixed,
     )

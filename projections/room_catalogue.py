@@ -14,19 +14,24 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
+from domain.booking.capacity import fewest_carers
 from domain.booking.terms import CareOffer, RefundPolicy, Shift
 from domain.institution.values import OpeningInterval, km_between
 from projections.institutions import offers_on, room_offers, room_shifts, shifts_on
 
 CELL_DEGREES = 0.02
+T = TypeVar("T")
+_UNKNOWN = object()
+_ASKED_BOUND = 64  # a room's remembered answers (two per slot searched)
 ROOM_COLUMNS = (
     "i.id, i.name, i.address, i.puhui, i.category, i.timezone, i.opening_hours,"
     " i.refund_policy, i.lat, i.lng, r.id, r.name, r.class_type, r.capacity,"
@@ -76,10 +81,49 @@ class Room:
     capacity: int
     children_per_carer: int
     by_weekday: dict[int, tuple[list[CareOffer], list[Shift]]]  # ISO weekday → that day's
+    # What earlier searches asked of this room, by weekday and interval: parents search the
+    # same few slots (a morning, a full day …), and the copy is made anew, these with it,
+    # whenever the terms change.
+    _asked: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def on(self, weekday: int) -> tuple[list[CareOffer], list[Shift]]:
         """The offers bookable and the shifts planned on an ISO weekday."""
         return self.by_weekday.get(weekday, ([], []))
+
+    def fewest_carers(self, weekday: int, start: int, end: int) -> int:
+        """The fewest carers rostered at any minute of [start, end) on an ISO weekday."""
+        return self._remembered(("carers", weekday, start, end), lambda: fewest_carers(
+            self.on(weekday)[1], start, end))  # fmt: skip
+
+    def offers_covering(
+        self, weekday: int, start: int, end: int, care_type: str | None
+    ) -> list[CareOffer]:
+        """Per care type (or only `care_type`), the offer a booking of [start, end) would be
+        held to (the first whose window covers it, as `room_day.offer_for`), kept if the
+        visit is not too long for it; notice is the search's to check."""
+        return self._remembered(("offers", weekday, start, end, care_type), lambda: covering(
+            self.on(weekday)[0], start, end, care_type))  # fmt: skip
+
+    def _remembered(self, key: tuple[Any, ...], work: Callable[[], T]) -> T:
+        found = self._asked.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            if len(self._asked) >= _ASKED_BOUND:
+                self._asked.clear()
+            found = self._asked[key] = work()
+        return found  # type: ignore[no-any-return]
+
+
+def covering(
+    offers: list[CareOffer], start: int, end: int, care_type: str | None
+) -> list[CareOffer]:
+    """See Room.offers_covering."""
+    chosen: dict[str, CareOffer] = {}
+    for offer in offers:
+        if care_type is not None and offer.care_type != care_type:
+            continue
+        if offer.care_type not in chosen and offer.opens <= start and end <= offer.closes:
+            chosen[offer.care_type] = offer
+    return [o for o in chosen.values() if end - start <= o.max_minutes_per_visit]
 
 
 def rooms_from(rows: list[asyncpg.Record]) -> list[Room]:

@@ -46,16 +46,16 @@ def fits_at_worst(
     per_carer = new.per_carer
     if strictest_ratio:
         per_carer = min(per_carer, min((p.per_carer for p in present), default=per_carer))
-    return crowd_fits(len(present) + 1, per_carer, shifts, new.start, new.end, capacity)
+    carers = fewest_carers(shifts, new.start, new.end)
+    return crowd_fits(len(present) + 1, per_carer, carers, capacity)
 
 
-def crowd_fits(
-    children: int, per_carer: int, shifts: Iterable[Shift], start: int, end: int, capacity: int
-) -> bool:
-    """True if `children` fit in the room at every minute of [start, end) were they all there
-    the whole time at `per_carer` children per carer (the bound of `fits_at_worst`, from
-    counts alone: a search can ask it before it makes a Presence of anyone)."""
-    return children <= capacity and children <= fewest_carers(shifts, start, end) * per_carer
+def crowd_fits(children: int, per_carer: int, carers: int, capacity: int) -> bool:
+    """True if `children` fit in the room were they all there the whole interval, with the
+    fewest `carers` rostered during it, at `per_carer` children per carer (the bound of
+    `fits_at_worst`, from counts alone: a search can ask it before it makes a Presence of
+    anyone)."""
+    return children <= capacity and children <= carers * per_carer
 
 
 def first_breach(

@@ -199,3 +199,22 @@ async def test_the_in_process_copy_is_kept_through_bookings_and_made_again_after
     await projector.catch_up()
     assert changes() > before
     assert not await near_found()
+
+
+async def test_a_copy_that_remembers_earlier_searches_answers_each_new_one_as_a_fresh_copy(
+    store: EventStore,
+):
+    await _city_around_home(store)
+    session = CareOffer(CareType.half_day, (2,), hm("08:00"), hm("13:00"), 8000, "per_session")
+    both = RoomSpec("两用班", offers=(hourly(), session))
+    await institution(store, await city(store), "两用托育", [both], north_km=0.3)
+    await project(store)
+    kept = RoomCatalogue()  # remembers each room's offers and carers per slot searched
+    day_before = NOW + timedelta(hours=13, minutes=30)
+    queries: list[dict[str, Any]] = [
+        {}, {"care_type": "hourly"}, {"care_type": "half_day"}, {"start": "08:00", "end": "15:00"},
+        {"start": "09:00", "end": "11:00"}, {"now": day_before}, {"start": "11:00", "end": "12:00"},
+    ]  # fmt: skip
+    for query in queries * 2:
+        fresh = await search(store, **query, catalogue=(RoomCatalogue(), 0))
+        assert await search(store, **query, catalogue=(kept, 0)) == fresh, query
