@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -33,6 +34,11 @@ class Runtime:
         default_factory=lambda: UnmovedCache(10_000)
     )
     staff_roles: UnmovedCache[tuple[UUID, UUID], str | None] = field(
+        default_factory=lambda: UnmovedCache(50_000)
+    )
+    # a child's birth date and guardians for availability searches, kept while the children
+    # read model has not changed (see routes.occupancy_and_availability)
+    children_seen: UnmovedCache[UUID, dict[str, Any]] = field(
         default_factory=lambda: UnmovedCache(50_000)
     )
     feed_hub: FeedHub = field(init=False)  # which institutions' live feeds moved

@@ -271,6 +271,31 @@ async def test_availability_for_someone_elses_child_is_refused(world: World):
     assert response.status_code == 403
 
 
+async def test_a_co_guardian_added_after_a_search_searches_at_once_and_a_stranger_never(
+    world: World,
+):
+    await bookable_room(world)
+    parent, stranger = await world.guardian(), await world.guardian()
+    child = await child_of(world, parent)
+    query = f"/v1/availability?lat=31.3&lng=120.6&date={DAY}&start=09:00&end=10:00&child_id={child}"
+
+    async def search(headers: dict[str, str]) -> int:
+        return (await world.client.get(query, headers=world.fresh(headers))).status_code
+
+    assert await search(parent.headers) == 200  # the child is now kept in process
+    assert await search(stranger.headers) == 403
+    added = await world.post(f"/v1/children/{child}/guardians",
+                             {"phone": "13612340001", "display_name": "孩子爸爸"}, parent)  # fmt: skip
+    assert added.status_code == 201, added.text
+    await world.client.post("/v1/auth/otp/request", json={"phone": "13612340001"})
+    code = world.runtime.sms.codes["13612340001"]  # type: ignore[attr-defined]
+    tokens = (
+        await world.client.post("/v1/auth/otp/verify", json={"phone": "13612340001", "code": code})
+    ).json()
+    assert await search({"Authorization": f"Bearer {tokens['access_token']}"}) == 200
+    assert await search(stranger.headers) == 403
+
+
 async def test_closing_a_room_cancels_its_bookings_with_full_refunds_and_stops_new_ones(
     world: World,
 ):

@@ -79,6 +79,19 @@ async def room_occupancy(
     )
 
 
+async def _child(rt: Runtime, child_id: UUID) -> dict[str, Any] | None:
+    """The child's row with its guardians, kept in process while the children read model has
+    not changed (a search per parent tap should not cost a query for the same child)."""
+    stamp = rt.projector.changes(children_model.name)  # before the read: a change meanwhile
+    known, child = rt.children_seen.get(child_id, stamp)  # makes the next search read again
+    if known:
+        return child
+    child = await children_model.get_child(rt.pool, child_id)
+    if child is not None:  # one registered in a moment is read again, not refused from here
+        rt.children_seen.put(child_id, stamp, child)
+    return child
+
+
 @get(
     "/v1/availability",
     tags=["bookings"],
@@ -96,7 +109,7 @@ async def find_availability(
     care_type: FromQuery[CareType | None] = None,
 ) -> list[AvailableInstitution]:
     rt = runtime(request)
-    child = await children_model.get_child(rt.pool, child_id)
+    child = await _child(rt, child_id)
     if child is None or request.user.account_id not in child["guardians"]:
         raise PermissionDeniedException("only a guardian of this child")
     found = await availability.find_available(
