@@ -78,6 +78,21 @@ async def test_an_admin_adds_the_visit_a_tablet_could_no_longer_send_once_howeve
     assert entry["detail"] == f"补录：入园09:05，离园10:55；原因：{REASON}"
 
 
+async def test_of_ten_admins_adding_overlapping_visits_at_once_exactly_one_lands(world: World):
+    room = await attending_room(world)
+    child = room.children[0]
+    world.runtime.clock.at = NINE + timedelta(days=1)  # type: ignore[attr-defined]
+    answers = await asyncio.gather(
+        *(world.post(_path(room), _body(room, child, i, i + 60), room.admin)
+          for i in range(10))
+    )  # fmt: skip
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 9
+    assert {a.json()["type"] for a in answers if a.status_code == 409} == {
+        "/problems/visit-overlaps"
+    }
+    assert await _corrections(world) == 1 and len(await _register(world, room)) == 1
+
+
 async def test_a_wrong_arrival_is_put_right_live_and_a_finished_visit_gets_its_real_times(
     world: World,
 ):

@@ -55,6 +55,12 @@ def test_a_visit_overlapping_another_of_the_same_child_is_refused():
     assert refused.value.field == "arrived_at"
 
 
+def test_a_visit_starting_the_minute_another_ended_does_not_overlap_it():
+    day, child = collected_day()
+    day.correct_visit(correction(child, 240, 300), EVENING)
+    assert [v.left for v in day.visits[child]] == [at(240), at(300)]
+
+
 def test_a_finished_visit_gets_new_times_and_may_move_rooms_but_needs_its_departure():
     day, child = collected_day()
     other_room = uuid4()
