@@ -250,7 +250,7 @@ async def execute(
             return _replay(outcome, ctx, result_type)
         assert isinstance(outcome, Appended)
         uow.keep_committed()
-        await snapshot_long_streams(store, uow.versions_moved(), ctx.now)
+        snapshot_long_streams(store, uow.versions_moved(), ctx.now)
         return CommandOutcome(value, outcome.last_position, replayed=False)
     raise TooMuchContention(f"gave up after {MAX_ATTEMPTS} conflicting attempts")
 
@@ -296,19 +296,20 @@ def snapshot_interval(version: int) -> int:
     return max(SNAPSHOT_EVERY, 1 << max(version.bit_length() - 4, 0))
 
 
-async def snapshot_long_streams(
-    store: EventStore, changed: list[tuple[Any, int]], now: datetime
-) -> None:
+def snapshot_long_streams(store: EventStore, changed: list[tuple[Any, int]], now: datetime) -> None:
     """Snapshot an aggregate each time its stream crosses a multiple of its interval.
 
-    The events are committed by now: a snapshot that cannot be written is logged, not raised
-    (the command's answer stands; the next crossing writes one)."""
+    The events are committed by now. The state is encoded here, before the caller changes the
+    aggregate again; the write goes on in the background (`EventStore.save_snapshot_soon`),
+    so a hot stream's lane does not wait for megabytes to reach the disk, and a snapshot
+    that cannot be written is logged, not raised (the next crossing writes one)."""
     for aggregate, read_version in changed:
         every = snapshot_interval(aggregate.version)
         if aggregate.version // every > read_version // every:
             try:
                 topic, state = encode_snapshot(aggregate)
-                await store.save_snapshot(aggregate.id, aggregate.version, topic, state, now)
             except Exception:
-                log.warning("snapshot of %s at %d not written", aggregate.id, aggregate.version,
+                log.warning("snapshot of %s at %d not encoded", aggregate.id, aggregate.version,
                             exc_info=True)  # fmt: skip
+                continue
+            store.save_snapshot_soon(aggregate.id, aggregate.version, topic, state, now)

@@ -150,7 +150,7 @@ class LaneGroups:
             _settle(job, outcome=CommandOutcome(value, outcome.last_position, replayed=False))
         await self._settle_refusals(refused)
         if not dirty:
-            await snapshot_long_streams(self._store, uow.versions_moved(), first[0].ctx.now)
+            snapshot_long_streams(self._store, uow.versions_moved(), first[0].ctx.now)
         return back
 
     async def _settle_refusals(self, refused: list[tuple[_Job, Exception]]) -> None:

@@ -29,7 +29,7 @@ from bench.servers import LOGS, CpuMeter, Server, cpu_text
 ORDER = (
     "request POST", "command:", "db: idempotency lookup", "attempt optimistic", "attempt lane",
     "load ", "db: snapshot read", "db: stream read", "append", "db: append_batch commit",
-    "batch commands", "db: snapshot write", "projector step",
+    "batch commands", "snapshot encode", "db: snapshot write", "projector step",
 )  # fmt: skip
 
 

@@ -32,6 +32,7 @@ import asyncpg.pool
 
 import backend.api.commanding as commanding
 import backend.commands as commands
+import backend.lane_groups as lane_groups
 from backend.eventstore.appender import Appender
 from backend.eventstore.lanes import Lanes
 from backend.eventstore.records import ConcurrencyConflict, StoredAnswer
@@ -95,6 +96,18 @@ def _timed(name: str, fn: Any, db: bool = False) -> Any:
     return wrapper
 
 
+def _timed_sync(name: str, fn: Any) -> Any:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            STATS.add(name, time.perf_counter() - started)
+
+    return wrapper
+
+
 def _count_round_trips() -> None:
     """Every query an asyncpg connection sends (BEGIN and COMMIT included), by side."""
     for name in (
@@ -146,7 +159,9 @@ def _patch() -> None:
     _count_round_trips()
     _patch_loads()
     commands.stored_answer = _timed("db: idempotency lookup", commands.stored_answer)
-    commands.snapshot_long_streams = _timed("db: snapshot write", commands.snapshot_long_streams)
+    encode = _timed_sync("snapshot encode (in the lane)", commands.snapshot_long_streams)
+    commands.snapshot_long_streams = lane_groups.snapshot_long_streams = encode
+    EventStore.save_snapshot = _timed("db: snapshot write (background)", EventStore.save_snapshot)  # type: ignore[method-assign]
     original_append, original_commit = EventStore.append, Appender._commit
     original_execute, original_hold, original_step = commanding.execute, Lanes.hold, Projector.step
 

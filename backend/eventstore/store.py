@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from backend.eventstore.records import AppendRequest, NewEvent, RecordedEvent
 _EVENT_COLUMNS = "position, stream_id, version, topic, state, recorded_at, command_key, actor"
 # Snapshot rows (kind 0) come before each stream's events (kind 1), which come in version order.
 # For each stream: read after version `after` if given (> 0), else from its latest snapshot.
+log = logging.getLogger("tuoyu.commands")  # where snapshot failures were always logged
 FROM_THE_FIRST_EVENT = -1  # `after` for read_streams: ignore the snapshot
 _READ_STREAMS = (
     "WITH ids AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS t(sid, after)),"
@@ -48,8 +50,10 @@ class EventStore:
         self.cache = AggregateCache()
         self._head = 0
         self._head_moved = asyncio.Event()  # replaced by a fresh one each time it is set
+        self._snapshot_writes: set[asyncio.Task[None]] = set()
 
     async def close(self) -> None:
+        await self.snapshots_written()
         await self._appender.stop()
 
     # ---- writing -------------------------------------------------------------------------
@@ -147,6 +151,29 @@ class EventStore:
             "SELECT version, topic, state FROM snapshots WHERE stream_id = $1", stream_id
         )
         return None if row is None else (row["version"], row["topic"], row["state"])
+
+    def save_snapshot_soon(
+        self, stream_id: UUID, version: int, topic: str, state: bytes, taken_at: datetime
+    ) -> None:
+        """Write a snapshot in the background: the writer (a hot stream's lane) goes on with
+        its next commands meanwhile. A snapshot only shortens a later load, so one that
+        cannot be written is logged, not raised; an older one never replaces a newer one."""
+
+        async def write() -> None:
+            try:
+                await self.save_snapshot(stream_id, version, topic, state, taken_at)
+            except Exception:
+                log.warning("snapshot of %s at %d not written", stream_id, version,
+                            exc_info=True)  # fmt: skip
+
+        task = asyncio.get_running_loop().create_task(write(), name=f"snapshot-{stream_id}")
+        self._snapshot_writes.add(task)
+        task.add_done_callback(self._snapshot_writes.discard)
+
+    async def snapshots_written(self) -> None:
+        """Wait for the snapshots being written in the background (before closing the pool)."""
+        while self._snapshot_writes:
+            await asyncio.gather(*self._snapshot_writes)
 
     async def save_snapshot(
         self, stream_id: UUID, version: int, topic: str, state: bytes, taken_at: datetime

@@ -60,6 +60,7 @@ async def test_a_long_stream_is_loaded_from_its_snapshot_and_equals_a_full_repla
     city = await _city(store)
     for i in range(230):
         await execute(store, CommandContext(now=NOW), _add(city.id, f"d{i}"), CommandAccepted)
+    await store.snapshots_written()  # written in the background, after the answers
     snapshot = await store.latest_snapshot(city.id)
     assert snapshot is not None and snapshot[0] == 200
     from_snapshot = await load_aggregate(store, city.id)
@@ -76,6 +77,7 @@ async def test_a_snapshot_that_no_longer_fits_its_aggregate_is_ignored_and_the_s
     city = await _city(store)
     for i in range(110):
         await execute(store, CommandContext(now=NOW), _add(city.id, f"d{i}"), CommandAccepted)
+    await store.snapshots_written()
     # as if the snapshot was written before City gained its `districts` state
     await pool.execute(
         "UPDATE snapshots SET state = convert_to(convert_from(state, 'UTF8')::jsonb"
@@ -287,7 +289,7 @@ def test_a_long_stream_is_snapshotted_every_eighth_to_sixteenth_of_its_length():
 
 
 async def test_a_snapshot_that_cannot_be_written_leaves_the_committed_command_answered(
-    store: EventStore, monkeypatch: pytest.MonkeyPatch
+    store: EventStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ):
     city = await _city(store)
     for i in range(98):
@@ -297,7 +299,10 @@ async def test_a_snapshot_that_cannot_be_written_leaves_the_committed_command_an
         raise OSError("disk full")
 
     monkeypatch.setattr(store, "save_snapshot", refused)
-    outcome = await execute(store, CommandContext(now=NOW), _add(city.id, "x"), CommandAccepted)
+    with caplog.at_level("WARNING", logger="tuoyu.commands"):
+        outcome = await execute(store, CommandContext(now=NOW), _add(city.id, "x"), CommandAccepted)
+        await store.snapshots_written()
     assert outcome.value.version == 100  # the 100th event: a snapshot was due and failed
+    assert "snapshot of" in caplog.text and "not written" in caplog.text
     assert await store.latest_snapshot(city.id) is None
     assert (await load_aggregate(store, city.id)).version == 100
