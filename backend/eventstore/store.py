@@ -18,10 +18,11 @@ from backend.eventstore.mapper import MsgspecMapper
 from backend.eventstore.records import AppendRequest, NewEvent, RecordedEvent
 
 _EVENT_COLUMNS = "position, stream_id, version, topic, state, recorded_at, command_key, actor"
+log = logging.getLogger("tuoyu.eventstore")
+FROM_THE_FIRST_EVENT = -1  # `after` for read_streams: every event, the snapshot ignored
 # Snapshot rows (kind 0) come before each stream's events (kind 1), which come in version order.
-# For each stream: read after version `after` if given (> 0), else from its latest snapshot.
-log = logging.getLogger("tuoyu.commands")  # where snapshot failures were always logged
-FROM_THE_FIRST_EVENT = -1  # `after` for read_streams: ignore the snapshot
+# For each stream: read after version `after` if given (> 0), else from its latest snapshot
+# (0), or from the first event (FROM_THE_FIRST_EVENT: no snapshot row is selected).
 _READ_STREAMS = (
     "WITH ids AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS t(sid, after)),"
     " snap AS (SELECT s.stream_id, s.version, s.topic, s.state FROM snapshots s"

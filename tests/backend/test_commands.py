@@ -299,7 +299,7 @@ async def test_a_snapshot_that_cannot_be_written_leaves_the_committed_command_an
         raise OSError("disk full")
 
     monkeypatch.setattr(store, "save_snapshot", refused)
-    with caplog.at_level("WARNING", logger="tuoyu.commands"):
+    with caplog.at_level("WARNING", logger="tuoyu.eventstore"):
         outcome = await execute(store, CommandContext(now=NOW), _add(city.id, "x"), CommandAccepted)
         await store.snapshots_written()
     assert outcome.value.version == 100  # the 100th event: a snapshot was due and failed
