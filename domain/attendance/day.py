@@ -105,7 +105,8 @@ class AttendanceDay(TuoyuAggregate):
                     visits[i] = msgspec.structs.replace(visit, left=self.at)
 
     class VisitCorrected(TuoyuAggregate.Event):
-        """An admin added a missed visit or put right a visit's times (domain/attendance/corrections.py)."""
+        """An admin added a missed visit or put right a visit's times
+        (domain/attendance/corrections.py)."""
 
         correction: VisitCorrection
 
