@@ -271,5 +271,8 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 (_LIVE_SINCE_CORRECTED, (day_id, fix.child_id, fix.replaces, fix.arrived)),
                 (_CHILD_DAY, (fix.child_id, day, pos, institution, fix.arrived, "correction",
                               "考勤更正", correction_text(fix, zone))),
+                _feed(pos, institution, "visit_corrected", room_id=fix.room_id,
+                      child_id=fix.child_id, arrived_at=fix.arrived, left_at=fix.left,
+                      replaces=fix.replaces, reason=fix.reason),
             )  # fmt: skip
     await w.flush(conn)

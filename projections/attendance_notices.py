@@ -1,6 +1,6 @@
 """What guardians (and, for a child left after closing, admins) are told about attendance:
 arrival with the morning check, refusal at the door, pick-up, incidents, doses, an abnormal
-midday check, and late pick-up escalations. Feeds the `notifications` read model."""
+midday check, late pick-up escalations, and an admin's correction of the register. Feeds the `notifications` read model."""
 
 from __future__ import annotations
 
@@ -14,11 +14,17 @@ from domain.attendance.care_log import CareKind, notifies_guardian
 from domain.attendance.day import AttendanceDay as A
 from domain.institution.values import local_hhmm
 from projections.attendance import attendance_days
-from projections.attendance_texts import care_texts, check_in_texts, morning_check
+from projections.attendance_texts import (
+    care_texts,
+    check_in_texts,
+    correction_text,
+    morning_check,
+)
 from projections.base import Envelope
 
 HANDLES: tuple[type, ...] = (
     A.ChildCheckedIn, A.ChildTurnedAway, A.ChildCheckedOut, A.CareLogged, A.UncollectedEscalated,
+    A.VisitCorrected,
 )  # fmt: skip
 
 
@@ -42,6 +48,8 @@ def _children_of(event: Any) -> list[UUID]:
         return [event.child.child_id]
     if isinstance(event, A.CareLogged):
         return list(event.entry.child_ids) if notifies_guardian(event.entry) else []
+    if isinstance(event, A.VisitCorrected):
+        return [event.correction.child_id]
     return [event.child_id]
 
 
@@ -90,6 +98,9 @@ def _notice(e: Any, zone: str) -> tuple[str, str, tuple[str, str], Any]:
     if isinstance(e, A.UncollectedEscalated):
         after = f"仍在园未被接走（第{e.level}次提醒），请尽快来接。"
         return "uncollected", "延迟接园提醒", ("已过闭园时间，", after), e.at
+    if isinstance(e, A.VisitCorrected):  # told when the register was corrected, not of when
+        after = f"的考勤记录已由园方更正。{correction_text(e.correction, zone)}"
+        return "attendance_corrected", "考勤更正", ("", after), e.timestamp
     entry = e.entry
     kind, title, detail = care_texts(entry)
     if entry.kind is CareKind.midday_check:

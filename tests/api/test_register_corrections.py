@@ -6,6 +6,7 @@ institution's admin may correct."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 from uuid import uuid4
@@ -76,6 +77,17 @@ async def test_an_admin_adds_the_visit_a_tablet_could_no_longer_send_once_howeve
     [entry] = day.json()["entries"]
     assert entry["time"] == "09:05" and entry["title"] == "考勤更正"
     assert entry["detail"] == f"补录：入园09:05，离园10:55；原因：{REASON}"
+    notices = await world.client.get(
+        "/v1/notifications", headers=world.fresh(room.guardian.headers)
+    )
+    [told] = [n for n in notices.json() if n["kind"] == "attendance_corrected"]
+    assert told["body"].endswith(
+        f"的考勤记录已由园方更正。补录：入园09:05，离园10:55；原因：{REASON}"
+    )
+    feed = await world.runtime.pool.fetch(
+        "SELECT data FROM rm_occupancy_feed WHERE kind = 'visit_corrected'"
+    )
+    assert [json.loads(r["data"])["child_id"] for r in feed] == [str(child)]
 
 
 async def test_of_ten_admins_adding_overlapping_visits_at_once_exactly_one_lands(world: World):

@@ -72,7 +72,8 @@ async def occupancy_stream(
 ) -> ServerSentEvent:
     """Server-Sent Events. Without `Last-Event-ID` the first event is a `snapshot` (the live
     occupancy); then `child_checked_in`, `child_checked_out`, `staff_clocked_in`,
-    `staff_clocked_out`, `ratio_alarm`, `ratio_recovered`, `uncollected_child`, each with its
+    `staff_clocked_out`, `ratio_alarm`, `ratio_recovered`, `uncollected_child`,
+    `visit_corrected` (an admin's correction of the register), each with its
     global position as id. Reconnect with `Last-Event-ID` to get every event after it."""
     rt = runtime(request)
     last = request.headers.get("last-event-id", "").strip()
