@@ -41,12 +41,7 @@ async def test_a_co_guardian_added_by_phone_sees_the_child_after_signing_in(worl
         )
     )
     assert added.status_code == 201, added.text
-    await world.client.post("/v1/auth/otp/request", json={"phone": "13612340000"})
-    code = world.runtime.sms.codes["13612340000"]  # type: ignore[attr-defined]
-    tokens = (
-        await world.client.post("/v1/auth/otp/verify", json={"phone": "13612340000", "code": code})
-    ).json()
-    other = {"Authorization": f"Bearer {tokens['access_token']}"}
+    other = (await world.guardian("13612340000")).headers
     mine = await world.client.get("/v1/children", headers=world.fresh(other))
     assert [c["id"] for c in mine.json()] == [str(child)]
 
