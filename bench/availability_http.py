@@ -2,7 +2,8 @@
 
 GET /v1/availability from 8 concurrent clients at random family homes of the demo city
 (3 km, 10:00–13:00 on a Tuesday, a 30-month-old), on the same server process as the hot
-room; anchor: GET /health/live on that server with the same 8 clients. Diagnostic: the
+room; anchor: GET /health/live on that server with the same 8 clients. Diagnostics: both
+again with the lean client (bench/raw_http.py: less of the 2 cores for the client), and the
 same searches as direct `find_available` calls from this process (the query without HTTP).
 Before it, ~60 % of every room's places are booked on the searched day as rm_bookings rows
 written straight into the read model, as bench/availability.py does (the search reads
@@ -25,6 +26,7 @@ import msgspec
 from backend.services.bookings import local_instant
 from bench.hot_world import HotWorld
 from bench.http_load import Outcomes, Request, _Window, http_window
+from bench.raw_http import raw_window
 from bench.report import Section, Verdict
 from bench.servers import CpuMeter, Server, cpu_text
 from domain.booking.room_day import room_day_id
@@ -115,6 +117,15 @@ async def availability_over_http(
         progress(
             f"  {out.label}: {out.responses / out.seconds:,.0f}/s, p99 {out.percentile_ms(0.99):.1f} ms"
         )
+    # the same two with the lean client: less of the 2 cores goes to the client (not judged)
+    lean = Outcomes("diagnostic: GET /v1/availability, 8 lean connections", "diagnostic")
+    lean_anchor = Outcomes("diagnostic: GET /health/live, 8 lean connections", "diagnostic")
+    for out, make in ((lean, search), (lean_anchor, live)):
+        await server.db.checkpoint()
+        await raw_window(server.port, CLIENTS, make, out, 1.0, duration, meter, accepted=200)
+        progress(
+            f"  {out.label}: {out.responses / out.seconds:,.0f}/s, p99 {out.percentile_ms(0.99):.1f} ms"
+        )
     birth = await pool.fetchval("SELECT birth_date FROM rm_children WHERE id = $1", pairs[0][0])
     await _direct(pool, homes, rng, day, birth, direct, duration)
     found = [len(await _found(server, search)) for _ in range(20)]
@@ -122,7 +133,7 @@ async def availability_over_http(
         "availability_http",
         f"5. Availability over HTTP ({len(world.city.institutions)} institutions)",
     )
-    for out in (ours, anchor, direct):
+    for out in (ours, anchor, lean, lean_anchor, direct):
         section.measure(out.label, out.role, out.summary())
     p99 = ours.percentile_ms(0.99) or 0.0
     section.verdicts.append(Verdict(
@@ -134,6 +145,10 @@ async def availability_over_http(
         f" a sample of 20 found {sum(found) / len(found):.1f} institutions on average"
         f" (3 km, {START}–{END}, {day.isoformat()}).",
         f"search window {cpu_text(ours.cpu[0])}." if ours.cpu else "no CPU sample",
+        f"with the lean client (bench/raw_http.py) instead of httpx, the same searches: p50"
+        f" {lean.percentile_ms(0.5):.2f} ms, p99 {lean.percentile_ms(0.99):.2f} ms, beside"
+        f" /health/live p99 {lean_anchor.percentile_ms(0.99):.2f} ms"
+        f" ({cpu_text(lean.cpu[0]) if lean.cpu else 'no CPU sample'}).",
         f"direct find_available p50 {direct.percentile_ms(0.5):.2f} ms, p99"
         f" {direct.percentile_ms(0.99):.2f} ms: the rest of the HTTP figure is the framework,"
         " auth, the guardian check (the child and its guardians, one read-model query) and JSON.",
