@@ -114,7 +114,7 @@ async def find_available(
     near.sort(key=_nearest_first)
     open_at: dict[UUID, float | None] = {}  # institution → notice in minutes, None if closed
     starts_at: dict[str, datetime] = {}  # time zone → the interval's start there
-    candidates: list[tuple[float, Room, list[CareOffer]]] = []
+    candidates: list[tuple[float, Room, list[CareOffer], int]] = []
     for distance, room in near:
         i = room.institution
         if i.institution_id not in open_at:
@@ -128,16 +128,13 @@ async def find_available(
         notice = open_at[i.institution_id]
         if notice is None:
             continue
-        fitting = [
-            o
-            for o in room.offers_covering(weekday, start_min, end_min, care_type)
-            if notice >= o.min_notice_minutes
-        ]
+        slot = room.slot(weekday, start_min, end_min, care_type)
+        fitting = [o for o in slot.offers if notice >= o.min_notice_minutes]
         if fitting:
-            candidates.append((distance, room, fitting))
+            candidates.append((distance, room, fitting, slot.carers))
     if not candidates:
         return []
-    room_ids = [room.room_id for _, room, _ in candidates]
+    room_ids = [room.room_id for _, room, _, _ in candidates]
     present: dict[UUID, _Present] = {
         room_id: (starts, ends, per_carer)
         for room_id, starts, ends, per_carer in await conn.fetch(
@@ -146,10 +143,9 @@ async def find_available(
     }
     found: dict[UUID, dict[str, Any]] = {}
     minutes = end_min - start_min
-    for distance, room, fitting in candidates:
-        if not _has_room(
-            room, ages, present.get(room.room_id, _NOBODY), weekday, start_min, end_min
-        ):
+    for distance, room, fitting, carers in candidates:
+        here = present.get(room.room_id, _NOBODY)
+        if not _has_room(room, ages, here, carers, weekday, start_min, end_min):
             continue
         institution = found.get(room.institution.institution_id)
         if institution is None:
@@ -179,19 +175,19 @@ def _has_room(
     room: Room,
     ages: dict[ClassType, int],
     present: _Present,
+    carers: int,
     weekday: int,
     start: int,
     end: int,
 ) -> bool:
     """Capacity and ratio hold at every minute with this child added (the domain's rule).
-    A room far from full is answered from counts (`crowd_fits`) before anyone present is
-    made a Presence for the minute-by-minute sweep."""
+    A room far from full is answered from counts (`crowd_fits`, with the fewest `carers`
+    rostered) before anyone present is made a Presence for the minute-by-minute sweep."""
     class_type = _CLASS_TYPES[room.class_type]
     per_carer = children_per_carer(class_type, room.children_per_carer, ages[class_type])
     starts, ends, per_carers = present
     mixed = class_type is ClassType.mixed
     strictest = min(per_carer, min(per_carers, default=per_carer)) if mixed else per_carer
-    carers = room.fewest_carers(weekday, start, end)
     if crowd_fits(len(starts) + 1, strictest, carers, room.capacity):
         return True
     breach = first_breach(

@@ -14,10 +14,9 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -29,9 +28,7 @@ from domain.institution.values import OpeningInterval, km_between
 from projections.institutions import offers_on, room_offers, room_shifts, shifts_on
 
 CELL_DEGREES = 0.02
-T = TypeVar("T")
-_UNKNOWN = object()
-_ASKED_BOUND = 64  # a room's remembered answers (two per slot searched)
+_ASKED_BOUND = 32  # slots a room remembers
 ROOM_COLUMNS = (
     "i.id, i.name, i.address, i.puhui, i.category, i.timezone, i.opening_hours,"
     " i.refund_policy, i.lat, i.lng, r.id, r.name, r.class_type, r.capacity,"
@@ -84,39 +81,40 @@ class Room:
     # What earlier searches asked of this room, by weekday and interval: parents search the
     # same few slots (a morning, a full day …), and the copy is made anew, these with it,
     # whenever the terms change.
-    _asked: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
+    _asked: dict[tuple[int, int, int, str | None], Slot] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def on(self, weekday: int) -> tuple[list[CareOffer], list[Shift]]:
         """The offers bookable and the shifts planned on an ISO weekday."""
         return self.by_weekday.get(weekday, ([], []))
 
-    def fewest_carers(self, weekday: int, start: int, end: int) -> int:
-        """The fewest carers rostered at any minute of [start, end) on an ISO weekday."""
-        return self._remembered(("carers", weekday, start, end), lambda: fewest_carers(
-            self.on(weekday)[1], start, end))  # fmt: skip
-
-    def offers_covering(
-        self, weekday: int, start: int, end: int, care_type: str | None
-    ) -> list[CareOffer]:
-        """Per care type (or only `care_type`), the offer a booking of [start, end) would be
-        held to (the first whose window covers it, as `room_day.offer_for`), kept if the
-        visit is not too long for it; notice is the search's to check."""
-        return self._remembered(("offers", weekday, start, end, care_type), lambda: covering(
-            self.on(weekday)[0], start, end, care_type))  # fmt: skip
-
-    def _remembered(self, key: tuple[Any, ...], work: Callable[[], T]) -> T:
-        found = self._asked.get(key, _UNKNOWN)
-        if found is _UNKNOWN:
+    def slot(self, weekday: int, start: int, end: int, care_type: str | None) -> Slot:
+        """What a booking from `start` to `end` on an ISO weekday would meet here: per care
+        type (or only `care_type`) the offer it would be held to (the first whose window
+        covers it, as `room_day.offer_for`), kept if the visit is not too long for it, and the
+        fewest carers rostered at any minute. Notice is the search's to check."""
+        key = (weekday, start, end, care_type)
+        found = self._asked.get(key)
+        if found is None:
             if len(self._asked) >= _ASKED_BOUND:
                 self._asked.clear()
-            found = self._asked[key] = work()
-        return found  # type: ignore[no-any-return]
+            offers, shifts = self.on(weekday)
+            found = self._asked[key] = Slot(
+                covering(offers, start, end, care_type), fewest_carers(shifts, start, end)
+            )
+        return found
+
+
+class Slot(NamedTuple):
+    offers: list[CareOffer]
+    carers: int
 
 
 def covering(
     offers: list[CareOffer], start: int, end: int, care_type: str | None
 ) -> list[CareOffer]:
-    """See Room.offers_covering."""
+    """See Room.slot."""
     chosen: dict[str, CareOffer] = {}
     for offer in offers:
         if care_type is not None and offer.care_type != care_type:
