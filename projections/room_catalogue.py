@@ -24,6 +24,7 @@ import msgspec
 
 from domain.booking.capacity import fewest_carers
 from domain.booking.terms import CareOffer, RefundPolicy, Shift
+from domain.booking.visit_rules import covering_offer
 from domain.institution.values import OpeningInterval, km_between
 from projections.institutions import offers_on, room_offers, room_shifts, shifts_on
 
@@ -114,14 +115,13 @@ class Slot(NamedTuple):
 def covering(
     offers: list[CareOffer], start: int, end: int, care_type: str | None
 ) -> list[CareOffer]:
-    """See Room.slot."""
-    chosen: dict[str, CareOffer] = {}
-    for offer in offers:
-        if care_type is not None and offer.care_type != care_type:
-            continue
-        if offer.care_type not in chosen and offer.opens <= start and end <= offer.closes:
-            chosen[offer.care_type] = offer
-    return [o for o in chosen.values() if end - start <= o.max_minutes_per_visit]
+    """See Room.slot: per care type the offer a booking would be held to, in published order."""
+    types = (
+        [care_type] if care_type is not None else list(dict.fromkeys(o.care_type for o in offers))
+    )
+    chosen = [o for t in types if (o := covering_offer(offers, t, start, end)) is not None]
+    chosen.sort(key=offers.index)
+    return [o for o in chosen if end - start <= o.max_minutes_per_visit]
 
 
 def rooms_from(rows: list[asyncpg.Record]) -> list[Room]:

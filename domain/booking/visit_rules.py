@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,17 @@ class NotBookable(RuleViolated):
     code = "not-bookable"
 
 
+def covering_offer(
+    offers: Iterable[CareOffer], care_type: str, start: int, end: int
+) -> CareOffer | None:
+    """The offer a visit of `care_type` from `start` to `end` is held to: the first of that
+    care type whose window covers it (the availability search asks the same)."""
+    return next(
+        (o for o in offers if o.care_type == care_type and o.opens <= start and end <= o.closes),
+        None,
+    )
+
+
 def offer_for(booking: Booking, terms: DayTerms) -> CareOffer:
     """The offer of the booking's care type whose window covers it; else refused."""
     offers = [o for o in terms.offers if o.care_type is booking.care_type]
@@ -24,9 +36,9 @@ def offer_for(booking: Booking, terms: DayTerms) -> CareOffer:
         raise NotBookable(
             f"this room offers no {booking.care_type} care on that day", field="care_type"
         )
-    for offer in offers:
-        if offer.opens <= booking.start and booking.end <= offer.closes:
-            return offer
+    offer = covering_offer(offers, booking.care_type, booking.start, booking.end)
+    if offer is not None:
+        return offer
     window = ", ".join(f"{hhmm(o.opens)}–{hhmm(o.closes)}" for o in offers)
     raise NotBookable(f"{booking.care_type} is offered {window} that day", field="start")
 
