@@ -19,7 +19,7 @@ import msgspec
 from eventsourcing.persistence import StoredEvent
 
 from backend.eventstore.records import Appended, AppendRequest, ConcurrencyConflict, StoredAnswer
-from backend.eventstore.snapshots import decode_snapshot, encode_snapshot
+from backend.eventstore.snapshots import SnapshotUnreadable, decode_snapshot, encode_snapshot
 from backend.eventstore.store import FROM_THE_FIRST_EVENT, EventStore
 from domain.errors import DomainError, NotFound
 
@@ -69,10 +69,12 @@ class UnitOfWork:
         self._prefetched: dict[UUID, Any] = {}
 
     async def get(self, cls: type[A], stream_id: UUID, what: str = "") -> A:
+        """The aggregate, usable for a command (`find` also returns erased children)."""
         found = await self.find(cls, stream_id)
         if found is None:
             label = what or cls.__name__.lower()
             raise NotFound(f"{label} {stream_id} does not exist", field=f"{label}_id")
+        getattr(found, "check_usable", _usable)()
         return found
 
     async def prefetch(self, stream_ids: list[UUID]) -> None:
@@ -102,6 +104,11 @@ class UnitOfWork:
         if aggregate is not None:
             self._loaded[stream_id] = aggregate
         return aggregate
+
+    async def create_data_key(self, child_id: UUID) -> None:
+        """A new child's data key (backend/eventstore/child_keys.py), stored at once: it holds
+        nothing personal, so one left by a command that then failed does no harm."""
+        await self._store.mapper.keys.create(self._store.pool, child_id)
 
     def add(self, aggregate: Any) -> None:
         """Track a newly created aggregate (its stream must not exist yet)."""
@@ -151,6 +158,10 @@ class UnitOfWork:
         ]
 
 
+def _usable() -> None:
+    """What `check_usable` is for an aggregate that has none."""
+
+
 def _version_of(aggregate: Any) -> int:
     return 0 if aggregate is None else int(aggregate.version)
 
@@ -178,9 +189,9 @@ async def load_aggregates(
         aggregate = loaded.get(stream_id)
         if snapshot is not None:
             try:
-                aggregate = decode_snapshot(stream_id, *snapshot)
-            except msgspec.ValidationError:
-                log.warning("snapshot of %s no longer fits its aggregate: replayed", stream_id)
+                aggregate = decode_snapshot(stream_id, *snapshot, store.mapper.keys)
+            except (msgspec.ValidationError, SnapshotUnreadable) as unfit:
+                log.warning("snapshot of %s unusable (%s): replayed", stream_id, unfit)
                 outdated.append(stream_id)
                 continue
         loaded[stream_id] = _replayed(store, stream_id, aggregate, events)
@@ -306,8 +317,12 @@ def snapshot_long_streams(store: EventStore, changed: list[tuple[Any, int]], now
     for aggregate, read_version in changed:
         every = snapshot_interval(aggregate.version)
         if aggregate.version // every > read_version // every:
+            if getattr(aggregate, "personal_state", ()) and not store.mapper.keys.can_seal(
+                aggregate.id
+            ):
+                continue  # erased: nothing personal is left to snapshot, nor a key to seal it
             try:
-                topic, state = encode_snapshot(aggregate)
+                topic, state = encode_snapshot(aggregate, store.mapper.keys)
             except Exception:
                 log.warning("snapshot of %s at %d not encoded", aggregate.id, aggregate.version,
                             exc_info=True)  # fmt: skip

@@ -85,6 +85,7 @@ async def _step(
         await conn.execute("COMMIT")
         return 0, checkpoints, changed
     moved_to = int(events[-1][0]) if len(events) == projector.batch_size else head
+    await projector.fetch_keys(conn, events)
     batch = projector.decode(events)
     moves = []
     for model in models:

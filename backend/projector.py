@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 import asyncpg
 
+from backend.eventstore.mapper import seals_personal_data
 from backend.eventstore.store import EventStore
 from backend.follower import follow_all, lock_key
 from backend.read_model_schema import ensure_current, record_schema
@@ -69,6 +70,9 @@ class Projector:
         self.projections = list(projections)
         self.batch_size = batch_size
         self._topics = {p.name: topics_of(p) for p in self.projections}
+        self._sealed_topics = frozenset(
+            t for topics in self._topics.values() for t in topics if seals_personal_data(t)
+        )
         # what every live step sends (backend/follower.py): the models' lock keys and names,
         # and every topic any of them handles
         self.step_arguments = (
@@ -126,16 +130,28 @@ class Projector:
         rows = await conn.fetch(_FETCH, after, head, self._topics[projection.name], limit)
         batch: list[Envelope] = []
         for start in range(0, len(rows), DECODE_CHUNK):
-            batch += self.decode(rows[start : start + DECODE_CHUNK])
+            chunk = rows[start : start + DECODE_CHUNK]
+            await self.fetch_keys(conn, chunk)
+            batch += self.decode(chunk)
             await asyncio.sleep(0)  # lets a page being applied meanwhile stream on
         return _Page(after, int(rows[-1][0]) if len(rows) == limit else int(head), batch)
+
+    async def fetch_keys(self, conn: asyncpg.Connection, rows: Sequence[Any]) -> None:
+        """The data keys of children whose sealed events are in `rows`, if not yet known
+        (one query; rare: only events holding a child's personal data are sealed)."""
+        if not self._sealed_topics:  # e.g. rebuilding a model that reads no child's data
+            return
+        keys, sealed = self.store.mapper.keys, self._sealed_topics
+        wanted = [r[1] for r in rows if r[3] in sealed and not keys.knows(r[1])]
+        if wanted:
+            await keys.ensure(conn, wanted)
 
     def decode(self, rows: Sequence[asyncpg.Record]) -> list[Envelope]:
         decode = self.store.mapper.decode_state
         batch = []
         for position, stream_id, version, topic, state, recorded_at in rows:
             # As MsgspecMapper.to_domain_event, without building a StoredEvent per row.
-            cls, attrs = decode(topic, state)
+            cls, attrs = decode(topic, state, stream_id)
             attrs["originator_id"] = stream_id
             attrs["originator_version"] = version
             event: Any = object.__new__(cls)

@@ -123,8 +123,20 @@ def _releaser(now: datetime, room_day_id: UUID, booking_id: UUID) -> Any:
     return decide
 
 
+async def sweep_unused_child_keys(runtime: Runtime) -> int:
+    """One statement, safe on any number of workers at once (see ChildKeys.sweep_unused)."""
+    swept = await runtime.store.mapper.keys.sweep_unused(runtime.pool)
+    if swept:
+        log.info("swept %d child data keys that sealed nothing", swept)
+    return swept
+
+
 def start_ticker(runtime: Runtime, every_seconds: float = 30.0) -> Any:
     scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(
+        sweep_unused_child_keys, IntervalTrigger(hours=1), args=[runtime],
+        id=sweep_unused_child_keys.__name__, max_instances=1, coalesce=True,
+    )  # fmt: skip
     for job in (release_due_no_shows, expire_lapsed_offers, escalate_uncollected_children):
         scheduler.add_job(
             job,

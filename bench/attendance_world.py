@@ -237,6 +237,7 @@ async def _register_children(
                 record = HealthRecord(HealthRecordKind.admission, examined, True, True, carer)
                 child.record_health(record, day, now)
                 events += child.collect_events()
+            await runtime.store.mapper.keys.create_many(runtime.pool, [c for c, _, _ in chunk])
             new = runtime.store.new_events(events)
             await runtime.store.append(AppendRequest(new, {c: 0 for c, _, _ in chunk}, actor=ACTOR))
 

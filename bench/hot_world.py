@@ -186,6 +186,7 @@ async def register_children(
                     consent_purposes=("care_booking",), today=today, now=now,
                 )  # fmt: skip
                 events += child.collect_events()
+            await runtime.store.mapper.keys.create_many(runtime.pool, [c for c, _ in chunk])
             new = runtime.store.new_events(events)
             await runtime.store.append(AppendRequest(new, {c: 0 for c, _ in chunk}, actor=ACTOR))
 

@@ -35,3 +35,9 @@ class RuleViolated(DomainError):
     """The command is well formed but the current state forbids it (filed places exceeded…)."""
 
     code = "rule-violated"
+
+
+class Gone(DomainError):
+    """The thing existed but is gone for good (a child whose personal data was erased)."""
+
+    code = "gone"

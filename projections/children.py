@@ -1,8 +1,12 @@
 """Read model `children`: each child's minimum identity and who their guardians are.
 
-Handles Child.Registered, GuardianAdded, PickupAdultAuthorised; tables rm_children,
-rm_child_guardians, rm_child_pickup_adults. Only what screens and access checks need is kept
-(PIPL art. 28: minimum); consent purposes and holds stay in the event stream.
+Handles Child.Registered, GuardianAdded, PickupAdultAuthorised and DataErased; tables
+rm_children, rm_child_guardians, rm_child_pickup_adults. Only what screens and access checks
+need is kept (PIPL art. 28: minimum); consent purposes and holds stay in the event stream.
+
+On DataErased the child's row and pick-up adults go (who its guardians were stays: it names no
+one, and lets a guardian's repeated request be answered); and, in the same transaction, its
+data key and snapshots, should the erasing request have stopped after recording the event.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from domain.child.aggregate import Child
 from projections.base import Envelope
 
 name = "children"
-handles: tuple[type, ...] = (Child.Registered, Child.GuardianAdded, Child.PickupAdultAuthorised)
+handles: tuple[type, ...] = (
+    Child.Registered, Child.GuardianAdded, Child.PickupAdultAuthorised, Child.DataErased,
+)  # fmt: skip
 tables = ("rm_children", "rm_child_guardians", "rm_child_pickup_adults")
 schema = """
 CREATE TABLE IF NOT EXISTS rm_children (
@@ -40,6 +46,7 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     children: dict[UUID, tuple[UUID, str, date, str, datetime]] = {}
     guardians: dict[tuple[UUID, UUID], None] = {}  # ordered set
     adults: list[tuple[UUID, str, str, str, int]] = []
+    erased: list[UUID] = []
     for envelope in batch:
         e = envelope.event
         cid = e.originator_id
@@ -49,6 +56,8 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 guardians[(cid, account_id)] = None
         elif isinstance(e, Child.GuardianAdded):
             guardians[(cid, e.account_id)] = None
+        elif isinstance(e, Child.DataErased):
+            erased.append(cid)
         else:
             a = e.adult
             adults.append((cid, a.name, a.phone, a.relation, envelope.position))
@@ -69,6 +78,14 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
         await conn.executemany(
             "INSERT INTO rm_child_pickup_adults VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             adults,
+        )
+    if erased:
+        await conn.execute(
+            "WITH c AS (DELETE FROM rm_children WHERE id = ANY($1::uuid[])),"
+            " a AS (DELETE FROM rm_child_pickup_adults WHERE child_id = ANY($1::uuid[])),"
+            " s AS (DELETE FROM snapshots WHERE stream_id = ANY($1::uuid[]))"
+            " DELETE FROM child_data_keys WHERE child_id = ANY($1::uuid[])",
+            erased,
         )
 
 

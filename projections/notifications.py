@@ -1,7 +1,7 @@
 """Read model `notifications`: what each guardian is told about their bookings and their child's
 attendance, newest first (admins too, for a child left after closing).
 
-Handles RoomDay events and attendance events (texts in attendance_notices, which reads the
+Handles RoomDay events, Child.DataErased (the child's notices go) and attendance events (texts in attendance_notices, which reads the
 attendance, children and institutions read models: registry order keeps them ahead); tables rm_notifications and rm_notification_bookings (which guardian
 made each booking, so later events about it reach them). Texts are in Chinese, times in UTC
 (the app shows them in the institution's time zone).
@@ -18,6 +18,7 @@ import asyncpg
 
 from domain.booking.room_day import RoomDay
 from domain.booking.terms import CARE_TYPE_CHINESE
+from domain.child.aggregate import Child
 from domain.institution.values import hhmm
 from projections.attendance_notices import HANDLES as ATTENDANCE_EVENTS
 from projections.attendance_notices import NOTICE, attendance_notices
@@ -32,6 +33,7 @@ handles: tuple[type, ...] = (
     RoomDay.WaitlistOfferMade,
     RoomDay.WaitlistOfferExpired,
     *ATTENDANCE_EVENTS,
+    Child.DataErased,
 )
 tables = ("rm_notifications", "rm_notification_bookings")
 schema = """
@@ -40,10 +42,12 @@ CREATE TABLE IF NOT EXISTS rm_notification_bookings (
 );
 CREATE TABLE IF NOT EXISTS rm_notifications (
     position bigint NOT NULL, account_id uuid NOT NULL, kind text NOT NULL, booking_id uuid,
-    title text NOT NULL, body text NOT NULL, at timestamptz NOT NULL,
+    title text NOT NULL, body text NOT NULL, at timestamptz NOT NULL, child_id uuid,
     PRIMARY KEY (position, account_id)
 );
 CREATE INDEX IF NOT EXISTS rm_notifications_account ON rm_notifications (account_id, position);
+CREATE INDEX IF NOT EXISTS rm_notifications_child ON rm_notifications (child_id)
+    WHERE child_id IS NOT NULL;
 """
 
 
@@ -66,6 +70,16 @@ def _yuan(fen: int) -> str:
 
 
 async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
+    erased = [e.event.originator_id for e in batch if isinstance(e.event, Child.DataErased)]
+    if erased:
+        batch = [e for e in batch if not isinstance(e.event, Child.DataErased)]
+    if batch:
+        await _apply(conn, batch)
+    if erased:  # notices name the child: they go with its data
+        await conn.execute("DELETE FROM rm_notifications WHERE child_id = ANY($1::uuid[])", erased)
+
+
+async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     attendance = [e for e in batch if isinstance(e.event, ATTENDANCE_EVENTS)]
     if attendance:
         batch = [e for e in batch if not isinstance(e.event, ATTENDANCE_EVENTS)]

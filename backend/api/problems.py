@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from backend.auth.otp import OtpRefused
 from backend.auth.tokens import RefreshTokenInvalid, RefreshTokenReused
 from backend.commands import IdempotencyKeyReused, TooMuchContention
-from domain.errors import AlreadyExists, DomainError, InvalidValue, NotFound, RuleViolated
+from domain.errors import AlreadyExists, DomainError, Gone, InvalidValue, NotFound, RuleViolated
 
 log = logging.getLogger("tuoyu.http")
 MEDIA_TYPE = "application/problem+json"
@@ -25,6 +25,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     AlreadyExists: 409,
     InvalidValue: 422,
     RuleViolated: 409,
+    Gone: 410,
 }
 HTTP_CODES = {
     400: "bad-request",
@@ -33,6 +34,7 @@ HTTP_CODES = {
     404: "not-found",
     405: "method-not-allowed",
     409: "conflict",
+    410: "gone",
     415: "unsupported-media-type",
     422: "unprocessable",
     428: "precondition-required",

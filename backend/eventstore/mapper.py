@@ -1,4 +1,8 @@
-"""Maps domain events to stored rows with msgspec, inside eventsourcing's Mapper (so cipher and compression apply)."""
+"""Maps domain events to stored rows with msgspec, inside eventsourcing's Mapper (so cipher and compression apply).
+
+An event's `personal` fields (a child's name, birth date, health records…) are stored sealed
+with the key of its stream's child (backend/eventstore/child_keys.py) under `sealed`; with
+the key destroyed they decode as the event class's `erased` values."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from uuid import UUID
 import msgspec
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
+
+from backend.eventstore.child_keys import ChildKeys
 
 _ORIGIN_FIELDS = ("originator_id", "originator_version")
 _encoder = msgspec.json.Encoder()
@@ -38,19 +44,60 @@ def _state_type(cls: type) -> tuple[type[msgspec.Struct], msgspec.json.Decoder[A
     return struct, msgspec.json.Decoder(struct)
 
 
+@cache
+def _sealed_parts(cls: type) -> tuple[tuple[str, ...], type[msgspec.Struct], type[msgspec.Struct]]:
+    """For an event class with personal fields: their names, a Struct of them, and a Struct of
+    the other fields (both typed as the event declares them)."""
+    personal: tuple[str, ...] = cls.personal  # type: ignore[attr-defined]
+    struct, _ = _state_type(cls)
+    hints = typing.get_type_hints(struct)
+    own = msgspec.defstruct(
+        f"{cls.__qualname__}Personal",
+        [(n, hints[n]) for n in personal],
+        forbid_unknown_fields=False,
+    )
+    rest = msgspec.defstruct(
+        f"{cls.__qualname__}Rest",
+        [(n, hints[n]) for n in struct.__struct_fields__ if n not in personal],
+        forbid_unknown_fields=False,
+    )
+    return personal, own, rest
+
+
+@cache
+def seals_personal_data(topic: str) -> bool:
+    """Whether rows of this topic (an event's, or an aggregate's snapshot) hold sealed data."""
+    cls = resolve_topic(topic)
+    return bool(getattr(cls, "personal", ()) or getattr(cls, "personal_state", ()))
+
+
+def bound_to(stream_id: UUID, topic: str) -> bytes:
+    """Associated data of a sealed payload: it opens only on its own stream and topic."""
+    return stream_id.bytes + topic.encode()
+
+
 class MsgspecMapper(Mapper[UUID]):
     """Typed msgspec encoding of eventsourcing events; upcasters `upcast_vN_vN+1` still run."""
 
-    def __init__(self, compressor: Any = None, cipher: Any = None) -> None:
+    def __init__(
+        self, compressor: Any = None, cipher: Any = None, keys: ChildKeys | None = None
+    ) -> None:
         super().__init__(MsgspecTranscoder(), compressor=compressor, cipher=cipher)
+        self.keys = keys or ChildKeys()
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         state = dict(vars(domain_event))
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
-        class_version = getattr(type(domain_event), "class_version", 1)
+        cls = type(domain_event)
+        class_version = getattr(cls, "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
+        topic = get_topic(cls)
+        if cls.personal:
+            own = {name: state.pop(name) for name in cls.personal}
+            plain = _encoder.encode(own)
+            state["sealed"] = self.keys.seal(originator_id, plain, bound_to(originator_id, topic))
         data = _encoder.encode(state)
         if self.compressor:
             data = self.compressor.compress(data)
@@ -59,12 +106,15 @@ class MsgspecMapper(Mapper[UUID]):
         return StoredEvent(
             originator_id=originator_id,
             originator_version=originator_version,
-            topic=get_topic(type(domain_event)),
+            topic=topic,
             state=data,
         )
 
-    def decode_state(self, topic: str, data: bytes) -> tuple[type, dict[str, Any]]:
-        """Decrypt, decompress, upcast and type the state of a stored event."""
+    def decode_state(
+        self, topic: str, data: bytes, stream_id: UUID | None = None
+    ) -> tuple[type, dict[str, Any]]:
+        """Decrypt, decompress, upcast, open what is sealed and type the state of a stored
+        event (`stream_id` is needed for events with personal fields)."""
         cls = resolve_topic(topic)
         if self.cipher:
             data = self.cipher.decrypt(data)
@@ -72,19 +122,39 @@ class MsgspecMapper(Mapper[UUID]):
             data = self.compressor.decompress(data)
         struct, decoder = _state_type(cls)
         class_version = getattr(cls, "class_version", 1)
-        if class_version == 1:
-            typed = decoder.decode(data)
+        personal = getattr(cls, "personal", ())
+        if class_version == 1 and not personal:
+            return cls, msgspec.structs.asdict(decoder.decode(data))
+        raw = _untyped.decode(data)
+        version = raw.pop("class_version", 1)
+        while version < class_version:
+            getattr(cls, f"upcast_v{version}_v{version + 1}")(raw)
+            version += 1
+        if not personal:
+            return cls, msgspec.structs.asdict(msgspec.convert(raw, struct, strict=False))
+        assert stream_id is not None, f"{topic} has personal fields: its stream is needed"
+        _, own_type, rest_type = _sealed_parts(cls)
+        sealed = raw.pop("sealed", None)
+        if sealed is None:  # stored before sealing existed: the fields are plain
+            own: dict[str, Any] = {name: raw.pop(name) for name in personal}
         else:
-            raw = _untyped.decode(data)
-            version = raw.pop("class_version", 1)
-            while version < class_version:
-                getattr(cls, f"upcast_v{version}_v{version + 1}")(raw)
-                version += 1
-            typed = msgspec.convert(raw, struct, strict=False)
-        return cls, msgspec.structs.asdict(typed)
+            opened = self.keys.open(
+                stream_id, msgspec.convert(sealed, bytes), bound_to(stream_id, topic)
+            )
+            own = dict(cls.erased) if opened is None else _untyped.decode(opened)
+        state = msgspec.structs.asdict(msgspec.convert(raw, rest_type, strict=False))
+        if sealed is None or opened is not None:
+            own = msgspec.structs.asdict(msgspec.convert(own, own_type, strict=False))
+        state.update(own)
+        return cls, state
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        cls, state = self.decode_state(stored_event.topic, stored_event.state)
+        stream_id = stored_event.originator_id
+        cls, state = self.decode_state(
+            stored_event.topic,
+            stored_event.state,
+            stream_id if isinstance(stream_id, UUID) else UUID(stream_id),
+        )
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
         event: Any = object.__new__(cls)

@@ -1,4 +1,8 @@
-"""Snapshots of aggregates, typed by the aggregate's own annotations, so long streams load fast."""
+"""Snapshots of aggregates, typed by the aggregate's own annotations, so long streams load fast.
+
+An aggregate's `personal_state` (a child's name, health records…) is sealed with its child's
+key, as in its events; a snapshot whose key was destroyed is unreadable and the stream is
+replayed instead (its events then read as erased)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,11 @@ from uuid import UUID
 import msgspec
 from eventsourcing.utils import get_topic, resolve_topic
 
+from backend.eventstore.child_keys import ChildKeys
+from backend.eventstore.mapper import bound_to
+
 _encoder = msgspec.json.Encoder()
+_untyped = msgspec.json.Decoder()
 _BASE_FIELDS = (("_created_on", datetime), ("_modified_on", datetime))
 
 
@@ -29,17 +37,37 @@ def _state_decoder(cls: Any) -> tuple[tuple[str, ...], msgspec.json.Decoder[Any]
     return tuple(struct.__struct_fields__), msgspec.json.Decoder(struct)
 
 
-def encode_snapshot(aggregate: Any) -> tuple[str, bytes]:
+class SnapshotUnreadable(Exception):
+    """Sealed with a key that was destroyed: replay the stream instead."""
+
+
+def encode_snapshot(aggregate: Any, keys: ChildKeys) -> tuple[str, bytes]:
     cls: Any = type(aggregate)
     names, _ = _state_decoder(cls)
     state = vars(aggregate)
-    return get_topic(cls), _encoder.encode({name: state[name] for name in names})
+    topic = get_topic(cls)
+    wanted = {name: state[name] for name in names}
+    if getattr(cls, "personal_state", ()):
+        own = _encoder.encode({name: wanted.pop(name) for name in cls.personal_state})
+        wanted["sealed"] = keys.seal(aggregate.id, own, bound_to(aggregate.id, topic))
+    return topic, _encoder.encode(wanted)
 
 
-def decode_snapshot(stream_id: UUID, version: int, topic: str, data: bytes) -> Any:
+def decode_snapshot(stream_id: UUID, version: int, topic: str, data: bytes, keys: ChildKeys) -> Any:
     cls = resolve_topic(topic)
     names, decoder = _state_decoder(cls)
-    typed = decoder.decode(data)
+    if getattr(cls, "personal_state", ()):
+        raw = _untyped.decode(data)
+        sealed = raw.pop("sealed", None)
+        if sealed is None:
+            raise SnapshotUnreadable(f"snapshot of {stream_id} is not sealed")
+        opened = keys.open(stream_id, msgspec.convert(sealed, bytes), bound_to(stream_id, topic))
+        if opened is None:
+            raise SnapshotUnreadable(f"the key of {stream_id} was destroyed")
+        raw.update(_untyped.decode(opened))
+        typed = msgspec.convert(raw, decoder.type, strict=False)
+    else:
+        typed = decoder.decode(data)
     state = {name: getattr(typed, name) for name in names}
     state.update(_id=stream_id, _version=version, _pending_events=[])
     aggregate = object.__new__(cls)

@@ -14,13 +14,14 @@ import asyncpg
 from backend.eventstore.appender import Appender, AppendOutcome
 from backend.eventstore.cache import AggregateCache
 from backend.eventstore.lanes import Lanes
-from backend.eventstore.mapper import MsgspecMapper
+from backend.eventstore.mapper import MsgspecMapper, seals_personal_data
 from backend.eventstore.records import AppendRequest, NewEvent, RecordedEvent
 
 _EVENT_COLUMNS = "position, stream_id, version, topic, state, recorded_at, command_key, actor"
 log = logging.getLogger("tuoyu.eventstore")
 FROM_THE_FIRST_EVENT = -1  # `after` for read_streams: every event, the snapshot ignored
-# Snapshot rows (kind 0) come before each stream's events (kind 1), which come in version order.
+# Snapshot rows (kind 0) come before each stream's events (kind 1), which come in version order;
+# a child's data key (kind 2, the key in `state`) comes last, so its sealed fields open.
 # For each stream: read after version `after` if given (> 0), else from its latest snapshot
 # (0), or from the first event (FROM_THE_FIRST_EVENT: no snapshot row is selected).
 _READ_STREAMS = (
@@ -32,6 +33,8 @@ _READ_STREAMS = (
     " SELECT 1, e.stream_id, e.version, e.topic, e.state FROM ids JOIN events e"
     " ON e.stream_id = ids.sid AND e.version > greatest(ids.after, coalesce("
     " (SELECT snap.version FROM snap WHERE snap.stream_id = ids.sid), 0))"
+    " UNION ALL"
+    " SELECT 2, k.child_id, 0, '', k.key FROM ids JOIN child_data_keys k ON k.child_id = ids.sid"
     " ORDER BY 2, 1, 3"
 )
 
@@ -115,15 +118,26 @@ class EventStore:
     ) -> dict[UUID, tuple[tuple[int, str, bytes] | None, list[tuple[int, str, bytes]]]]:
         """Several streams in one round trip: each one's events after `after[i]` if positive,
         its latest snapshot and the events after that if 0, every event and no snapshot if
-        FROM_THE_FIRST_EVENT (-1: a snapshot that no longer fits its aggregate)."""
+        FROM_THE_FIRST_EVENT (-1: a snapshot that no longer fits its aggregate). A child's
+        data key comes in the same round trip; sealed rows without one read as erased."""
         rows = await self.pool.fetch(_READ_STREAMS, stream_ids, after or [0] * len(stream_ids))
         found: dict[UUID, tuple[tuple[int, str, bytes] | None, list[tuple[int, str, bytes]]]] = {}
+        keys = self.mapper.keys
         for kind, stream_id, version, topic, state in rows:
+            if kind == 2:
+                if not keys.knows(stream_id):
+                    keys.learn(stream_id, state)
+                continue
             _, events = found.setdefault(stream_id, (None, []))
             if kind == 0:
                 found[stream_id] = ((version, topic, state), events)
             else:
                 events.append((version, topic, state))
+        for stream_id, (snapshot, events) in found.items():
+            if not keys.knows(stream_id) and any(
+                seals_personal_data(topic) for _, topic, _ in [*events, *filter(None, [snapshot])]
+            ):
+                keys.learn(stream_id, None)  # no key in the same read: erased
         return found
 
     async def read_all(
@@ -144,6 +158,13 @@ class EventStore:
         return self.mapper.to_domain_event(
             StoredEvent(event.stream_id, event.version, event.topic, event.state)
         )
+
+    async def destroy_child_key(self, child_id: UUID) -> None:
+        """Crypto-shred a child's personal data: its key goes, and its snapshots with it (they
+        would be unreadable anyway). Idempotent; the children read model repeats it."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("DELETE FROM snapshots WHERE stream_id = $1", child_id)
+            await self.mapper.keys.destroy(conn, child_id)
 
     # ---- snapshots -----------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Decisions about children: a guardian registers a child, with consent, and adds co-guardians."""
+"""Decisions about children: a guardian registers a child, with consent, adds co-guardians, and
+may withdraw that consent and have the child's personal data erased."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from backend.commands import UnitOfWork
 from domain.account.aggregate import Account, Role, account_id_for, normalise_phone
 from domain.child.aggregate import Child, PickupAdult, Sex
 from domain.child.care import BlockedCollector, Delegate, HealthRecord, MedicationAuthorisation
-from domain.errors import InvalidValue
+from domain.errors import InvalidValue, NotFound
 
 
 async def register_child(
@@ -31,7 +32,21 @@ async def register_child(
         child_id, guardian_id, name=name, birth_date=birth_date, sex=sex,
         consent_purposes=("care_booking",) if consent else (), today=today, now=now,
     )  # fmt: skip
+    await uow.create_data_key(child.id)  # before anything is sealed with it
     uow.add(child)
+    return CommandAccepted(id=child.id, version=child.version)
+
+
+async def erase_child(
+    uow: UnitOfWork, now: datetime, *, child_id: UUID, by: UUID, today: date
+) -> CommandAccepted:
+    """A guardian withdraws consent: DataErased is recorded; the caller then destroys the key."""
+    child = await uow.find(Child, child_id)
+    if child is None:
+        raise NotFound(f"child {child_id} does not exist", field="child_id")
+    if not child.is_guardian(by):
+        raise PermissionDeniedException("only a guardian of this child")
+    child.erase(by, today, now)
     return CommandAccepted(id=child.id, version=child.version)
 
 

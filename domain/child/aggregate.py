@@ -9,8 +9,8 @@ from uuid import UUID
 import msgspec
 
 from domain.aggregate import TuoyuAggregate
-from domain.child.care import CareNotCovered, ChildCareMixin
-from domain.errors import AlreadyExists, InvalidValue, NotFound, RuleViolated
+from domain.child.care import ERASED_DAY, CareNotCovered, ChildCareMixin
+from domain.errors import AlreadyExists, Gone, InvalidValue, NotFound, RuleViolated
 
 
 class Sex(StrEnum):
@@ -69,6 +69,14 @@ class ChildAlreadyBooked(RuleViolated):
     code = "child-already-booked"
 
 
+class ChildStillInCare(RuleViolated):
+    code = "child-still-in-care"
+
+
+class ChildErased(Gone):
+    code = "child-erased"
+
+
 def age_in_months(birth_date: date, on: date) -> int:
     months = (on.year - birth_date.year) * 12 + on.month - birth_date.month
     return months - 1 if on.day < birth_date.day else months
@@ -83,6 +91,11 @@ class Child(ChildCareMixin, TuoyuAggregate):
     pickup_adults: tuple[PickupAdult, ...]
     holds: dict[UUID, Hold]
     regular: dict[UUID, RegularHold]
+    erased_at: datetime | None
+    personal_state = (
+        "name", "birth_date", "pickup_adults", "health_records", "delegates", "blocked",
+        "medication",
+    )  # fmt: skip
 
     class Registered(TuoyuAggregate.Created):
         name: str
@@ -90,6 +103,8 @@ class Child(ChildCareMixin, TuoyuAggregate):
         sex: Sex
         guardians: tuple[UUID, ...]
         consent_purposes: tuple[str, ...]
+        personal = ("name", "birth_date")
+        erased = {"name": "", "birth_date": ERASED_DAY}
 
     class GuardianAdded(TuoyuAggregate.Event):
         account_id: UUID
@@ -99,6 +114,8 @@ class Child(ChildCareMixin, TuoyuAggregate):
 
     class PickupAdultAuthorised(TuoyuAggregate.Event):
         adult: PickupAdult
+        personal = ("adult",)
+        erased = {"adult": PickupAdult("", "", "")}
 
         def apply(self, child: Child) -> None:
             child.pickup_adults = (*child.pickup_adults, self.adult)
@@ -129,6 +146,19 @@ class Child(ChildCareMixin, TuoyuAggregate):
         def apply(self, child: Child) -> None:
             child.holds.pop(self.booking_id, None)
 
+    class DataErased(TuoyuAggregate.Event):
+        """A guardian withdrew consent and had the child's personal data erased; the key
+        that sealed it is destroyed once this is recorded."""
+
+        by: UUID
+
+        def apply(self, child: Child) -> None:
+            child.erased_at = self.timestamp
+            child.name, child.birth_date = "", ERASED_DAY
+            child.consent_purposes = ()
+            child.pickup_adults = ()
+            child.init_care()
+
     def __init__(
         self,
         name: str,
@@ -145,6 +175,7 @@ class Child(ChildCareMixin, TuoyuAggregate):
         self.pickup_adults = ()
         self.holds = {}
         self.regular = {}
+        self.erased_at = None
         self.init_care()
 
     @classmethod
@@ -178,6 +209,31 @@ class Child(ChildCareMixin, TuoyuAggregate):
             cls.Registered, id=child_id, timestamp=now, name=name.strip(), birth_date=birth_date,
             sex=sex, guardians=(guardian,), consent_purposes=consent_purposes,
         )  # fmt: skip
+
+    def check_usable(self) -> None:
+        if self.erased_at is not None:
+            raise ChildErased(
+                "this child's personal data was erased at its guardian's request",
+                field="child_id",
+            )
+
+    def erase(self, by: UUID, today: date, now: datetime) -> None:
+        """Withdraw consent and erase: only with no booking or regular place still ahead
+        (those are cancelled or ended first, so their refunds and notices happen as usual)."""
+        self.check_usable()
+        for hold in self.holds.values():
+            if hold.ends_at > now:
+                raise ChildStillInCare(
+                    "cancel the child's bookings first", field="child_id",
+                    booking_id=str(hold.booking_id),
+                )  # fmt: skip
+        for regular in self.regular.values():
+            if regular.last_day >= today:
+                raise ChildStillInCare(
+                    "end the child's regular place first", field="child_id",
+                    enrolment_id=str(regular.enrolment_id),
+                )  # fmt: skip
+        self.emit(self.DataErased, now, by=by)
 
     def is_guardian(self, account_id: UUID) -> bool:
         return account_id in self.guardians

@@ -15,6 +15,9 @@ from domain.aggregate import TuoyuAggregate
 from domain.errors import AlreadyExists, InvalidValue, RuleViolated
 
 AWAY_MONTHS_BEFORE_REEXAMINATION = 3  # 托育机构管理规范: away ≥ 3 months → re-examined
+# What personal fields read as once the child's key is destroyed (see TuoyuAggregate.Event).
+ERASED_DAY = date(1900, 1, 1)
+NOBODY = UUID(int=0)
 
 
 class HealthRecordKind(StrEnum):
@@ -105,24 +108,38 @@ class ChildCareMixin:
 
     class HealthRecorded(TuoyuAggregate.Event):
         record: HealthRecord
+        personal = ("record",)
+        erased = {
+            "record": HealthRecord(HealthRecordKind.admission, ERASED_DAY, False, False, NOBODY)
+        }
 
         def apply(self, child: Any) -> None:
             child.health_records = (*child.health_records, self.record)
 
     class PickupDelegated(TuoyuAggregate.Event):
         delegate: Delegate
+        personal = ("delegate",)
+        erased = {"delegate": Delegate("", "", ERASED_DAY)}
 
         def apply(self, child: Any) -> None:
             child.delegates = (*child.delegates, self.delegate)
 
     class CollectionBlocked(TuoyuAggregate.Event):
         person: BlockedCollector
+        personal = ("person",)
+        erased = {"person": BlockedCollector("", "", "")}
 
         def apply(self, child: Any) -> None:
             child.blocked = (*child.blocked, self.person)
 
     class MedicationAuthorised(TuoyuAggregate.Event):
         authorisation: MedicationAuthorisation
+        personal = ("authorisation",)
+        erased = {
+            "authorisation": MedicationAuthorisation(
+                NOBODY, "", "", 1, ERASED_DAY, ERASED_DAY, NOBODY
+            )
+        }
 
         def apply(self, child: Any) -> None:
             child.medication[self.authorisation.authorisation_id] = self.authorisation

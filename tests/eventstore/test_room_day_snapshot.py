@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+from backend.eventstore.child_keys import ChildKeys
 from backend.eventstore.snapshots import decode_snapshot, encode_snapshot
 from domain.booking.active import ActiveBookings, active_bookings
 from tests.domain.test_booking_rules import NOW, booking, room_day, terms
@@ -16,9 +17,9 @@ def test_a_room_day_from_its_snapshot_rebuilds_its_active_bookings_index_on_firs
     day.book(second := booking("10:00", "11:00"), terms(), NOW)
     day.cancel(second.booking_id, by_institution=True, reason="", now=NOW)
     day.collect_events()
-    topic, state = encode_snapshot(day)
+    topic, state = encode_snapshot(day, ChildKeys())
     assert b"_active_bookings" not in state
-    restored = decode_snapshot(day.id, day.version, topic, state)
+    restored = decode_snapshot(day.id, day.version, topic, state, ChildKeys())
     assert "_active_bookings" not in vars(restored)
     assert active_bookings(restored).minutes == {child.int: 120}
     assert active_bookings(restored).minutes == ActiveBookings(day.bookings.values()).minutes

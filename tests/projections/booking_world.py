@@ -122,6 +122,7 @@ async def child(store: EventStore, guardian: UUID, birth_date: date, name: str =
             child_id, guardian, name=name, birth_date=birth_date, sex=Sex.female,
             consent_purposes=("care_booking",), today=NOW.date(), now=NOW,
         )  # fmt: skip
+        await uow.create_data_key(c.id)
         uow.add(c)
         return CommandAccepted(id=c.id, version=c.version)
 

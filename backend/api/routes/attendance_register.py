@@ -57,6 +57,9 @@ REGISTER_READERS = allow(
 )  # fmt: skip
 
 
+ERASED = "（已删除）"  # the child's data was erased at its guardian's request; the visit stays
+
+
 def _pseudonym(child_id: UUID) -> str:
     return "幼儿-" + hashlib.sha256(child_id.bytes).hexdigest()[:8]
 
@@ -74,7 +77,7 @@ async def _rows(
     for r in rows:
         zone = r["timezone"]
         out.append(RegisterRow(
-            child=(r["child_name"] or "") if named else _pseudonym(r["child_id"]),
+            child=(r["child_name"] or ERASED) if named else _pseudonym(r["child_id"]),
             checked_in=local_hhmm(r["in_at"], zone) if r["status"] == "checked_in" else None,
             checked_in_by=r["in_by_name"], method=r["method"],
             temperature_c=r["temperature_c"], morning_check=r["morning_check"], note=r["note"],

@@ -148,6 +148,27 @@ class ChildrenController(Controller):
             created=True,
         )
 
+    @post("/{child_id:uuid}/erasure", opt=GUARDIAN_OF_CHILD, status_code=200)
+    async def erase(
+        self, request: Request[Principal, Any, Any], child_id: FromPath[UUID]
+    ) -> Response[CommandAccepted]:
+        """Withdraw consent and erase the child's personal data (PIPL art. 15, 47). Refused
+        (409 `child-still-in-care`) while a booking or regular place is ahead: cancel or end
+        them first. The events stay, but the child's key is destroyed: its name, birth date,
+        health records, pick-up adults and medication can no longer be read by anyone, in
+        the store or in backups. Attendance registers keep the visits, unnamed. Later
+        commands about the child answer 410 `child-erased`."""
+        rt = runtime(request)
+        by, today = request.user.account_id, rt.clock.now().date()
+        response = await run_command(
+            request,
+            lambda uow, ctx: service.erase_child(
+                uow, ctx.now, child_id=child_id, by=by, today=today
+            ),
+        )
+        await rt.store.destroy_child_key(child_id)
+        return response
+
     @post("/{child_id:uuid}/pickup-adults", opt=GUARDIAN_OF_CHILD)
     async def authorise_pickup(
         self,

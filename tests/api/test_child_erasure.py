@@ -1,0 +1,251 @@
+"""A guardian withdraws consent and has the child's personal data erased: the events stay, the
+child's key goes (crypto-shredding), and nothing personal can be read back anywhere."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from backend.commands import load_aggregate
+from backend.eventstore.store import EventStore
+from backend.scheduler import sweep_unused_child_keys
+from domain.child.aggregate import Child
+from tests.api.attendance_world import NINE, attending_room, check_in, check_out_body
+from tests.api.booking_world import bookable_room, booking_body, child_of
+from tests.api.world import World, idem
+
+NAME = "林小雪"
+GRANNY_PHONE = "13955550001"
+
+
+async def _erase(world: World, child: UUID, who: Any, key: str | None = None) -> Any:
+    return await world.post(f"/v1/children/{child}/erasure", {}, who, key)
+
+
+async def _child_with_a_pickup_adult(world: World) -> tuple[Any, UUID]:
+    parent = await world.guardian()
+    response = await world.post(
+        "/v1/children",
+        {"name": NAME, "birth_date": "2025-02-14", "sex": "female", "consent_care_booking": True},
+        parent,
+    )
+    assert response.status_code == 201, response.text
+    child = UUID(response.json()["id"])
+    adult = {"name": "林外婆", "phone": GRANNY_PHONE, "relation": "外婆"}
+    assert (
+        await world.post(f"/v1/children/{child}/pickup-adults", adult, parent)
+    ).status_code == 201
+    return parent, child
+
+
+async def _stored_rows(world: World, child: UUID) -> list[bytes]:
+    rows = await world.runtime.pool.fetch(
+        "SELECT state FROM events WHERE stream_id = $1 UNION ALL"
+        " SELECT state FROM snapshots WHERE stream_id = $1",
+        child,
+    )
+    return [bytes(r["state"]) for r in rows]
+
+
+async def test_a_childs_name_and_pick_up_adults_are_stored_sealed_never_in_plain_text(
+    world: World,
+):
+    parent, child = await _child_with_a_pickup_adult(world)
+    stored = await _stored_rows(world, child)
+    assert len(stored) == 2
+    assert not any(NAME.encode() in s or GRANNY_PHONE.encode() in s for s in stored)
+    assert all(b'"sealed"' in s for s in stored)
+    profile = await world.client.get(f"/v1/children/{child}", headers=world.fresh(parent.headers))
+    assert profile.json()["child"]["name"] == NAME
+    assert profile.json()["pickup_adults"][0]["phone"] == GRANNY_PHONE
+
+
+async def test_an_erased_child_cannot_be_read_back_from_the_store_the_read_models_or_a_rebuild(
+    world: World,
+):
+    parent, child = await _child_with_a_pickup_adult(world)
+    response = await _erase(world, child, parent)
+    assert response.status_code == 200, response.text
+
+    assert (
+        await world.runtime.pool.fetchval(
+            "SELECT count(*) FROM child_data_keys WHERE child_id = $1", child
+        )
+        == 0
+    )
+    mine = await world.client.get("/v1/children", headers=world.fresh(parent.headers))
+    assert mine.json() == []
+    profile = await world.client.get(f"/v1/children/{child}", headers=world.fresh(parent.headers))
+    assert profile.status_code in (403, 404)
+
+    fresh_process = EventStore(world.runtime.pool)  # no key held in memory
+    erased = await load_aggregate(fresh_process, child)
+    assert isinstance(erased, Child) and erased.erased_at is not None
+    assert (erased.name, erased.pickup_adults) == ("", ())
+    events = await fresh_process.read_stream(child)
+    first = fresh_process.to_domain_event(events[0])
+    assert first.name == "" and first.birth_date.year == 1900
+
+    await world.runtime.projector.rebuild(_children_model(world))
+    assert (
+        await world.runtime.pool.fetchval("SELECT count(*) FROM rm_children WHERE id = $1", child)
+        == 0
+    )
+    assert (
+        await world.runtime.pool.fetchval(
+            "SELECT count(*) FROM rm_child_pickup_adults WHERE child_id = $1", child
+        )
+        == 0
+    )
+
+
+async def test_commands_about_an_erased_child_answer_410_and_a_replayed_erasure_the_same(
+    world: World,
+):
+    parent, child = await _child_with_a_pickup_adult(world)
+    first = await _erase(world, child, parent, key="erase-once-1")
+    again = await _erase(world, child, parent, key="erase-once-1")
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json()["replayed"] is True
+    erasures = await world.runtime.pool.fetchval(
+        "SELECT count(*) FROM events WHERE stream_id = $1 AND topic LIKE '%DataErased'", child
+    )
+    assert erasures == 1
+    later = await _erase(world, child, parent)
+    assert later.status_code == 410 and later.json()["type"] == "/problems/child-erased"
+    adult = {"name": "新阿姨", "phone": "13955550002", "relation": "阿姨"}
+    refused = await world.post(f"/v1/children/{child}/pickup-adults", adult, parent)
+    assert refused.status_code == 410
+    assert refused.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_child_with_a_booking_ahead_is_erased_only_after_it_is_cancelled(world: World):
+    institution_id, room_id, _ = await bookable_room(world)
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    booked = await world.post("/v1/bookings", booking_body(institution_id, room_id, child), parent)
+    booking = booked.json()["id"]
+    refused = await _erase(world, child, parent)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["type"] == "/problems/child-still-in-care"
+    assert refused.json()["params"]["booking_id"] == booking
+    assert (
+        await world.runtime.pool.fetchval(
+            "SELECT count(*) FROM child_data_keys WHERE child_id = $1", child
+        )
+        == 1
+    )  # nothing half-done
+    cancelled = await world.post(f"/v1/bookings/{booking}/cancel", {}, parent)
+    assert cancelled.status_code == 200, cancelled.text
+    assert (await _erase(world, child, parent)).status_code == 200
+
+
+async def test_another_family_staff_and_a_regulator_cannot_erase_a_child(world: World):
+    institution_id, room_id, admin = await bookable_room(world)
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    booked = await world.post("/v1/bookings", booking_body(institution_id, room_id, child), parent)
+    assert booked.status_code == 201  # the admin's institution cares for the child: still no
+    other_family = await world.guardian()
+    regulator = await world.regulator()
+    for who in (other_family, admin, regulator):
+        response = await world.client.post(
+            f"/v1/children/{child}/erasure", headers={**world.fresh(who.headers), **idem()}
+        )
+        assert response.status_code == 403, (who, response.text)
+    assert (
+        await world.runtime.pool.fetchval(
+            "SELECT count(*) FROM child_data_keys WHERE child_id = $1", child
+        )
+        == 1
+    )
+
+
+async def test_after_a_day_in_care_erasure_removes_the_childs_notices_and_unnames_the_register(
+    world: World,
+):
+    room = await attending_room(world)
+    [child] = room.children
+    assert (await check_in(world, room, child)).status_code == 201
+    out = check_out_body(room, child, room.guardian.phone, minutes=60)
+    world.runtime.clock.at = NINE + timedelta(hours=1)  # type: ignore[attr-defined]
+    assert (await world.post("/v1/attendance/check-outs", out, room.caregiver)).status_code == 201
+    world.runtime.clock.at = NINE + timedelta(days=1)  # type: ignore[attr-defined]
+    notices = await world.client.get(
+        "/v1/notifications", headers=world.fresh(room.guardian.headers)
+    )
+    assert len(notices.json()) >= 2
+
+    assert (await _erase(world, child, room.guardian)).status_code == 200
+    notices = await world.client.get(
+        "/v1/notifications", headers=world.fresh(room.guardian.headers)
+    )
+    assert not any(n["kind"] in ("check_in", "check_out") for n in notices.json())
+    register = await world.client.get(
+        f"/v1/rooms/{room.room_id}/attendance",
+        params={"date": NINE.date().isoformat()},
+        headers=world.fresh(room.admin.headers),
+    )
+    assert register.status_code == 200, register.text
+    [visit] = register.json()
+    assert visit["child"] == "（已删除）"
+    assert visit["checked_in"] and visit["checked_out"]  # the visit is kept for the regulator
+
+
+async def test_an_erasure_racing_bookings_of_the_same_child_never_leaves_an_erased_child_booked(
+    world: World,
+):
+    institution_id, room_id, _ = await bookable_room(world)
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    headers = world.fresh(parent.headers)
+    slots = [("09:00", "10:00"), ("10:00", "11:00"), ("13:00", "14:00"), ("14:00", "15:00")]
+    bookings = [
+        world.client.post(
+            "/v1/bookings",
+            json=booking_body(institution_id, room_id, child, start, end),
+            headers={**headers, **idem()},
+        )  # fmt: skip
+        for start, end in slots
+    ]
+    erasure = world.client.post(f"/v1/children/{child}/erasure", headers={**headers, **idem()})
+    *booked, erased = await asyncio.gather(*bookings, erasure)
+    statuses = [r.status_code for r in [*booked, erased]]
+    assert all(code < 500 for code in statuses), statuses
+    accepted = [r for r in booked if r.status_code == 201]
+    if erased.status_code == 200:
+        assert accepted == [] and all(r.status_code == 410 for r in booked), statuses
+    else:
+        assert erased.json()["type"] == "/problems/child-still-in-care" and accepted, statuses
+    held = await world.runtime.pool.fetchval(
+        "SELECT count(*) FROM events WHERE stream_id = $1 AND topic LIKE '%BookingHeld'", child
+    )
+    assert held == len(accepted)
+
+
+async def test_a_replayed_registration_makes_one_child_and_the_key_it_left_unused_is_swept(
+    world: World,
+):
+    parent = await world.guardian()
+    body = {"name": NAME, "birth_date": "2025-02-14", "sex": "female",
+            "consent_care_booking": True}  # fmt: skip
+    first = await world.post("/v1/children", body, parent, key="register-once-1")
+    again = await world.post("/v1/children", body, parent, key="register-once-1")
+    assert first.json()["id"] == again.json()["id"] and again.json()["replayed"]
+    pool = world.runtime.pool
+    await pool.execute("UPDATE child_data_keys SET created_at = now() - interval '2 hours'")
+    assert await sweep_unused_child_keys(world.runtime) >= 1
+    assert await sweep_unused_child_keys(world.runtime) == 0
+    left = await pool.fetchval(
+        "SELECT count(*) FROM child_data_keys k WHERE NOT EXISTS"
+        " (SELECT 1 FROM events e WHERE e.stream_id = k.child_id)"
+    )
+    assert left == 0
+    kept = "SELECT count(*) FROM child_data_keys WHERE child_id = $1"
+    assert await pool.fetchval(kept, UUID(first.json()["id"])) == 1
+
+
+def _children_model(world: World) -> Any:
+    return next(p for p in world.runtime.projector.projections if p.name == "children")
