@@ -220,7 +220,7 @@ def notes(wide: Outcomes, rowlock: Outcomes, insert: Outcomes, tight: Outcomes,
             what = "answer" if out is tight else "accepted"
             lines.append(f"{out.label}: {cpu_text(cpu)}; {out.cpu_per(what)}")
     lines.append(
-        "uvicorn runs as `tuoyu serve` runs it here: asyncio loop and the h11 parser (uvloop and"
-        " httptools are not installed); both HTTP contestants pay for that alike."
+        "uvicorn runs as `tuoyu serve` runs it here: it picks uvloop and httptools (both are"
+        " dependencies); both HTTP contestants run alike."
     )
     return lines
