@@ -10,6 +10,7 @@ idea of who is checked in carries over), at a rate the app held.
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -39,6 +40,8 @@ async def diagnose(run: Run, env: dict[str, str], rate: int, duration: float, cy
     # A fresh server has no aggregates cached: a longer warm-up loads every attendance day
     # (a long stream: its last snapshot and up to 99 events) before the window is measured.
     warmup = 3 * run.plan.warmup
+    if os.environ.get("BENCH_PYSPY"):
+        await _sampled(run, env, rate, warmup, duration, cycle, section, servers)
     traced = Server("tuoyu", run.db, {**env, "BENCH_TRACE": "1"}, "attendance-trace")
     servers.append(traced)
     try:
@@ -87,6 +90,29 @@ async def diagnose(run: Run, env: dict[str, str], rate: int, duration: float, cy
         await quiet.stop()
     for tally in tallies:
         section.measure(tally.label, "diagnostic", tally.summary())
+
+
+async def _sampled(run: Run, env: dict[str, str], rate: int, warmup: float, duration: float,
+                   cycle: Cycle, section: Section, servers: list[Server]) -> None:  # fmt: skip
+    """With BENCH_PYSPY=<path to py-spy> (not a dependency): the plain server sampled by py-spy
+    over a window, as collapsed stacks (no wrappers, no cProfile distortion)."""
+    server = Server("tuoyu", run.db, env, "attendance-sampled")
+    servers.append(server)
+    out = LOGS / "attendance-pyspy.txt"
+    try:
+        await server.start("/health/ready")
+        who = Rates("diagnostic", "diagnostic", server, cycle)
+        spy = await asyncio.create_subprocess_exec(
+            os.environ["BENCH_PYSPY"], "record", "--pid", str(server.pid), "--rate", "250",
+            "--duration", str(int(warmup + duration + 1)), "--format", "raw", "--output",
+            str(out), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        await run.window(who, rate, warmup, duration, f"diagnostic: sampled at {rate:,}/s")
+        await spy.wait()
+        run.progress(f"  py-spy samples of the server: {out}")
+        section.notes.append(f"py-spy samples at {rate:,}/s: .data/bench-logs/{out.name}")
+    finally:
+        await server.stop()
 
 
 async def _lag_stages(run: Run, env: dict[str, str], cycle: Cycle, section: Section,
