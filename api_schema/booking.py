@@ -23,9 +23,23 @@ class NewChild(msgspec.Struct, frozen=True):
         bool,
         msgspec.Meta(
             description="the guardian's separate consent (PIPL art. 31) to process this child's "
-            "data to book and provide care; required"
+            "data to book and provide care, as GET /v1/consents describes it; required"
         ),
     ]
+
+
+class ConsentNoticeView(msgspec.Struct, frozen=True):
+    """What a guardian agrees to for one purpose, shown before registering a child."""
+
+    purpose: Annotated[str, msgspec.Meta(examples=["care_booking"])]
+    version: str
+    title: str
+    collected: str
+    used_for: str
+    kept_where: str
+    kept_for: str
+    afterwards: str
+    required: bool
 
 
 class ChildView(msgspec.Struct, frozen=True):

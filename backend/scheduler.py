@@ -4,7 +4,7 @@ PostgreSQL advisory lock, so any number of workers may tick and each effect happ
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, time
 from typing import Any
 from uuid import UUID
 
@@ -14,17 +14,21 @@ from apscheduler.triggers.interval import IntervalTrigger
 from api_schema.common import CommandAccepted
 from backend.commands import CommandContext, UnitOfWork, execute
 from backend.services.attendance import release_no_show
+from backend.services.children import erase_after_retention
 from backend.services.room_day_care import FALLBACK_CLOSING, Escalated, escalate_uncollected
 from backend.services.waitlist import expire_offers
 from backend.state import Runtime
+from domain.child.consent import retention_cutoff
 from domain.errors import DomainError
 from projections import attendance_queries
+from projections import children as children_model
 from projections import waitlist as waitlist_model
 
 log = logging.getLogger("tuoyu.scheduler")
 NO_SHOW_LOCK = 7_479_000_001
 WAITLIST_LOCK = 7_479_000_002
 UNCOLLECTED_LOCK = 7_479_000_003
+RETENTION_LOCK = 7_479_000_004
 _DUE_NO_SHOWS = (
     "SELECT b.id, b.room_day_id FROM rm_bookings b"
     " LEFT JOIN rm_booking_settings s ON s.institution_id = b.institution_id"
@@ -123,6 +127,40 @@ def _releaser(now: datetime, room_day_id: UUID, booking_id: UUID) -> Any:
     return decide
 
 
+async def erase_children_past_retention(runtime: Runtime) -> int:
+    """Keep the consent notice's word: a child whose last care ended more than the retention
+    period ago is erased as if its guardian had asked (domain/child/consent.py)."""
+    erased = 0
+    async with runtime.pool.acquire() as conn:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RETENTION_LOCK):
+            return 0
+        try:
+            now = runtime.clock.now()
+            cutoff = datetime.combine(retention_cutoff(now.date()), time(), tzinfo=UTC)
+            for child_id in await children_model.past_retention(conn, cutoff):
+                ctx = CommandContext(now=now, actor="system:retention")
+                try:
+                    await execute(runtime.store, ctx, _retention_eraser(now, child_id),
+                                  CommandAccepted)  # fmt: skip
+                except DomainError as refused:  # visited since, or already erased
+                    log.info("child %s not erased: %s", child_id, refused.detail)
+                    continue
+                await runtime.store.destroy_child_key(child_id)
+                erased += 1
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", RETENTION_LOCK)
+    if erased:
+        log.info("erased %d children past retention", erased)
+    return erased
+
+
+def _retention_eraser(now: datetime, child_id: UUID) -> Any:
+    async def decide(uow: UnitOfWork) -> CommandAccepted:
+        return await erase_after_retention(uow, now, child_id=child_id, today=now.date())
+
+    return decide
+
+
 async def sweep_unused_child_keys(runtime: Runtime) -> int:
     """One statement, safe on any number of workers at once (see ChildKeys.sweep_unused)."""
     swept = await runtime.store.mapper.keys.sweep_unused(runtime.pool)
@@ -133,10 +171,11 @@ async def sweep_unused_child_keys(runtime: Runtime) -> int:
 
 def start_ticker(runtime: Runtime, every_seconds: float = 30.0) -> Any:
     scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(
-        sweep_unused_child_keys, IntervalTrigger(hours=1), args=[runtime],
-        id=sweep_unused_child_keys.__name__, max_instances=1, coalesce=True,
-    )  # fmt: skip
+    for hourly in (sweep_unused_child_keys, erase_children_past_retention):
+        scheduler.add_job(
+            hourly, IntervalTrigger(hours=1), args=[runtime], id=hourly.__name__,
+            max_instances=1, coalesce=True,
+        )  # fmt: skip
     for job in (release_due_no_shows, expire_lapsed_offers, escalate_uncollected_children):
         scheduler.add_job(
             job,

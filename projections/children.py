@@ -139,3 +139,24 @@ async def is_guardian(
         account_id,
     )
     return bool(found)
+
+
+async def past_retention(
+    conn: asyncpg.Connection | asyncpg.Pool, cutoff: datetime, limit: int = 500
+) -> list[UUID]:
+    """Children whose registration and last care (a booking's end not cancelled, a regular
+    place's last day) are all before `cutoff`: candidates for erasure after retention. The
+    child's own aggregate decides (it also knows its visits)."""
+    rows = await conn.fetch(
+        "WITH care AS ("
+        " SELECT child_id, max(ends_at) AS until FROM rm_bookings"
+        " WHERE status <> 'cancelled' GROUP BY child_id"
+        " UNION ALL"
+        " SELECT child_id, max(last_day + 1)::timestamptz FROM rm_enrolments GROUP BY child_id)"
+        " SELECT c.id FROM rm_children c WHERE c.registered_at < $1"
+        " AND NOT EXISTS (SELECT 1 FROM care WHERE care.child_id = c.id AND care.until >= $1)"
+        " ORDER BY c.registered_at, c.id LIMIT $2",
+        cutoff,
+        limit,
+    )
+    return [r["id"] for r in rows]

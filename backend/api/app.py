@@ -23,7 +23,7 @@ from backend.api.routes.auth import AuthController, me
 from backend.api.routes.booking_terms import BookingTermsController
 from backend.api.routes.bookings import BookingsController, institution_bookings
 from backend.api.routes.child_care import ChildCareController
-from backend.api.routes.children import ChildrenController
+from backend.api.routes.children import ChildrenController, consent_notices
 from backend.api.routes.enrolments import EnrolmentsController, institution_enrolments
 from backend.api.routes.health import live, ready
 from backend.api.routes.institutions import InstitutionsController, districts
@@ -54,6 +54,7 @@ ROUTES: list[Any] = [
     StaffController,
     BookingTermsController,
     ChildrenController,
+    consent_notices,
     BookingsController,
     institution_bookings,
     room_occupancy,

@@ -50,6 +50,15 @@ async def erase_child(
     return CommandAccepted(id=child.id, version=child.version)
 
 
+async def erase_after_retention(
+    uow: UnitOfWork, now: datetime, *, child_id: UUID, today: date
+) -> CommandAccepted:
+    """The retention job: a child whose last care is past retention is erased (by no one)."""
+    child = await uow.get(Child, child_id, "child")
+    child.erase_after_retention(today, now)
+    return CommandAccepted(id=child.id, version=child.version)
+
+
 async def guarded_child(uow: UnitOfWork, child_id: UUID, guardian_id: UUID) -> Child:
     """The child, checked on the aggregate itself to be in this guardian's care."""
     child = await uow.get(Child, child_id, "child")

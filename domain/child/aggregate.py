@@ -9,7 +9,8 @@ from uuid import UUID
 import msgspec
 
 from domain.aggregate import TuoyuAggregate
-from domain.child.care import ERASED_DAY, CareNotCovered, ChildCareMixin
+from domain.child.care import ERASED_DAY, NOBODY, CareNotCovered, ChildCareMixin
+from domain.child.consent import CARE_BOOKING, retention_cutoff
 from domain.errors import AlreadyExists, Gone, InvalidValue, NotFound, RuleViolated
 
 
@@ -77,6 +78,10 @@ class ChildErased(Gone):
     code = "child-erased"
 
 
+class StillWithinRetention(RuleViolated):
+    code = "still-within-retention"
+
+
 def age_in_months(birth_date: date, on: date) -> int:
     months = (on.year - birth_date.year) * 12 + on.month - birth_date.month
     return months - 1 if on.day < birth_date.day else months
@@ -88,6 +93,7 @@ class Child(ChildCareMixin, TuoyuAggregate):
     sex: Sex
     guardians: tuple[UUID, ...]
     consent_purposes: tuple[str, ...]
+    consent_notice: str
     pickup_adults: tuple[PickupAdult, ...]
     holds: dict[UUID, Hold]
     regular: dict[UUID, RegularHold]
@@ -103,6 +109,7 @@ class Child(ChildCareMixin, TuoyuAggregate):
         sex: Sex
         guardians: tuple[UUID, ...]
         consent_purposes: tuple[str, ...]
+        consent_notice: str = ""  # the version of the notice the guardian agreed to
         personal = ("name", "birth_date")
         erased = {"name": "", "birth_date": ERASED_DAY}
 
@@ -166,12 +173,14 @@ class Child(ChildCareMixin, TuoyuAggregate):
         sex: Sex,
         guardians: tuple[UUID, ...],
         consent_purposes: tuple[str, ...],
+        consent_notice: str = "",
     ) -> None:
         self.name = name
         self.birth_date = birth_date
         self.sex = sex
         self.guardians = guardians
         self.consent_purposes = consent_purposes
+        self.consent_notice = consent_notice
         self.pickup_adults = ()
         self.holds = {}
         self.regular = {}
@@ -208,6 +217,7 @@ class Child(ChildCareMixin, TuoyuAggregate):
         return cls._create(
             cls.Registered, id=child_id, timestamp=now, name=name.strip(), birth_date=birth_date,
             sex=sex, guardians=(guardian,), consent_purposes=consent_purposes,
+            consent_notice=CARE_BOOKING.version,
         )  # fmt: skip
 
     def check_usable(self) -> None:
@@ -234,6 +244,23 @@ class Child(ChildCareMixin, TuoyuAggregate):
                     enrolment_id=str(regular.enrolment_id),
                 )  # fmt: skip
         self.emit(self.DataErased, now, by=by)
+
+    def last_care(self) -> date:
+        """The last day the child was in care or booked for (its registration day if never)."""
+        days = [self.created_on.date(), *(h.ends_at.date() for h in self.holds.values())]
+        days += [r.last_day for r in self.regular.values()]
+        return max([*days, self.last_attended] if self.last_attended else days)
+
+    def erase_after_retention(self, today: date, now: datetime) -> None:
+        """The consent notice's promise: erased once its last care is past retention."""
+        self.check_usable()
+        cutoff = retention_cutoff(today)
+        if self.last_care() >= cutoff:
+            raise StillWithinRetention(
+                f"in care on {self.last_care().isoformat()}: kept until that is before"
+                f" {cutoff.isoformat()}", field="child_id",
+            )  # fmt: skip
+        self.emit(self.DataErased, now, by=NOBODY)
 
     def is_guardian(self, account_id: UUID) -> bool:
         return account_id in self.guardians

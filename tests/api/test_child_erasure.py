@@ -4,16 +4,18 @@ child's key goes (crypto-shredding), and nothing personal can be read back anywh
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
+from backend.clock import FrozenClock
 from backend.commands import load_aggregate
 from backend.eventstore.store import EventStore
-from backend.scheduler import sweep_unused_child_keys
-from domain.child.aggregate import Child
+from backend.scheduler import erase_children_past_retention, sweep_unused_child_keys
+from backend.services import children
+from domain.child.aggregate import Child, Sex
 from tests.api.attendance_world import NINE, attending_room, check_in, check_out_body
-from tests.api.booking_world import bookable_room, booking_body, child_of
+from tests.api.booking_world import DAY, bookable_room, booking_body, child_of
 from tests.api.world import World, idem
 
 NAME = "林小雪"
@@ -249,3 +251,51 @@ async def test_a_replayed_registration_makes_one_child_and_the_key_it_left_unuse
 
 def _children_model(world: World) -> Any:
     return next(p for p in world.runtime.projector.projections if p.name == "children")
+
+
+async def test_the_consent_notice_says_what_where_how_long_and_after_without_signing_in(
+    world: World,
+):
+    response = await world.client.get("/v1/consents")
+    assert response.status_code == 200
+    [notice] = response.json()
+    assert notice["purpose"] == "care_booking" and notice["required"] is True
+    assert "36 个月" in notice["kept_for"] and "境内" in notice["kept_where"]
+    assert "密钥" in notice["afterwards"]
+    _, child = await _child_with_a_pickup_adult(world)
+    registered = await load_aggregate(world.runtime.store, child)
+    assert registered.consent_notice == notice["version"]
+
+
+async def test_the_retention_job_erases_a_child_three_years_after_its_last_care_and_no_other(
+    world: World,
+):
+    institution_id, room_id, _ = await bookable_room(world)
+    parent = await world.guardian()
+    old = await child_of(world, parent)
+    booked = await world.post("/v1/bookings", booking_body(institution_id, room_id, old), parent)
+    assert booked.status_code == 201
+    later = datetime.fromisoformat(f"{DAY}T12:00:00+08:00") + timedelta(days=3 * 365 + 2)
+    world.runtime.clock = FrozenClock(at=later)
+    recent = uuid4()
+    await world.run(
+        lambda uow, ctx: children.register_child(
+            uow,
+            ctx.now,
+            child_id=recent,
+            guardian_id=parent.account_id,
+            name="新来的",
+            birth_date=later.date() - timedelta(days=300),
+            sex=Sex.male,
+            consent=True,
+            today=later.date(),
+        )  # fmt: skip
+    )
+    assert await world.runtime.projector.wait_until(world.last_position)
+
+    assert await erase_children_past_retention(world.runtime) == 1
+    keys = "SELECT child_id FROM child_data_keys WHERE child_id = ANY($1::uuid[])"
+    assert [r[0] for r in await world.runtime.pool.fetch(keys, [old, recent])] == [recent]
+    erased = await load_aggregate(world.runtime.store, old)
+    assert erased.erased_at == later and erased.name == ""
+    assert await erase_children_past_retention(world.runtime) == 0  # nothing twice

@@ -14,6 +14,7 @@ from litestar.params import FromPath, JSONBody
 from api_schema.booking import (
     ChildDetail,
     ChildView,
+    ConsentNoticeView,
     DataRead,
     NewChild,
     NewGuardian,
@@ -21,13 +22,14 @@ from api_schema.booking import (
 )
 from api_schema.common import CommandAccepted
 from backend.api.commanding import run_command, runtime
-from backend.auth.access import allow
+from backend.auth.access import allow, public
 from backend.auth.data_access import log_child_read, reads_of
 from backend.auth.principal import Principal
 from backend.services import children as service
 from backend.state import Runtime
 from domain.account.aggregate import Role
 from domain.child.aggregate import PickupAdult, Sex, age_in_months
+from domain.child.consent import NOTICES
 from projections import children as children_model
 
 
@@ -66,6 +68,13 @@ def child_view(row: dict[str, Any], today: Any) -> ChildView:
         id=row["id"], name=row["name"], birth_date=row["birth_date"], sex=row["sex"],
         age_months=age_in_months(row["birth_date"], today),
     )  # fmt: skip
+
+
+@get("/v1/consents", tags=["children"], opt=public("the notices are shown before signing up"))
+async def consent_notices() -> list[ConsentNoticeView]:
+    """Each purpose a guardian consents to for a child: what is collected, why, where it is
+    kept, for how long and what happens after. Registering a child records the version."""
+    return [ConsentNoticeView(**vars(notice)) for notice in NOTICES.values()]
 
 
 class ChildrenController(Controller):
