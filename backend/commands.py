@@ -307,6 +307,13 @@ def snapshot_interval(version: int) -> int:
     return max(SNAPSHOT_EVERY, 1 << max(version.bit_length() - 4, 0))
 
 
+def _sealable(store: EventStore, aggregate: Any) -> bool:
+    """A child's snapshot can be sealed: its key is here and it is not erased (a snapshot
+    written in the background could land after the erasure deleted the child's snapshots)."""
+    erased = getattr(aggregate, "erased_at", None) is not None
+    return not erased and store.mapper.keys.can_seal(aggregate.id)
+
+
 def snapshot_long_streams(store: EventStore, changed: list[tuple[Any, int]], now: datetime) -> None:
     """Snapshot an aggregate each time its stream crosses a multiple of its interval.
 
@@ -317,9 +324,7 @@ def snapshot_long_streams(store: EventStore, changed: list[tuple[Any, int]], now
     for aggregate, read_version in changed:
         every = snapshot_interval(aggregate.version)
         if aggregate.version // every > read_version // every:
-            if getattr(aggregate, "personal_state", ()) and not store.mapper.keys.can_seal(
-                aggregate.id
-            ):
+            if getattr(aggregate, "personal_state", ()) and not _sealable(store, aggregate):
                 continue  # erased: nothing personal is left to snapshot, nor a key to seal it
             try:
                 topic, state = encode_snapshot(aggregate, store.mapper.keys)

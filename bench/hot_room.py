@@ -220,7 +220,7 @@ def notes(wide: Outcomes, rowlock: Outcomes, insert: Outcomes, tight: Outcomes,
             what = "answer" if out is tight else "accepted"
             lines.append(f"{out.label}: {cpu_text(cpu)}; {out.cpu_per(what)}")
     lines.append(
-        "uvicorn runs as `tuoyu serve` runs it here: it picks uvloop and httptools (both are"
-        " dependencies); both HTTP contestants run alike."
+        "uvicorn runs as `tuoyu serve` runs it here (uvloop, httptools, one write per response:"
+        " backend/http_server.py); both HTTP contestants run alike."
     )
     return lines

@@ -4,7 +4,8 @@
 
 Run by bench/servers.py, never by hand. DATABASE_URL and TUOYU_* come from the environment,
 so the app opens its runtime at startup exactly as `tuoyu serve` does (create_app(settings),
-uvicorn with log_config=None, structured logs, uvicorn.access silenced).
+uvicorn through backend/http_server.py, log_config=None, structured logs, uvicorn.access
+silenced).
 
 Diagnostic switches (never set for a measured window):
   BENCH_TRACE=1      wall-time breakdown of the booking path and cProfile on demand, behind
@@ -22,11 +23,11 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import msgspec
-import uvicorn
 from litestar import Litestar, Request, get, post, put
 
 from api_schema.attendance import CheckInRequest, CheckOutRequest, LiveOccupancy
 from api_schema.booking import NewBooking
+from backend.http_server import serve
 from backend.logs import configure_logging
 
 PLAIN_TABLE = "bench_hot_plain"
@@ -137,8 +138,7 @@ def main(kind: str, port: int) -> None:
         from bench.server_trace import install
 
         app = install(app)
-    # As `tuoyu serve` runs it (uvicorn.run): uvicorn picks the loop and HTTP parser.
-    uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None)).run()
+    serve(app, "127.0.0.1", port)  # as `tuoyu serve` runs it, whichever app it is
 
 
 if __name__ == "__main__":

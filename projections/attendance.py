@@ -21,8 +21,9 @@ import msgspec
 
 from domain.attendance.care_log import CareKind
 from domain.attendance.day import AttendanceDay
+from domain.child.aggregate import Child
 from projections.attendance_texts import care_texts, check_in_texts, correction_text, morning_check
-from projections.base import Envelope
+from projections.base import Envelope, erasures_apart
 from projections.writes import Statement, Writes
 
 name = "attendance"
@@ -30,7 +31,7 @@ A = AttendanceDay
 handles: tuple[type, ...] = (
     A.Opened, A.ChildCheckedIn, A.ChildTurnedAway, A.ChildCheckedOut, A.StaffClockedIn,
     A.StaffClockedOut, A.CareLogged, A.RoomOutOfBounds, A.RoomBackInBounds,
-    A.UncollectedEscalated, A.VisitCorrected,
+    A.UncollectedEscalated, A.VisitCorrected, Child.DataErased,
 )  # fmt: skip
 tables = (
     "rm_attendance_days", "rm_live_children", "rm_live_staff", "rm_room_alarms", "rm_live_naps",
@@ -162,6 +163,14 @@ def _feed(pos: int, institution: UUID, kind: str, **data: Any) -> Statement:
 
 
 async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
+    batch, erased = erasures_apart(batch, Child.DataErased)
+    if batch:
+        await _apply(conn, batch)
+    if erased:  # the child's day names its collectors, doses and notes: it goes with its data
+        await conn.execute("DELETE FROM rm_child_day WHERE child_id = ANY($1::uuid[])", erased)
+
+
+async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     days = await attendance_days(conn, batch)
     w = Writes()
     for envelope in batch:

@@ -197,3 +197,11 @@ async def days_past_closing_with_children(
 
 def yesterday(now: datetime) -> date:
     return (now - timedelta(days=1)).date()
+
+
+async def is_present(conn: asyncpg.Connection | asyncpg.Pool, child_id: UUID) -> bool:
+    """Whether the child is checked in somewhere now (not yet collected)."""
+    found = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM rm_live_children WHERE child_id = $1)", child_id
+    )
+    return bool(found)

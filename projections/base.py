@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
+from uuid import UUID
 
 import asyncpg
 from eventsourcing.utils import get_topic
@@ -40,3 +41,14 @@ def topics_of(projection: Projection) -> list[str]:
 def indexes_of(projection: Projection) -> str:
     """The read model's optional `indexes` DDL (see the module docstring), or ''."""
     return str(getattr(projection, "indexes", ""))
+
+
+def erasures_apart(
+    batch: Sequence[Envelope], erased: type[Any]
+) -> tuple[list[Envelope], list[UUID]]:
+    """The batch without its `erased` events (a child's data erased), and those children: a
+    model that copied something of theirs deletes it after applying the rest."""
+    children: list[UUID] = [e.event.originator_id for e in batch if isinstance(e.event, erased)]
+    if not children:
+        return list(batch), []
+    return [e for e in batch if not isinstance(e.event, erased)], children

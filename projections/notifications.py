@@ -22,7 +22,7 @@ from domain.child.aggregate import Child
 from domain.institution.values import hhmm
 from projections.attendance_notices import HANDLES as ATTENDANCE_EVENTS
 from projections.attendance_notices import NOTICE, attendance_notices
-from projections.base import Envelope
+from projections.base import Envelope, erasures_apart
 
 name = "notifications"
 handles: tuple[type, ...] = (
@@ -70,9 +70,7 @@ def _yuan(fen: int) -> str:
 
 
 async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
-    erased = [e.event.originator_id for e in batch if isinstance(e.event, Child.DataErased)]
-    if erased:
-        batch = [e for e in batch if not isinstance(e.event, Child.DataErased)]
+    batch, erased = erasures_apart(batch, Child.DataErased)
     if batch:
         await _apply(conn, batch)
     if erased:  # notices name the child: they go with its data

@@ -42,7 +42,7 @@ def cli() -> None:
 @click.option("--host", default=None, help="bind address (TUOYU_HOST, default 127.0.0.1)")
 @click.option("--port", default=None, type=int, help="port (TUOYU_PORT, default 8000)")
 def serve(demo: bool, host: str | None, port: int | None) -> None:
-    import uvicorn
+    from backend.http_server import serve as serve_http
 
     if demo:
         os.environ.setdefault("TUOYU_DEMO_OTP", DEMO_OTP)
@@ -59,7 +59,7 @@ def serve(demo: bool, host: str | None, port: int | None) -> None:
     app = create_app(settings)
     where = f"http://{host or settings.host}:{port or settings.port}"
     console.print(f"[bold green]Tuoyu[/] serving on {where}  ·  OpenAPI docs at {where}/schema")
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_config=None)
+    serve_http(app, host or settings.host, port or settings.port)
 
 
 @cli.group(help="Database schema.")

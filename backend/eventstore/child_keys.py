@@ -70,7 +70,7 @@ class ChildKeys:
         rows = await conn.fetch(
             "INSERT INTO child_data_keys (child_id, key)"
             " SELECT * FROM unnest($1::uuid[], $2::bytea[])"
-            " ON CONFLICT (child_id) DO UPDATE SET child_id = excluded.child_id"
+            " ON CONFLICT (child_id) DO UPDATE SET created_at = now()"
             " RETURNING child_id, key",
             child_ids,
             keys,

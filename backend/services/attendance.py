@@ -209,8 +209,8 @@ async def release_no_show(
     institution = await uow.get(Institution, room_day.institution_id, "institution")
     after = institution.booking_settings.no_show_after_minutes
     booking = room_day.release_no_show(booking_id, after, now)
-    child = await uow.get(Child, booking.child_id, "child")
-    if booking_id in child.holds:
+    child = await uow.find(Child, booking.child_id)  # found even if erased since: freed alike
+    if child is not None and booking_id in child.holds:
         child.release(booking_id, now)
     await offer_freed_places(uow, room_day, now)
     return CommandAccepted(id=booking_id, version=room_day.version)

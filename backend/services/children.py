@@ -38,15 +38,16 @@ async def register_child(
 
 
 async def erase_child(
-    uow: UnitOfWork, now: datetime, *, child_id: UUID, by: UUID, today: date
+    uow: UnitOfWork, now: datetime, *, child_id: UUID, by: UUID, today: date, present: bool
 ) -> CommandAccepted:
-    """A guardian withdraws consent: DataErased is recorded; the caller then destroys the key."""
+    """A guardian withdraws consent: DataErased is recorded; the caller then destroys the key.
+    `present`: the child is checked in somewhere now (the attendance read model)."""
     child = await uow.find(Child, child_id)
     if child is None:
         raise NotFound(f"child {child_id} does not exist", field="child_id")
     if not child.is_guardian(by):
         raise PermissionDeniedException("only a guardian of this child")
-    child.erase(by, today, now)
+    child.erase(by, today, now, present=present)
     return CommandAccepted(id=child.id, version=child.version)
 
 

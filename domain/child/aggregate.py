@@ -227,10 +227,14 @@ class Child(ChildCareMixin, TuoyuAggregate):
                 field="child_id",
             )
 
-    def erase(self, by: UUID, today: date, now: datetime) -> None:
+    def erase(self, by: UUID, today: date, now: datetime, *, present: bool = False) -> None:
         """Withdraw consent and erase: only with no booking or regular place still ahead
-        (those are cancelled or ended first, so their refunds and notices happen as usual)."""
+        (those are cancelled or ended first, so their refunds and notices happen as usual),
+        and not while the child is `present` in a room (it is collected first)."""
         self.check_usable()
+        if present:
+            raise ChildStillInCare("the child is checked in: collect the child first",
+                                   field="child_id")  # fmt: skip
         for hold in self.holds.values():
             if hold.ends_at > now:
                 raise ChildStillInCare(

@@ -179,12 +179,17 @@ async def test_after_a_day_in_care_erasure_removes_the_childs_notices_and_unname
         "/v1/notifications", headers=world.fresh(room.guardian.headers)
     )
     assert len(notices.json()) >= 2
+    day = f"/v1/children/{child}/days/{NINE.date().isoformat()}"
+    before = await world.client.get(day, headers=world.fresh(room.guardian.headers))
+    assert [e["kind"] for e in before.json()["entries"]][:2] == ["check_in", "check_out"]
 
     assert (await _erase(world, child, room.guardian)).status_code == 200
     notices = await world.client.get(
         "/v1/notifications", headers=world.fresh(room.guardian.headers)
     )
     assert not any(n["kind"] in ("check_in", "check_out") for n in notices.json())
+    after = await world.client.get(day, headers=world.fresh(room.guardian.headers))
+    assert after.status_code in (403, 404) or after.json()["entries"] == []
     register = await world.client.get(
         f"/v1/rooms/{room.room_id}/attendance",
         params={"date": NINE.date().isoformat()},
@@ -299,3 +304,18 @@ async def test_the_retention_job_erases_a_child_three_years_after_its_last_care_
     erased = await load_aggregate(world.runtime.store, old)
     assert erased.erased_at == later and erased.name == ""
     assert await erase_children_past_retention(world.runtime) == 0  # nothing twice
+
+
+async def test_a_child_still_in_the_room_after_its_booking_is_erased_only_once_collected(
+    world: World,
+):
+    room = await attending_room(world)
+    [child] = room.children
+    assert (await check_in(world, room, child)).status_code == 201
+    world.runtime.clock.at = NINE + timedelta(hours=3)  # type: ignore[attr-defined]  # booked to 11:00
+    refused = await _erase(world, child, room.guardian)
+    assert refused.status_code == 409, refused.text
+    assert "collect the child" in refused.json()["detail"]
+    out = check_out_body(room, child, room.guardian.phone, minutes=170)
+    assert (await world.post("/v1/attendance/check-outs", out, room.caregiver)).status_code == 201
+    assert (await _erase(world, child, room.guardian)).status_code == 200

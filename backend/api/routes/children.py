@@ -30,6 +30,7 @@ from backend.state import Runtime
 from domain.account.aggregate import Role
 from domain.child.aggregate import PickupAdult, Sex, age_in_months
 from domain.child.consent import NOTICES
+from projections import attendance_queries
 from projections import children as children_model
 
 
@@ -162,17 +163,20 @@ class ChildrenController(Controller):
         self, request: Request[Principal, Any, Any], child_id: FromPath[UUID]
     ) -> Response[CommandAccepted]:
         """Withdraw consent and erase the child's personal data (PIPL art. 15, 47). Refused
-        (409 `child-still-in-care`) while a booking or regular place is ahead: cancel or end
-        them first. The events stay, but the child's key is destroyed: its name, birth date,
-        health records, pick-up adults and medication can no longer be read by anyone, in
-        the store or in backups. Attendance registers keep the visits, unnamed. Later
-        commands about the child answer 410 `child-erased`."""
+        (409 `child-still-in-care`) while a booking or regular place is ahead, or the child
+        is checked in: cancel or end them, or collect the child, first. The events stay, but
+        the child's key is destroyed: what was sealed with it (name, birth date, health
+        records, pick-up adults, medication authorisations) can no longer be read, in the
+        store or in backups, and the read models drop the child's profile, notices and day.
+        Attendance registers keep the visits, unnamed. Later commands about the child
+        answer 410 `child-erased`."""
         rt = runtime(request)
         by, today = request.user.account_id, rt.clock.now().date()
+        present = await attendance_queries.is_present(rt.pool, child_id)
         response = await run_command(
             request,
             lambda uow, ctx: service.erase_child(
-                uow, ctx.now, child_id=child_id, by=by, today=today
+                uow, ctx.now, child_id=child_id, by=by, today=today, present=present
             ),
         )
         await rt.store.destroy_child_key(child_id)
