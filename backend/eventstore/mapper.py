@@ -71,6 +71,10 @@ def seals_personal_data(topic: str) -> bool:
     return bool(getattr(cls, "personal", ()) or getattr(cls, "personal_state", ()))
 
 
+def _typed(raw: dict[str, Any], struct: type[msgspec.Struct]) -> dict[str, Any]:
+    return msgspec.structs.asdict(msgspec.convert(raw, struct, strict=False))
+
+
 def bound_to(stream_id: UUID, topic: str) -> bytes:
     """Associated data of a sealed payload: it opens only on its own stream and topic."""
     return stream_id.bytes + topic.encode()
@@ -94,8 +98,9 @@ class MsgspecMapper(Mapper[UUID]):
         if class_version > 1:
             state["class_version"] = class_version
         topic = get_topic(cls)
-        if cls.personal:
-            own = {name: state.pop(name) for name in cls.personal}
+        personal = getattr(cls, "personal", ())
+        if personal:
+            own = {name: state.pop(name) for name in personal}
             plain = _encoder.encode(own)
             state["sealed"] = self.keys.seal(originator_id, plain, bound_to(originator_id, topic))
         data = _encoder.encode(state)
@@ -136,15 +141,13 @@ class MsgspecMapper(Mapper[UUID]):
         _, own_type, rest_type = _sealed_parts(cls)
         sealed = raw.pop("sealed", None)
         if sealed is None:  # stored before sealing existed: the fields are plain
-            own: dict[str, Any] = {name: raw.pop(name) for name in personal}
+            own = _typed({name: raw.pop(name) for name in personal}, own_type)
         else:
             opened = self.keys.open(
                 stream_id, msgspec.convert(sealed, bytes), bound_to(stream_id, topic)
             )
-            own = dict(cls.erased) if opened is None else _untyped.decode(opened)
-        state = msgspec.structs.asdict(msgspec.convert(raw, rest_type, strict=False))
-        if sealed is None or opened is not None:
-            own = msgspec.structs.asdict(msgspec.convert(own, own_type, strict=False))
+            own = dict(cls.erased) if opened is None else _typed(_untyped.decode(opened), own_type)
+        state = _typed(raw, rest_type)
         state.update(own)
         return cls, state
 
