@@ -4,10 +4,13 @@ PostgreSQL advisory lock, so any number of workers may tick and each effect happ
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, time
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -38,29 +41,40 @@ _DUE_NO_SHOWS = (
 )
 
 
+@asynccontextmanager
+async def _alone(runtime: Runtime, lock: int) -> AsyncIterator[asyncpg.Connection | None]:
+    """A connection holding the session advisory lock `lock`, or None while another worker
+    holds it (that worker is on the job)."""
+    async with runtime.pool.acquire() as conn:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock):
+            yield None
+            return
+        try:
+            yield conn
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", lock)
+
+
 async def release_due_no_shows(runtime: Runtime) -> int:
     """Release every booking whose child has not arrived in time; return how many."""
     released = 0
-    async with runtime.pool.acquire() as conn:
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", NO_SHOW_LOCK):
-            return 0  # another worker is on it
-        try:
-            now = runtime.clock.now()
-            for row in await conn.fetch(_DUE_NO_SHOWS, now):
-                ctx = CommandContext(
-                    now=now, actor="system:no-show", command_key=f"no-show:{row['id']}"
-                )
-                try:
-                    outcome = await execute(
-                        runtime.store, ctx, _releaser(now, row["room_day_id"], row["id"]),
-                        CommandAccepted,
-                    )  # fmt: skip
-                except DomainError as refused:  # arrived meanwhile, cancelled, …
-                    log.info("no-show of %s not released: %s", row["id"], refused.detail)
-                    continue
-                released += 0 if outcome.replayed else 1
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", NO_SHOW_LOCK)
+    async with _alone(runtime, NO_SHOW_LOCK) as conn:
+        if conn is None:
+            return 0
+        now = runtime.clock.now()
+        for row in await conn.fetch(_DUE_NO_SHOWS, now):
+            ctx = CommandContext(
+                now=now, actor="system:no-show", command_key=f"no-show:{row['id']}"
+            )
+            try:
+                outcome = await execute(
+                    runtime.store, ctx, _releaser(now, row["room_day_id"], row["id"]),
+                    CommandAccepted,
+                )  # fmt: skip
+            except DomainError as refused:  # arrived meanwhile, cancelled, …
+                log.info("no-show of %s not released: %s", row["id"], refused.detail)
+                continue
+            released += 0 if outcome.replayed else 1
     if released:
         log.info("released %d no-show bookings", released)
     return released
@@ -68,17 +82,14 @@ async def release_due_no_shows(runtime: Runtime) -> int:
 
 async def expire_lapsed_offers(runtime: Runtime) -> int:
     """Lapse waitlist offers not taken in time; the next families in line get theirs."""
-    async with runtime.pool.acquire() as conn:
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", WAITLIST_LOCK):
+    async with _alone(runtime, WAITLIST_LOCK) as conn:
+        if conn is None:
             return 0
-        try:
-            now = runtime.clock.now()
-            room_days = await waitlist_model.room_days_with_lapsed_offers(conn, now)
-            for room_day_id in room_days:
-                ctx = CommandContext(now=now, actor="system:waitlist")
-                await execute(runtime.store, ctx, _expirer(now, room_day_id), CommandAccepted)
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", WAITLIST_LOCK)
+        now = runtime.clock.now()
+        room_days = await waitlist_model.room_days_with_lapsed_offers(conn, now)
+        for room_day_id in room_days:
+            ctx = CommandContext(now=now, actor="system:waitlist")
+            await execute(runtime.store, ctx, _expirer(now, room_day_id), CommandAccepted)
     return len(room_days)
 
 
@@ -86,21 +97,18 @@ async def escalate_uncollected_children(runtime: Runtime) -> int:
     """Past closing + grace, escalate each child still checked in (guardians, then admins too),
     again every few minutes until collected; return how many escalations were raised."""
     raised = 0
-    async with runtime.pool.acquire() as conn:
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", UNCOLLECTED_LOCK):
+    async with _alone(runtime, UNCOLLECTED_LOCK) as conn:
+        if conn is None:
             return 0
-        try:
-            now = runtime.clock.now()
-            since = attendance_queries.yesterday(now)
-            candidates = await attendance_queries.days_past_closing_with_children(
-                conn, since, now, FALLBACK_CLOSING
-            )
-            for day_id in candidates:
-                ctx = CommandContext(now=now, actor="system:uncollected")
-                outcome = await execute(runtime.store, ctx, _escalator(now, day_id), Escalated)
-                raised += outcome.value.raised
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", UNCOLLECTED_LOCK)
+        now = runtime.clock.now()
+        since = attendance_queries.yesterday(now)
+        candidates = await attendance_queries.days_past_closing_with_children(
+            conn, since, now, FALLBACK_CLOSING
+        )
+        for day_id in candidates:
+            ctx = CommandContext(now=now, actor="system:uncollected")
+            outcome = await execute(runtime.store, ctx, _escalator(now, day_id), Escalated)
+            raised += outcome.value.raised
     if raised:
         log.warning("escalated %d uncollected children", raised)
     return raised
@@ -131,24 +139,20 @@ async def erase_children_past_retention(runtime: Runtime) -> int:
     """Keep the consent notice's word: a child whose last care ended more than the retention
     period ago is erased as if its guardian had asked (domain/child/consent.py)."""
     erased = 0
-    async with runtime.pool.acquire() as conn:
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RETENTION_LOCK):
+    async with _alone(runtime, RETENTION_LOCK) as conn:
+        if conn is None:
             return 0
-        try:
-            now = runtime.clock.now()
-            cutoff = datetime.combine(retention_cutoff(now.date()), time(), tzinfo=UTC)
-            for child_id in await children_model.past_retention(conn, cutoff):
-                ctx = CommandContext(now=now, actor="system:retention")
-                try:
-                    await execute(runtime.store, ctx, _retention_eraser(now, child_id),
-                                  CommandAccepted)  # fmt: skip
-                except DomainError as refused:  # visited since, or already erased
-                    log.info("child %s not erased: %s", child_id, refused.detail)
-                    continue
-                await runtime.store.destroy_child_key(child_id)
-                erased += 1
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", RETENTION_LOCK)
+        now = runtime.clock.now()
+        cutoff = datetime.combine(retention_cutoff(now.date()), time(), tzinfo=UTC)
+        for child_id in await children_model.past_retention(conn, cutoff):
+            ctx = CommandContext(now=now, actor="system:retention")
+            try:
+                await execute(runtime.store, ctx, _retention_eraser(now, child_id), CommandAccepted)
+            except DomainError as refused:  # visited since, or already erased
+                log.info("child %s not erased: %s", child_id, refused.detail)
+                continue
+            await runtime.store.destroy_child_key(child_id)
+            erased += 1
     if erased:
         log.info("erased %d children past retention", erased)
     return erased

@@ -42,6 +42,11 @@ async def _child_with_a_pickup_adult(world: World) -> tuple[Any, UUID]:
     return parent, child
 
 
+async def _rows(world: World, table: str, column: str, child: UUID) -> int:
+    sql = f"SELECT count(*) FROM {table} WHERE {column} = $1"
+    return int(await world.runtime.pool.fetchval(sql, child))
+
+
 async def _stored_rows(world: World, child: UUID) -> list[bytes]:
     rows = await world.runtime.pool.fetch(
         "SELECT state FROM events WHERE stream_id = $1 UNION ALL"
@@ -71,12 +76,7 @@ async def test_an_erased_child_cannot_be_read_back_from_the_store_the_read_model
     response = await _erase(world, child, parent)
     assert response.status_code == 200, response.text
 
-    assert (
-        await world.runtime.pool.fetchval(
-            "SELECT count(*) FROM child_data_keys WHERE child_id = $1", child
-        )
-        == 0
-    )
+    assert await _rows(world, "child_data_keys", "child_id", child) == 0
     mine = await world.client.get("/v1/children", headers=world.fresh(parent.headers))
     assert mine.json() == []
     profile = await world.client.get(f"/v1/children/{child}", headers=world.fresh(parent.headers))
@@ -91,16 +91,8 @@ async def test_an_erased_child_cannot_be_read_back_from_the_store_the_read_model
     assert first.name == "" and first.birth_date.year == 1900
 
     await world.runtime.projector.rebuild(_children_model(world))
-    assert (
-        await world.runtime.pool.fetchval("SELECT count(*) FROM rm_children WHERE id = $1", child)
-        == 0
-    )
-    assert (
-        await world.runtime.pool.fetchval(
-            "SELECT count(*) FROM rm_child_pickup_adults WHERE child_id = $1", child
-        )
-        == 0
-    )
+    assert await _rows(world, "rm_children", "id", child) == 0
+    assert await _rows(world, "rm_child_pickup_adults", "child_id", child) == 0
 
 
 async def test_commands_about_an_erased_child_answer_410_and_a_replayed_erasure_the_same(
@@ -133,12 +125,7 @@ async def test_a_child_with_a_booking_ahead_is_erased_only_after_it_is_cancelled
     assert refused.status_code == 409, refused.text
     assert refused.json()["type"] == "/problems/child-still-in-care"
     assert refused.json()["params"]["booking_id"] == booking
-    assert (
-        await world.runtime.pool.fetchval(
-            "SELECT count(*) FROM child_data_keys WHERE child_id = $1", child
-        )
-        == 1
-    )  # nothing half-done
+    assert await _rows(world, "child_data_keys", "child_id", child) == 1  # nothing half-done
     cancelled = await world.post(f"/v1/bookings/{booking}/cancel", {}, parent)
     assert cancelled.status_code == 200, cancelled.text
     assert (await _erase(world, child, parent)).status_code == 200
@@ -157,12 +144,7 @@ async def test_another_family_staff_and_a_regulator_cannot_erase_a_child(world: 
             f"/v1/children/{child}/erasure", headers={**world.fresh(who.headers), **idem()}
         )
         assert response.status_code == 403, (who, response.text)
-    assert (
-        await world.runtime.pool.fetchval(
-            "SELECT count(*) FROM child_data_keys WHERE child_id = $1", child
-        )
-        == 1
-    )
+    assert await _rows(world, "child_data_keys", "child_id", child) == 1
 
 
 async def test_after_a_day_in_care_erasure_removes_the_childs_notices_and_unnames_the_register(
