@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,33 @@ _counter = itertools.count()
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[Any]:
+    _remove_servers_of_finished_sessions()
     data = ROOT / ".data" / f"test-pg-{os.getpid()}"
     server = start_embedded(data, fast_unsafe=True)
     yield server
     server.cleanup()
+    shutil.rmtree(data, ignore_errors=True)  # ~60 MB a session: nothing in it is kept
+
+
+def _remove_servers_of_finished_sessions() -> None:
+    """Data directories left by test sessions that were killed before removing their own,
+    unless a server still runs on one."""
+    for data in (ROOT / ".data").glob("test-pg-*"):
+        owner = data.name.removeprefix("test-pg-")
+        postmaster = data / "postmaster.pid"
+        running = postmaster.exists() and _alive(int(postmaster.read_text().split()[0]))
+        if owner.isdigit() and not _alive(int(owner)) and not running:
+            shutil.rmtree(data, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @pytest.fixture(scope="session")
