@@ -301,3 +301,44 @@ async def test_a_child_still_in_the_room_after_its_booking_is_erased_only_once_c
     out = check_out_body(room, child, room.guardian.phone, minutes=170)
     assert (await world.post("/v1/attendance/check-outs", out, room.caregiver)).status_code == 201
     assert (await _erase(world, child, room.guardian)).status_code == 200
+
+
+async def test_read_models_rebuilt_after_an_erasure_equal_the_live_ones(world: World):
+    room = await attending_room(world, children=2)
+    erased, kept = room.children
+    for child in room.children:
+        assert (await check_in(world, room, child)).status_code == 201
+    world.runtime.clock.at = NINE + timedelta(hours=1)  # type: ignore[attr-defined]
+    for child in room.children:
+        out = check_out_body(room, child, room.guardian.phone, minutes=60)
+        assert (
+            await world.post("/v1/attendance/check-outs", out, room.caregiver)
+        ).status_code == 201
+    world.runtime.clock.at = NINE + timedelta(days=1)  # type: ignore[attr-defined]
+    assert (await _erase(world, erased, room.guardian)).status_code == 200
+    projector = world.runtime.projector
+    await projector.wait_until(await world.runtime.store.head_position())
+    models = [
+        p for p in projector.projections if p.name in ("children", "attendance", "notifications")
+    ]
+    live = await _read_models(world, models)
+    ids_in = {
+        t: {v for row in rows for v in row if isinstance(v, UUID)} for t, rows in live.items()
+    }
+    for table in ("rm_children", "rm_child_pickup_adults", "rm_child_day", "rm_notifications"):
+        assert erased not in ids_in[table], table
+    assert kept in ids_in["rm_child_day"] and kept in ids_in["rm_notifications"]
+    assert erased in ids_in["rm_attendance_register"]  # the visit stays, unnamed
+
+    for model in models:  # the erased child's events now open as erased
+        await projector.rebuild(model)
+    assert await _read_models(world, models) == live
+
+
+async def _read_models(world: World, models: list[Any]) -> dict[str, list[tuple[Any, ...]]]:
+    pool = world.runtime.pool
+    return {
+        t: [tuple(r) for r in await pool.fetch(f"SELECT * FROM {t} ORDER BY {t}")]
+        for model in models
+        for t in model.tables
+    }
