@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from eventsourcing.utils import get_topic
 
 from backend.eventstore.appender import Appender, AppendOutcome
 from backend.eventstore.cache import AggregateCache
@@ -139,6 +140,15 @@ class EventStore:
             ):
                 keys.learn(stream_id, None)  # no key in the same read: erased
         return found
+
+    async def has_event(self, stream_id: UUID, event_class: type) -> bool:
+        """Whether the stream holds an event of this class (its index: the stream's rows)."""
+        found = await self.pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE stream_id = $1 AND topic = $2)",
+            stream_id,
+            get_topic(event_class),
+        )
+        return bool(found)
 
     async def read_all(
         self, after_position: int, limit: int, conn: asyncpg.Connection | None = None

@@ -28,7 +28,7 @@ from backend.auth.principal import Principal
 from backend.services import children as service
 from backend.state import Runtime
 from domain.account.aggregate import Role
-from domain.child.aggregate import PickupAdult, Sex, age_in_months
+from domain.child.aggregate import Child, ChildErased, PickupAdult, Sex, age_in_months
 from domain.child.consent import NOTICES
 from projections import attendance_queries
 from projections import children as children_model
@@ -118,6 +118,8 @@ class ChildrenController(Controller):
     ) -> ChildDetail:
         rt = runtime(request)
         row = await children_model.get_child(rt.pool, child_id)
+        if row is None and await rt.store.has_event(child_id, Child.DataErased):
+            raise ChildErased("this child's personal data was erased", field="child_id")
         if row is None:
             raise NotFoundException("no such child")
         now = rt.clock.now()
