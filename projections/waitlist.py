@@ -98,3 +98,15 @@ async def room_days_with_lapsed_offers(
         now,
     )
     return [r["room_day_id"] for r in rows]
+
+
+async def open_entry_of_child(
+    conn: asyncpg.Connection | asyncpg.Pool, child_id: UUID
+) -> UUID | None:
+    """An entry the child still waits on or holds an offer from, if any."""
+    found: UUID | None = await conn.fetchval(
+        "SELECT entry_id FROM rm_waitlist WHERE child_id = $1 AND status IN ('waiting', 'offered')"
+        " ORDER BY joined_at LIMIT 1",
+        child_id,
+    )
+    return found

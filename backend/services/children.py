@@ -38,16 +38,18 @@ async def register_child(
 
 
 async def erase_child(
-    uow: UnitOfWork, now: datetime, *, child_id: UUID, by: UUID, today: date, present: bool
-) -> CommandAccepted:
+    uow: UnitOfWork, now: datetime, *, child_id: UUID, by: UUID, today: date, present: bool,
+    waiting: UUID | None,
+) -> CommandAccepted:  # fmt: skip
     """A guardian withdraws consent: DataErased is recorded; the caller then destroys the key.
-    `present`: the child is checked in somewhere now (the attendance read model)."""
+    `present`: the child is checked in somewhere now; `waiting`: a waitlist entry it is on
+    (both from the read models)."""
     child = await uow.find(Child, child_id)
     if child is None:
         raise NotFound(f"child {child_id} does not exist", field="child_id")
     if not child.is_guardian(by):
         raise PermissionDeniedException("only a guardian of this child")
-    child.erase(by, today, now, present=present)
+    child.erase(by, today, now, present=present, waiting=waiting)
     return CommandAccepted(id=child.id, version=child.version)
 
 

@@ -227,14 +227,21 @@ class Child(ChildCareMixin, TuoyuAggregate):
                 field="child_id",
             )
 
-    def erase(self, by: UUID, today: date, now: datetime, *, present: bool = False) -> None:
+    def erase(
+        self, by: UUID, today: date, now: datetime, *, present: bool = False,
+        waiting: UUID | None = None,
+    ) -> None:  # fmt: skip
         """Withdraw consent and erase: only with no booking or regular place still ahead
         (those are cancelled or ended first, so their refunds and notices happen as usual),
-        and not while the child is `present` in a room (it is collected first)."""
+        not while the child is `present` in a room (it is collected first) nor `waiting` on
+        a waitlist entry (it leaves first, so the place goes to the next family)."""
         self.check_usable()
         if present:
             raise ChildStillInCare("the child is checked in: collect the child first",
                                    field="child_id")  # fmt: skip
+        if waiting is not None:
+            raise ChildStillInCare("leave the waitlist first", field="child_id",
+                                   entry_id=str(waiting))  # fmt: skip
         for hold in self.holds.values():
             if hold.ends_at > now:
                 raise ChildStillInCare(

@@ -342,3 +342,24 @@ async def _read_models(world: World, models: list[Any]) -> dict[str, list[tuple[
         for model in models
         for t in model.tables
     }
+
+
+async def test_a_child_on_a_waitlist_is_erased_only_after_leaving_it(world: World):
+    institution_id, room_id, _ = await bookable_room(world, capacity=1, staff=1)
+    first, parent = await world.guardian(), await world.guardian()
+    taken, child = await child_of(world, first), await child_of(world, parent)
+    body = booking_body(institution_id, room_id, taken)
+    assert (await world.post("/v1/bookings", body, first)).status_code == 201
+    body = booking_body(institution_id, room_id, child)
+    joined = await world.post("/v1/waitlist", body, parent)
+    assert joined.status_code == 201, joined.text
+    refused = await _erase(world, child, parent)
+    assert (
+        refused.status_code == 409 and refused.json()["params"]["entry_id"] == joined.json()["id"]
+    )
+    left = await world.client.delete(
+        f"/v1/waitlist/{joined.json()['id']}", headers={**world.fresh(parent.headers), **idem()}
+    )
+    assert left.status_code == 200, left.text
+    world.saw(left)
+    assert (await _erase(world, child, parent)).status_code == 200

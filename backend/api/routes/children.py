@@ -32,6 +32,7 @@ from domain.child.aggregate import Child, ChildErased, PickupAdult, Sex, age_in_
 from domain.child.consent import NOTICES
 from projections import attendance_queries
 from projections import children as children_model
+from projections import waitlist as waitlist_model
 
 
 async def guardian_of_child(principal: Principal, connection: Any, rt: Runtime) -> bool:
@@ -165,8 +166,8 @@ class ChildrenController(Controller):
         self, request: Request[Principal, Any, Any], child_id: FromPath[UUID]
     ) -> Response[CommandAccepted]:
         """Withdraw consent and erase the child's personal data (PIPL art. 15, 47). Refused
-        (409 `child-still-in-care`) while a booking or regular place is ahead, or the child
-        is checked in: cancel or end them, or collect the child, first. The events stay, but
+        (409 `child-still-in-care`) while a booking or regular place is ahead, the child is
+        checked in or on a waitlist: cancel, end, collect or leave first. The events stay, but
         the child's key is destroyed: what was sealed with it (name, birth date, health
         records, pick-up adults, medication authorisations) can no longer be read, in the
         store or in backups, and the read models drop the child's profile, notices and day.
@@ -175,12 +176,14 @@ class ChildrenController(Controller):
         rt = runtime(request)
         by, today = request.user.account_id, rt.clock.now().date()
         present = await attendance_queries.is_present(rt.pool, child_id)
+        waiting = await waitlist_model.open_entry_of_child(rt.pool, child_id)
         response = await run_command(
             request,
             lambda uow, ctx: service.erase_child(
-                uow, ctx.now, child_id=child_id, by=by, today=today, present=present
+                uow, ctx.now, child_id=child_id, by=by, today=today, present=present,
+                waiting=waiting,
             ),
-        )
+        )  # fmt: skip
         await rt.store.destroy_child_key(child_id)
         return response
 
