@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from backend.db.embedded import embedded_dsn, start_embedded
+from backend.db.embedded import embedded_dsn, process_alive, start_embedded
 from backend.db.migrate import migrate
 from backend.runtime import close_runtime, open_runtime
 from backend.settings import Settings
@@ -90,19 +90,9 @@ def _forget_dead_handles() -> None:
     if not handles.exists():
         return
     pids = json.loads(handles.read_text())
-    alive = [pid for pid in pids if _alive(pid)]
+    alive = [pid for pid in pids if process_alive(pid)]
     if alive != pids:
         handles.write_text(json.dumps(alive))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @asynccontextmanager

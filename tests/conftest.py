@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from backend.db.embedded import embedded_dsn, start_embedded
+from backend.db.embedded import embedded_dsn, process_alive, start_embedded
 from backend.db.migrate import migrate
 from backend.eventstore.store import EventStore
 
@@ -37,19 +37,9 @@ def _remove_servers_of_finished_sessions() -> None:
     for data in (ROOT / ".data").glob("test-pg-*"):
         owner = data.name.removeprefix("test-pg-")
         postmaster = data / "postmaster.pid"
-        running = postmaster.exists() and _alive(int(postmaster.read_text().split()[0]))
-        if owner.isdigit() and not _alive(int(owner)) and not running:
+        running = postmaster.exists() and process_alive(int(postmaster.read_text().split()[0]))
+        if owner.isdigit() and not process_alive(int(owner)) and not running:
             shutil.rmtree(data, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @pytest.fixture(scope="session")

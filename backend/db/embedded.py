@@ -32,3 +32,14 @@ def start_embedded(data_dir: Path, *, fast_unsafe: bool = False, keep_running: b
 
 def embedded_dsn(server: Any, database: str = "postgres") -> str:
     return str(server.get_uri(database=database))
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs (one of another user counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
