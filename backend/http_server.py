@@ -15,6 +15,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+FLUSH_AT_BYTES = 64 * 1024
+
 
 class _CoalescingTransport:
     """A transport whose writes within one loop pass leave as one; the rest is the real one."""
@@ -32,6 +34,16 @@ class _CoalescingTransport:
             self._loop.call_soon(self._flush)
         else:
             self._pending.append(data)
+            if sum(map(len, self._pending)) >= FLUSH_AT_BYTES:  # a long stream in one pass:
+                self._flush()  # the real transport takes it now, and applies back-pressure
+
+    def writelines(self, lines: Any) -> None:
+        for data in lines:
+            self.write(data)
+
+    def write_eof(self) -> None:
+        self._flush()
+        self._transport.write_eof()
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, None

@@ -106,6 +106,11 @@ _NAP = (
 )
 _NAP_OVER = "DELETE FROM rm_live_naps WHERE day_id = $1 AND child_id = $2"
 _FEED = "INSERT INTO rm_occupancy_feed VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT DO NOTHING"
+# An admin may correct an erased child's register (it is kept); the child's day stays gone.
+_CORRECTION_DAY = (
+    "INSERT INTO rm_child_day SELECT $1, $2, $3, $4, $5, $6, $7, $8"
+    " WHERE EXISTS (SELECT 1 FROM rm_children WHERE id = $1) ON CONFLICT DO NOTHING"
+)
 _CHILD_DAY = (
     "INSERT INTO rm_child_day VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
 )
@@ -278,7 +283,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 ("child", day_id, fix.child_id),
                 register,
                 (_LIVE_SINCE_CORRECTED, (day_id, fix.child_id, fix.replaces, fix.arrived)),
-                (_CHILD_DAY, (fix.child_id, day, pos, institution, fix.arrived, "correction",
+                (_CORRECTION_DAY, (fix.child_id, day, pos, institution, fix.arrived, "correction",
                               "考勤更正", correction_text(fix, zone))),
                 _feed(pos, institution, "visit_corrected", room_id=fix.room_id,
                       child_id=fix.child_id, arrived_at=fix.arrived, left_at=fix.left,

@@ -28,15 +28,17 @@ HANDLES: tuple[type, ...] = (
 )  # fmt: skip
 
 
-# One statement per notice: it goes to the child's guardians (and, when `$9`, the institution's
-# admins), with the child's name read in the same statement; the body is `$5 || name || $6`.
+# One statement per notice: it goes to the child's guardians (none once the child's data was
+# erased) and, when `$9`, the institution's admins, with the child's name read in the same
+# statement; the body is `$5 || name || $6`.
 # A notice needs no look-up first: the day's institution and zone are kept in process.
 NOTICE = """
 INSERT INTO rm_notifications (position, account_id, kind, booking_id, title, body, at, child_id)
 SELECT $1::bigint, a.account_id, $3::text, NULL, $4::text,
        $5::text || coalesce((SELECT name FROM rm_children WHERE id = $2), '孩子') || $6::text,
        $7::timestamptz, $2::uuid
-FROM (SELECT account_id FROM rm_child_guardians WHERE child_id = $2
+FROM (SELECT account_id FROM rm_child_guardians
+      WHERE child_id = $2 AND EXISTS (SELECT 1 FROM rm_children WHERE id = $2)
       UNION SELECT account_id FROM rm_institution_staff
       WHERE $9 AND institution_id = $8 AND role = 'institution_admin') AS a
 ON CONFLICT DO NOTHING

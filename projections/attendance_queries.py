@@ -199,9 +199,15 @@ def yesterday(now: datetime) -> date:
     return (now - timedelta(days=1)).date()
 
 
-async def is_present(conn: asyncpg.Connection | asyncpg.Pool, child_id: UUID) -> bool:
-    """Whether the child is checked in somewhere now (not yet collected)."""
+async def is_present(
+    conn: asyncpg.Connection | asyncpg.Pool, child_id: UUID, now: datetime
+) -> bool:
+    """Whether the child is checked in (not yet collected) on an attendance day of today or
+    yesterday; one nobody checked out on an older day no longer counts."""
     found = await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM rm_live_children WHERE child_id = $1)", child_id
+        "SELECT EXISTS (SELECT 1 FROM rm_live_children l JOIN rm_attendance_days d"
+        " ON d.id = l.day_id WHERE l.child_id = $1 AND d.day >= $2)",
+        child_id,
+        yesterday(now),
     )
     return bool(found)

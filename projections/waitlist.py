@@ -7,7 +7,7 @@ command to its room-day), a guardian's entries, and the room-days with lapsed of
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -101,12 +101,13 @@ async def room_days_with_lapsed_offers(
 
 
 async def open_entry_of_child(
-    conn: asyncpg.Connection | asyncpg.Pool, child_id: UUID
+    conn: asyncpg.Connection | asyncpg.Pool, child_id: UUID, today: date
 ) -> UUID | None:
-    """An entry the child still waits on or holds an offer from, if any."""
+    """An entry for today or later the child still waits on or holds an offer from, if any."""
     found: UUID | None = await conn.fetchval(
-        "SELECT entry_id FROM rm_waitlist WHERE child_id = $1 AND status IN ('waiting', 'offered')"
-        " ORDER BY joined_at LIMIT 1",
+        "SELECT entry_id FROM rm_waitlist WHERE child_id = $1 AND day >= $2"
+        " AND status IN ('waiting', 'offered') ORDER BY joined_at LIMIT 1",
         child_id,
+        today,
     )
     return found

@@ -28,18 +28,26 @@ def pg_server() -> Iterator[Any]:
     server = start_embedded(data, fast_unsafe=True)
     yield server
     server.cleanup()
-    shutil.rmtree(data, ignore_errors=True)  # ~60 MB a session: nothing in it is kept
+    if not (data / "postmaster.pid").exists():  # stopped: ~60 MB that nothing needs again
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def _remove_servers_of_finished_sessions() -> None:
-    """Data directories left by test sessions that were killed before removing their own,
-    unless a server still runs on one."""
+    """Data directories left by test sessions that were killed before removing their own (or
+    by an earlier process with this one's id), unless a server still runs on one."""
     for data in (ROOT / ".data").glob("test-pg-*"):
         owner = data.name.removeprefix("test-pg-")
-        postmaster = data / "postmaster.pid"
-        running = postmaster.exists() and process_alive(int(postmaster.read_text().split()[0]))
-        if owner.isdigit() and not process_alive(int(owner)) and not running:
-            shutil.rmtree(data, ignore_errors=True)
+        if not owner.isdigit():
+            continue
+        if int(owner) != os.getpid() and process_alive(int(owner)):
+            continue  # a session running now
+        try:
+            postmaster = int((data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            postmaster = None  # no server on it
+        if postmaster is not None and process_alive(postmaster):
+            continue
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -8,13 +8,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+import pytest
+
 from backend.clock import FrozenClock
 from backend.commands import load_aggregate
 from backend.eventstore.store import EventStore
 from backend.scheduler import erase_children_past_retention, sweep_unused_child_keys
 from backend.services import children
 from domain.child.aggregate import Child, Sex
-from tests.api.attendance_world import NINE, attending_room, check_in, check_out_body
+from tests.api.attendance_world import NINE, at, attending_room, check_in, check_out_body
 from tests.api.booking_world import DAY, bookable_room, booking_body, child_of
 from tests.api.world import World, idem
 
@@ -344,7 +346,10 @@ async def _read_models(world: World, models: list[Any]) -> dict[str, list[tuple[
     }
 
 
-async def test_a_child_on_a_waitlist_is_erased_only_after_leaving_it(world: World):
+@pytest.mark.parametrize("then", ["leaves the waitlist", "the day passes"])
+async def test_a_child_on_a_waitlist_is_erased_once_it_left_or_the_day_passed(
+    world: World, then: str
+):
     institution_id, room_id, _ = await bookable_room(world, capacity=1, staff=1)
     first, parent = await world.guardian(), await world.guardian()
     taken, child = await child_of(world, first), await child_of(world, parent)
@@ -357,9 +362,32 @@ async def test_a_child_on_a_waitlist_is_erased_only_after_leaving_it(world: Worl
     assert (
         refused.status_code == 409 and refused.json()["params"]["entry_id"] == joined.json()["id"]
     )
-    left = await world.client.delete(
-        f"/v1/waitlist/{joined.json()['id']}", headers={**world.fresh(parent.headers), **idem()}
-    )
-    assert left.status_code == 200, left.text
-    world.saw(left)
+    if then == "leaves the waitlist":
+        left = await world.client.delete(
+            f"/v1/waitlist/{joined.json()['id']}", headers={**world.fresh(parent.headers), **idem()}
+        )
+        assert world.saw(left).status_code == 200, left.text
+    else:
+        world.runtime.clock = FrozenClock(
+            at=datetime.fromisoformat(f"{DAY}T23:59:00+08:00") + timedelta(days=1)
+        )
     assert (await _erase(world, child, parent)).status_code == 200
+
+
+async def test_a_past_day_left_behind_blocks_nothing_and_a_later_correction_brings_nothing_back(
+    world: World,
+):
+    room = await attending_room(world)
+    [child] = room.children
+    assert (await check_in(world, room, child)).status_code == 201  # and nobody checked out
+    world.runtime.clock.at = NINE + timedelta(days=2)  # type: ignore[attr-defined]
+    assert (await _erase(world, child, room.guardian)).status_code == 200
+
+    fix = {"child_id": str(child), "room_id": str(room.room_id), "arrived_at": at(-5),
+           "left_at": None, "replaces": at(0), "reason": "按纸质签到表更正为 08:55"}  # fmt: skip
+    path = f"/v1/institutions/{room.institution_id}/attendance/corrections"
+    corrected = await world.post(path, fix, room.admin)
+    assert corrected.status_code == 201, corrected.text  # the register is the institution's
+    await world.runtime.projector.wait_until(world.last_position)
+    assert await _rows(world, "rm_child_day", "child_id", child) == 0
+    assert await _rows(world, "rm_notifications", "child_id", child) == 0

@@ -174,9 +174,10 @@ class ChildrenController(Controller):
         Attendance registers keep the visits, unnamed. Later commands about the child
         answer 410 `child-erased`."""
         rt = runtime(request)
-        by, today = request.user.account_id, rt.clock.now().date()
-        present = await attendance_queries.is_present(rt.pool, child_id)
-        waiting = await waitlist_model.open_entry_of_child(rt.pool, child_id)
+        by, now = request.user.account_id, rt.clock.now()
+        today = now.date()
+        present = await attendance_queries.is_present(rt.pool, child_id, now)
+        waiting = await waitlist_model.open_entry_of_child(rt.pool, child_id, today)
         response = await run_command(
             request,
             lambda uow, ctx: service.erase_child(
