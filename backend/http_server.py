@@ -21,21 +21,23 @@ FLUSH_AT_BYTES = 64 * 1024
 class _CoalescingTransport:
     """A transport whose writes within one loop pass leave as one; the rest is the real one."""
 
-    __slots__ = ("_loop", "_pending", "_transport")
+    __slots__ = ("_loop", "_pending", "_pending_bytes", "_transport")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
         self._loop = loop
         self._pending: list[bytes] | None = None
+        self._pending_bytes = 0
 
     def write(self, data: bytes) -> None:
         if self._pending is None:
-            self._pending = [data]
+            self._pending, self._pending_bytes = [data], len(data)
             self._loop.call_soon(self._flush)
-        else:
-            self._pending.append(data)
-            if sum(map(len, self._pending)) >= FLUSH_AT_BYTES:  # a long stream in one pass:
-                self._flush()  # the real transport takes it now, and applies back-pressure
+            return
+        self._pending.append(data)
+        self._pending_bytes += len(data)
+        if self._pending_bytes >= FLUSH_AT_BYTES:  # a long stream in one pass: the real
+            self._flush()  # transport takes it now, and applies its back-pressure
 
     def writelines(self, lines: Any) -> None:
         for data in lines:

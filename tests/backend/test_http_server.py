@@ -42,6 +42,11 @@ async def test_writes_made_in_one_pass_of_the_loop_leave_as_one_write():
     assert real.writes == []
     await asyncio.sleep(0)
     assert real.writes == [b"HTTP/1.1 200 OK\r\n\r\n{}"]
+    for _ in range(5):  # a long stream written in one pass goes out at 64 KiB
+        transport.write(b"x" * 16 * 1024)
+    assert [len(w) for w in real.writes[1:]] == [64 * 1024]
+    await asyncio.sleep(0)
+    assert [len(w) for w in real.writes[1:]] == [64 * 1024, 16 * 1024]
     transport.write(b"next")
     transport.close()  # what was written before closing still goes
     assert (real.writes[-1], real.closed) == (b"next", True)
