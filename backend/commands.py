@@ -21,10 +21,11 @@ from eventsourcing.persistence import StoredEvent
 from backend.eventstore.records import Appended, AppendRequest, ConcurrencyConflict, StoredAnswer
 from backend.eventstore.snapshots import SnapshotUnreadable, decode_snapshot, encode_snapshot
 from backend.eventstore.store import FROM_THE_FIRST_EVENT, EventStore
+from domain.aggregate import TuoyuAggregate
 from domain.errors import DomainError, NotFound
 
 T = TypeVar("T")
-A = TypeVar("A")
+A = TypeVar("A", bound=TuoyuAggregate)
 R = TypeVar("R")
 MAX_ATTEMPTS = 8
 SNAPSHOT_EVERY = 100
@@ -74,7 +75,7 @@ class UnitOfWork:
         if found is None:
             label = what or cls.__name__.lower()
             raise NotFound(f"{label} {stream_id} does not exist", field=f"{label}_id")
-        getattr(found, "check_usable", _usable)()
+        found.check_usable()
         return found
 
     async def prefetch(self, stream_ids: list[UUID]) -> None:
@@ -156,10 +157,6 @@ class UnitOfWork:
             for agg in self._loaded.values()
             if agg.version > self._read_versions.get(agg.id, 0)
         ]
-
-
-def _usable() -> None:
-    """What `check_usable` is for an aggregate that has none."""
 
 
 def _version_of(aggregate: Any) -> int:
@@ -307,9 +304,12 @@ def snapshot_interval(version: int) -> int:
     return max(SNAPSHOT_EVERY, 1 << max(version.bit_length() - 4, 0))
 
 
-def _sealable(store: EventStore, aggregate: Any) -> bool:
-    """A child's snapshot can be sealed: its key is here and it is not erased (a snapshot
-    written in the background could land after the erasure deleted the child's snapshots)."""
+def _snapshot_allowed(store: EventStore, aggregate: Any) -> bool:
+    """Any aggregate, but one holding personal data only while its key is here and it is not
+    erased (a snapshot written in the background could land after the erasure deleted the
+    child's snapshots)."""
+    if not getattr(aggregate, "personal_state", ()):
+        return True
     erased = getattr(aggregate, "erased_at", None) is not None
     return not erased and store.mapper.keys.can_seal(aggregate.id)
 
@@ -324,7 +324,7 @@ def snapshot_long_streams(store: EventStore, changed: list[tuple[Any, int]], now
     for aggregate, read_version in changed:
         every = snapshot_interval(aggregate.version)
         if aggregate.version // every > read_version // every:
-            if getattr(aggregate, "personal_state", ()) and not _sealable(store, aggregate):
+            if not _snapshot_allowed(store, aggregate):
                 continue  # erased: nothing personal is left to snapshot, nor a key to seal it
             try:
                 topic, state = encode_snapshot(aggregate, store.mapper.keys)

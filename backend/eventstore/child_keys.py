@@ -13,6 +13,7 @@ query per page for read models. A key absent from the table after `ensure` reads
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Iterable
 from uuid import UUID
@@ -94,20 +95,24 @@ class ChildKeys:
         await conn.execute("DELETE FROM child_data_keys WHERE child_id = $1", child_id)
         self.forget(child_id)
 
-    def seal(self, child_id: UUID, plain: bytes, bound_to: bytes) -> bytes:
+    def seal(self, child_id: UUID, topic: str, plain: bytes) -> bytes:
+        """`plain` sealed with the child's key, bound to its stream and the row's topic (an
+        event's or a snapshot's), so it opens nowhere else."""
         cipher = self._cipher(child_id)
         if cipher is None:
             raise KeyNotLoaded(f"child {child_id} has no data key (erased?): nothing to seal with")
         nonce = os.urandom(NONCE_BYTES)
-        return nonce + cipher.encrypt(nonce, plain, bound_to)
+        return nonce + cipher.encrypt(nonce, plain, _bound_to(child_id, topic))
 
-    def open(self, child_id: UUID, sealed: bytes, bound_to: bytes) -> bytes | None:
-        """The plain data, or None when the child's key was destroyed."""
+    def open(self, child_id: UUID, topic: str, sealed: bytes | str) -> bytes | None:
+        """The plain data, or None when the child's key was destroyed. `sealed` as stored:
+        bytes, or their base64 text in a JSON row."""
         cipher = self._cipher(child_id)
         if cipher is None:
             return None
+        raw = base64.b64decode(sealed) if isinstance(sealed, str) else sealed
         try:
-            return cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], bound_to)
+            return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _bound_to(child_id, topic))
         except InvalidTag as error:
             raise ValueError(f"sealed data of child {child_id} does not open: tampered?") from error
 
@@ -116,3 +121,8 @@ class ChildKeys:
             return self._ciphers[child_id]
         except KeyError:
             raise KeyNotLoaded(f"the data key of child {child_id} was not fetched") from None
+
+
+def _bound_to(stream_id: UUID, topic: str) -> bytes:
+    """Associated data of a sealed payload: it opens only on its own stream and topic."""
+    return stream_id.bytes + topic.encode()

@@ -45,9 +45,9 @@ def _state_type(cls: type) -> tuple[type[msgspec.Struct], msgspec.json.Decoder[A
 
 
 @cache
-def _sealed_parts(cls: type) -> tuple[tuple[str, ...], type[msgspec.Struct], type[msgspec.Struct]]:
-    """For an event class with personal fields: their names, a Struct of them, and a Struct of
-    the other fields (both typed as the event declares them)."""
+def _sealed_parts(cls: type) -> tuple[type[msgspec.Struct], type[msgspec.Struct]]:
+    """For an event class with personal fields: a Struct of them and a Struct of the other
+    fields (both typed as the event declares them)."""
     personal: tuple[str, ...] = cls.personal  # type: ignore[attr-defined]
     struct, _ = _state_type(cls)
     hints = typing.get_type_hints(struct)
@@ -61,7 +61,7 @@ def _sealed_parts(cls: type) -> tuple[tuple[str, ...], type[msgspec.Struct], typ
         [(n, hints[n]) for n in struct.__struct_fields__ if n not in personal],
         forbid_unknown_fields=False,
     )
-    return personal, own, rest
+    return own, rest
 
 
 @cache
@@ -73,11 +73,6 @@ def seals_personal_data(topic: str) -> bool:
 
 def _typed(raw: dict[str, Any], struct: type[msgspec.Struct]) -> dict[str, Any]:
     return msgspec.structs.asdict(msgspec.convert(raw, struct, strict=False))
-
-
-def bound_to(stream_id: UUID, topic: str) -> bytes:
-    """Associated data of a sealed payload: it opens only on its own stream and topic."""
-    return stream_id.bytes + topic.encode()
 
 
 class MsgspecMapper(Mapper[UUID]):
@@ -102,7 +97,7 @@ class MsgspecMapper(Mapper[UUID]):
         if personal:
             own = {name: state.pop(name) for name in personal}
             plain = _encoder.encode(own)
-            state["sealed"] = self.keys.seal(originator_id, plain, bound_to(originator_id, topic))
+            state["sealed"] = self.keys.seal(originator_id, topic, plain)
         data = _encoder.encode(state)
         if self.compressor:
             data = self.compressor.compress(data)
@@ -138,14 +133,12 @@ class MsgspecMapper(Mapper[UUID]):
         if not personal:
             return cls, msgspec.structs.asdict(msgspec.convert(raw, struct, strict=False))
         assert stream_id is not None, f"{topic} has personal fields: its stream is needed"
-        _, own_type, rest_type = _sealed_parts(cls)
+        own_type, rest_type = _sealed_parts(cls)
         sealed = raw.pop("sealed", None)
         if sealed is None:  # stored before sealing existed: the fields are plain
             own = _typed({name: raw.pop(name) for name in personal}, own_type)
         else:
-            opened = self.keys.open(
-                stream_id, msgspec.convert(sealed, bytes), bound_to(stream_id, topic)
-            )
+            opened = self.keys.open(stream_id, topic, sealed)
             own = dict(cls.erased) if opened is None else _typed(_untyped.decode(opened), own_type)
         state = _typed(raw, rest_type)
         state.update(own)

@@ -16,7 +16,6 @@ import msgspec
 from eventsourcing.utils import get_topic, resolve_topic
 
 from backend.eventstore.child_keys import ChildKeys
-from backend.eventstore.mapper import bound_to
 
 _encoder = msgspec.json.Encoder()
 _untyped = msgspec.json.Decoder()
@@ -49,7 +48,7 @@ def encode_snapshot(aggregate: Any, keys: ChildKeys) -> tuple[str, bytes]:
     wanted = {name: state[name] for name in names}
     if getattr(cls, "personal_state", ()):
         own = _encoder.encode({name: wanted.pop(name) for name in cls.personal_state})
-        wanted["sealed"] = keys.seal(aggregate.id, own, bound_to(aggregate.id, topic))
+        wanted["sealed"] = keys.seal(aggregate.id, topic, own)
     return topic, _encoder.encode(wanted)
 
 
@@ -61,7 +60,7 @@ def decode_snapshot(stream_id: UUID, version: int, topic: str, data: bytes, keys
         sealed = raw.pop("sealed", None)
         if sealed is None:
             raise SnapshotUnreadable(f"snapshot of {stream_id} is not sealed")
-        opened = keys.open(stream_id, msgspec.convert(sealed, bytes), bound_to(stream_id, topic))
+        opened = keys.open(stream_id, topic, sealed)
         if opened is None:
             raise SnapshotUnreadable(f"the key of {stream_id} was destroyed")
         raw.update(_untyped.decode(opened))
