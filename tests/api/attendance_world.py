@@ -4,16 +4,17 @@ caregiver, and a clock moved to 09:00 Shanghai on that day (tokens stay on the r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from backend.clock import FrozenClock
 from tests.api.booking_world import DAY, bookable_room, booking_body, many_children
+from tests.api.days import NINE, TODAY
 from tests.api.world import PASSWORD, Caller, World, new_phone
 
-NINE = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai on DAY
 WELL = {"temperature_c": 36.6}
+EXAMINED = (TODAY - timedelta(days=4)).isoformat()  # before admission, on the real clock
 
 
 @dataclass
@@ -56,7 +57,7 @@ async def attending_room(
         assert response.status_code == 201, response.text
         bookings.append(response.json()["id"])
         if examined:
-            record = {"kind": "admission", "examined_on": "2026-11-20", "passed": True,
+            record = {"kind": "admission", "examined_on": EXAMINED, "passed": True,
                       "vaccination_checked": True}  # fmt: skip
             response = await world.post(f"/v1/children/{kid}/health-records", record, admin)
             assert response.status_code == 201, response.text

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 from uuid import UUID
 
 from backend.services import children
 from domain.child.aggregate import Sex
+from tests.api.days import DAY, TODAY, months_before_day
 from tests.api.world import Caller, World, idem
 
-DAY = "2026-12-01"  # a Tuesday
+EIGHTEEN_MONTHS_OLD = months_before_day(18)  # a 托小班 child on DAY, old enough to mix
 HOURLY = {
     "care_type": "hourly",
     "weekdays": [1, 2, 3, 4, 5],
@@ -54,13 +54,13 @@ async def bookable_room(
     return institution_id, room_id, admin
 
 
-async def child_of(world: World, guardian: Caller, birth: str = "2025-06-01") -> UUID:
+async def child_of(world: World, guardian: Caller, birth: str | None = None) -> UUID:
     response = world.saw(
         await world.client.post(
             "/v1/children",
             json={
                 "name": "小宝",
-                "birth_date": birth,
+                "birth_date": birth or EIGHTEEN_MONTHS_OLD.isoformat(),
                 "sex": "female",
                 "consent_care_booking": True,
             },
@@ -83,10 +83,10 @@ async def many_children(world: World, guardian: Caller, count: int) -> list[UUID
                 child_id=child_id,
                 guardian_id=guardian.account_id,
                 name="小宝",
-                birth_date=date(2025, 6, 1),
+                birth_date=EIGHTEEN_MONTHS_OLD,
                 sex=Sex.male,
                 consent=True,
-                today=date(2026, 11, 24),
+                today=TODAY,
             )  # fmt: skip
         )
         ids.append(child_id)

@@ -15,6 +15,7 @@ from tests.api.attendance_world import (
     check_in_body,
     check_out_body,
 )
+from tests.api.days import DAY, local
 from tests.api.world import World
 
 
@@ -126,7 +127,7 @@ async def test_a_check_in_past_the_ratio_is_refused_unless_an_admin_overrides_wi
     live = await _get(world, f"/v1/institutions/{room.institution_id}/occupancy/live", room.admin)
     [shown] = live["rooms"]
     assert shown["alarm"] == "ratio" and not shown["ratio_ok"] and shown["required_staff"] == 2
-    register = await _get(world, f"/v1/rooms/{room.room_id}/attendance?date=2026-12-01", room.admin)
+    register = await _get(world, f"/v1/rooms/{room.room_id}/attendance?date={DAY}", room.admin)
     assert [r["override_reason"] for r in register].count("第二位老师在路上") == 1
 
     await world.post("/v1/staff/clock-ins", {"room_id": str(room.room_id), "at": at(1)},
@@ -143,7 +144,7 @@ async def test_only_allowed_adults_collect_and_a_second_pick_up_is_a_409(world: 
     await world.post(f"/v1/children/{child}/blocked-collectors",
                {"name": "赵某", "phone": "13900001111", "reason": "法院禁令"}, room.guardian)  # fmt: skip
     await world.post(f"/v1/children/{child}/delegates",
-               {"name": "邻居陈", "phone": "13900002222", "day": "2026-12-01"}, room.guardian)  # fmt: skip
+               {"name": "邻居陈", "phone": "13900002222", "day": DAY}, room.guardian)  # fmt: skip
     path = "/v1/attendance/check-outs"
     blocked = await world.post(path, check_out_body(room, child, "13900001111", 30), room.caregiver)
     assert blocked.status_code == 409 and blocked.json()["type"] == "/problems/collector-blocked"
@@ -157,7 +158,7 @@ async def test_only_allowed_adults_collect_and_a_second_pick_up_is_a_409(world: 
     assert delegate.status_code == 201, delegate.text
     twice = await world.post(path, check_out_body(room, child, "13900002222", 31), room.caregiver)
     assert twice.status_code == 409 and twice.json()["type"] == "/problems/not-checked-in"
-    register = await _get(world, f"/v1/rooms/{room.room_id}/attendance?date=2026-12-01", room.admin)
+    register = await _get(world, f"/v1/rooms/{room.room_id}/attendance?date={DAY}", room.admin)
     assert register[0]["collector"] == "邻居陈（当日代接人）"
     assert register[0]["identity_check"] == "身份证"
 
@@ -173,7 +174,7 @@ async def test_bad_attendance_input_names_the_field_and_writes_nothing(world: Wo
     hot = await check_in(world, room, child, health_check={"temperature_c": 50})
     assert hot.status_code == 400 and "temperature_c" in hot.json()["detail"]
     naive = await world.post("/v1/attendance/check-ins",
-                       {**check_in_body(room, child), "at": "2026-12-01T09:00:00"}, room.caregiver)  # fmt: skip
+                       {**check_in_body(room, child), "at": local("09:00")}, room.caregiver)  # fmt: skip
     assert naive.status_code == 400 and "at" in naive.json()["detail"]
     unknown = await world.post("/v1/attendance/check-ins",
                          {"child_id": str(child), "room_id": str(uuid4()), "at": at(),

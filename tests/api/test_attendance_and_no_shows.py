@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 from backend.clock import FrozenClock
 from backend.scheduler import release_due_no_shows
 from tests.api.attendance_world import attending_room, check_in
 from tests.api.booking_world import bookable_room, booking_body, many_children, put
+from tests.api.days import DAY, NINE
 from tests.api.world import World, idem
 
-# 2026-12-01 09:00 in Shanghai is 01:00 UTC. Bookings are made on the real clock (tokens are
-# checked against it); the day of care is then reached by moving an injected clock.
-START = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+# Bookings are made on the real clock (tokens are checked against it); the day of care is then
+# reached by moving an injected clock to 09:00 on DAY.
+START = NINE
 
 
 async def _booked(world: World, capacity: int = 15, children: int = 1):
@@ -83,5 +83,5 @@ async def test_the_guardian_is_told_of_the_booking_and_of_its_release(world: Wor
         await world.client.get("/v1/notifications", headers=world.fresh(guardian.headers))
     ).json()
     assert [n["kind"] for n in notes] == ["no_show", "booked"]
-    assert notes[1]["body"].startswith("2026-12-01 09:00–11:00 计时托")
+    assert notes[1]["body"].startswith(f"{DAY} 09:00–11:00 计时托")
     assert "名额已释放" in notes[0]["body"] and notes[0]["booking_id"] == booking

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.api.attendance_world import NINE, at, attending_room, caregiver_of, check_in
+from tests.api.days import DAY
 from tests.api.world import World
 
-DAY_PATH = "/v1/children/{}/days/2026-12-01"
+DAY_PATH = "/v1/children/{}/days/" + DAY
 
 
 async def _care(world: World, room, who=None, **body):
@@ -63,11 +64,11 @@ async def test_medication_needs_the_guardians_authorisation_and_stops_at_its_dos
     assert unauthorised.status_code == 422 and unauthorised.json()["field"] == "authorisation_id"
     by_carer = await world.post(f"/v1/children/{child}/medication-authorisations",
                           {"medicine": "布洛芬", "dose": "5 ml", "max_doses_per_day": 1,
-                           "first_day": "2026-12-01", "last_day": "2026-12-01"}, room.caregiver)  # fmt: skip
+                           "first_day": DAY, "last_day": DAY}, room.caregiver)  # fmt: skip
     assert by_carer.status_code == 403
     authorised = await world.post(f"/v1/children/{child}/medication-authorisations",
                             {"medicine": "布洛芬", "dose": "5 ml", "max_doses_per_day": 1,
-                             "first_day": "2026-12-01", "last_day": "2026-12-01"}, room.guardian)  # fmt: skip
+                             "first_day": DAY, "last_day": DAY}, room.guardian)  # fmt: skip
     assert authorised.status_code == 201, authorised.text
     authorisation = authorised.json()["id"]
     dose = {"kind": "medication", "child_ids": [str(child)], "authorisation_id": authorisation}
@@ -145,7 +146,7 @@ async def test_the_register_exports_csv_with_names_for_staff_and_pseudonyms_for_
     regulator, elsewhere = await world.regulator("gusu"), await world.regulator("wuzhong")
     room = await attending_room(world)
     await check_in(world, room, room.children[0])
-    path = f"/v1/rooms/{room.room_id}/attendance.csv?date=2026-12-01"
+    path = f"/v1/rooms/{room.room_id}/attendance.csv?date={DAY}"
     staff_csv = await world.client.get(path, headers=world.fresh(room.admin.headers))
     assert staff_csv.status_code == 200
     assert staff_csv.headers["content-type"].startswith("text/csv")

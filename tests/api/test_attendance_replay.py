@@ -16,6 +16,7 @@ from tests.api.attendance_world import (
     check_in_body,
     check_out_body,
 )
+from tests.api.days import DAY
 from tests.api.world import World
 
 
@@ -62,7 +63,7 @@ async def test_a_tablet_replaying_50_queued_commands_after_an_outage_records_eac
     assert await _count(world, "ChildCheckedIn") == 10
     assert await _count(world, "CareLogged") == 30
     assert await _count(world, "ChildCheckedOut") == 10
-    day = (await world.client.get(f"/v1/children/{room.children[3]}/days/2026-12-01",
+    day = (await world.client.get(f"/v1/children/{room.children[3]}/days/{DAY}",
                                   headers=world.fresh(room.guardian.headers))).json()  # fmt: skip
     assert [e["time"] for e in day["entries"]] == ["09:03", "09:23", "09:23", "09:23", "10:03"]
 

@@ -6,6 +6,7 @@ import asyncio
 from uuid import UUID
 
 from tests.api.booking_world import DAY, bookable_room, booking_body, child_of, many_children
+from tests.api.days import months_before_day
 from tests.api.world import World, idem
 
 
@@ -54,7 +55,7 @@ async def test_a_full_room_is_a_409_naming_the_rule_and_the_first_full_minute(wo
 async def test_a_child_too_young_for_the_class_is_refused(world: World):
     institution_id, room_id, _ = await bookable_room(world, class_type="older_toddler", capacity=20)
     guardian = await world.guardian()
-    baby = await child_of(world, guardian, birth="2026-05-01")
+    baby = await child_of(world, guardian, birth=months_before_day(7).isoformat())
     response = await world.client.post(
         "/v1/bookings", json=booking_body(institution_id, room_id, baby),
         headers={**world.fresh(guardian.headers), **idem()},

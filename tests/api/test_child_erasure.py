@@ -18,9 +18,11 @@ from backend.services import children
 from domain.child.aggregate import Child, Sex
 from tests.api.attendance_world import NINE, at, attending_room, check_in, check_out_body
 from tests.api.booking_world import DAY, bookable_room, booking_body, child_of
+from tests.api.days import months_before_day
 from tests.api.world import World, idem
 
 NAME = "林小雪"
+BIRTH = months_before_day(21).isoformat()
 GRANNY_PHONE = "13955550001"
 
 
@@ -32,7 +34,7 @@ async def _child_with_a_pickup_adult(world: World) -> tuple[Any, UUID]:
     parent = await world.guardian()
     response = await world.post(
         "/v1/children",
-        {"name": NAME, "birth_date": "2025-02-14", "sex": "female", "consent_care_booking": True},
+        {"name": NAME, "birth_date": BIRTH, "sex": "female", "consent_care_booking": True},
         parent,
     )
     assert response.status_code == 201, response.text
@@ -220,7 +222,7 @@ async def test_a_replayed_registration_makes_one_child_and_the_key_it_left_unuse
     world: World,
 ):
     parent = await world.guardian()
-    body = {"name": NAME, "birth_date": "2025-02-14", "sex": "female",
+    body = {"name": NAME, "birth_date": BIRTH, "sex": "female",
             "consent_care_booking": True}  # fmt: skip
     first = await world.post("/v1/children", body, parent, key="register-once-1")
     again = await world.post("/v1/children", body, parent, key="register-once-1")

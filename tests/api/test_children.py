@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.api.booking_world import DAY, bookable_room, booking_body, child_of
+from tests.api.days import months_before_day
 from tests.api.world import World, idem
 
 
@@ -10,7 +11,7 @@ async def test_a_child_without_the_guardians_consent_is_refused(world: World):
     guardian = await world.guardian()
     response = await world.client.post(
         "/v1/children",
-        json={"name": "小宝", "birth_date": "2025-06-01", "sex": "male",
+        json={"name": "小宝", "birth_date": months_before_day(18).isoformat(), "sex": "male",
               "consent_care_booking": False},
         headers={**guardian.headers, **idem()},
     )  # fmt: skip

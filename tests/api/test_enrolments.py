@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.api.booking_world import HOURLY, bookable_room, booking_body, child_of
+from tests.api.days import DAY, day
 from tests.api.world import World, idem
 
 FULL_DAY = {
@@ -14,8 +15,8 @@ FULL_DAY = {
 def enrolment(institution_id, room_id, child, **overrides) -> dict:
     body = {
         "child_id": str(child), "institution_id": str(institution_id), "room_id": str(room_id),
-        "care_type": "full_day", "weekdays": [1, 3, 5], "first_day": "2026-12-01",
-        "last_day": "2026-12-31", "start": "08:30", "end": "17:00",
+        "care_type": "full_day", "weekdays": [1, 3, 5], "first_day": DAY,
+        "last_day": day(30), "start": "08:30", "end": "17:00",
     }  # fmt: skip
     return {**body, **overrides}
 
@@ -39,18 +40,18 @@ async def test_an_enrolled_child_takes_the_place_on_its_weekdays_only(world: Wor
     )
     assert enrolled.status_code == 201, enrolled.text  # type: ignore[attr-defined]
     [view] = (await world.client.get("/v1/enrolments", headers=world.fresh(parent.headers))).json()
-    assert view["price_fen"] == 12000 * 13  # Mon/Wed/Fri of December 2026 from the 1st: 13 days
+    assert view["price_fen"] == 12000 * 13  # Mon/Wed/Fri of the 31 days from a Tuesday: 13
     assert view["care_type_zh"] == "全日托"
 
-    wednesday = {**booking_body(institution_id, room_id, other_child), "date": "2026-12-02"}
+    wednesday = {**booking_body(institution_id, room_id, other_child), "date": day(1)}
     refused = await _post(world, "/v1/bookings", wednesday, other)
     assert refused.status_code == 409  # type: ignore[attr-defined]
     assert refused.json()["type"] == "/problems/room-full"  # type: ignore[attr-defined]
-    tuesday = {**booking_body(institution_id, room_id, other_child), "date": "2026-12-01"}
+    tuesday = {**booking_body(institution_id, room_id, other_child), "date": DAY}
     assert (await _post(world, "/v1/bookings", tuesday, other)).status_code == 201  # type: ignore[attr-defined]
 
     occupancy = await world.client.get(
-        f"/v1/rooms/{room_id}/occupancy?date=2026-12-02", headers=world.fresh(admin.headers)
+        f"/v1/rooms/{room_id}/occupancy?date={day(1)}", headers=world.fresh(admin.headers)
     )
     assert max(s["enrolled"] for s in occupancy.json()["segments"]) == 1
 
@@ -61,13 +62,13 @@ async def test_an_enrolment_clashing_with_a_full_day_in_its_term_is_refused_nami
     institution_id, room_id, _ = await _room(world)
     parent, other = await world.guardian(), await world.guardian()
     child, other_child = await child_of(world, parent), await child_of(world, other)
-    friday = {**booking_body(institution_id, room_id, other_child), "date": "2026-12-11"}
+    friday = {**booking_body(institution_id, room_id, other_child), "date": day(10)}
     assert (await _post(world, "/v1/bookings", friday, other)).status_code == 201  # type: ignore[attr-defined]
     refused = await _post(
         world, "/v1/enrolments", enrolment(institution_id, room_id, child), parent
     )
     assert refused.status_code == 409  # type: ignore[attr-defined]
-    assert refused.json()["params"]["day"] == "2026-12-11"  # type: ignore[attr-defined]
+    assert refused.json()["params"]["day"] == day(10)  # type: ignore[attr-defined]
 
 
 async def test_a_child_with_a_regular_place_cannot_be_booked_elsewhere_at_the_same_time(
@@ -78,7 +79,7 @@ async def test_a_child_with_a_regular_place_cannot_be_booked_elsewhere_at_the_sa
     parent = await world.guardian()
     child = await child_of(world, parent)
     await _post(world, "/v1/enrolments", enrolment(institution_id, room_id, child), parent)
-    monday = {**booking_body(other_institution, other_room, child), "date": "2026-12-07"}
+    monday = {**booking_body(other_institution, other_room, child), "date": day(6)}
     clash = await _post(world, "/v1/bookings", monday, parent)
     assert clash.status_code == 409  # type: ignore[attr-defined]
     assert clash.json()["type"] == "/problems/child-already-booked"  # type: ignore[attr-defined]
@@ -94,14 +95,12 @@ async def test_ending_an_enrolment_early_frees_the_later_days(world: World):
     enrolment_id = enrolled.json()["id"]  # type: ignore[attr-defined]
     stranger = await world.guardian()
     forbidden = await _post(
-        world, f"/v1/enrolments/{enrolment_id}/end", {"last_day": "2026-12-15"}, stranger
+        world, f"/v1/enrolments/{enrolment_id}/end", {"last_day": day(14)}, stranger
     )
     assert forbidden.status_code == 403  # type: ignore[attr-defined]
-    ended = await _post(
-        world, f"/v1/enrolments/{enrolment_id}/end", {"last_day": "2026-12-15"}, parent
-    )
+    ended = await _post(world, f"/v1/enrolments/{enrolment_id}/end", {"last_day": day(14)}, parent)
     assert ended.status_code == 200, ended.text  # type: ignore[attr-defined]
-    later = {**booking_body(institution_id, room_id, other_child), "date": "2026-12-16"}
+    later = {**booking_body(institution_id, room_id, other_child), "date": day(15)}
     assert (await _post(world, "/v1/bookings", later, other)).status_code == 201  # type: ignore[attr-defined]
 
 

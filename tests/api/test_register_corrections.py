@@ -12,10 +12,11 @@ from typing import Any
 from uuid import uuid4
 
 from tests.api.attendance_world import NINE, Room, at, attending_room, caregiver_of, check_in
+from tests.api.days import DAY, local
 from tests.api.world import World
 
 REASON = "平板离线两天，按纸质签到表补录"
-REGISTER = "/v1/rooms/{}/attendance?date=2026-12-01"
+REGISTER = "/v1/rooms/{}/attendance?date=" + DAY
 
 
 def _path(room: Room) -> str:
@@ -68,11 +69,11 @@ async def test_an_admin_adds_the_visit_a_tablet_could_no_longer_send_once_howeve
     )
     assert row["corrected_by"] and row["correction_reason"] == REASON
     assert row["temperature_c"] is None and row["checked_out_by"] == row["checked_in_by"]
-    csv = await world.client.get(f"/v1/rooms/{room.room_id}/attendance.csv?date=2026-12-01",
+    csv = await world.client.get(f"/v1/rooms/{room.room_id}/attendance.csv?date={DAY}",
                                  headers=world.fresh(room.admin.headers))  # fmt: skip
     header, line = csv.text.lstrip("\ufeff").splitlines()
     assert header.endswith("更正人,更正原因") and line.endswith(REASON)
-    day = await world.client.get(f"/v1/children/{child}/days/2026-12-01",
+    day = await world.client.get(f"/v1/children/{child}/days/{DAY}",
                                  headers=world.fresh(room.guardian.headers))  # fmt: skip
     [entry] = day.json()["entries"]
     assert entry["time"] == "09:05" and entry["title"] == "考勤更正"
@@ -165,7 +166,7 @@ async def test_bad_corrections_are_refused_by_field_and_rule_and_write_nothing(w
         assert response.status_code == status, (body, response.text)
         assert response.json()["field"] == field and response.json()["type"].endswith(problem)
     naive = await world.post(_path(room), {**_body(room, child, 130, 150),
-                                           "arrived_at": "2026-12-01T11:10:00"}, room.admin)  # fmt: skip
+                                           "arrived_at": local("11:10")}, room.admin)  # fmt: skip
     assert naive.status_code == 400 and "arrived_at" in naive.json()["detail"]
     empty = await world.post(_path(room), _body(room, child, 130, 150, reason=""), room.admin)
     assert empty.status_code == 400 and "reason" in empty.json()["detail"]
