@@ -141,6 +141,22 @@ async def is_guardian(
     return bool(found)
 
 
+async def in_care_of_staff(
+    conn: asyncpg.Connection | asyncpg.Pool, child_id: UUID, account_id: UUID
+) -> bool:
+    """Whether `account_id` is on the staff of an institution that cares for the child: one
+    where it holds a booking that was not cancelled, or a regular place (enrolment)."""
+    found = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM rm_institution_staff s WHERE s.account_id = $2"
+        " AND s.institution_id IN (SELECT institution_id FROM rm_bookings"
+        " WHERE child_id = $1 AND status <> 'cancelled'"
+        " UNION SELECT institution_id FROM rm_enrolments WHERE child_id = $1))",
+        child_id,
+        account_id,
+    )
+    return bool(found)
+
+
 async def past_retention(
     conn: asyncpg.Connection | asyncpg.Pool, cutoff: datetime, limit: int = 500
 ) -> list[UUID]:

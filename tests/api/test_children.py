@@ -101,3 +101,31 @@ async def test_a_regulator_cannot_read_a_childs_profile(world: World):
     regulator = await world.regulator()
     response = await world.client.get(f"/v1/children/{child}", headers=regulator.headers)
     assert response.status_code == 403
+
+
+async def test_a_cancelled_booking_no_longer_opens_the_childs_profile_to_that_institution(
+    world: World,
+):
+    institution_id, room_id, admin = await bookable_room(world)
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    booked = world.saw(
+        await world.client.post(
+            "/v1/bookings",
+            json=booking_body(institution_id, room_id, child),
+            headers={**world.fresh(parent.headers), **idem()},
+        )  # fmt: skip
+    )
+    assert booked.status_code == 201, booked.text
+    read = await world.client.get(f"/v1/children/{child}", headers=world.fresh(admin.headers))
+    assert read.status_code == 200
+    cancelled = world.saw(
+        await world.client.post(
+            f"/v1/bookings/{booked.json()['id']}/cancel",
+            json={},
+            headers={**world.fresh(parent.headers), **idem()},
+        )  # fmt: skip
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    after = await world.client.get(f"/v1/children/{child}", headers=world.fresh(admin.headers))
+    assert after.status_code == 403

@@ -111,3 +111,25 @@ async def test_a_term_of_weekdays_the_institution_is_closed_is_refused(world: Wo
     weekend = enrolment(institution_id, room_id, child, weekdays=[6])
     refused = await _post(world, "/v1/enrolments", weekend, parent)
     assert refused.status_code == 409  # type: ignore[attr-defined]
+
+
+async def test_staff_read_an_enrolled_childs_profile_and_other_institutions_do_not(
+    world: World,
+):
+    institution_id, room_id, admin = await _room(world)
+    _, _, other_admin = await _room(world)
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    path = f"/v1/children/{child}"
+    assert (await world.client.get(path, headers=world.fresh(admin.headers))).status_code == 403
+    enrolled = await _post(
+        world, "/v1/enrolments", enrolment(institution_id, room_id, child), parent
+    )
+    assert enrolled.status_code == 201, enrolled.text  # type: ignore[attr-defined]
+    read = await world.client.get(path, headers=world.fresh(admin.headers))
+    assert read.status_code == 200, read.text
+    assert (
+        await world.client.get(path, headers=world.fresh(other_admin.headers))
+    ).status_code == 403
+    log = (await world.client.get(f"{path}/access-log", headers=parent.headers)).json()
+    assert [entry["role"] for entry in log] == ["institution_admin"]

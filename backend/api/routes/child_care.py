@@ -38,18 +38,15 @@ from domain.child.care import (
 )
 from domain.institution.values import local_hhmm
 from projections import attendance_queries
+from projections import children as children_model
 
 
 async def _staff_caring_for_child(principal: Principal, connection: Any, rt: Runtime) -> bool:
     """Staff of an institution where the child is booked or has a regular place."""
-    found = await rt.pool.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM rm_institution_staff s WHERE s.account_id = $2"
-        " AND s.institution_id IN (SELECT institution_id FROM rm_bookings WHERE child_id = $1"
-        " UNION SELECT institution_id FROM rm_enrolments WHERE child_id = $1))",
-        connection.path_params.get("child_id"),
-        principal.account_id,
+    child_id = connection.path_params.get("child_id")
+    return isinstance(child_id, UUID) and await children_model.in_care_of_staff(
+        rt.pool, child_id, principal.account_id
     )
-    return bool(found)
 
 
 async def _guardian_or_staff_of_that_day(
@@ -73,7 +70,8 @@ async def _guardian_or_staff_of_that_day(
 
 STAFF_CARING = allow(
     Role.caregiver, Role.institution_admin,
-    relation="staff of an institution where the child is booked or enrolled",
+    relation="staff of an institution where the child holds a booking not cancelled or a"
+    " regular place",
     check=_staff_caring_for_child,
 )  # fmt: skip
 DAY_READERS = allow(

@@ -1,5 +1,5 @@
 """Children: guardians register them (with consent), add co-guardians and pick-up adults; the
-staff of an institution where a child is booked may read the profile, and every such read is
+staff of an institution where a child is booked or has a regular place may read the profile, and every such read is
 logged for the guardians to see."""
 
 from __future__ import annotations
@@ -45,13 +45,10 @@ async def guardian_of_child(principal: Principal, connection: Any, rt: Runtime) 
 async def _guardian_or_booked_staff(principal: Principal, connection: Any, rt: Runtime) -> bool:
     if principal.role is Role.guardian:
         return await guardian_of_child(principal, connection, rt)
-    found = await rt.pool.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM rm_bookings b JOIN rm_institution_staff s"
-        " ON s.institution_id = b.institution_id WHERE b.child_id = $1 AND s.account_id = $2)",
-        connection.path_params.get("child_id"),
-        principal.account_id,
+    child_id = connection.path_params.get("child_id")
+    return isinstance(child_id, UUID) and await children_model.in_care_of_staff(
+        rt.pool, child_id, principal.account_id
     )
-    return bool(found)
 
 
 GUARDIAN_OF_CHILD = allow(
@@ -59,8 +56,8 @@ GUARDIAN_OF_CHILD = allow(
 )
 CHILD_READERS = allow(
     Role.guardian, Role.caregiver, Role.institution_admin,
-    relation="a guardian of the child, or staff of an institution the child is booked at"
-    " (staff reads are logged)",
+    relation="a guardian of the child, or staff of an institution where the child holds a"
+    " booking not cancelled or a regular place (staff reads are logged)",
     check=_guardian_or_booked_staff,
 )  # fmt: skip
 
