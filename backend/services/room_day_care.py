@@ -73,7 +73,7 @@ async def log_care(
         entry = CareEntry(
             entry.entry_id, entry.kind, entry.room_id, entry.child_ids, entry.at, entry.by,
             note=entry.note, authorisation_id=entry.authorisation_id,
-            medicine=authorisation.medicine, dose=entry.dose or authorisation.dose,
+            medicine=authorisation.medicine, dose=authorisation.dose_to_give(entry.dose),
         )  # fmt: skip
     logged = today.log_care(entry, max_doses, now)
     return CommandAccepted(id=logged.entry_id, version=today.version)

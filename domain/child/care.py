@@ -58,6 +58,22 @@ class MedicationAuthorisation(msgspec.Struct, frozen=True):
     authorised_by: UUID
     instructions: str = ""
 
+    def dose_to_give(self, dose: str | None) -> str:
+        """The dose a carer logs: the one the guardian authorised (said again, or left out).
+        Another dose needs a new authorisation from the guardian, never a carer's judgement."""
+        if dose is None or not dose.strip() or _same_dose(dose, self.dose):
+            return self.dose
+        raise MedicationNotAuthorised(
+            f"the guardian authorised {self.dose} of {self.medicine}; a different dose needs"
+            " a new authorisation",
+            field="dose", authorised_dose=self.dose,
+        )  # fmt: skip
+
+
+def _same_dose(a: str, b: str) -> bool:
+    """'5 ml', '5ml' and '5 ML' are one dose; '5 ml' and '10 ml' are not."""
+    return "".join(a.split()).casefold() == "".join(b.split()).casefold()
+
 
 class CareNotCovered(RuleViolated):
     code = "no-care-today"

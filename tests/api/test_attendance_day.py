@@ -72,6 +72,8 @@ async def test_medication_needs_the_guardians_authorisation_and_stops_at_its_dos
     assert authorised.status_code == 201, authorised.text
     authorisation = authorised.json()["id"]
     dose = {"kind": "medication", "child_ids": [str(child)], "authorisation_id": authorisation}
+    double = await _care(world, room, **dose, dose="10 ml")
+    assert double.status_code == 409 and double.json()["field"] == "dose", double.text
     assert (await _care(world, room, **dose)).status_code == 201
     second = await _care(world, room, **dose)
     assert second.status_code == 409 and second.json()["type"] == "/problems/medication-dose-limit"

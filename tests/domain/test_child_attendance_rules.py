@@ -126,3 +126,12 @@ def test_medication_is_given_only_within_the_authorised_days():
     assert c.medication_for(authorisation.authorisation_id, TODAY) == authorisation
     with pytest.raises(MedicationNotAuthorised):
         c.medication_for(authorisation.authorisation_id, TODAY + timedelta(days=1))
+
+
+def test_a_dose_other_than_the_authorised_one_is_refused_and_the_same_dose_in_other_words_is_not():
+    authorisation = MedicationAuthorisation(uuid4(), "布洛芬", "5 ml", 2, TODAY, TODAY, MUM)
+    assert authorisation.dose_to_give(None) == "5 ml"
+    assert authorisation.dose_to_give(" 5ML ") == "5 ml"
+    with pytest.raises(MedicationNotAuthorised) as refused:
+        authorisation.dose_to_give("10 ml")
+    assert refused.value.field == "dose" and refused.value.params["authorised_dose"] == "5 ml"
