@@ -221,7 +221,8 @@ class NewClosure(msgspec.Struct, frozen=True):
 class ClosureAccepted(msgspec.Struct, frozen=True):
     id: UUID
     version: int
-    cancelled: int
+    cancelled: int  # bookings cancelled and refunded in full
+    regular_places_refunded: int = 0  # regular places (enrolments) given that day's price back
     position: int | None = None
     replayed: bool = False
 

@@ -1,7 +1,7 @@
 """Read model `notifications`: what each guardian is told about their bookings and their child's
 attendance, newest first (admins too, for a child left after closing).
 
-Handles RoomDay events, Child.DataErased (the child's notices go) and attendance events (texts in attendance_notices, which reads the
+Handles RoomDay events, RoomEnrolments.DayClosed (a regular place's day refunded), Child.DataErased (the child's notices go) and attendance events (texts in attendance_notices, which reads the
 attendance, children and institutions read models: registry order keeps them ahead); tables rm_notifications and rm_notification_bookings (which guardian
 made each booking, so later events about it reach them). Texts are in Chinese, times in UTC
 (the app shows them in the institution's time zone).
@@ -16,6 +16,7 @@ from uuid import UUID
 
 import asyncpg
 
+from domain.booking.enrolment import RoomEnrolments
 from domain.booking.room_day import RoomDay
 from domain.booking.terms import CARE_TYPE_CHINESE
 from domain.child.aggregate import Child
@@ -32,6 +33,7 @@ handles: tuple[type, ...] = (
     RoomDay.WaitlistJoined,
     RoomDay.WaitlistOfferMade,
     RoomDay.WaitlistOfferExpired,
+    RoomEnrolments.DayClosed,
     *ATTENDANCE_EVENTS,
     Child.DataErased,
 )
@@ -87,7 +89,9 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     wanted = [
         _subject(e.event)
         for e in batch
-        if not isinstance(e.event, RoomDay.CareBooked | RoomDay.WaitlistJoined)
+        if not isinstance(
+            e.event, RoomDay.CareBooked | RoomDay.WaitlistJoined | RoomEnrolments.DayClosed
+        )
     ]
     known = {
         r["booking_id"]: (r["booking_id"], r["guardian_id"], r["summary"])
@@ -111,6 +115,13 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             bookings[b.booking_id] = (b.booking_id, b.guardian_id, summary)
             notes.append((pos, b.guardian_id, "booked", b.booking_id, "预约成功",
                           f"{summary}，费用{_yuan(b.price_fen)}", at))  # fmt: skip
+            continue
+        if isinstance(e, RoomEnrolments.DayClosed):
+            notes += [
+                (pos, r.guardian_id, "regular_day_closed", r.enrolment_id, "常规托位停课",
+                 f"{e.day.isoformat()} 停课，当天费用退还{_yuan(r.refund_fen)}。{e.reason}", at)
+                for r in e.refunds
+            ]  # fmt: skip
             continue
         if isinstance(e, RoomDay.WaitlistJoined):
             n = e.entry

@@ -28,6 +28,7 @@ from domain.attendance.values import (
     IdentityCheck,
     NotCheckedIn,
     PresentChild,
+    RoomClosedThatDay,
 )
 from domain.booking.eligibility import children_per_carer
 from domain.booking.room_day import RoomDay, room_day_id
@@ -122,6 +123,9 @@ async def check_in(
         raise PermissionDeniedException("only an institution admin may override the ratio")
     room = institution.require_room(arrival.room_id)
     day, minute = local_moment(arrival.at, institution.timezone)
+    closed = institution.closed_reason(room.room_id, day)
+    if closed is not None:
+        raise RoomClosedThatDay(f"closed on {day.isoformat()}: {closed}", field="room_id")
     await uow.prefetch([attendance_day_id(institution.id, day), room_day_id(room.room_id, day)])
     child = await uow.get(Child, arrival.child_id, "child")
     child.check_fit_to_attend(day)

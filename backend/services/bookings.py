@@ -170,12 +170,16 @@ async def announce_closure(
     reason: str,
     by: UUID | None,
 ) -> ClosureAccepted:
-    """Close a room (or every room) for a day: no more bookings, and every booking already
-    made for it is cancelled by the institution, refunded in full, with the reason given."""
+    """Close a room (or every room) for a day: no more bookings, every booking already made
+    for it is cancelled by the institution and refunded in full, and every regular place that
+    day gets the day's price back, with the reason given."""
     institution = await administered(uow, institution_id, by)
     institution.announce_closure(day, room_id, reason, now)
-    cancelled = 0
+    cancelled = refunded = 0
     for room in [room_id] if room_id else list(institution.rooms):
+        regular = await uow.find(RoomEnrolments, room_enrolments_id(room))
+        if regular is not None:
+            refunded += regular.close_day(day, f"机构停课：{reason}", now)
         room_day = await uow.find(RoomDay, room_day_id(room, day))
         if room_day is None:
             continue
@@ -185,7 +189,10 @@ async def announce_closure(
             if booking_id in child.holds:
                 child.release(booking_id, now)
             cancelled += 1
-    return ClosureAccepted(id=institution.id, version=institution.version, cancelled=cancelled)
+    return ClosureAccepted(
+        id=institution.id, version=institution.version, cancelled=cancelled,
+        regular_places_refunded=refunded,
+    )  # fmt: skip
 
 
 async def offer_freed_places(uow: UnitOfWork, room_day: RoomDay, now: datetime) -> None:

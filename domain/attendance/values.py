@@ -51,6 +51,12 @@ class AlreadyCheckedIn(RuleViolated):
     code = "already-checked-in"
 
 
+class RoomClosedThatDay(RuleViolated):
+    """The institution closed the room (or itself) that day: nobody is checked in."""
+
+    code = "room-closed"
+
+
 class NotCheckedIn(RuleViolated):
     code = "not-checked-in"
 

@@ -43,7 +43,8 @@ class Enrolment(msgspec.Struct, frozen=True):
     start: int
     end: int
     children_per_carer: int
-    price_fen: int
+    price_fen: int  # the term's, over the days it was open when enrolled
+    day_price_fen: int = 0  # one day's (0 in enrolments made before days were refunded)
 
     def on(self, day: date) -> bool:
         return self.first_day <= day <= self.last_day and day.isoweekday() in self.weekdays
@@ -54,10 +55,20 @@ class Enrolment(msgspec.Struct, frozen=True):
         return [d for d in every if d.isoweekday() in self.weekdays]
 
 
+class ClosedDayRefund(msgspec.Struct, frozen=True):
+    """One regular place's day the institution closed: the family gets that day back."""
+
+    enrolment_id: UUID
+    child_id: UUID
+    guardian_id: UUID
+    refund_fen: int
+
+
 class RoomEnrolments(TuoyuAggregate):
     room_id: UUID
     institution_id: UUID
     enrolments: dict[UUID, Enrolment]
+    closed_days: dict[str, str]  # ISO day → why the institution closed the room that day
 
     class Opened(TuoyuAggregate.Created):
         room_id: UUID
@@ -79,10 +90,19 @@ class RoomEnrolments(TuoyuAggregate):
                 enrolment, last_day=self.last_day
             )
 
+    class DayClosed(TuoyuAggregate.Event):
+        day: date
+        reason: str
+        refunds: tuple[ClosedDayRefund, ...]
+
+        def apply(self, room: RoomEnrolments) -> None:
+            room.closed_days[self.day.isoformat()] = self.reason
+
     def __init__(self, room_id: UUID, institution_id: UUID) -> None:
         self.room_id = room_id
         self.institution_id = institution_id
         self.enrolments = {}
+        self.closed_days = {}
 
     @classmethod
     def open(cls, room_id: UUID, institution_id: UUID, now: datetime) -> RoomEnrolments:
@@ -92,6 +112,8 @@ class RoomEnrolments(TuoyuAggregate):
         )  # fmt: skip
 
     def presences_on(self, day: date) -> list[Presence]:
+        if day.isoformat() in self.closed_days:
+            return []
         return [
             Presence(e.start, e.end, e.children_per_carer)
             for e in self.enrolments.values()
@@ -139,6 +161,20 @@ class RoomEnrolments(TuoyuAggregate):
                 )  # fmt: skip
         self.emit(self.ChildEnrolled, now, enrolment=enrolment)
 
+    def close_day(self, day: date, reason: str, now: datetime) -> int:
+        """The institution closed the room on `day`: every regular place that day gets the
+        day's price back (a room closed, then its whole institution, refunds once)."""
+        if day.isoformat() in self.closed_days:
+            return 0
+        refunds = tuple(
+            ClosedDayRefund(e.enrolment_id, e.child_id, e.guardian_id, _day_price(e))
+            for e in self.enrolments.values()
+            if e.on(day)
+        )
+        if refunds:
+            self.emit(self.DayClosed, now, day=day, reason=reason, refunds=refunds)
+        return len(refunds)
+
     def end(self, enrolment_id: UUID, last_day: date, now: datetime) -> Enrolment:
         enrolment = self.enrolments.get(enrolment_id)
         if enrolment is None:
@@ -150,6 +186,12 @@ class RoomEnrolments(TuoyuAggregate):
             )
         self.emit(self.EnrolmentEnded, now, enrolment_id=enrolment_id, last_day=last_day)
         return enrolment
+
+
+def _day_price(enrolment: Enrolment) -> int:
+    if enrolment.day_price_fen:
+        return enrolment.day_price_fen
+    return enrolment.price_fen // max(len(enrolment.days()), 1)  # an older enrolment's share
 
 
 def _check_term(enrolment: Enrolment) -> list[date]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from backend.clock import FrozenClock
+from tests.api.attendance_world import EXAMINED, caregiver_of
 from tests.api.booking_world import HOURLY, bookable_room, booking_body, child_of
-from tests.api.days import DAY, day
+from tests.api.days import DAY, NINE, day
 from tests.api.world import World, idem
 
 FULL_DAY = {
@@ -133,3 +135,41 @@ async def test_staff_read_an_enrolled_childs_profile_and_other_institutions_do_n
     ).status_code == 403
     log = (await world.client.get(f"{path}/access-log", headers=parent.headers)).json()
     assert [entry["role"] for entry in log] == ["institution_admin"]
+
+
+async def test_a_closed_day_gives_each_regular_place_that_days_price_back_and_admits_nobody(
+    world: World,
+):
+    institution_id, room_id, admin = await _room(world, capacity=2)
+    caregiver = await caregiver_of(world, institution_id, admin)
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    enrolled = await _post(
+        world, "/v1/enrolments", enrolment(institution_id, room_id, child, weekdays=[2, 3]), parent
+    )
+    assert enrolled.status_code == 201, enrolled.text  # type: ignore[attr-defined]
+    record = {"kind": "admission", "examined_on": EXAMINED, "passed": True,
+              "vaccination_checked": True}  # fmt: skip
+    examined = await _post(world, f"/v1/children/{child}/health-records", record, admin)
+    assert examined.status_code == 201, examined.text  # type: ignore[attr-defined]
+    closure = await _post(world, f"/v1/institutions/{institution_id}/closures",
+                          {"date": DAY, "reason": "停电检修", "room_id": str(room_id)}, admin)  # fmt: skip
+    assert closure.status_code == 201, closure.text  # type: ignore[attr-defined]
+    assert closure.json()["regular_places_refunded"] == 1  # type: ignore[attr-defined]
+    again = await _post(world, f"/v1/institutions/{institution_id}/closures",
+                        {"date": DAY, "reason": "全园停课"}, admin)  # fmt: skip
+    assert again.json()["regular_places_refunded"] == 0  # type: ignore[attr-defined]
+    notes = (await world.client.get("/v1/notifications",
+                                    headers=world.fresh(parent.headers))).json()  # fmt: skip
+    assert [n["body"] for n in notes if n["kind"] == "regular_day_closed"] == [
+        f"{DAY} 停课，当天费用退还¥120.00。机构停课：停电检修"
+    ]
+    world.runtime.clock = FrozenClock(at=NINE)
+    body = {"room_id": str(room_id), "at": NINE.isoformat()}
+    clocked = await _post(world, "/v1/staff/clock-ins", body, caregiver)
+    assert clocked.status_code == 201, clocked.text  # type: ignore[attr-defined]
+    arrival = {"child_id": str(child), "room_id": str(room_id), "at": NINE.isoformat(),
+               "health_check": {"temperature_c": 36.6}, "method": "manual"}  # fmt: skip
+    refused = await _post(world, "/v1/attendance/check-ins", arrival, caregiver)
+    assert refused.status_code == 409, refused.text  # type: ignore[attr-defined]
+    assert refused.json()["type"] == "/problems/room-closed"  # type: ignore[attr-defined]

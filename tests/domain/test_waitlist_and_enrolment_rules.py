@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from uuid import uuid4
 
+import msgspec
 import pytest
 
 from domain.booking.capacity import Presence
@@ -116,3 +117,22 @@ def test_an_enrolment_is_refused_on_the_first_day_that_is_already_full():
 def test_malformed_terms_are_refused(bad: Enrolment):
     with pytest.raises(InvalidValue):
         RoomEnrolments.open(uuid4(), uuid4(), NOW).enrol(bad, everyday_terms(), {}, NOW)
+
+
+def test_a_closed_day_refunds_each_regular_place_that_day_once_and_frees_the_room():
+    room = RoomEnrolments.open(uuid4(), uuid4(), NOW)
+    wednesday, thursday = date(2026, 12, 2), date(2026, 12, 3)
+    priced = msgspec.structs.replace(term(), price_fen=13 * 12000, day_price_fen=12000)
+    older = msgspec.structs.replace(term(weekdays=(3,)), price_fen=5 * 9000)  # no day price
+    room.enrol(priced, everyday_terms(capacity=2), {}, NOW)
+    room.enrol(older, everyday_terms(capacity=2), {}, NOW)
+    room.collect_events()
+    assert room.close_day(thursday, "停电", NOW) == 0  # nobody's day: nothing to record
+    assert room.collect_events() == []
+    assert room.close_day(wednesday, "停电", NOW) == 2
+    (closed,) = room.collect_events()
+    assert {(r.enrolment_id, r.refund_fen) for r in closed.refunds} == {
+        (priced.enrolment_id, 12000), (older.enrolment_id, 9000),
+    }  # fmt: skip
+    assert room.presences_on(wednesday) == []
+    assert room.close_day(wednesday, "全园停课", NOW) == 0  # the room, then the institution
