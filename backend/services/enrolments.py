@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar.exceptions import PermissionDeniedException
@@ -18,6 +19,7 @@ from domain.booking.room_day import RoomDay, room_day_id
 from domain.booking.terms import CareType, price_fen
 from domain.booking.visit_rules import NotBookable
 from domain.child.aggregate import Child, RegularHold
+from domain.errors import InvalidValue
 from domain.institution.aggregate import Institution
 from domain.institution.kinds import StaffRole
 
@@ -40,6 +42,9 @@ class EnrolmentRequest:
 async def enrol(uow: UnitOfWork, now: datetime, request: EnrolmentRequest) -> CommandAccepted:
     child = await guarded_child(uow, request.child_id, request.guardian_id)
     institution = await uow.get(Institution, request.institution_id, "institution")
+    if request.first_day < now.astimezone(ZoneInfo(institution.timezone)).date():
+        raise InvalidValue("a term starts today or later: days gone cannot be taken",
+                           field="first_day")  # fmt: skip
     first_terms = institution.day_terms(request.room_id, request.first_day)
     # The child must fit the class all term; at the start it is youngest, so needs most care.
     months = check_age_fits(first_terms.class_type, child.birth_date, request.first_day)

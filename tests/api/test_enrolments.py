@@ -115,6 +115,20 @@ async def test_a_term_of_weekdays_the_institution_is_closed_is_refused(world: Wo
     assert refused.status_code == 409  # type: ignore[attr-defined]
 
 
+async def test_a_term_starting_on_a_day_gone_is_refused_and_nothing_is_taken(world: World):
+    institution_id, room_id, admin = await _room(world)
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    past = enrolment(institution_id, room_id, child, first_day=day(-14))
+    refused = await _post(world, "/v1/enrolments", past, parent)
+    assert refused.status_code == 422, refused.text  # type: ignore[attr-defined]
+    assert refused.json()["field"] == "first_day"  # type: ignore[attr-defined]
+    occupancy = await world.client.get(
+        f"/v1/rooms/{room_id}/occupancy?date={day(1)}", headers=world.fresh(admin.headers)
+    )
+    assert max((s["enrolled"] for s in occupancy.json()["segments"]), default=0) == 0
+
+
 async def test_staff_read_an_enrolled_childs_profile_and_other_institutions_do_not(
     world: World,
 ):
