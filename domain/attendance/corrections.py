@@ -32,8 +32,9 @@ class VisitCorrection(msgspec.Struct, frozen=True):
     reason: str
     by: UUID
 
-    def visit(self) -> Visit:
-        return Visit(self.room_id, self.arrived, self.left)
+    def visit(self, children_per_carer: int = 0) -> Visit:
+        """The visit as corrected (keeping what the child needed, when it replaces one)."""
+        return Visit(self.room_id, self.arrived, self.left, children_per_carer)
 
 
 def check_correction(
@@ -117,5 +118,5 @@ def _check_replacing(c: VisitCorrection, old: Visit) -> None:
             )
     elif c.left is None:
         raise InvalidValue("give the departure of the visit corrected", field="left_at")
-    if c.visit() == old:
+    if (c.room_id, c.arrived, c.left) == (old.room_id, old.arrived, old.left):
         raise InvalidValue("the correction changes nothing", field="arrived_at")

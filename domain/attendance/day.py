@@ -14,7 +14,14 @@ from domain.aggregate import TuoyuAggregate
 from domain.attendance.care_log import CareEntry, CareKind, check_entry, children_cared_for
 from domain.attendance.corrections import VisitCorrection, check_correction
 from domain.attendance.health import AbnormalOutcome, HealthCheck, check_health_check
-from domain.attendance.room_ratio import RoomRules, RoomStatus, check_room_takes, room_status
+from domain.attendance.room_ratio import (
+    RoomRules,
+    RoomStatus,
+    check_room_takes,
+    present_at,
+    room_status,
+    status_at,
+)
 from domain.attendance.values import (
     AbnormalCheckNeedsDecision,
     AlreadyCheckedIn,
@@ -30,6 +37,7 @@ from domain.attendance.values import (
 from domain.errors import AlreadyExists, InvalidValue
 
 ATTENDANCE_DAY_NAMESPACE = UUID("6f1d2c3b-8a47-4e0b-9b5e-2d7c1a9f4e36")
+LATE_AFTER = timedelta(minutes=5)  # a check-in recorded longer ago than this was replayed
 
 
 @lru_cache(maxsize=65_536)  # a name-based id (SHA-1) costs ~20 µs; asked several times per command
@@ -50,6 +58,7 @@ class AttendanceDay(TuoyuAggregate):
     napping: dict[UUID, datetime]
     doses: dict[UUID, int]  # medication authorisation → doses given today
     visits: dict[UUID, list[Visit]]  # child → its stays in rooms today, in the order recorded
+    staff_stays: dict[UUID, list[Visit]]  # carer → their stays in rooms today (clock-in to out)
 
     class Opened(TuoyuAggregate.Created):
         institution_id: UUID
@@ -69,7 +78,11 @@ class AttendanceDay(TuoyuAggregate):
             day.present[self.child.child_id] = self.child
             day.collected.pop(self.child.child_id, None)
             day.visits.setdefault(self.child.child_id, []).append(
-                Visit(self.child.room_id, self.child.since)
+                Visit(
+                    self.child.room_id,
+                    self.child.since,
+                    children_per_carer=self.child.children_per_carer,
+                )  # fmt: skip
             )
             if self.code:
                 day.used_codes.add(self.code)
@@ -99,10 +112,7 @@ class AttendanceDay(TuoyuAggregate):
             day.collected[self.child_id] = self.at
             if self.code:
                 day.used_codes.add(self.code)
-            visits = day.visits.get(self.child_id, [])
-            for i, visit in enumerate(visits):
-                if visit.left is None:
-                    visits[i] = msgspec.structs.replace(visit, left=self.at)
+            _leave(day.visits.get(self.child_id, []), self.at)
 
     class VisitCorrected(TuoyuAggregate.Event):
         """An admin added a missed visit or put right a visit's times
@@ -116,7 +126,7 @@ class AttendanceDay(TuoyuAggregate):
             if c.replaces is None:
                 visits.append(c.visit())
             else:
-                visits[:] = [c.visit() if v.arrived == c.replaces else v for v in visits]
+                visits[:] = [_corrected(v, c) if v.arrived == c.replaces else v for v in visits]
             present = day.present.get(c.child_id)
             if present is not None and present.since == c.replaces:
                 day.present[c.child_id] = msgspec.structs.replace(present, since=c.arrived)
@@ -130,6 +140,7 @@ class AttendanceDay(TuoyuAggregate):
 
         def apply(self, day: AttendanceDay) -> None:
             day.staff[self.staff_id] = self.room_id
+            day.staff_stays.setdefault(self.staff_id, []).append(Visit(self.room_id, self.at))
 
     class StaffClockedOut(TuoyuAggregate.Event):
         staff_id: UUID
@@ -138,6 +149,7 @@ class AttendanceDay(TuoyuAggregate):
 
         def apply(self, day: AttendanceDay) -> None:
             day.staff.pop(self.staff_id, None)
+            _leave(day.staff_stays.get(self.staff_id, []), self.at)
 
     class CareLogged(TuoyuAggregate.Event):
         entry: CareEntry
@@ -193,6 +205,7 @@ class AttendanceDay(TuoyuAggregate):
         self.napping = {}
         self.doses = {}
         self.visits = {}
+        self.staff_stays = {}
 
     @classmethod
     def open(
@@ -248,7 +261,7 @@ class AttendanceDay(TuoyuAggregate):
             if not note.strip():
                 raise InvalidValue("admitting after an abnormal check needs a note", field="note")
         if override_reason is None:
-            self._check_room_takes(child, room, filed_places, local_time)
+            self._check_room_takes(child, room, filed_places, local_time, now)
         self.emit(
             self.ChildCheckedIn, now, child=child, by=by, method=method, health=health,
             note=note, override_reason=override_reason, code=code,
@@ -257,10 +270,20 @@ class AttendanceDay(TuoyuAggregate):
         return "checked_in"
 
     def _check_room_takes(
-        self, child: PresentChild, room: RoomRules, filed_places: int, local_time: str
-    ) -> None:
-        status = self.status_of(room, arriving=child.children_per_carer)
-        check_room_takes(status, len(self.present) + 1, filed_places, local_time)
+        self, child: PresentChild, room: RoomRules, filed_places: int, local_time: str,
+        now: datetime,
+    ) -> None:  # fmt: skip
+        """Live, the room as it is now; a check-in recorded more than LATE_AFTER ago (an
+        offline device replaying), the room as it was at the child's arrival."""
+        if child.since < now - LATE_AFTER:
+            status = status_at(
+                room, self.visits, self.staff_stays, child.since, child.children_per_carer
+            )
+            in_institution = present_at(self.visits, child.since) + 1
+        else:
+            status = self.status_of(room, arriving=child.children_per_carer)
+            in_institution = len(self.present) + 1
+        check_room_takes(status, in_institution, filed_places, local_time)
 
     def _watch(self, room: RoomRules, at: datetime, now: datetime) -> None:
         """Raise the room's alarm when it leaves its bounds, clear it when it returns."""
@@ -361,3 +384,16 @@ class AttendanceDay(TuoyuAggregate):
                 )  # fmt: skip
                 raised += 1
         return raised
+
+
+def _leave(stays: list[Visit], at: datetime) -> None:
+    """Close the open stay of a child or carer at `at`."""
+    for i, stay in enumerate(stays):
+        if stay.left is None:
+            stays[i] = msgspec.structs.replace(stay, left=at)
+
+
+def _corrected(visit: Visit, correction: VisitCorrection) -> Visit:
+    """The visit as corrected, still needing what the child needed if it stays in its room."""
+    same_room = visit.room_id == correction.room_id
+    return correction.visit(visit.children_per_carer if same_room else 0)

@@ -33,11 +33,16 @@ class PresentChild(msgspec.Struct, frozen=True):
 
 
 class Visit(msgspec.Struct, frozen=True):
-    """One stay of a child in a room on the day, from arrival to departure (None: still here)."""
+    """One stay in a room on the day, from arrival to departure (None: still here): a child's,
+    or a carer's between clocking in and out."""
 
     room_id: UUID
     arrived: datetime
     left: datetime | None = None
+    children_per_carer: int = 0  # what the child needed there (0: not recorded; a carer's)
+
+    def covers(self, at: datetime) -> bool:
+        return self.arrived <= at and (self.left is None or at < self.left)
 
 
 class Collector(msgspec.Struct, frozen=True):

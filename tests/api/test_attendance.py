@@ -28,17 +28,17 @@ async def _get(world: World, path: str, who) -> dict:
 async def test_a_booked_child_is_checked_in_and_collected_and_its_booking_follows(world: World):
     room = await attending_room(world)
     [child], [booking] = room.children, room.bookings
-    response = await check_in(world, room, child, minutes=-10)
+    response = await check_in(world, room, child, minutes=-3)
     assert response.status_code == 201, response.text
     assert response.json()["status"] == "checked_in"
     assert response.json()["booking_id"] == booking
-    assert response.json()["local_time"] == "08:50"
+    assert response.json()["local_time"] == "08:57"
 
     live = await _get(world, f"/v1/institutions/{room.institution_id}/occupancy/live", room.admin)
     [shown] = live["rooms"]
     assert shown["class_name"] == "托小班"
     assert [c["child_id"] for c in shown["children"]] == [str(child)]
-    assert shown["children"][0]["since"] == "08:50"
+    assert shown["children"][0]["since"] == "08:57"
     assert len(shown["staff"]) == 1 and shown["ratio_ok"] and shown["headroom"] == 14
 
     world.runtime.clock.at = NINE + timedelta(hours=1)  # type: ignore[attr-defined]
@@ -54,7 +54,7 @@ async def test_a_booked_child_is_checked_in_and_collected_and_its_booking_follow
     notes = await _get(world, "/v1/notifications", room.guardian)
     kinds = [n["kind"] for n in notes]
     assert kinds[:2] == ["check_out", "check_in"]
-    assert "08:50入园" in notes[1]["body"] and "09:55由李妈妈（监护人）接走" in notes[0]["body"]
+    assert "08:57入园" in notes[1]["body"] and "09:55由李妈妈（监护人）接走" in notes[0]["body"]
 
 
 async def test_a_child_without_an_admission_health_check_is_refused_by_name(world: World):

@@ -275,3 +275,29 @@ def test_an_uncollected_child_escalates_once_per_level_however_often_the_job_run
     assert day.escalations[child.child_id] == 2
     day.check_out(child.child_id, ROOM, MUM, by=CARER, at=due + every, code=None, now=due)
     assert day.escalate_uncollected(due, every, due + every * 5) == 0
+
+
+def test_a_check_in_replayed_late_counts_the_carer_who_was_there_at_its_own_time():
+    day = staffed(carers=1)
+    day.clock_out(CARER, ROOM, EIGHT + timedelta(minutes=20), EIGHT + timedelta(minutes=20))
+    day.collect_events()
+    late = {"now": EIGHT + timedelta(minutes=30), "local_time": "08:05"}
+    _, outcome = arrive(day, minutes=5, **late)  # recorded 08:05 on a tablet offline
+    assert outcome == "checked_in"
+    assert events(day) == ["ChildCheckedIn", "RoomOutOfBounds"]  # nobody is with it now
+    with pytest.raises(RatioWouldBreak):  # a live arrival now finds no carer
+        arrive(day, minutes=30, now=EIGHT + timedelta(minutes=30))
+
+
+def test_a_check_in_replayed_late_into_a_room_that_was_full_at_its_time_is_refused():
+    day = staffed(carers=2)
+    first, _ = arrive(day)
+    for _ in range(3):
+        arrive(day)
+    left = EIGHT + timedelta(minutes=15)
+    day.check_out(first.child_id, ROOM, MUM, by=CARER, at=left, code=None, now=left)
+    with pytest.raises(RoomFull) as refused:
+        arrive(day, minutes=5, now=EIGHT + timedelta(minutes=30), local_time="08:05")
+    assert refused.value.params["minute"] == "08:05"
+    _, outcome = arrive(day, minutes=30, now=EIGHT + timedelta(minutes=30))  # live: 3 here
+    assert outcome == "checked_in"

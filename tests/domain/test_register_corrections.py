@@ -37,7 +37,7 @@ def collected_day() -> tuple[AttendanceDay, object]:
 
 def test_the_day_keeps_each_childs_visits_as_they_are_checked_in_and_out():
     day, child = collected_day()
-    assert day.visits[child] == [Visit(ROOM.room_id, at(0), at(240))]
+    assert day.visits[child] == [Visit(ROOM.room_id, at(0), at(240), children_per_carer=3)]
 
 
 def test_a_missed_afternoon_visit_is_added_and_the_child_shown_collected_at_its_end():
@@ -110,4 +110,4 @@ def test_times_off_the_day_in_the_future_or_backwards_and_an_unknown_visit_are_r
         with pytest.raises(error) as refused:
             day.correct_visit(wrong, at(600))
         assert refused.value.field == field, wrong
-    assert day.visits[child] == [Visit(ROOM.room_id, at(0), at(240))]
+    assert day.visits[child] == [Visit(ROOM.room_id, at(0), at(240), children_per_carer=3)]
