@@ -25,6 +25,7 @@ async def join_waitlist(uow: UnitOfWork, now: datetime, request: BookingRequest)
     """Wait for this interval (refused while a place is free: book it instead)."""
     _, _, terms, draft = await prepare(uow, request)
     room_day = await room_day_for(uow, request, now)
+    room_day.check_visit(draft, terms, now)  # a place waited for must be one it could book
     enrolled = await enrolled_on(uow, request.room_id, request.day)
     entry = WaitlistEntry(
         entry_id=request.booking_id, child_id=draft.child_id, guardian_id=draft.guardian_id,

@@ -142,6 +142,15 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         if booking is not None and active is not None:
             active.remove(booking)
 
+    def check_visit(self, booking: Booking, terms: DayTerms, now: datetime) -> CareOffer:
+        """The visit's own rules, whatever the room holds (open that day, an offer covering it,
+        opening hours, length, notice): the same for a booking and for a place waited for."""
+        if terms.closed is not None:
+            raise NotBookable(f"closed on {self.day.isoformat()}: {terms.closed}", field="date")
+        offer = offer_for(booking, terms)
+        check_times(booking, terms, offer, now)
+        return offer
+
     def book(
         self,
         booking: Booking,
@@ -150,10 +159,7 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         enrolled: Sequence[Presence] = (),
     ) -> None:
         """Record the booking if every rule holds; `enrolled` are the day's regular places."""
-        if terms.closed is not None:
-            raise NotBookable(f"closed on {self.day.isoformat()}: {terms.closed}", field="date")
-        offer = offer_for(booking, terms)
-        check_times(booking, terms, offer, now)
+        offer = self.check_visit(booking, terms, now)
         same_child = active_bookings(self).minutes.get(booking.child_id.int, 0)
         if same_child + booking.end - booking.start > offer.max_minutes_per_day:
             raise NotBookable(

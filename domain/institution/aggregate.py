@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from domain.aggregate import TuoyuAggregate
 from domain.booking.room_day import DayTerms
@@ -251,6 +252,12 @@ class Institution(TuoyuAggregate):
             self.require_room(room_id)
         if not reason.strip():
             raise InvalidValue("say why it is closed: parents are told", field="reason")
+        if day < now.astimezone(ZoneInfo(self.timezone)).date():
+            raise InvalidValue(
+                f"{day.isoformat()} is gone: a closure is announced for today or later (put a"
+                " past day right by correcting its bookings or register)",
+                field="date",
+            )
         if _closure_key(room_id, day) in self.closures:
             raise AlreadyExists(f"already closed on {day.isoformat()}", field="date")
         self.emit(self.ClosureAnnounced, now, day=day, room_id=room_id, reason=reason.strip())
