@@ -30,8 +30,10 @@ def runtime(request: Request[Any, Any, Any]) -> Runtime:
 
 
 async def command_context(
-    request: Request[Any, Any, Any], principal: Principal | None
+    request: Request[Any, Any, Any], principal: Principal | None, key_scope: str | None = None
 ) -> CommandContext:
+    """`key_scope` names whose keys these are: the caller's own by default; a room tablet's
+    queue is the institution's (whoever is signed in when it replays)."""
     key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
     if not 8 <= len(key) <= 128:
         raise IdempotencyKeyMissing(
@@ -39,7 +41,7 @@ async def command_context(
         )
     body = await request.body()
     digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + body).digest()
-    who = principal.account_id.hex if principal else "anonymous"
+    who = key_scope or (principal.account_id.hex if principal else "anonymous")
     rt = runtime(request)
     return CommandContext(
         now=rt.clock.now(),
@@ -66,11 +68,12 @@ async def run_command(
     result_type: type[T] = CommandAccepted,  # type: ignore[assignment]
     lane: Iterable[UUID] = (),
     reads: Iterable[UUID] = (),
+    key_scope: str | None = None,
 ) -> Response[T]:
     """Run a command; its answer Struct carries `position` and `replayed`, filled in here."""
     user = request.scope.get("user")
     principal = user if isinstance(user, Principal) else None
-    ctx = await command_context(request, principal)
+    ctx = await command_context(request, principal, key_scope)
     outcome = await execute(
         runtime(request).store, ctx, lambda uow: decide(uow, ctx), result_type, lane, reads
     )
@@ -79,3 +82,10 @@ async def run_command(
     )
     headers = {"X-Position": str(outcome.position)} if outcome.position is not None else {}
     return Response(body, status_code=201 if created else 200, headers=headers)
+
+
+def tablet_keys(institution_id: UUID) -> str:
+    """The key scope of attendance commands: a shared room tablet's queue belongs to the
+    institution, so a carer replaying what a colleague queued offline gets its first answers
+    (the request hash still binds each key to its method, path and body)."""
+    return f"institution:{institution_id.hex}"

@@ -68,6 +68,24 @@ async def test_a_tablet_replaying_50_queued_commands_after_an_outage_records_eac
     assert [e["time"] for e in day["entries"]] == ["09:03", "09:23", "09:23", "09:23", "10:03"]
 
 
+async def test_a_shared_tablet_replays_a_colleagues_queue_without_doubling_it(world: World):
+    """The tablet's queue outlives a carer's sign-in: whoever is signed in when it reconnects
+    replays it, and gets the first answers; the same key on another body is refused."""
+    room = await attending_room(world, children=2)
+    world.runtime.clock.at = NINE + timedelta(hours=3)  # type: ignore[attr-defined]
+    queue = _tablet_queue(room)[:2] + _tablet_queue(room)[2:3]  # two check-ins, a care log
+    for path, body, key in queue:
+        assert (await world.post(path, body, room.caregiver, key=key)).status_code == 201
+    replays = [await world.post(path, body, room.admin, key=key) for path, body, key in queue]
+    assert [(r.status_code, r.json()["replayed"]) for r in replays] == [(201, True)] * 3
+    assert await _count(world, "ChildCheckedIn") == 2
+    assert await _count(world, "CareLogged") == 1
+    path, body, key = queue[2]
+    other = await world.post(path, {**body, "note": "另一条"}, room.admin, key=key)
+    assert other.status_code == 422, other.text
+    assert await _count(world, "CareLogged") == 1
+
+
 async def test_concurrent_check_ins_never_break_the_ratio(world: World):
     room = await attending_room(world, children=12)  # 托小班 1:5, one carer clocked in
     answers = await asyncio.gather(

@@ -25,7 +25,7 @@ from api_schema.attendance import (
     HealthCheckIn,
 )
 from api_schema.common import CommandAccepted
-from backend.api.commanding import run_command, runtime
+from backend.api.commanding import run_command, runtime, tablet_keys
 from backend.auth.access import allow
 from backend.auth.principal import Principal
 from backend.services import attendance as service
@@ -120,6 +120,7 @@ class AttendanceController(Controller):
             result_type=CheckInAccepted,
             lane=[attendance_day_id(institution_id, day)],
             reads=service.arrival_reads(arrival),
+            key_scope=tablet_keys(institution_id),
         )
 
     @post("/check-outs", opt=STAFF_OF_INSTITUTION)
@@ -144,6 +145,7 @@ class AttendanceController(Controller):
             created=True,
             lane=lane,
             reads=[*lane, data.institution_id, data.child_id],
+            key_scope=tablet_keys(data.institution_id),
         )
 
     @post("/care-logs", opt=STAFF_OF_ROOM)
@@ -169,6 +171,7 @@ class AttendanceController(Controller):
             ),
             created=True,
             lane=day_lane(institution_id, data.at, zone),
+            key_scope=tablet_keys(institution_id),
         )
 
 
@@ -212,4 +215,5 @@ async def _clock(
         ),
         created=True,
         lane=day_lane(institution_id, data.at, zone),
+        key_scope=tablet_keys(institution_id),
     )
