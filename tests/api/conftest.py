@@ -23,6 +23,15 @@ async def runtime(database_url: str) -> AsyncIterator[Runtime]:
 
 
 @pytest.fixture
+async def second_worker(database_url: str, runtime: Runtime) -> AsyncIterator[Runtime]:
+    """Another server process's runtime on the test's database: its own pool, store and cached
+    aggregates, no projector. Give it the test's clock once the test has set it."""
+    rt = await open_runtime(Settings(database_url=database_url), database_url, follow=False)
+    yield rt
+    await close_runtime(rt)
+
+
+@pytest.fixture
 async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     """Real HTTP requests through the ASGI app, on the test's own event loop."""
     app = create_app(runtime=runtime)

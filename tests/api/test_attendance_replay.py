@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 
 from backend.scheduler import escalate_uncollected_children
+from backend.state import Runtime
 from projections import attendance
 from tests.api.attendance_world import (
     NINE,
@@ -100,8 +101,11 @@ async def test_concurrent_check_ins_never_break_the_ratio(world: World):
     assert live["rooms"][0]["alarm"] is None
 
 
-async def test_two_workers_escalating_an_uncollected_child_at_once_notify_once(world: World):
+async def test_two_workers_escalating_an_uncollected_child_at_once_notify_once(
+    world: World, second_worker: Runtime
+):
     room = await attending_room(world)
+    second_worker.clock = world.runtime.clock
     await world.post("/v1/attendance/check-ins", check_in_body(room, room.children[0]),
                room.caregiver)  # fmt: skip
     await world.runtime.projector.wait_until(await world.runtime.store.head_position())
@@ -109,8 +113,10 @@ async def test_two_workers_escalating_an_uncollected_child_at_once_notify_once(w
     clock.at = NINE + timedelta(hours=8, minutes=44)  # type: ignore[attr-defined]  # 17:44
     assert await escalate_uncollected_children(world.runtime) == 0
     clock.at = NINE + timedelta(hours=8, minutes=45)  # type: ignore[attr-defined]  # closing + 15
-    both = await asyncio.gather(*(escalate_uncollected_children(world.runtime) for _ in range(2)))
+    workers = (world.runtime, second_worker) * 2
+    both = await asyncio.gather(*(escalate_uncollected_children(w) for w in workers))
     assert sum(both) == 1
+    assert await escalate_uncollected_children(second_worker) == 0
     assert await escalate_uncollected_children(world.runtime) == 0
     clock.at = NINE + timedelta(hours=9)  # type: ignore[attr-defined]  # 15 minutes on: again
     assert await escalate_uncollected_children(world.runtime) == 1
