@@ -5,7 +5,7 @@ from __future__ import annotations
 from backend.clock import FrozenClock
 from tests.api.attendance_world import EXAMINED, caregiver_of
 from tests.api.booking_world import HOURLY, bookable_room, booking_body, child_of
-from tests.api.days import DAY, NINE, day
+from tests.api.days import DAY, NINE, day, months_before_day
 from tests.api.world import World, idem
 
 FULL_DAY = {
@@ -187,3 +187,23 @@ async def test_a_closed_day_gives_each_regular_place_that_days_price_back_and_ad
     refused = await _post(world, "/v1/attendance/check-ins", arrival, caregiver)
     assert refused.status_code == 409, refused.text  # type: ignore[attr-defined]
     assert refused.json()["type"] == "/problems/room-closed"  # type: ignore[attr-defined]
+
+
+async def test_a_term_the_child_outgrows_or_is_too_young_for_is_refused_naming_the_day(
+    world: World,
+):
+    institution_id, room_id, _ = await _room(world)  # 托小班: 12–24 months
+    parent = await world.guardian()
+    turns_two = await child_of(world, parent, birth=months_before_day(23).isoformat())
+    whole_term = enrolment(institution_id, room_id, turns_two, last_day=day(40))
+    refused = await _post(world, "/v1/enrolments", whole_term, parent)
+    assert refused.status_code == 409, refused.text  # type: ignore[attr-defined]
+    assert refused.json()["type"] == "/problems/age-does-not-fit"  # type: ignore[attr-defined]
+    assert refused.json()["params"]["age_months"] == 24  # type: ignore[attr-defined]
+    assert day(40) in refused.json()["detail"]  # type: ignore[attr-defined]
+    eleven_months = await child_of(world, parent, birth=months_before_day(11).isoformat())
+    young = enrolment(institution_id, room_id, eleven_months)
+    assert (await _post(world, "/v1/enrolments", young, parent)).status_code == 409  # type: ignore[attr-defined]
+    shorter = enrolment(institution_id, room_id, turns_two, last_day=day(20))
+    accepted = await _post(world, "/v1/enrolments", shorter, parent)
+    assert accepted.status_code == 201, accepted.text  # type: ignore[attr-defined]
