@@ -4,6 +4,7 @@ and a day rebuilt from its events equal to what was shown live."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from datetime import timedelta
 
@@ -137,18 +138,39 @@ async def _tables(world: World) -> dict[str, list[tuple[object, ...]]]:
     }
 
 
+async def _nap_turn_away_and_escalate(world: World, room) -> None:
+    """The rest of a day: a nap with its checks, a child turned away after a fever, and the
+    children nobody collected escalated after closing."""
+    world.runtime.clock.at = NINE + timedelta(hours=3)  # type: ignore[attr-defined]
+    nap = [("nap_start", 120), ("nap_check", 132), ("nap_check", 144), ("nap_end", 150)]
+    for kind, minutes in nap:
+        body = {"room_id": str(room.room_id), "kind": kind, "at": at(minutes),
+                "child_ids": [str(room.children[3])]}  # fmt: skip
+        response = await world.post("/v1/attendance/care-logs", body, room.caregiver)
+        assert response.status_code == 201, response.text
+    fever = {**check_in_body(room, room.children[6], minutes=60),
+             "health_check": {"temperature_c": 38.4}, "abnormal_outcome": "refuse",
+             "note": "发热，请家长带回"}  # fmt: skip
+    response = await world.post("/v1/attendance/check-ins", fever, room.caregiver)
+    assert response.status_code == 201 and response.json()["status"] == "turned_away"
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    world.runtime.clock.at = NINE + timedelta(hours=8, minutes=45)  # type: ignore[attr-defined]
+    assert await escalate_uncollected_children(world.runtime) == 3
+
+
 async def test_a_full_day_rebuilt_from_its_events_equals_the_live_read_models(world: World):
-    room = await attending_room(world, children=6)
+    room = await attending_room(world, children=7)  # the seventh is turned away at the door
     await world.post("/v1/staff/clock-ins", {"room_id": str(room.room_id), "at": at()},
                room.admin)  # fmt: skip
     world.runtime.clock.at = NINE + timedelta(hours=2)  # type: ignore[attr-defined]
-    for path, body, key in _tablet_queue(room)[:6]:
+    six = dataclasses.replace(room, children=room.children[:6])
+    for path, body, key in _tablet_queue(six)[:6]:
         await world.post(path, body, room.caregiver, key=key)
     await world.post("/v1/staff/clock-outs", {"room_id": str(room.room_id), "at": at(30)},
                room.admin)  # fmt: skip  # six children, one carer: the alarm
     await world.post("/v1/attendance/care-logs", {"room_id": str(room.room_id), "kind": "meal",
                "meal": "lunch", "at": at(90)}, room.caregiver)  # fmt: skip
-    for path, body, key in _tablet_queue(room)[-6:-3]:
+    for path, body, key in _tablet_queue(six)[-6:-3]:
         await world.post(path, body, room.caregiver, key=key)
     corrections = [  # a present child's arrival, a finished visit's departure, a missed visit
         (room.children[4], at(-5), None, at(4)),
@@ -162,11 +184,12 @@ async def test_a_full_day_rebuilt_from_its_events_equals_the_live_read_models(wo
             f"/v1/institutions/{room.institution_id}/attendance/corrections", body, room.admin
         )
         assert response.status_code == 201, response.text
+    await _nap_turn_away_and_escalate(world, room)
     await world.runtime.projector.wait_until(await world.runtime.store.head_position())
     live = await _tables(world)
     assert len(live["rm_live_children"]) == 3 and len(live["rm_room_alarms"]) == 0
     assert NINE - timedelta(minutes=5) in {r[3] for r in live["rm_live_children"]}
-    assert len(live["rm_attendance_register"]) == 7
+    assert len(live["rm_attendance_register"]) == 8  # the child turned away has its row too
     kinds = [r[2] for r in live["rm_occupancy_feed"]]
     assert kinds.count("ratio_alarm") == 1 and kinds.count("ratio_recovered") == 1
 
