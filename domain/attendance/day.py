@@ -33,11 +33,13 @@ from domain.attendance.values import (
     NotClockedIn,
     PresentChild,
     Visit,
+    VisitOverlaps,
 )
 from domain.errors import AlreadyExists, InvalidValue
 
 ATTENDANCE_DAY_NAMESPACE = UUID("6f1d2c3b-8a47-4e0b-9b5e-2d7c1a9f4e36")
 LATE_AFTER = timedelta(minutes=5)  # a check-in recorded longer ago than this was replayed
+CLOCK_SKEW = timedelta(minutes=2)  # how far two devices' clocks may disagree
 
 
 @lru_cache(maxsize=65_536)  # a name-based id (SHA-1) costs ~20 µs; asked several times per command
@@ -243,6 +245,7 @@ class AttendanceDay(TuoyuAggregate):
         check_health_check(health)
         if child.child_id in self.present:
             raise AlreadyCheckedIn("the child is already checked in", field="child_id")
+        self._check_no_visit_after(child)
         if code is not None and code in self.used_codes:
             raise CodeAlreadyUsed("this code was already used; ask for a fresh one", field="code")
         if health.abnormal():
@@ -268,6 +271,19 @@ class AttendanceDay(TuoyuAggregate):
         )  # fmt: skip
         self._watch(room, child.since, now)
         return "checked_in"
+
+    def _check_no_visit_after(self, child: PresentChild) -> None:
+        """A replayed arrival must not fall inside, or before, a visit already recorded (the
+        child was checked in and out meanwhile by another device): the register is put right
+        by an admin's correction instead. Devices' clocks may differ by CLOCK_SKEW."""
+        for visit in self.visits.get(child.child_id, ()):
+            if visit.left is not None and visit.left - child.since > CLOCK_SKEW:
+                raise VisitOverlaps(
+                    f"the child was here until {visit.left.isoformat()}: an arrival at"
+                    f" {child.since.isoformat()} would overlap it (an admin corrects the"
+                    " register)",
+                    field="at",
+                )  # fmt: skip
 
     def _check_room_takes(
         self, child: PresentChild, room: RoomRules, filed_places: int, local_time: str,

@@ -25,6 +25,7 @@ from domain.attendance.values import (
     NotCheckedIn,
     NotClockedIn,
     PresentChild,
+    VisitOverlaps,
 )
 from domain.booking.room_day import RatioWouldBreak, RoomFull
 from domain.errors import InvalidValue
@@ -301,3 +302,21 @@ def test_a_check_in_replayed_late_into_a_room_that_was_full_at_its_time_is_refus
     assert refused.value.params["minute"] == "08:05"
     _, outcome = arrive(day, minutes=30, now=EIGHT + timedelta(minutes=30))  # live: 3 here
     assert outcome == "checked_in"
+
+
+def test_an_arrival_replayed_into_a_visit_recorded_meanwhile_is_refused():
+    day = staffed()
+    child, _ = arrive(day, minutes=10, now=EIGHT + timedelta(minutes=10))  # another device
+    left = EIGHT + timedelta(minutes=60)
+    day.check_out(child.child_id, ROOM, MUM, by=CARER, at=left, code=None, now=left)
+    replayed = PresentChild(child.child_id, ROOM.room_id, EIGHT + timedelta(minutes=5), 3)
+    args = dict(
+        filed_places=50, by=CARER, method=CheckInMethod.manual, health=WELL, outcome=None,
+        note="", override_reason=None, code=None, local_time="08:05",
+        now=EIGHT + timedelta(minutes=90),
+    )  # fmt: skip
+    with pytest.raises(VisitOverlaps) as refused:
+        day.check_in(replayed, ROOM, **args)  # type: ignore[arg-type]
+    assert refused.value.field == "at"
+    again = PresentChild(child.child_id, ROOM.room_id, left - timedelta(minutes=1), 3)
+    assert day.check_in(again, ROOM, **args) == "checked_in"  # type: ignore[arg-type]

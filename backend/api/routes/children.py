@@ -1,6 +1,6 @@
 """Children: guardians register them (with consent), add co-guardians and pick-up adults; the
-staff of an institution where a child is booked or has a regular place may read the profile, and every such read is
-logged for the guardians to see."""
+staff of an institution where a child is booked or has a regular place may read the profile,
+and every such read is logged for the guardians to see."""
 
 from __future__ import annotations
 
