@@ -22,7 +22,7 @@ from backend.auth.passwords import hash_password
 from backend.auth.tokens import issue_access_token
 from backend.commands import CommandContext, UnitOfWork, execute
 from backend.demo.generator import generate_city
-from backend.demo.loader import load_demo
+from backend.demo.loader import load_day, load_demo
 from backend.demo.model import DemoCity
 from backend.eventstore.records import AppendRequest
 from backend.services import cities, institutions
@@ -92,7 +92,7 @@ async def run(runtime: Runtime, decide: Callable[[UnitOfWork, datetime], Any]) -
 
 
 async def load_city(runtime: Runtime, size: str, progress: Any) -> DemoCity:
-    city = generate_city(size)
+    city = generate_city(size, reference_date=load_day(runtime))
     report = await load_demo(runtime, city)
     progress(f"  demo city {size!r}: {report}")
     return city

@@ -96,12 +96,12 @@ def demo_load(size: str, seed: int) -> None:
 
 async def _load_demo_if_empty(settings: Settings, size: str, seed: int) -> bool:
     from backend.demo.generator import generate_city
-    from backend.demo.loader import database_is_empty, demo_accounts, load_demo
+    from backend.demo.loader import database_is_empty, demo_accounts, load_day, load_demo
     from backend.runtime import close_runtime, open_runtime, resolve_database_url
 
     runtime = await open_runtime(settings, await resolve_database_url(settings), follow=False)
     try:
-        city = generate_city(size, seed)
+        city = generate_city(size, seed, reference_date=load_day(runtime))
         if not await database_is_empty(runtime):
             console.print("database already has events: demo data not loaded")
             _print_accounts(demo_accounts(city))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 from uuid import UUID, uuid5
 
 from backend.demo import names
@@ -89,8 +89,11 @@ PLACE_BOUNDS: dict[Category, tuple[int, int]] = {
 }
 
 
-def generate_city(size: str, seed: int = 2026) -> DemoCity:
-    """The demo city of `size` ("small" or "suzhou"); the same seed always gives the same city."""
+def generate_city(size: str, seed: int = 2026, reference_date: date = REFERENCE_DATE) -> DemoCity:
+    """The demo city of `size` ("small" or "suzhou"); the same seed and reference date always
+    give the same city. Children are born within 36 months before `reference_date`: a loader
+    passes the day it loads, so the children keep their ages (and their places) however long
+    after this was written the demo is loaded."""
     if size not in SIZES:
         raise ValueError(f"unknown demo size {size!r}; choose one of {', '.join(SIZES)}")
     rng = random.Random(seed)
@@ -110,7 +113,10 @@ def generate_city(size: str, seed: int = 2026) -> DemoCity:
         )
         for i, plan in enumerate(plans, start=1)
     )  # fmt: skip
-    families = tuple(family(rng, city_areas, phones) for _ in range(20 if size == "small" else 300))
+    families = tuple(
+        family(rng, city_areas, phones, reference_date)
+        for _ in range(20 if size == "small" else 300)
+    )
     return DemoCity(
         size=size,
         seed=seed,
@@ -122,6 +128,7 @@ def generate_city(size: str, seed: int = 2026) -> DemoCity:
         institutions=institutions,
         regulators=regulators(rng, city_areas),
         families=families,
+        reference_date=reference_date,
     )
 
 
@@ -135,7 +142,9 @@ def regulators(rng: random.Random, city_areas: tuple[Area, ...]) -> tuple[DemoRe
     ))  # fmt: skip
 
 
-def family(rng: random.Random, city_areas: tuple[Area, ...], phones: Phones) -> DemoFamily:
+def family(
+    rng: random.Random, city_areas: tuple[Area, ...], phones: Phones, reference_date: date
+) -> DemoFamily:
     """A guardian and one child (sometimes two: twins, or siblings at least 15 months apart)."""
     area = rng.choices(city_areas, weights=[a.district.population for a in city_areas])[0]
     town = rng.choice(area.district.towns)
@@ -151,7 +160,7 @@ def family(rng: random.Random, city_areas: tuple[Area, ...], phones: Phones) -> 
                 rng.randint(0, first - 450) if first >= 450 else rng.randint(first + 450, 1094)
             )
     children = tuple(
-        DemoChild(names.child(rng, surname), REFERENCE_DATE - timedelta(days=age), rng.choice(("female", "male")))
+        DemoChild(names.child(rng, surname), reference_date - timedelta(days=age), rng.choice(("female", "male")))
         for age in sorted(ages, reverse=True)
     )  # fmt: skip
     lat, lng = scatter(rng, area.centre, area.radius_km)

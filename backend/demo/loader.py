@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 
 from api_schema.common import CommandAccepted
@@ -64,6 +64,12 @@ async def database_is_empty(runtime: Runtime) -> bool:
     return not await runtime.pool.fetchval("SELECT EXISTS (SELECT 1 FROM events)")
 
 
+def load_day(runtime: Runtime) -> date:
+    """The day a demo is loaded on: generate its city for this day (children's ages count back
+    from it) and its regular places run from it."""
+    return runtime.clock.now().date()
+
+
 async def load_demo(
     runtime: Runtime,
     city: DemoCity,
@@ -116,7 +122,7 @@ async def load_demo(
         ))
         for f in city.families
     )  # fmt: skip
-    today = runtime.clock.now().date()
+    today = load_day(runtime)
     term = (today, today + TERM)
     await _gather(run(partial(care.register_family, family=f, today=today)) for f in city.families)
     for family in city.families:  # one room's enrolments are one stream: in turn, not at once

@@ -12,7 +12,7 @@ from backend.demo.loader import load_demo
 from backend.demo.model import DEMO_PASSWORD
 from tests.api.world import World, idem
 
-SMALL = generate_city("small")
+SMALL = generate_city("small", reference_date=datetime.now(UTC).date())  # as loaded today
 
 
 def next_weekday_nine(now: datetime) -> datetime:

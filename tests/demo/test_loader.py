@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from backend.auth.passwords import verify_password
 from backend.commands import load_aggregate
 from backend.demo.generator import generate_city
@@ -9,7 +11,7 @@ from backend.demo.loader import database_is_empty, demo_accounts, load_demo
 from backend.state import Runtime
 from domain.account.aggregate import Account, account_id_for
 
-SMALL = generate_city("small")
+SMALL = generate_city("small", reference_date=datetime.now(UTC).date())  # as loaded today
 
 
 async def test_loading_the_small_city_fills_the_read_models(runtime: Runtime) -> None:
