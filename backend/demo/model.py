@@ -13,7 +13,8 @@ from domain.institution.values import Location, OpeningInterval, Room
 
 DEMO_PASSWORD = "tuoyu-demo-2026"  # noqa: S105 — every staff and regulator account (documented in the README)
 DEMO_OTP = "246810"  # guardians sign in with this SMS code when TUOYU_DEMO_OTP is set
-REFERENCE_DATE = date(2026, 9, 1)  # the default day children are 0–36 months before (loaders pass theirs)
+# The default day children are born 0–36 months before; loaders pass the day they load.
+REFERENCE_DATE = date(2026, 9, 1)
 
 
 class DemoStaff(msgspec.Struct, frozen=True):
