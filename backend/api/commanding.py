@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, PermissionDeniedException
 
 from api_schema.common import CommandAccepted
+from backend.auth.access import staff_role
 from backend.auth.principal import Principal
 from backend.commands import CommandContext, UnitOfWork, execute
 from backend.state import Runtime
@@ -68,15 +70,16 @@ async def run_command(
     result_type: type[T] = CommandAccepted,  # type: ignore[assignment]
     lane: Iterable[UUID] = (),
     reads: Iterable[UUID] = (),
-    key_scope: str | None = None,
+    key_scope: TabletKeys | None = None,
 ) -> Response[T]:
     """Run a command; its answer Struct carries `position` and `replayed`, filled in here."""
     user = request.scope.get("user")
     principal = user if isinstance(user, Principal) else None
-    ctx = await command_context(request, principal, key_scope)
-    outcome = await execute(
-        runtime(request).store, ctx, lambda uow: decide(uow, ctx), result_type, lane, reads
-    )
+    rt = runtime(request)
+    ctx = await command_context(request, principal, key_scope.scope if key_scope else None)
+    outcome = await execute(rt.store, ctx, lambda uow: decide(uow, ctx), result_type, lane, reads)
+    if outcome.replayed and key_scope is not None and not await key_scope.may_replay(rt, principal):
+        raise PermissionDeniedException("only staff of this institution")
     body = msgspec.structs.replace(
         outcome.value, position=outcome.position, replayed=outcome.replayed
     )
@@ -84,8 +87,25 @@ async def run_command(
     return Response(body, status_code=201 if created else 200, headers=headers)
 
 
-def tablet_keys(institution_id: UUID) -> str:
+@dataclass(frozen=True)
+class TabletKeys:
     """The key scope of attendance commands: a shared room tablet's queue belongs to the
     institution, so a carer replaying what a colleague queued offline gets its first answers
-    (the request hash still binds each key to its method, path and body)."""
-    return f"institution:{institution_id.hex}"
+    (the request hash still binds each key to its method, path and body). A first answer is
+    given back only to staff of that institution: the key is looked up before the command's
+    own staff check runs, and an outsider naming the room must not read a colleague's answer."""
+
+    institution_id: UUID
+
+    @property
+    def scope(self) -> str:
+        return f"institution:{self.institution_id.hex}"
+
+    async def may_replay(self, rt: Runtime, principal: Principal | None) -> bool:
+        if principal is None:
+            return False
+        return await staff_role(rt, self.institution_id, principal.account_id) is not None
+
+
+def tablet_keys(institution_id: UUID) -> TabletKeys:
+    return TabletKeys(institution_id)

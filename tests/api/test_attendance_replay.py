@@ -15,9 +15,11 @@ from tests.api.attendance_world import (
     NINE,
     at,
     attending_room,
+    caregiver_of,
     check_in_body,
     check_out_body,
 )
+from tests.api.booking_world import bookable_room
 from tests.api.days import DAY
 from tests.api.world import World
 
@@ -73,6 +75,8 @@ async def test_a_tablet_replaying_50_queued_commands_after_an_outage_records_eac
 async def test_a_shared_tablet_replays_a_colleagues_queue_without_doubling_it(world: World):
     """The tablet's queue outlives a carer's sign-in: whoever is signed in when it reconnects
     replays it, and gets the first answers; the same key on another body is refused."""
+    elsewhere, _, other_admin = await bookable_room(world)
+    outsider = await caregiver_of(world, elsewhere, other_admin)
     room = await attending_room(world, children=2)
     world.runtime.clock.at = NINE + timedelta(hours=3)  # type: ignore[attr-defined]
     queue = _tablet_queue(room)[:2] + _tablet_queue(room)[2:3]  # two check-ins, a care log
@@ -82,6 +86,9 @@ async def test_a_shared_tablet_replays_a_colleagues_queue_without_doubling_it(wo
     assert [(r.status_code, r.json()["replayed"]) for r in replays] == [(201, True)] * 3
     assert await _count(world, "ChildCheckedIn") == 2
     assert await _count(world, "CareLogged") == 1
+    for path, body, key in queue:  # another institution's carer never reads those answers
+        stolen = await world.post(path, body, outsider, key=key)
+        assert stolen.status_code == 403, stolen.text
     path, body, key = queue[2]
     other = await world.post(path, {**body, "note": "另一条"}, room.admin, key=key)
     assert other.status_code == 422, other.text
