@@ -8,11 +8,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from api_schema.common import CommandAccepted
 from backend.auth.passwords import hash_password
 from backend.commands import CommandContext, UnitOfWork, execute
 from backend.demo import care
+from backend.demo.geography import TIMEZONE
 from backend.demo.model import DEMO_OTP, DemoCity, DemoInstitution, DemoStaff
 from backend.services import cities, institutions
 from backend.services.institutions import Filing, StaffInvite
@@ -65,9 +67,10 @@ async def database_is_empty(runtime: Runtime) -> bool:
 
 
 def load_day(runtime: Runtime) -> date:
-    """The day a demo is loaded on: generate its city for this day (children's ages count back
-    from it) and its regular places run from it."""
-    return runtime.clock.now().date()
+    """The day a demo is loaded on, in the demo city's time zone: generate its city for this
+    day (children's ages count back from it) and its regular places run from it (a term may
+    not start on a day gone there, whatever the UTC date says)."""
+    return runtime.clock.now().astimezone(ZoneInfo(TIMEZONE)).date()
 
 
 async def load_demo(

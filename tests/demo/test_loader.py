@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from backend.auth.passwords import verify_password
+from backend.clock import FrozenClock
 from backend.commands import load_aggregate
 from backend.demo.generator import generate_city
-from backend.demo.loader import database_is_empty, demo_accounts, load_demo
+from backend.demo.loader import database_is_empty, demo_accounts, load_day, load_demo
 from backend.state import Runtime
 from domain.account.aggregate import Account, account_id_for
 
@@ -55,3 +56,16 @@ async def test_the_printed_demo_accounts_sign_in_with_the_documented_password(
     guardian = next(a for a in accounts if a.role == "guardian")
     assert guardian.password is None and "246810" in guardian.note
     assert {a.phone for a in accounts} >= {"13900000001", "13900000011", "13700000001"}
+
+
+async def test_a_demo_loaded_in_suzhous_morning_before_utc_midnight_starts_its_terms_there(
+    runtime: Runtime,
+) -> None:
+    runtime.clock = FrozenClock(at=datetime(2026, 12, 1, 23, 30, tzinfo=UTC))  # 07:30 on the 2nd
+    day = load_day(runtime)
+    assert day == date(2026, 12, 2)
+    report = await load_demo(runtime, generate_city("small", reference_date=day))
+    assert report.enrolled > 0
+    await runtime.projector.catch_up()
+    first = await runtime.pool.fetchval("SELECT min(first_day) FROM rm_enrolments")
+    assert first == day
