@@ -117,11 +117,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                           f"{summary}，费用{_yuan(b.price_fen)}", at))  # fmt: skip
             continue
         if isinstance(e, RoomEnrolments.DayClosed):
-            notes += [
-                (pos, r.guardian_id, "regular_day_closed", r.enrolment_id, "常规托位停课",
-                 f"{e.day.isoformat()} 停课，当天费用退还{_yuan(r.refund_fen)}。{e.reason}", at)
-                for r in e.refunds
-            ]  # fmt: skip
+            notes += _closed_day_notes(e, pos, at)
             continue
         if isinstance(e, RoomDay.WaitlistJoined):
             n = e.entry
@@ -160,6 +156,22 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             " ON CONFLICT DO NOTHING",
             notes,
         )
+
+
+def _closed_day_notes(e: Any, pos: int, at: datetime) -> list[tuple[Any, ...]]:
+    """One notice per guardian (a notice is keyed by position and account), with every place
+    of theirs refunded that day: twins, or a morning and an afternoon term."""
+    by_guardian: dict[UUID, list[Any]] = {}
+    for refund in e.refunds:
+        by_guardian.setdefault(refund.guardian_id, []).append(refund)
+    notes = []
+    for guardian, refunds in by_guardian.items():
+        total = _yuan(sum(r.refund_fen for r in refunds))
+        places = f"{len(refunds)}个常规托位" if len(refunds) > 1 else "常规托位"
+        body = f"{e.day.isoformat()} 停课，{places}当天费用退还{total}。{e.reason}"
+        notes.append((pos, guardian, "regular_day_closed", refunds[0].enrolment_id,
+                      "常规托位停课", body, at))  # fmt: skip
+    return notes
 
 
 async def for_account(

@@ -68,10 +68,11 @@ async def enrol(uow: UnitOfWork, now: datetime, request: EnrolmentRequest) -> Co
             f"this room offers no {request.care_type} at those hours", field="care_type"
         )
     day_price = price_fen(per_day[0], request.end - request.start)
-    charged = [d for d in days if institution.closed_reason(request.room_id, d) is None]
+    closed = tuple(d for d in days if institution.closed_reason(request.room_id, d) is not None)
     enrolment = msgspec.structs.replace(
-        enrolment, price_fen=day_price * len(charged), day_price_fen=day_price
-    )
+        enrolment, price_fen=day_price * (len(days) - len(closed)), day_price_fen=day_price,
+        uncharged=closed,
+    )  # fmt: skip
     room = await uow.find(RoomEnrolments, room_enrolments_id(request.room_id))
     if room is None:
         room = RoomEnrolments.open(request.room_id, institution.id, now)

@@ -45,6 +45,7 @@ class Enrolment(msgspec.Struct, frozen=True):
     children_per_carer: int
     price_fen: int  # the term's, over the days it was open when enrolled
     day_price_fen: int = 0  # one day's (0 in enrolments made before days were refunded)
+    uncharged: tuple[date, ...] = ()  # days already closed when enrolled: not in the price
 
     def on(self, day: date) -> bool:
         return self.first_day <= day <= self.last_day and day.isoweekday() in self.weekdays
@@ -169,7 +170,7 @@ class RoomEnrolments(TuoyuAggregate):
         refunds = tuple(
             ClosedDayRefund(e.enrolment_id, e.child_id, e.guardian_id, _day_price(e))
             for e in self.enrolments.values()
-            if e.on(day)
+            if e.on(day) and day not in e.uncharged  # a day never paid is not paid back
         )
         if refunds:
             self.emit(self.DayClosed, now, day=day, reason=reason, refunds=refunds)

@@ -158,10 +158,11 @@ async def test_a_closed_day_gives_each_regular_place_that_days_price_back_and_ad
     caregiver = await caregiver_of(world, institution_id, admin)
     parent = await world.guardian()
     child = await child_of(world, parent)
-    enrolled = await _post(
-        world, "/v1/enrolments", enrolment(institution_id, room_id, child, weekdays=[2, 3]), parent
-    )
-    assert enrolled.status_code == 201, enrolled.text  # type: ignore[attr-defined]
+    twin = await child_of(world, parent)
+    for kid in (child, twin):
+        body = enrolment(institution_id, room_id, kid, weekdays=[2, 3])
+        enrolled = await _post(world, "/v1/enrolments", body, parent)
+        assert enrolled.status_code == 201, enrolled.text  # type: ignore[attr-defined]
     record = {"kind": "admission", "examined_on": EXAMINED, "passed": True,
               "vaccination_checked": True}  # fmt: skip
     examined = await _post(world, f"/v1/children/{child}/health-records", record, admin)
@@ -169,14 +170,14 @@ async def test_a_closed_day_gives_each_regular_place_that_days_price_back_and_ad
     closure = await _post(world, f"/v1/institutions/{institution_id}/closures",
                           {"date": DAY, "reason": "停电检修", "room_id": str(room_id)}, admin)  # fmt: skip
     assert closure.status_code == 201, closure.text  # type: ignore[attr-defined]
-    assert closure.json()["regular_places_refunded"] == 1  # type: ignore[attr-defined]
+    assert closure.json()["regular_places_refunded"] == 2  # type: ignore[attr-defined]
     again = await _post(world, f"/v1/institutions/{institution_id}/closures",
                         {"date": DAY, "reason": "全园停课"}, admin)  # fmt: skip
     assert again.json()["regular_places_refunded"] == 0  # type: ignore[attr-defined]
     notes = (await world.client.get("/v1/notifications",
                                     headers=world.fresh(parent.headers))).json()  # fmt: skip
     assert [n["body"] for n in notes if n["kind"] == "regular_day_closed"] == [
-        f"{DAY} 停课，当天费用退还¥120.00。机构停课：停电检修"
+        f"{DAY} 停课，2个常规托位当天费用退还¥240.00。机构停课：停电检修"  # one notice, both twins
     ]
     world.runtime.clock = FrozenClock(at=NINE)
     body = {"room_id": str(room_id), "at": NINE.isoformat()}

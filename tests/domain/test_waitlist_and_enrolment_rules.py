@@ -136,3 +136,14 @@ def test_a_closed_day_refunds_each_regular_place_that_day_once_and_frees_the_roo
     }  # fmt: skip
     assert room.presences_on(wednesday) == []
     assert room.close_day(wednesday, "全园停课", NOW) == 0  # the room, then the institution
+
+
+def test_a_day_already_closed_when_enrolled_is_not_paid_back_when_the_room_closes_too():
+    room = RoomEnrolments.open(uuid4(), uuid4(), NOW)
+    wednesday = date(2026, 12, 2)
+    enrolment = msgspec.structs.replace(
+        term(), price_fen=12 * 12000, day_price_fen=12000, uncharged=(wednesday,)
+    )  # the whole institution was closed that Wednesday before the family enrolled
+    room.enrol(enrolment, everyday_terms(), {}, NOW)
+    assert room.close_day(wednesday, "停电", NOW) == 0
+    assert room.close_day(date(2026, 12, 4), "停电", NOW) == 1  # a Friday it paid for
