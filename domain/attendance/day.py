@@ -245,7 +245,9 @@ class AttendanceDay(TuoyuAggregate):
         check_health_check(health)
         if child.child_id in self.present:
             raise AlreadyCheckedIn("the child is already checked in", field="child_id")
-        self._check_no_visit_after(child)
+        replayed = child.since < now - LATE_AFTER
+        if replayed:
+            self._check_no_visit_after(child)
         if code is not None and code in self.used_codes:
             raise CodeAlreadyUsed("this code was already used; ask for a fresh one", field="code")
         if health.abnormal():
@@ -264,7 +266,7 @@ class AttendanceDay(TuoyuAggregate):
             if not note.strip():
                 raise InvalidValue("admitting after an abnormal check needs a note", field="note")
         if override_reason is None:
-            self._check_room_takes(child, room, filed_places, local_time, now)
+            self._check_room_takes(child, room, filed_places, local_time, replayed)
         self.emit(
             self.ChildCheckedIn, now, child=child, by=by, method=method, health=health,
             note=note, override_reason=override_reason, code=code,
@@ -275,7 +277,8 @@ class AttendanceDay(TuoyuAggregate):
     def _check_no_visit_after(self, child: PresentChild) -> None:
         """A replayed arrival must not fall inside, or before, a visit already recorded (the
         child was checked in and out meanwhile by another device): the register is put right
-        by an admin's correction instead. Devices' clocks may differ by CLOCK_SKEW."""
+        by an admin's correction instead. Devices' clocks may differ by CLOCK_SKEW. A live
+        arrival is not held to this: the child is not here now, so it arrives now."""
         for visit in self.visits.get(child.child_id, ()):
             if visit.left is not None and visit.left - child.since > CLOCK_SKEW:
                 raise VisitOverlaps(
@@ -287,14 +290,15 @@ class AttendanceDay(TuoyuAggregate):
 
     def _check_room_takes(
         self, child: PresentChild, room: RoomRules, filed_places: int, local_time: str,
-        now: datetime,
+        replayed: bool,
     ) -> None:  # fmt: skip
         """Live, the room as it is now; a check-in recorded more than LATE_AFTER ago (an
         offline device replaying), the room as it was at the child's arrival."""
-        if child.since < now - LATE_AFTER:
+        if replayed:
             status = status_at(
-                room, self.visits, self.staff_stays, child.since, child.children_per_carer
-            )
+                room, self.visits, self.staff_stays, child.since, child.children_per_carer,
+                staff_slack=CLOCK_SKEW,
+            )  # fmt: skip
             in_institution = present_at(self.visits, child.since) + 1
         else:
             status = self.status_of(room, arriving=child.children_per_carer)

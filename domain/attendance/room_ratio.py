@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import msgspec
@@ -56,9 +56,12 @@ def status_at(
     staff_stays: Mapping[UUID, Sequence[Visit]],
     at: datetime,
     arriving: int | None = None,
+    staff_slack: timedelta = timedelta(0),
 ) -> RoomStatus:
     """The room as it was at `at`, from the day's stays of children and carers: a device
-    replaying a check-in recorded offline is judged on the room at its own time, not now."""
+    replaying a check-in recorded offline is judged on the room at its own time, not now. A
+    carer counts if clocked in within `staff_slack` of `at` (the carer's phone and the room's
+    tablet need not agree to the minute)."""
     needs = [
         v.children_per_carer or room.children_per_carer
         for stays in visits.values()
@@ -69,7 +72,7 @@ def status_at(
         needs.append(arriving)
     staff = sum(
         1 for stays in staff_stays.values() for v in stays
-        if v.room_id == room.room_id and v.covers(at)
+        if v.room_id == room.room_id and v.covers(at, staff_slack)
     )  # fmt: skip
     return room_status(needs, staff, room.capacity)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
@@ -41,8 +41,9 @@ class Visit(msgspec.Struct, frozen=True):
     left: datetime | None = None
     children_per_carer: int = 0  # what the child needed there (0: not recorded; a carer's)
 
-    def covers(self, at: datetime) -> bool:
-        return self.arrived <= at and (self.left is None or at < self.left)
+    def covers(self, at: datetime, slack: timedelta = timedelta(0)) -> bool:
+        """Here at `at`, or within `slack` of it (devices' clocks differ a little)."""
+        return self.arrived <= at + slack and (self.left is None or at - slack < self.left)
 
 
 class Collector(msgspec.Struct, frozen=True):

@@ -320,3 +320,24 @@ def test_an_arrival_replayed_into_a_visit_recorded_meanwhile_is_refused():
     assert refused.value.field == "at"
     again = PresentChild(child.child_id, ROOM.room_id, left - timedelta(minutes=1), 3)
     assert day.check_in(again, ROOM, **args) == "checked_in"  # type: ignore[arg-type]
+
+
+def test_a_replayed_arrival_counts_a_carer_who_clocked_in_within_the_devices_skew():
+    day = opened()
+    clocked = EIGHT + timedelta(minutes=1)  # the carer's phone; the tablet runs a minute slow
+    day.clock_in(CARER, ROOM, None, clocked, clocked)
+    _, outcome = arrive(day, minutes=0, now=EIGHT + timedelta(minutes=30))
+    assert outcome == "checked_in"
+
+
+def test_a_child_collected_and_brought_back_at_once_by_devices_with_skewed_clocks_arrives():
+    day = staffed()
+    child, _ = arrive(day, now=EIGHT)
+    ahead = EIGHT + timedelta(minutes=20)  # device A runs 2 minutes fast
+    day.check_out(child.child_id, ROOM, MUM, by=CARER, at=ahead, code=None, now=ahead)
+    back = PresentChild(child.child_id, ROOM.room_id, ahead - timedelta(minutes=3), 3)
+    args = dict(
+        filed_places=50, by=CARER, method=CheckInMethod.manual, health=WELL, outcome=None,
+        note="", override_reason=None, code=None, local_time="08:17", now=ahead,
+    )  # fmt: skip
+    assert day.check_in(back, ROOM, **args) == "checked_in"  # type: ignore[arg-type]
