@@ -52,6 +52,7 @@ class Institution(TuoyuAggregate):
     rosters: dict[UUID, tuple[Shift, ...]]
     refund_policy: RefundPolicy
     closures: dict[str, str]  # "<room id or *>@<date>" → reason
+    closures_announced: dict[str, datetime]  # the same keys → when the closure was announced
     booking_settings: BookingSettings
 
     class Registered(TuoyuAggregate.Created):
@@ -132,7 +133,9 @@ class Institution(TuoyuAggregate):
         reason: str
 
         def apply(self, institution: Institution) -> None:
-            institution.closures[_closure_key(self.room_id, self.day)] = self.reason
+            key = _closure_key(self.room_id, self.day)
+            institution.closures[key] = self.reason
+            institution.closures_announced[key] = self.timestamp
 
     def __init__(
         self,
@@ -165,6 +168,7 @@ class Institution(TuoyuAggregate):
         self.rosters = {}
         self.refund_policy = DEFAULT_REFUND_POLICY
         self.closures = {}
+        self.closures_announced = {}
         self.booking_settings = BookingSettings()
 
     @classmethod
@@ -270,6 +274,15 @@ class Institution(TuoyuAggregate):
         return self.closures.get(_closure_key(room_id, day)) or self.closures.get(
             _closure_key(None, day)
         )
+
+    def closed_before(self, room_id: UUID, day: date, at: datetime) -> str | None:
+        """Why the room is closed on `day`, if that was announced by `at`: an arrival recorded
+        before a same-day closure (a tablet replaying the morning) was still an arrival."""
+        for key in (_closure_key(room_id, day), _closure_key(None, day)):
+            announced = self.closures_announced.get(key)
+            if key in self.closures and (announced is None or announced <= at):
+                return self.closures[key]
+        return None
 
     def day_terms(self, room_id: UUID, day: date) -> DayTerms:
         """The room's rules on `day` (a local date): hours, offers and roster of its weekday."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -162,3 +162,16 @@ def test_a_closure_of_the_whole_institution_closes_every_room_that_day_only():
         inst.announce_closure(day, None, "again", NOW)
     with pytest.raises(InvalidValue):
         inst.announce_closure(date(2026, 12, 26), r.room_id, "  ", NOW)
+
+
+def test_a_same_day_closure_holds_from_its_announcement_and_a_day_gone_cannot_be_closed():
+    inst = institution()
+    r = room()
+    inst.add_room(r, NOW)
+    arrived, announced = NOW + timedelta(hours=1), NOW + timedelta(hours=3)
+    inst.announce_closure(NOW.date(), r.room_id, "水管爆裂", announced)
+    assert inst.closed_before(r.room_id, NOW.date(), arrived) is None  # recorded before it
+    assert inst.closed_before(r.room_id, NOW.date(), announced) == "水管爆裂"
+    with pytest.raises(InvalidValue) as refused:
+        inst.announce_closure(NOW.date() - timedelta(days=1), None, "补记", announced)
+    assert refused.value.field == "date"
