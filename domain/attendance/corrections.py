@@ -120,3 +120,9 @@ def _check_replacing(c: VisitCorrection, old: Visit) -> None:
         raise InvalidValue("give the departure of the visit corrected", field="left_at")
     if (c.room_id, c.arrived, c.left) == (old.room_id, old.arrived, old.left):
         raise InvalidValue("the correction changes nothing", field="arrived_at")
+
+
+def corrected_visit(visit: Visit, correction: VisitCorrection) -> Visit:
+    """The visit as corrected, still needing what the child needed if it stays in its room."""
+    same_room = visit.room_id == correction.room_id
+    return correction.visit(visit.children_per_carer if same_room else 0)

@@ -12,16 +12,17 @@ import msgspec
 
 from domain.aggregate import TuoyuAggregate
 from domain.attendance.care_log import CareEntry, CareKind, check_entry, children_cared_for
-from domain.attendance.corrections import VisitCorrection, check_correction
+from domain.attendance.corrections import VisitCorrection, check_correction, corrected_visit
 from domain.attendance.health import AbnormalOutcome, HealthCheck, check_health_check
-from domain.attendance.room_ratio import (
-    RoomRules,
-    RoomStatus,
-    check_room_takes,
+from domain.attendance.replays import (
+    CLOCK_SKEW,
+    check_no_visit_after,
+    close_open_stay,
+    is_replayed,
     present_at,
-    room_status,
     status_at,
 )
+from domain.attendance.room_ratio import RoomRules, RoomStatus, check_room_takes, room_status
 from domain.attendance.values import (
     AbnormalCheckNeedsDecision,
     AlreadyCheckedIn,
@@ -33,13 +34,10 @@ from domain.attendance.values import (
     NotClockedIn,
     PresentChild,
     Visit,
-    VisitOverlaps,
 )
 from domain.errors import AlreadyExists, InvalidValue
 
 ATTENDANCE_DAY_NAMESPACE = UUID("6f1d2c3b-8a47-4e0b-9b5e-2d7c1a9f4e36")
-LATE_AFTER = timedelta(minutes=5)  # a check-in recorded longer ago than this was replayed
-CLOCK_SKEW = timedelta(minutes=2)  # how far two devices' clocks may disagree
 
 
 @lru_cache(maxsize=65_536)  # a name-based id (SHA-1) costs ~20 µs; asked several times per command
@@ -114,7 +112,7 @@ class AttendanceDay(TuoyuAggregate):
             day.collected[self.child_id] = self.at
             if self.code:
                 day.used_codes.add(self.code)
-            _leave(day.visits.get(self.child_id, []), self.at)
+            close_open_stay(day.visits.get(self.child_id, []), self.at)
 
     class VisitCorrected(TuoyuAggregate.Event):
         """An admin added a missed visit or put right a visit's times
@@ -128,7 +126,9 @@ class AttendanceDay(TuoyuAggregate):
             if c.replaces is None:
                 visits.append(c.visit())
             else:
-                visits[:] = [_corrected(v, c) if v.arrived == c.replaces else v for v in visits]
+                visits[:] = [
+                    corrected_visit(v, c) if v.arrived == c.replaces else v for v in visits
+                ]
             present = day.present.get(c.child_id)
             if present is not None and present.since == c.replaces:
                 day.present[c.child_id] = msgspec.structs.replace(present, since=c.arrived)
@@ -151,7 +151,7 @@ class AttendanceDay(TuoyuAggregate):
 
         def apply(self, day: AttendanceDay) -> None:
             day.staff.pop(self.staff_id, None)
-            _leave(day.staff_stays.get(self.staff_id, []), self.at)
+            close_open_stay(day.staff_stays.get(self.staff_id, []), self.at)
 
     class CareLogged(TuoyuAggregate.Event):
         entry: CareEntry
@@ -245,9 +245,9 @@ class AttendanceDay(TuoyuAggregate):
         check_health_check(health)
         if child.child_id in self.present:
             raise AlreadyCheckedIn("the child is already checked in", field="child_id")
-        replayed = child.since < now - LATE_AFTER
+        replayed = is_replayed(child, now)
         if replayed:
-            self._check_no_visit_after(child)
+            check_no_visit_after(self.visits.get(child.child_id, ()), child)
         if code is not None and code in self.used_codes:
             raise CodeAlreadyUsed("this code was already used; ask for a fresh one", field="code")
         if health.abnormal():
@@ -274,26 +274,11 @@ class AttendanceDay(TuoyuAggregate):
         self._watch(room, child.since, now)
         return "checked_in"
 
-    def _check_no_visit_after(self, child: PresentChild) -> None:
-        """A replayed arrival must not fall inside, or before, a visit already recorded (the
-        child was checked in and out meanwhile by another device): the register is put right
-        by an admin's correction instead. Devices' clocks may differ by CLOCK_SKEW. A live
-        arrival is not held to this: the child is not here now, so it arrives now."""
-        for visit in self.visits.get(child.child_id, ()):
-            if visit.left is not None and visit.left - child.since > CLOCK_SKEW:
-                raise VisitOverlaps(
-                    f"the child was here until {visit.left.isoformat()}: an arrival at"
-                    f" {child.since.isoformat()} would overlap it (an admin corrects the"
-                    " register)",
-                    field="at",
-                )  # fmt: skip
-
     def _check_room_takes(
         self, child: PresentChild, room: RoomRules, filed_places: int, local_time: str,
         replayed: bool,
     ) -> None:  # fmt: skip
-        """Live, the room as it is now; a check-in recorded more than LATE_AFTER ago (an
-        offline device replaying), the room as it was at the child's arrival."""
+        """Live, the room as it is now; replayed, the room as it was at the child's arrival."""
         if replayed:
             status = status_at(
                 room, self.visits, self.staff_stays, child.since, child.children_per_carer,
@@ -404,16 +389,3 @@ class AttendanceDay(TuoyuAggregate):
                 )  # fmt: skip
                 raised += 1
         return raised
-
-
-def _leave(stays: list[Visit], at: datetime) -> None:
-    """Close the open stay of a child or carer at `at`."""
-    for i, stay in enumerate(stays):
-        if stay.left is None:
-            stays[i] = msgspec.structs.replace(stay, left=at)
-
-
-def _corrected(visit: Visit, correction: VisitCorrection) -> Visit:
-    """The visit as corrected, still needing what the child needed if it stays in its room."""
-    same_room = visit.room_id == correction.room_id
-    return correction.visit(visit.children_per_carer if same_room else 0)

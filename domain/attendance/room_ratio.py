@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable
 from uuid import UUID
 
 import msgspec
 
-from domain.attendance.values import InstitutionFull, Visit
+from domain.attendance.values import InstitutionFull
 from domain.booking.room_day import RatioWouldBreak, RoomFull
 
 
@@ -48,38 +47,6 @@ def room_status(children_per_carer: Iterable[int], staff: int, capacity: int) ->
     needs = list(children_per_carer)
     required = -(-len(needs) // min(needs)) if needs else 0
     return RoomStatus(len(needs), staff, required, capacity)
-
-
-def status_at(
-    room: RoomRules,
-    visits: Mapping[UUID, Sequence[Visit]],
-    staff_stays: Mapping[UUID, Sequence[Visit]],
-    at: datetime,
-    arriving: int | None = None,
-    staff_slack: timedelta = timedelta(0),
-) -> RoomStatus:
-    """The room as it was at `at`, from the day's stays of children and carers: a device
-    replaying a check-in recorded offline is judged on the room at its own time, not now. A
-    carer counts if clocked in within `staff_slack` of `at` (the carer's phone and the room's
-    tablet need not agree to the minute)."""
-    needs = [
-        v.children_per_carer or room.children_per_carer
-        for stays in visits.values()
-        for v in stays
-        if v.room_id == room.room_id and v.covers(at)
-    ]
-    if arriving is not None:
-        needs.append(arriving)
-    staff = sum(
-        1 for stays in staff_stays.values() for v in stays
-        if v.room_id == room.room_id and v.covers(at, staff_slack)
-    )  # fmt: skip
-    return room_status(needs, staff, room.capacity)
-
-
-def present_at(visits: Mapping[UUID, Sequence[Visit]], at: datetime) -> int:
-    """Children in the institution at `at`, from the day's visits."""
-    return sum(1 for stays in visits.values() if any(v.covers(at) for v in stays))
 
 
 def check_room_takes(
