@@ -8,7 +8,7 @@ from uuid import UUID
 
 from backend.services import children
 from domain.child.aggregate import Sex
-from tests.api.days import DAY, TODAY, months_before_day
+from tests.api.days import DAY, TODAY, day, months_before_day
 from tests.api.world import Caller, World, idem
 
 EIGHTEEN_MONTHS_OLD = months_before_day(18)  # a 托小班 child on DAY, old enough to mix
@@ -23,6 +23,22 @@ HOURLY = {
     "max_minutes_per_visit": 300,
     "max_minutes_per_day": 480,
 }
+
+
+FULL_DAY = {
+    "care_type": "full_day", "weekdays": [1, 2, 3, 4, 5], "opens": "08:00", "closes": "17:30",
+    "price_fen": 12000, "pricing": "per_session",
+}  # fmt: skip
+
+
+def enrolment(institution_id: UUID, room_id: UUID, child: UUID, **overrides: Any) -> dict:
+    """A regular place Mon/Wed/Fri 08:30–17:00 from DAY for 31 days (a 全日托 term)."""
+    body = {
+        "child_id": str(child), "institution_id": str(institution_id), "room_id": str(room_id),
+        "care_type": "full_day", "weekdays": [1, 3, 5], "first_day": DAY, "last_day": day(30),
+        "start": "08:30", "end": "17:00",
+    }  # fmt: skip
+    return {**body, **overrides}
 
 
 async def put(world: World, path: str, body: dict[str, Any], who: Caller) -> Any:

@@ -10,15 +10,19 @@ from uuid import UUID
 import pytest
 
 from tests.api.attendance_world import caregiver_of
-from tests.api.booking_world import HOURLY, bookable_room, booking_body, child_of, put
+from tests.api.booking_world import (
+    FULL_DAY,
+    HOURLY,
+    bookable_room,
+    booking_body,
+    child_of,
+    enrolment,
+    put,
+)
 from tests.api.days import DAY, day
 from tests.api.world import Caller, World, idem
 
 WIDE_HOURLY = {**HOURLY, "opens": "07:00", "closes": "20:00"}  # wider than the 08:00–17:30 hours
-FULL_DAY = {
-    "care_type": "full_day", "weekdays": [1, 2, 3, 4, 5], "opens": "08:00", "closes": "17:30",
-    "price_fen": 12000, "pricing": "per_session",
-}  # fmt: skip
 SHIFT = {"weekday": 2, "starts": "08:00", "ends": "17:30", "staff": 3}
 
 
@@ -41,15 +45,6 @@ async def send(world: World, method: str, path: str, body: dict[str, Any], who: 
 
 async def head(world: World) -> int:
     return await world.runtime.store.head_position()
-
-
-def enrolment(institution_id: UUID, room_id: UUID, child: UUID, **overrides: Any) -> dict:
-    body = {
-        "child_id": str(child), "institution_id": str(institution_id), "room_id": str(room_id),
-        "care_type": "full_day", "weekdays": [1, 3, 5], "first_day": DAY, "last_day": day(30),
-        "start": "08:30", "end": "17:00",
-    }  # fmt: skip
-    return {**body, **overrides}
 
 
 @pytest.mark.parametrize(

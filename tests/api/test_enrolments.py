@@ -4,23 +4,16 @@ from __future__ import annotations
 
 from backend.clock import FrozenClock
 from tests.api.attendance_world import EXAMINED, caregiver_of
-from tests.api.booking_world import HOURLY, bookable_room, booking_body, child_of
+from tests.api.booking_world import (
+    FULL_DAY,
+    HOURLY,
+    bookable_room,
+    booking_body,
+    child_of,
+    enrolment,
+)
 from tests.api.days import DAY, NINE, day, months_before_day
 from tests.api.world import World, idem
-
-FULL_DAY = {
-    "care_type": "full_day", "weekdays": [1, 2, 3, 4, 5], "opens": "08:00", "closes": "17:30",
-    "price_fen": 12000, "pricing": "per_session",
-}  # fmt: skip
-
-
-def enrolment(institution_id, room_id, child, **overrides) -> dict:
-    body = {
-        "child_id": str(child), "institution_id": str(institution_id), "room_id": str(room_id),
-        "care_type": "full_day", "weekdays": [1, 3, 5], "first_day": DAY,
-        "last_day": day(30), "start": "08:30", "end": "17:00",
-    }  # fmt: skip
-    return {**body, **overrides}
 
 
 async def _post(world: World, path: str, body: dict, who) -> object:
