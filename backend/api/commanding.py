@@ -105,7 +105,3 @@ class TabletKeys:
         if principal is None:
             return False
         return await staff_role(rt, self.institution_id, principal.account_id) is not None
-
-
-def tablet_keys(institution_id: UUID) -> TabletKeys:
-    return TabletKeys(institution_id)

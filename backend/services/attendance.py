@@ -123,7 +123,7 @@ async def check_in(
         raise PermissionDeniedException("only an institution admin may override the ratio")
     room = institution.require_room(arrival.room_id)
     day, minute = local_moment(arrival.at, institution.timezone)
-    closed = institution.closed_before(room.room_id, day, arrival.at)
+    closed = institution.closed_reason(room.room_id, day, announced_by=arrival.at)
     if closed is not None:
         raise RoomClosedThatDay(f"closed on {day.isoformat()}: {closed}", field="room_id")
     await uow.prefetch([attendance_day_id(institution.id, day), room_day_id(room.room_id, day)])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar.exceptions import PermissionDeniedException
@@ -42,7 +41,7 @@ class EnrolmentRequest:
 async def enrol(uow: UnitOfWork, now: datetime, request: EnrolmentRequest) -> CommandAccepted:
     child = await guarded_child(uow, request.child_id, request.guardian_id)
     institution = await uow.get(Institution, request.institution_id, "institution")
-    if request.first_day < now.astimezone(ZoneInfo(institution.timezone)).date():
+    if request.first_day < institution.local_date(now):
         raise InvalidValue("a term starts today or later: days gone cannot be taken",
                            field="first_day")  # fmt: skip
     first_terms = institution.day_terms(request.room_id, request.first_day)

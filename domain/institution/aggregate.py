@@ -256,7 +256,7 @@ class Institution(TuoyuAggregate):
             self.require_room(room_id)
         if not reason.strip():
             raise InvalidValue("say why it is closed: parents are told", field="reason")
-        if day < now.astimezone(ZoneInfo(self.timezone)).date():
+        if day < self.local_date(now):
             raise InvalidValue(
                 f"{day.isoformat()} is gone: a closure is announced for today or later (put a"
                 " past day right by correcting its bookings or register)",
@@ -270,19 +270,22 @@ class Institution(TuoyuAggregate):
         check_booking_settings(settings)
         self.emit(self.BookingSettingsChanged, now, settings=settings)
 
-    def closed_reason(self, room_id: UUID, day: date) -> str | None:
-        return self.closures.get(_closure_key(room_id, day)) or self.closures.get(
-            _closure_key(None, day)
-        )
-
-    def closed_before(self, room_id: UUID, day: date, at: datetime) -> str | None:
-        """Why the room is closed on `day`, if that was announced by `at`: an arrival recorded
-        before a same-day closure (a tablet replaying the morning) was still an arrival."""
+    def closed_reason(
+        self, room_id: UUID, day: date, announced_by: datetime | None = None
+    ) -> str | None:
+        """Why the room (or the whole institution) is closed on `day`; with `announced_by`, only
+        a closure announced by then: an arrival recorded before a same-day closure (a tablet
+        replaying the morning) was still an arrival."""
         for key in (_closure_key(room_id, day), _closure_key(None, day)):
-            announced = self.closures_announced.get(key)
-            if key in self.closures and (announced is None or announced <= at):
+            if key in self.closures and (
+                announced_by is None or self.closures_announced[key] <= announced_by
+            ):
                 return self.closures[key]
         return None
+
+    def local_date(self, at: datetime) -> date:
+        """The institution's local day of an instant."""
+        return at.astimezone(ZoneInfo(self.timezone)).date()
 
     def day_terms(self, room_id: UUID, day: date) -> DayTerms:
         """The room's rules on `day` (a local date): hours, offers and roster of its weekday."""

@@ -170,8 +170,10 @@ def test_a_same_day_closure_holds_from_its_announcement_and_a_day_gone_cannot_be
     inst.add_room(r, NOW)
     arrived, announced = NOW + timedelta(hours=1), NOW + timedelta(hours=3)
     inst.announce_closure(NOW.date(), r.room_id, "水管爆裂", announced)
-    assert inst.closed_before(r.room_id, NOW.date(), arrived) is None  # recorded before it
-    assert inst.closed_before(r.room_id, NOW.date(), announced) == "水管爆裂"
+    assert (
+        inst.closed_reason(r.room_id, NOW.date(), announced_by=arrived) is None
+    )  # recorded before it
+    assert inst.closed_reason(r.room_id, NOW.date(), announced_by=announced) == "水管爆裂"
     with pytest.raises(InvalidValue) as refused:
         inst.announce_closure(NOW.date() - timedelta(days=1), None, "补记", announced)
     assert refused.value.field == "date"

@@ -25,7 +25,7 @@ from api_schema.attendance import (
     HealthCheckIn,
 )
 from api_schema.common import CommandAccepted
-from backend.api.commanding import run_command, runtime, tablet_keys
+from backend.api.commanding import TabletKeys, run_command, runtime
 from backend.auth.access import allow
 from backend.auth.principal import Principal
 from backend.services import attendance as service
@@ -120,7 +120,7 @@ class AttendanceController(Controller):
             result_type=CheckInAccepted,
             lane=[attendance_day_id(institution_id, day)],
             reads=service.arrival_reads(arrival),
-            key_scope=tablet_keys(institution_id),
+            key_scope=TabletKeys(institution_id),
         )
 
     @post("/check-outs", opt=STAFF_OF_INSTITUTION)
@@ -145,7 +145,7 @@ class AttendanceController(Controller):
             created=True,
             lane=lane,
             reads=[*lane, data.institution_id, data.child_id],
-            key_scope=tablet_keys(data.institution_id),
+            key_scope=TabletKeys(data.institution_id),
         )
 
     @post("/care-logs", opt=STAFF_OF_ROOM)
@@ -171,7 +171,7 @@ class AttendanceController(Controller):
             ),
             created=True,
             lane=day_lane(institution_id, data.at, zone),
-            key_scope=tablet_keys(institution_id),
+            key_scope=TabletKeys(institution_id),
         )
 
 
@@ -215,5 +215,5 @@ async def _clock(
         ),
         created=True,
         lane=day_lane(institution_id, data.at, zone),
-        key_scope=tablet_keys(institution_id),
+        key_scope=TabletKeys(institution_id),
     )
