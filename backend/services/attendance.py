@@ -149,9 +149,13 @@ async def check_in(
     )  # fmt: skip
     if status == "checked_in":
         child.note_attended(day, now)
-        if booking_id is not None:
+        if booking_id is not None:  # (a replayed arrival's booking may have ended since)
             room_day = await uow.find(RoomDay, room_day_id(room.room_id, day))
-            if room_day is not None and booking_id not in room_day.checked_in:
+            if (
+                room_day is not None
+                and booking_id in room_day.bookings
+                and booking_id not in room_day.checked_in
+            ):
                 room_day.check_in(booking_id, arrival.by, now)
     return CheckInAccepted(
         id=child.id, version=today.version, status=status, room_id=room.room_id,

@@ -11,6 +11,7 @@ import msgspec
 from domain.aggregate import TuoyuAggregate
 from domain.child.care import ERASED_DAY, NOBODY, CareNotCovered, ChildCareMixin
 from domain.child.consent import CARE_BOOKING, retention_cutoff
+from domain.child.holds import Hold, RegularHold, ReleasedHold, keep_releases, released_covering
 from domain.errors import AlreadyExists, Gone, InvalidValue, NotFound, RuleViolated
 
 
@@ -23,47 +24,6 @@ class PickupAdult(msgspec.Struct, frozen=True):
     name: str
     phone: str
     relation: str
-
-
-class Hold(msgspec.Struct, frozen=True):
-    """A time this child is booked somewhere: UTC instants, and the local day and minutes."""
-
-    booking_id: UUID
-    starts_at: datetime
-    ends_at: datetime
-    day: date | None = None
-    start: int = 0
-    end: int = 0
-    room_id: UUID | None = None  # None on holds recorded before attendance existed
-
-
-class RegularHold(msgspec.Struct, frozen=True):
-    """A regular place (enrolment): these weekdays, these local minutes, between two dates."""
-
-    enrolment_id: UUID
-    weekdays: tuple[int, ...]
-    first_day: date
-    last_day: date
-    start: int
-    end: int
-    room_id: UUID | None = None
-
-    def covers(self, day: date, start: int, end: int) -> bool:
-        return (
-            self.first_day <= day <= self.last_day
-            and day.isoweekday() in self.weekdays
-            and self.start < end
-            and start < self.end
-        )
-
-    def overlaps(self, other: RegularHold) -> bool:
-        return (
-            self.first_day <= other.last_day
-            and other.first_day <= self.last_day
-            and bool(set(self.weekdays) & set(other.weekdays))
-            and self.start < other.end
-            and other.start < self.end
-        )
 
 
 class ChildAlreadyBooked(RuleViolated):
@@ -96,6 +56,7 @@ class Child(ChildCareMixin, TuoyuAggregate):
     consent_notice: str
     pickup_adults: tuple[PickupAdult, ...]
     holds: dict[UUID, Hold]
+    released: dict[UUID, ReleasedHold]  # bookings released lately (domain/child/holds.py)
     regular: dict[UUID, RegularHold]
     erased_at: datetime | None
     personal_state = (
@@ -151,7 +112,9 @@ class Child(ChildCareMixin, TuoyuAggregate):
         booking_id: UUID
 
         def apply(self, child: Child) -> None:
-            child.holds.pop(self.booking_id, None)
+            hold = child.holds.pop(self.booking_id, None)
+            if hold is not None:
+                child.released = keep_releases(child.released, hold, self.timestamp)
 
     class DataErased(TuoyuAggregate.Event):
         """A guardian withdrew consent and had the child's personal data erased; the key
@@ -183,6 +146,7 @@ class Child(ChildCareMixin, TuoyuAggregate):
         self.consent_notice = consent_notice
         self.pickup_adults = ()
         self.holds = {}
+        self.released = {}
         self.regular = {}
         self.erased_at = None
         self.init_care()
@@ -331,8 +295,9 @@ class Child(ChildCareMixin, TuoyuAggregate):
     def care_covering(
         self, room_id: UUID, at: datetime, day: date, minute: int, tolerance: int
     ) -> tuple[UUID | None, UUID | None]:
-        """The booking or regular place that has the child in this room now (± `tolerance`
-        minutes), as (booking id, enrolment id); refused by name if there is none."""
+        """The booking or regular place that has the child in this room at `at` (± `tolerance`
+        minutes), as (booking id, enrolment id); refused by name if there is none. A booking
+        released after `at` still covers it: a replayed drop-off made while it stood."""
         slack = timedelta(minutes=tolerance)
         for hold in self.holds.values():
             if hold.room_id in (None, room_id) and hold.starts_at - slack <= at < hold.ends_at:
@@ -342,6 +307,9 @@ class Child(ChildCareMixin, TuoyuAggregate):
                 day, minute - tolerance, minute + tolerance + 1
             ):
                 return None, regular.enrolment_id
+        released = released_covering(self.released, room_id, at, slack)
+        if released is not None:
+            return released, None
         raise CareNotCovered(
             "the child has no booking or regular place in this room at this time",
             field="child_id",

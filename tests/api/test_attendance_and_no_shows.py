@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from backend.clock import FrozenClock
 from backend.scheduler import release_due_no_shows
 from backend.state import Runtime
-from tests.api.attendance_world import attending_room, check_in
+from tests.api.attendance_world import attending_room, check_in, check_out_body
 from tests.api.booking_world import bookable_room, booking_body, many_children, put
 from tests.api.days import DAY, NINE
 from tests.api.world import World, idem
@@ -86,3 +87,58 @@ async def test_the_guardian_is_told_of_the_booking_and_of_its_release(world: Wor
     assert [n["kind"] for n in notes] == ["no_show", "booked"]
     assert notes[1]["body"].startswith(f"{DAY} 09:00–11:00 计时托")
     assert "名额已释放" in notes[0]["body"] and notes[0]["booking_id"] == booking
+
+
+async def test_a_drop_off_replayed_after_the_no_show_job_freed_its_booking_is_still_recorded(
+    world: World,
+):
+    room = await attending_room(world, children=1)
+    [child], [booking] = room.children, room.bookings
+    await put(
+        world, f"/v1/institutions/{room.institution_id}/booking-settings",
+        {"no_show_after_minutes": 20, "waitlist_offer_minutes": 15}, room.admin,
+    )  # fmt: skip
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    clock = world.runtime.clock
+    assert isinstance(clock, FrozenClock)
+    clock.at = START.replace(minute=21)  # the tablet went offline at 09:00: no arrival seen
+    assert await release_due_no_shows(world.runtime) == 1
+    clock.at = START.replace(minute=50)  # back online
+    walked_in_after_release = await check_in(world, room, child, minutes=25)
+    assert walked_in_after_release.status_code == 409, walked_in_after_release.text
+    assert walked_in_after_release.json()["type"] == "/problems/no-care-today"
+    replayed = await check_in(world, room, child, minutes=5)  # dropped off at 09:05, queued
+    assert replayed.status_code == 201, replayed.text
+    assert replayed.json()["booking_id"] == booking
+    assert replayed.json()["local_time"] == "09:05"
+    collected = await world.post(
+        "/v1/attendance/check-outs", check_out_body(room, child, room.guardian.phone, minutes=45),
+        room.caregiver,
+    )  # fmt: skip
+    assert collected.status_code == 201, collected.text
+    world.last_position = await world.runtime.store.head_position()
+    assert (await _status(world, booking, room.guardian))["status"] == "no_show"  # as told
+
+
+async def test_a_drop_off_replayed_after_a_same_day_closure_cancelled_its_booking_is_recorded(
+    world: World,
+):
+    room = await attending_room(world, children=1)
+    [child], [booking] = room.children, room.bookings
+    clock = world.runtime.clock
+    assert isinstance(clock, FrozenClock)
+    clock.at = START + timedelta(
+        hours=1
+    )  # 10:00, a burst pipe: the room closes for the rest of the day
+    closure = {"date": DAY, "reason": "水管爆裂", "room_id": str(room.room_id)}
+    closed = await world.post(
+        f"/v1/institutions/{room.institution_id}/closures", closure, room.admin
+    )
+    assert closed.status_code == 201, closed.text
+    world.last_position = await world.runtime.store.head_position()
+    assert (await _status(world, booking, room.guardian))["status"] == "cancelled"
+    after_closure = await check_in(world, room, child, minutes=61)
+    assert after_closure.status_code == 409, after_closure.text
+    replayed = await check_in(world, room, child, minutes=5)  # the tablet's 09:05 drop-off
+    assert replayed.status_code == 201, replayed.text
+    assert replayed.json()["booking_id"] == booking

@@ -85,6 +85,30 @@ def test_a_booking_covers_the_child_from_the_tolerance_before_its_start():
         c.care_covering(uuid4(), NOW + timedelta(minutes=40), TODAY, 520, 30)  # another room
 
 
+def test_a_released_booking_still_covers_an_arrival_made_before_it_was_released():
+    c = admitted()
+    booking = uuid4()
+    c.hold(Hold(booking, NOW + timedelta(minutes=30), NOW + timedelta(hours=3), TODAY, 510, 660,
+                ROOM), NOW)  # fmt: skip
+    c.release(booking, NOW + timedelta(minutes=50))  # freed as a no-show at 08:50
+    c.collect_events()
+    at_0835 = NOW + timedelta(minutes=35)  # the drop-off a tablet queued while offline
+    assert c.care_covering(ROOM, at_0835, TODAY, 515, 15) == (booking, None)
+    with pytest.raises(CareNotCovered):  # an arrival after the release has nothing
+        c.care_covering(ROOM, NOW + timedelta(minutes=55), TODAY, 535, 15)
+    with pytest.raises(CareNotCovered):
+        c.care_covering(uuid4(), at_0835, TODAY, 515, 15)  # another room
+
+
+def test_released_bookings_are_forgotten_once_no_replay_can_reach_them():
+    c = admitted()
+    first, second = uuid4(), uuid4()
+    for booking, start in ((first, NOW), (second, NOW + timedelta(days=3))):
+        c.hold(Hold(booking, start, start + timedelta(hours=2), start.date(), 480, 600, ROOM), NOW)
+        c.release(booking, start + timedelta(minutes=40))
+    assert list(c.released) == [second]
+
+
 def test_a_regular_place_covers_the_child_on_its_weekdays():
     c = admitted()
     enrolment = uuid4()

@@ -1,0 +1,90 @@
+"""The times a child is held: bookings, regular places, and bookings released lately.
+
+A released booking is remembered for a while with the time it was released: a room tablet
+that was offline replays a drop-off made while the booking still stood (before the no-show
+job freed it, or a closure or a cancellation ended it), and that arrival is a fact the
+register must keep.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from uuid import UUID
+
+import msgspec
+
+# A device replays at most a day late (backend/services/attendance.py): a release older than
+# this can never be met by a replayed arrival.
+RELEASES_KEPT = timedelta(days=2)
+
+
+class Hold(msgspec.Struct, frozen=True):
+    """A time this child is booked somewhere: UTC instants, and the local day and minutes."""
+
+    booking_id: UUID
+    starts_at: datetime
+    ends_at: datetime
+    day: date | None = None
+    start: int = 0
+    end: int = 0
+    room_id: UUID | None = None  # None on holds recorded before attendance existed
+
+
+class RegularHold(msgspec.Struct, frozen=True):
+    """A regular place (enrolment): these weekdays, these local minutes, between two dates."""
+
+    enrolment_id: UUID
+    weekdays: tuple[int, ...]
+    first_day: date
+    last_day: date
+    start: int
+    end: int
+    room_id: UUID | None = None
+
+    def covers(self, day: date, start: int, end: int) -> bool:
+        return (
+            self.first_day <= day <= self.last_day
+            and day.isoweekday() in self.weekdays
+            and self.start < end
+            and start < self.end
+        )
+
+    def overlaps(self, other: RegularHold) -> bool:
+        return (
+            self.first_day <= other.last_day
+            and other.first_day <= self.last_day
+            and bool(set(self.weekdays) & set(other.weekdays))
+            and self.start < other.end
+            and other.start < self.end
+        )
+
+
+class ReleasedHold(msgspec.Struct, frozen=True):
+    """A booking's hold, and when the booking was released (cancelled or freed as a no-show)."""
+
+    hold: Hold
+    released_at: datetime
+
+
+def keep_releases(
+    released: dict[UUID, ReleasedHold], hold: Hold, at: datetime
+) -> dict[UUID, ReleasedHold]:
+    """`released` with this hold released at `at`, and without releases too old to matter."""
+    kept = {k: r for k, r in released.items() if r.released_at >= at - RELEASES_KEPT}
+    kept[hold.booking_id] = ReleasedHold(hold, at)
+    return kept
+
+
+def released_covering(
+    released: dict[UUID, ReleasedHold], room_id: UUID, at: datetime, slack: timedelta
+) -> UUID | None:
+    """The booking that covered an arrival at `at` in this room and was released after it."""
+    for gone in released.values():
+        hold = gone.hold
+        if (
+            at < gone.released_at
+            and hold.room_id in (None, room_id)
+            and hold.starts_at - slack <= at < hold.ends_at
+        ):
+            return hold.booking_id
+    return None
