@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -16,7 +15,3 @@ class CommandAccepted(msgspec.Struct, frozen=True):
     version: int
     position: int | None = None
     replayed: bool = False
-
-
-PageLimit = Annotated[int, msgspec.Meta(ge=1, le=200, description="page size, 1–200")]
-PageOffset = Annotated[int, msgspec.Meta(ge=0, description="rows to skip")]

@@ -49,8 +49,15 @@ async def list_institutions(
         f" FROM rm_institutions i WHERE {' AND '.join(where)}"
         f" ORDER BY {order} LIMIT $7 OFFSET $8"
     )
-    rows = await conn.fetch(sql, lat, lng, district_code, category, puhui, radius_km, limit, offset)
-    total = rows[0]["total"] if rows else 0
+    args = (lat, lng, district_code, category, puhui, radius_km)
+    rows = await conn.fetch(sql, *args, limit, offset)
+    if rows:
+        total = int(rows[0]["total"])
+    else:  # past the last page (or none): count without fetching
+        where_sql = " AND ".join(where)
+        total = await conn.fetchval(
+            f"SELECT count(*) FROM rm_institutions i WHERE {where_sql}", *args
+        )
     return [dict(r) for r in rows], int(total)
 
 

@@ -6,6 +6,7 @@ One table maps domain and infrastructure errors to HTTP statuses.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import Request, Response
@@ -76,10 +77,20 @@ def on_domain_error(request: Request[Any, Any, Any], error: DomainError) -> Resp
     )
 
 
-def _field_name(key: Any) -> str | None:
-    if not isinstance(key, str):
+# msgspec names a missing field in its message, and the object it is missing from after "at".
+_MISSING = re.compile(r"missing required field `([^`]+)`(?: - at `\$\.?([^`]*)`)?")
+
+
+def _field_name(key: Any, source: Any, message: Any) -> str | None:
+    """The field a form can point at: the missing one, the mistyped one, or "body" when the
+    body as a whole is wrong (Litestar's key is then the handler's parameter, `data`)."""
+    if isinstance(message, str) and (missing := _MISSING.search(message)):
+        return ".".join(part for part in (missing.group(2), missing.group(1)) if part)
+    if not isinstance(key, str) or not key:
         return None
-    return key.removeprefix("$.") if key else None
+    if source == "body" and key == "data":
+        return "body"
+    return key.removeprefix("$.")
 
 
 def on_validation_error(
@@ -90,7 +101,7 @@ def on_validation_error(
         if isinstance(item, dict):
             errors.append(
                 {
-                    "field": _field_name(item.get("key")),
+                    "field": _field_name(item.get("key"), item.get("source"), item.get("message")),
                     "source": item.get("source"),
                     "message": item.get("message"),
                 }

@@ -21,8 +21,8 @@ from api_schema.booking import (
     RefundPreview,
     StatusChange,
 )
-from api_schema.common import PageLimit, PageOffset
 from backend.api.commanding import run_command, runtime
+from backend.api.paging import PageLimit, PageOffset
 from backend.api.routes.institutions import STAFF, minutes
 from backend.auth.access import allow, staff_role
 from backend.auth.principal import Principal

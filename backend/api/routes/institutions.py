@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from api_schema.common import CommandAccepted, PageLimit, PageOffset
+from api_schema.common import CommandAccepted
 from api_schema.institutions import (
     ChangeOpeningHours,
     District,
@@ -21,6 +21,7 @@ from api_schema.institutions import (
     RegisterInstitution,
 )
 from backend.api.commanding import run_command, runtime
+from backend.api.paging import PageLimit, PageOffset
 from backend.api.routes import views
 from backend.auth.access import allow, public, staff_of_institution
 from backend.auth.passwords import hash_password

@@ -9,8 +9,8 @@ from uuid import UUID
 import msgspec
 from litestar import Request, get
 
-from api_schema.common import PageLimit, PageOffset
 from backend.api.commanding import runtime
+from backend.api.paging import PageLimit, PageOffset
 from backend.auth.access import allow
 from backend.auth.principal import Principal
 from domain.account.aggregate import Role
