@@ -51,6 +51,22 @@ async def test_the_directory_sorts_by_distance_and_filters_by_district_and_radiu
     assert [i["id"] for i in wuzhong["items"]] == [str(far)]
 
 
+async def test_a_page_past_the_end_of_the_directory_is_empty_but_keeps_the_true_total(
+    world: World,
+):
+    regulator = await world.regulator()
+    await world.institution(regulator, name="翻页托育园", district_code="wuzhong", town="木渎镇")
+    headers = world.fresh()  # after the filing's position
+    first = (
+        await world.client.get("/v1/institutions?district=wuzhong&limit=1", headers=headers)
+    ).json()
+    past = (await world.client.get("/v1/institutions?district=wuzhong&offset=1000")).json()
+    assert first["total"] >= 1 and len(first["items"]) == 1
+    assert past["items"] == [] and past["total"] == first["total"]
+    too_far = await world.client.get("/v1/institutions?offset=-1")
+    assert too_far.status_code == 400 and too_far.json()["field"] == "offset"
+
+
 async def test_the_admin_sees_staff_and_unassigned_places_in_the_admin_view(world: World):
     institution_id, admin = await world.institution()
     await world.add_room(institution_id, admin, capacity=15)
