@@ -77,20 +77,22 @@ def on_domain_error(request: Request[Any, Any, Any], error: DomainError) -> Resp
     )
 
 
-# msgspec names a missing field in its message, and the object it is missing from after "at".
-_MISSING = re.compile(r"missing required field `([^`]+)`(?: - at `\$\.?([^`]*)`)?")
+# msgspec names a missing field only in its message; Litestar moves the path of the object it
+# is missing from into the key ("data" when that object is the body itself).
+_MISSING = re.compile(r"missing required field `([^`]+)`")
 
 
 def _field_name(key: Any, source: Any, message: Any) -> str | None:
-    """The field a form can point at: the missing one, the mistyped one, or "body" when the
-    body as a whole is wrong (Litestar's key is then the handler's parameter, `data`)."""
+    """The field a form can point at: the missing one (under its object's path), the mistyped
+    one, or "body" when the body as a whole is wrong."""
+    path = key.removeprefix("$.") if isinstance(key, str) else ""
+    if source == "body" and path == "data":
+        path = ""
     if isinstance(message, str) and (missing := _MISSING.search(message)):
-        return ".".join(part for part in (missing.group(2), missing.group(1)) if part)
+        return f"{path}.{missing.group(1)}" if path else missing.group(1)
     if not isinstance(key, str) or not key:
         return None
-    if source == "body" and key == "data":
-        return "body"
-    return key.removeprefix("$.")
+    return path or "body"
 
 
 def on_validation_error(

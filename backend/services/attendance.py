@@ -33,12 +33,13 @@ from domain.attendance.values import (
 from domain.booking.eligibility import children_per_carer
 from domain.booking.room_day import RoomDay, room_day_id
 from domain.child.aggregate import Child, age_in_months
+from domain.clocks import CLOCK_SKEW
 from domain.errors import InvalidValue
 from domain.institution.aggregate import Institution
 from domain.institution.kinds import StaffRole
 from domain.institution.values import hhmm
 
-MAX_DEVICE_CLOCK_AHEAD = timedelta(minutes=2)
+MAX_DEVICE_CLOCK_AHEAD = CLOCK_SKEW
 MAX_REPLAY_DELAY = timedelta(hours=24)
 
 

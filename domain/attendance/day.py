@@ -15,7 +15,6 @@ from domain.attendance.care_log import CareEntry, CareKind, check_entry, childre
 from domain.attendance.corrections import VisitCorrection, check_correction, corrected_visit
 from domain.attendance.health import AbnormalOutcome, HealthCheck, check_health_check
 from domain.attendance.replays import (
-    CLOCK_SKEW,
     check_no_visit_after,
     close_open_stay,
     is_replayed,
@@ -35,6 +34,7 @@ from domain.attendance.values import (
     PresentChild,
     Visit,
 )
+from domain.clocks import CLOCK_SKEW
 from domain.errors import AlreadyExists, InvalidValue
 
 ATTENDANCE_DAY_NAMESPACE = UUID("6f1d2c3b-8a47-4e0b-9b5e-2d7c1a9f4e36")

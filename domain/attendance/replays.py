@@ -17,9 +17,9 @@ import msgspec
 
 from domain.attendance.room_ratio import RoomRules, RoomStatus, room_status
 from domain.attendance.values import PresentChild, Visit, VisitOverlaps
+from domain.clocks import CLOCK_SKEW
 
 LATE_AFTER = timedelta(minutes=5)  # a check-in recorded longer ago than this was replayed
-CLOCK_SKEW = timedelta(minutes=2)  # how far two devices' clocks may disagree
 
 
 def is_replayed(child: PresentChild, now: datetime) -> bool:

@@ -13,6 +13,8 @@ from uuid import UUID
 
 import msgspec
 
+from domain.clocks import CLOCK_SKEW
+
 # A device replays at most a day late (backend/services/attendance.py): a release older than
 # this can never be met by a replayed arrival.
 RELEASES_KEPT = timedelta(days=2)
@@ -78,11 +80,12 @@ def keep_releases(
 def released_covering(
     released: dict[UUID, ReleasedHold], room_id: UUID, at: datetime, slack: timedelta
 ) -> UUID | None:
-    """The booking that covered an arrival at `at` in this room and was released after it."""
+    """The booking that covered an arrival at `at` in this room and was released after it
+    (`at` is a device's time: it may run up to CLOCK_SKEW ahead of the server's)."""
     for gone in released.values():
         hold = gone.hold
         if (
-            at < gone.released_at
+            at < gone.released_at + CLOCK_SKEW
             and hold.room_id in (None, room_id)
             and hold.starts_at - slack <= at < hold.ends_at
         ):

@@ -236,6 +236,18 @@ async def test_a_missing_field_is_named_in_the_problems_field_entry_a_form_can_p
     assert fields_named(problem) & route.required_fields, problem
 
 
+async def test_a_field_missing_inside_an_object_is_named_under_that_objects_path(
+    sweep: Sweep,
+) -> None:
+    route = next(r for r in ROUTES if str(r) == "POST /v1/attendance/check-ins")
+    body = {
+        "child_id": str(uuid.uuid4()), "room_id": str(uuid.uuid4()),
+        "at": f"{DAY}T08:10:00+08:00", "method": "manual", "health_check": {},
+    }  # fmt: skip
+    problem = assert_problem(await sweep.send(route, sweep.url(route), json=body), 400, 422)
+    assert problem["field"] == "health_check.temperature_c", problem
+
+
 # 2. Unknown ids in the path ------------------------------------------------------------------
 
 VALID_BODIES: dict[str, dict[str, Any]] = {  # bodies for routes that look the id up after parsing
@@ -320,7 +332,7 @@ def bad_query_values(q: Query) -> list[str]:
     value past each declared bound."""
     past = {"ge": -1, "gt": 0, "le": 1, "lt": 0}
     values = ["abc"] if q.pattern is not None or not _accepts("abc", q.annotation) else []
-    return values + [f"{v + past[k]:g}" for k, v in q.bounds.items()]
+    return values + [str(v + past[k]) for k, v in q.bounds.items()]
 
 
 QUERY_CASES = [

@@ -94,6 +94,8 @@ def test_a_released_booking_still_covers_an_arrival_made_before_it_was_released(
     c.collect_events()
     at_0835 = NOW + timedelta(minutes=35)  # the drop-off a tablet queued while offline
     assert c.care_covering(ROOM, at_0835, TODAY, 515, 15) == (booking, None)
+    fast_tablet = NOW + timedelta(minutes=51)  # 08:49 on a tablet 2 minutes fast
+    assert c.care_covering(ROOM, fast_tablet, TODAY, 531, 15) == (booking, None)
     with pytest.raises(CareNotCovered):  # an arrival after the release has nothing
         c.care_covering(ROOM, NOW + timedelta(minutes=55), TODAY, 535, 15)
     with pytest.raises(CareNotCovered):
