@@ -1,4 +1,4 @@
-"""Diagnostics of the hot-room booking path, never judged: fresh room-days, a lean client,
+"""Diagnostics of the hot-room booking path, never judged: a fresh room-day, httpx clients,
 the app without projector, a traced window (wall time per step) and a cProfile window.
 
 The trace and the profile run on a separate server process started with BENCH_TRACE=1 (bench/server_trace.py),
@@ -44,7 +44,7 @@ async def traced_window(
     """Counters of one window on a BENCH_TRACE server, with what the clients saw."""
     await _control(server, "/__bench/trace/start", "POST")
     out = Outcomes("traced", "diagnostic")
-    await http_window(server.url, clients, make, out, 0.0, duration)
+    await raw_window(server.port, clients, make, out, 0.0, duration)
     report: dict[str, Any] = (await _control(server, "/__bench/trace/stop")).json()
     report["outcomes"] = out.summary()
     return report
@@ -90,12 +90,17 @@ def breakdown(report: dict[str, Any]) -> list[str]:
 
 
 async def profiled_window(
-    server: Server, clients: int, make: Callable[[], Request], duration: float, name: str
+    server: Server,
+    clients: int,
+    make: Callable[[], Request],
+    duration: float,
+    name: str,
+    accepted: int = 201,
 ) -> Path:
     """cProfile over one window in the server process; the text summary is written to LOGS."""
     await _control(server, "/__bench/profile/start", "POST")
     out = Outcomes("profiled", "diagnostic")
-    await http_window(server.url, clients, make, out, 0.0, duration)
+    await raw_window(server.port, clients, make, out, 0.0, duration, accepted=accepted)
     prof = LOGS / f"{name}.prof"
     text = (await _control(server, f"/__bench/profile/stop?out={prof}")).text
     path = LOGS / f"{name}.txt"
@@ -112,8 +117,8 @@ async def diagnostics(
     db: BenchDatabase, world: HotWorld, ours: Server, plain: Server, plan: Any,
     section: Section, env: dict[str, str], servers: list[Server], unused: Draw, progress: Any,
 ) -> None:  # fmt: skip
-    """Not judged: fresh room-days (httpx and the lean client), the plain endpoint with the lean
-    client, the app without its projector, then a traced and a profiled window."""
+    """Not judged: a fresh room-day (lean client, then httpx), the plain endpoint with httpx,
+    the app without its projector, then a traced and a profiled window."""
     first = world.tight_day.toordinal()
     days = [date.fromordinal(first + n) for n in range(1, 8)]
     clients = CLIENTS
@@ -121,7 +126,7 @@ async def diagnostics(
     def fresh(day: date) -> Any:
         return booking_requests(world, world.wide_room, day, Draw(world.children), minute_slots())
 
-    async def window(server: Server, label: str, make: Any, lean: bool = False) -> Outcomes:
+    async def window(server: Server, label: str, make: Any, lean: bool = True) -> Outcomes:
         out = Outcomes(label, "diagnostic")
         world.mint_tokens()
         await db.checkpoint()
@@ -147,11 +152,13 @@ async def diagnostics(
 
     progress("hot room diagnostics (not judged)")
     await window(ours, "diagnostic: ours, a fresh room-day", fresh(days[0]))
-    await window(ours, "diagnostic: ours, a fresh room-day, lean client", fresh(days[1]), lean=True)
+    await window(
+        ours, "diagnostic: ours, a fresh room-day, httpx clients", fresh(days[1]), lean=False
+    )
     plain_make = booking_requests(
         world, world.wide_room, days[2], Draw(world.children), minute_slots()
     )
-    await window(plain, "diagnostic: plain INSERT endpoint, lean client", plain_make, lean=True)
+    await window(plain, "diagnostic: plain INSERT endpoint, httpx clients", plain_make, lean=False)
     await ours.stop()
     quiet = Server("tuoyu", db, {**env, "BENCH_PROJECTOR": "0"}, "hot-room-no-projector")
     servers.append(quiet)
@@ -179,7 +186,7 @@ async def diagnostics(
     section.notes.append(f"cProfile of the server (a fresh room-day): .data/bench-logs/{path.name}")
     search = search_requests(world, future_days(datetime.now(UTC).date())[2], random.Random(12))
     path = await profiled_window(
-        traced, SEARCH_CLIENTS, search, plan.diag_duration, "availability-profile"
+        traced, SEARCH_CLIENTS, search, plan.diag_duration, "availability-profile", accepted=200
     )
     progress(f"  cProfile of the server over availability searches: {path}")
     section.notes.append(
