@@ -68,6 +68,7 @@ class UnitOfWork:
         self._loaded: dict[UUID, Any] = {}
         self._read_versions: dict[UUID, int] = {}
         self._prefetched: dict[UUID, Any] = {}
+        self._unread: set[UUID] = set()  # taken from the cache as they were, not read
 
     async def get(self, cls: type[A], stream_id: UUID, what: str = "") -> A:
         """The aggregate, usable for a command (`find` also returns erased children)."""
@@ -84,7 +85,9 @@ class UnitOfWork:
             s for s in stream_ids if s not in self._read_versions and s not in self._prefetched
         ]
         if wanted:
-            loaded = await load_aggregates(self._store, wanted, trust_cache=self._trust_cache)
+            loaded = await load_aggregates(
+                self._store, wanted, trust_cache=self._trust_cache, unread=self._unread
+            )
             for stream_id in wanted:
                 self._prefetched[stream_id] = loaded.get(stream_id)
 
@@ -97,7 +100,9 @@ class UnitOfWork:
             aggregate: Any = self._prefetched.pop(stream_id)
         else:
             aggregate = (
-                await load_aggregates(self._store, [stream_id], trust_cache=self._trust_cache)
+                await load_aggregates(
+                    self._store, [stream_id], trust_cache=self._trust_cache, unread=self._unread
+                )
             ).get(stream_id)
         if aggregate is not None and not isinstance(aggregate, cls):
             raise NotFound(f"{stream_id} is not a {cls.__name__.lower()}", field="id")
@@ -105,6 +110,17 @@ class UnitOfWork:
         if aggregate is not None:
             self._loaded[stream_id] = aggregate
         return aggregate
+
+    async def judged_on_current_state(self) -> bool:
+        """Whether every cached copy this decision trusted unread is still the stream's latest.
+        An append checks that itself; a refusal appends nothing, so before one is answered
+        this looks: a copy gone stale (another process wrote) must not refuse a command that
+        the committed state allows."""
+        trusted = {s: v for s, v in self._read_versions.items() if s in self._unread}
+        if not trusted:
+            return True
+        current = await self._store.stream_versions(list(trusted))
+        return all(current.get(s, 0) == v for s, v in trusted.items())
 
     async def create_data_key(self, child_id: UUID) -> None:
         """A new child's data key (backend/eventstore/child_keys.py), stored at once: it holds
@@ -168,15 +184,22 @@ async def load_aggregate(store: EventStore, stream_id: UUID) -> Any | None:
 
 
 async def load_aggregates(
-    store: EventStore, stream_ids: list[UUID], *, trust_cache: bool = False
+    store: EventStore,
+    stream_ids: list[UUID],
+    *,
+    trust_cache: bool = False,
+    unread: set[UUID] | None = None,
 ) -> dict[UUID, Any]:
     """The aggregates of these streams, read in one round trip: a cached copy plus the events
     after it, or the latest snapshot plus the events after that. Cached copies are taken out
     of the cache (see backend/eventstore/cache.py). With `trust_cache` a cached copy is taken
-    as it is, unread: only for a decision whose append checks the versions it read."""
+    as it is, unread (added to `unread`): only for a decision that checks the versions it read
+    before it counts, by its append or, if refused, by `UnitOfWork.judged_on_current_state`."""
     ids = list(dict.fromkeys(stream_ids))
     cached: dict[UUID, Any] = {stream_id: store.cache.take(stream_id) for stream_id in ids}
     loaded = {s: a for s, a in cached.items() if a is not None}
+    if trust_cache and unread is not None:
+        unread.update(s for s in ids if s in loaded)
     ids = [s for s in ids if not (trust_cache and s in loaded)]
     if not ids:
         return loaded
@@ -242,7 +265,12 @@ async def execute(
         try:
             async with store.lanes.hold(lanes):
                 uow = UnitOfWork(store, trust_cache=attempt == 0)
-                value = await decide(uow)
+                try:
+                    value = await decide(uow)
+                except Exception:  # a refusal (a rule, a permission): on what it read?
+                    if await uow.judged_on_current_state():
+                        raise
+                    continue  # on a stale cached copy: decide again on a fresh read
                 request = uow.append_request(ctx, msgspec.json.encode(value))
                 outcome = await store.append(request)
         except ConcurrencyConflict as conflict:

@@ -8,7 +8,8 @@ and a read only of what is not cached, serve the whole group. A key seen before 
 append refuse the group; its retry first answers the known keys from their stored answers.
 
 A command refused (by a rule, a permission check, anything it raises) is answered with its
-refusal if it changed nothing; one refused half-way (some events made, then refused) leaves
+refusal if it changed nothing (a group refused whole, which appends nothing, first checks
+that the cached copies it trusted are still the streams' latest, else is decided again); one refused half-way (some events made, then refused) leaves
 the aggregates dirty, so the group stops there and the rest go back to the queue to be
 decided on freshly loaded state. If the
 append conflicts (another process moved a stream) every command of the group, refused ones
@@ -123,7 +124,9 @@ class LaneGroups:
                     back = jobs[i + 1 :]
                 break
             decided.append((job, value, uow.collect_pending()))
-        if not decided:
+        if not decided:  # nothing to append, so nothing checks the versions read: look
+            if refused and not await uow.judged_on_current_state():
+                return [job for job, _ in refused] + back  # stale copies: decide again
             await self._settle_refusals(refused)
             return back
         first, *rest = decided

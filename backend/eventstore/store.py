@@ -141,6 +141,15 @@ class EventStore:
                 keys.learn(stream_id, None)  # no key in the same read: erased
         return found
 
+    async def stream_versions(self, stream_ids: list[UUID]) -> dict[UUID, int]:
+        """Each stream's current version (0 if it has no event), one index probe each."""
+        rows = await self.pool.fetch(
+            "SELECT s.id, (SELECT e.version FROM events e WHERE e.stream_id = s.id"
+            " ORDER BY e.version DESC LIMIT 1) FROM unnest($1::uuid[]) AS s(id)",
+            stream_ids,
+        )
+        return {stream_id: version or 0 for stream_id, version in rows}
+
     async def has_event(self, stream_id: UUID, event_class: type) -> bool:
         """Whether the stream holds an event of this class (its index: the stream's rows)."""
         found = await self.pool.fetchval(

@@ -13,7 +13,7 @@ from backend.commands import CommandContext, execute, load_aggregate, snapshot_i
 from backend.eventstore.store import EventStore
 from backend.services.institutions import accepted
 from domain.city.aggregate import City, District
-from domain.errors import AlreadyExists
+from domain.errors import AlreadyExists, NotFound
 
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
 
@@ -128,6 +128,31 @@ async def test_a_cached_aggregate_catches_up_with_what_another_process_committed
         await execute(store, CommandContext(now=NOW), _add(city.id, "c"), CommandAccepted)
         loaded = await load_aggregate(store, city.id)
         assert set(loaded.districts) == {"a", "b", "c"} and loaded.version == 4
+    finally:
+        await other.close()
+
+
+@pytest.mark.parametrize("on_a_lane", [False, True])
+async def test_a_refusal_decided_on_a_copy_another_process_made_stale_is_decided_again(
+    store: EventStore, pool, on_a_lane: bool
+):
+    other = EventStore(pool)  # a second server process: its own cache
+    try:
+        city = await _city(store)
+        await execute(store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted)
+        # `store` keeps its copy at "a"; the other process then adds "b"
+        await execute(other, CommandContext(now=NOW), _add(city.id, "b"), CommandAccepted)
+
+        async def after_b(uow):
+            loaded = await uow.get(City, city.id, "city")
+            if "b" not in loaded.districts:
+                raise NotFound("district b does not exist", field="district")
+            loaded.add_district(District("c", "区c", 1, ()), NOW)
+            return accepted(loaded)
+
+        lane = [city.id] if on_a_lane else []
+        await execute(store, CommandContext(now=NOW), after_b, CommandAccepted, lane=lane)
+        assert set((await load_aggregate(store, city.id)).districts) == {"a", "b", "c"}
     finally:
         await other.close()
 
