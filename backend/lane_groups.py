@@ -9,9 +9,9 @@ append refuse the group; its retry first answers the known keys from their store
 
 A command refused (by a rule, a permission check, anything it raises) is answered with its
 refusal if it changed nothing (a group refused whole, which appends nothing, first checks
-that the cached copies it trusted are still the streams' latest, else is decided again); one refused half-way (some events made, then refused) leaves
-the aggregates dirty, so the group stops there and the rest go back to the queue to be
-decided on freshly loaded state. If the
+that the cached copies it trusted are still the streams' latest, else is decided again); one
+refused half-way (some events made, then refused) leaves the aggregates dirty, so the group
+stops there and the rest go back to the queue to be decided on freshly loaded state. If the
 append conflicts (another process moved a stream) every command of the group, refused ones
 too, goes back to the queue: all of them were judged against state that never committed.
 """

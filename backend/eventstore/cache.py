@@ -4,10 +4,10 @@ An entry is an aggregate exactly as committed at its version. A command *takes* 
 it loads (so no two commands mutate one object); on a first try it decides on them as they
 are, and the append's version check catches a copy another process made stale (the retry
 then catches up on the events after the cached version); a refusal, which appends nothing,
-first checks the versions of the copies it trusted (`UnitOfWork.judged_on_current_state`). Only after its append succeeds are
-its aggregates put back. A failed or conflicting command puts nothing back, so the cache
-never holds uncommitted state. 10,000 entries cover a busy district's children, rooms and
-days in one process.
+first checks the versions of the copies it trusted (`UnitOfWork.judged_on_current_state`).
+Only after its append succeeds are its aggregates put back. A failed or conflicting command
+puts nothing back, so the cache never holds uncommitted state. 10,000 entries cover a busy
+district's children, rooms and days in one process.
 """
 
 from __future__ import annotations
