@@ -39,7 +39,6 @@ from domain.institution.aggregate import Institution
 from domain.institution.kinds import StaffRole
 from domain.institution.values import hhmm
 
-MAX_DEVICE_CLOCK_AHEAD = CLOCK_SKEW
 MAX_REPLAY_DELAY = timedelta(hours=24)
 
 
@@ -53,7 +52,7 @@ def check_device_time(at: datetime, now: datetime) -> None:
     """A device's clock may run a little ahead; a replay may come up to a day late."""
     if at.tzinfo is None:
         raise InvalidValue("the device time needs a UTC offset", field="at")
-    if at > now + MAX_DEVICE_CLOCK_AHEAD:
+    if at > now + CLOCK_SKEW:
         raise InvalidValue("the device time is in the future: check the device clock", field="at")
     if at < now - MAX_REPLAY_DELAY:
         raise InvalidValue(

@@ -300,7 +300,7 @@ class Child(ChildCareMixin, TuoyuAggregate):
         released after `at` still covers it: a replayed drop-off made while it stood."""
         slack = timedelta(minutes=tolerance)
         for hold in self.holds.values():
-            if hold.room_id in (None, room_id) and hold.starts_at - slack <= at < hold.ends_at:
+            if hold.covers_arrival(room_id, at, slack):
                 return hold.booking_id, None
         for regular in self.regular.values():
             if regular.room_id in (None, room_id) and regular.covers(

@@ -31,6 +31,10 @@ class Hold(msgspec.Struct, frozen=True):
     end: int = 0
     room_id: UUID | None = None  # None on holds recorded before attendance existed
 
+    def covers_arrival(self, room_id: UUID, at: datetime, slack: timedelta) -> bool:
+        """An arrival in this room at `at` falls in it (from `slack` before its start)."""
+        return self.room_id in (None, room_id) and self.starts_at - slack <= at < self.ends_at
+
 
 class RegularHold(msgspec.Struct, frozen=True):
     """A regular place (enrolment): these weekdays, these local minutes, between two dates."""
@@ -83,11 +87,6 @@ def released_covering(
     """The booking that covered an arrival at `at` in this room and was released after it
     (`at` is a device's time: it may run up to CLOCK_SKEW ahead of the server's)."""
     for gone in released.values():
-        hold = gone.hold
-        if (
-            at < gone.released_at + CLOCK_SKEW
-            and hold.room_id in (None, room_id)
-            and hold.starts_at - slack <= at < hold.ends_at
-        ):
-            return hold.booking_id
+        if at < gone.released_at + CLOCK_SKEW and gone.hold.covers_arrival(room_id, at, slack):
+            return gone.hold.booking_id
     return None
