@@ -116,23 +116,17 @@ async def measured(
     # A room-day per round: 20 places × 1,440 one-minute slots bind at 28,800 bookings.
     days = [world.wide_day - timedelta(days=r) for r in range(plan.rounds)]
     draws = {day: Draw(world.children) for day in days}
-    slots = {day: minute_slots() for day in days}
     plain_make = booking_requests(
         world, world.wide_room, world.wide_day, Draw(world.children), minute_slots()
     )
     settled: list[str] = []
     window = plan.duration / plan.rounds
-    round_day: list[date] = []
-    answered_201: dict[date, int] = {}
-
-    def wide_accepted(day: date) -> int:
-        return answered_201[day]
+    answered_201: dict[date, int] = {}  # per round's room-day, in round order
 
     async def run_ours() -> None:
         world.mint_tokens()
-        day = days[len(round_day)]
-        round_day.append(day)
-        make = booking_requests(world, world.wide_room, day, draws[day], slots[day])
+        day = days[len(answered_201)]
+        make = booking_requests(world, world.wide_room, day, draws[day], minute_slots())
         before = wide.all_accepted
         await raw_window(
             ours.port, CLIENTS, make, wide, plan.warmup, window, CpuMeter(db, ours.pid)
@@ -180,7 +174,7 @@ async def measured(
     try:
         checks = {
             f"unlimited {day.isoformat()}": await room_day_check(
-                pool, world.wide_room, day, WIDE_CAPACITY, wide_accepted(day)
+                pool, world.wide_room, day, WIDE_CAPACITY, answered_201[day]
             )
             for day in days
         }
