@@ -132,15 +132,6 @@ class UnitOfWork:
         self._loaded[aggregate.id] = aggregate
         self._read_versions.setdefault(aggregate.id, 0)
 
-    def continue_from(self, earlier: UnitOfWork) -> None:
-        """Decide on top of `earlier`'s aggregates as its append will commit them (a lane's
-        next group, decided while the group before it commits). They are trusted unread: the
-        append's version check, or a refusal's look, holds only once `earlier` committed."""
-        for aggregate in [*earlier._loaded.values(), *earlier._prefetched.values()]:
-            if aggregate is not None:
-                self._prefetched[aggregate.id] = aggregate
-                self._unread.add(aggregate.id)
-
     def keep_committed(self) -> None:
         """After a successful append: every aggregate here is as committed; cache them."""
         for aggregate in [*self._loaded.values(), *self._prefetched.values()]:
@@ -351,19 +342,13 @@ def _snapshot_allowed(store: EventStore, aggregate: Any) -> bool:
     return not erased and store.mapper.keys.can_seal(aggregate.id)
 
 
-Snapshot = tuple[UUID, int, str, bytes]  # stream, version, topic, encoded state
-
-
 def snapshot_long_streams(store: EventStore, changed: list[tuple[Any, int]], now: datetime) -> None:
-    """Snapshot an aggregate each time its stream crosses a multiple of its interval (the
-    events are committed by now), in the background (`save_snapshots`)."""
-    save_snapshots(store, snapshots_due(store, changed), now)
+    """Snapshot an aggregate each time its stream crosses a multiple of its interval.
 
-
-def snapshots_due(store: EventStore, changed: list[tuple[Any, int]]) -> list[Snapshot]:
-    """The snapshots of the aggregates whose stream crosses a multiple of its interval,
-    encoded now, before the caller changes the aggregate again."""
-    due = []
+    The events are committed by now. The state is encoded here, before the caller changes the
+    aggregate again; the write goes on in the background (`EventStore.save_snapshot_soon`),
+    so a hot stream's lane does not wait for megabytes to reach the disk, and a snapshot
+    that cannot be written is logged, not raised (the next crossing writes one)."""
     for aggregate, read_version in changed:
         every = snapshot_interval(aggregate.version)
         if aggregate.version // every > read_version // every:
@@ -375,13 +360,4 @@ def snapshots_due(store: EventStore, changed: list[tuple[Any, int]]) -> list[Sna
                 log.warning("snapshot of %s at %d not encoded", aggregate.id, aggregate.version,
                             exc_info=True)  # fmt: skip
                 continue
-            due.append((aggregate.id, aggregate.version, topic, state))
-    return due
-
-
-def save_snapshots(store: EventStore, snapshots: list[Snapshot], now: datetime) -> None:
-    """Write committed aggregates' snapshots in the background (`EventStore.save_snapshot_soon`),
-    so a hot stream's lane does not wait for megabytes to reach the disk; a snapshot that
-    cannot be written is logged, not raised (the next crossing writes one)."""
-    for stream_id, version, topic, state in snapshots:
-        store.save_snapshot_soon(stream_id, version, topic, state, now)
+            store.save_snapshot_soon(aggregate.id, aggregate.version, topic, state, now)

@@ -14,13 +14,6 @@ refused half-way (some events made, then refused) leaves the aggregates dirty, s
 stops there and the rest go back to the queue to be decided on freshly loaded state. If the
 append conflicts (another process moved a stream) every command of the group, refused ones
 too, goes back to the queue: all of them were judged against state that never committed.
-
-Groups are pipelined: while one group's append is on its way to the disk, the next group is
-read (its children's streams) and decided on the first one's aggregates, as that append will
-leave them. Its own append is sent only once the first is committed, and its answers and
-refusals are given only once its own append is judged; if the first does not commit, the
-second goes back to the queue whole. So a group never commits, nor refuses, on state that
-did not commit, and the lane's reads and decisions no longer wait for the WAL flush.
 """
 
 from __future__ import annotations
@@ -38,12 +31,10 @@ from backend.commands import (
     MAX_ATTEMPTS,
     CommandContext,
     CommandOutcome,
-    Snapshot,
     TooMuchContention,
     UnitOfWork,
     _replay,
-    save_snapshots,
-    snapshots_due,
+    snapshot_long_streams,
     stored_answers,
 )
 from backend.eventstore.records import Appended, ConcurrencyConflict, StoredAnswer
@@ -61,55 +52,6 @@ class _Job:
     reads: tuple[UUID, ...] = ()
     attempts: int = 0
     twins: list[_Job] = field(default_factory=list)
-
-
-@dataclass
-class _Group:
-    """One group decided: its commands' answers, refusals, what goes back to the queue, and
-    its append once sent (answered only when that append is judged)."""
-
-    jobs: list[_Job]  # every job decided here (twins folded), queued again if it cannot commit
-    uow: UnitOfWork
-    decided: list[tuple[_Job, Any, list[Any]]] = field(default_factory=list)
-    refused: list[tuple[_Job, Exception]] = field(default_factory=list)
-    back: list[_Job] = field(default_factory=list)
-    dirty: bool = False
-    snapshots: list[Snapshot] = field(default_factory=list)
-    append: asyncio.Future[Any] | None = None
-
-    def may_be_built_on(self) -> bool:
-        """A next group may be decided on this one's aggregates before it commits: it has an
-        append, and no command refused half-way left its aggregates dirty."""
-        return bool(self.decided) and not self.dirty
-
-    def send(self, store: EventStore) -> None:
-        if not self.decided:
-            return
-        (first, value, _), *rest = self.decided
-        request = self.uow.append_request_for(
-            first.ctx,
-            msgspec.json.encode(value),
-            [event for _, _, events in self.decided for event in events],
-            grouped=[
-                (job.ctx.command_key, job.ctx.request_hash, msgspec.json.encode(value))
-                for job, value, _ in rest
-                if job.ctx.command_key is not None
-            ],
-        )
-        self.append = asyncio.ensure_future(store.append(request))
-
-
-def _next_jobs(queue: deque[_Job] | None, ahead: _Group | None) -> list[_Job]:
-    """The next group to decide now: none while `ahead` may not be built on, or if the queue
-    holds a retry first (decided on freshly read state, after `ahead` commits)."""
-    if not queue:
-        return []
-    if ahead is not None and (not ahead.may_be_built_on() or queue[0].attempts):
-        return []
-    jobs: list[_Job] = []
-    while queue and len(jobs) < MAX_GROUP and not (ahead is not None and queue[0].attempts):
-        jobs.append(queue.popleft())
-    return jobs
 
 
 class LaneGroups:
@@ -134,107 +76,85 @@ class LaneGroups:
         return await future
 
     async def _lead(self, lane: UUID) -> None:
-        """Decide group after group; each next group is decided while the one before it
-        commits (on its aggregates, as that append will leave them), and its own append is
-        sent only once that one is committed: a group never commits on state that did not."""
         async with self._store.lanes.hold([lane]):
-            ahead: _Group | None = None  # decided, its append on its way, not yet answered
             while True:
                 queue = self._queues.get(lane)
-                if not queue and ahead is None:  # no await between this look and leaving
+                if not queue:  # no await between this look and leaving: nothing is stranded
                     self._queues.pop(lane, None)
                     self._leaders.pop(lane, None)
                     return
-                jobs = _next_jobs(queue, ahead)
-                current = await self._decided(jobs, ahead) if jobs else None
-                if ahead is not None:
-                    committed, back = await self._finish(ahead, built_on=bool(jobs))
-                    if current is not None and not committed:  # decided on state that failed
-                        back += current.jobs
-                        current = None
-                    self._requeue(lane, back)
-                if current is not None:
-                    current.send(self._store)
-                ahead = current
+                jobs = [queue.popleft() for _ in range(min(len(queue), MAX_GROUP))]
+                try:
+                    back = await self._group(jobs)
+                except Exception as error:  # a bug, not a rule: fail the group, keep the lane
+                    back = []
+                    for job in jobs:
+                        _settle(job, error=error)
+                for job in back:
+                    job.attempts += 1
+                    if job.attempts >= MAX_ATTEMPTS:
+                        _settle(job, error=TooMuchContention("the room-day kept moving"))
+                queue.extendleft(reversed([j for j in back if not j.future.done()]))
 
-    def _requeue(self, lane: UUID, back: list[_Job]) -> None:
-        for job in back:
-            job.attempts += 1
-            if job.attempts >= MAX_ATTEMPTS:
-                _settle(job, error=TooMuchContention("the room-day kept moving"))
-        queue = self._queues.setdefault(lane, deque())
-        queue.extendleft(reversed([j for j in back if not j.future.done()]))
-
-    async def _decided(self, jobs: list[_Job], ahead: _Group | None) -> _Group | None:
-        """The group decided (on top of `ahead` if given), or None if deciding failed (a bug,
-        not a rule: the group is failed, the lane kept)."""
-        try:
-            return await self._decide(jobs, ahead)
-        except Exception as error:
-            for job in jobs:
-                _settle(job, error=error)
-            return None
-
-    async def _decide(self, jobs: list[_Job], ahead: _Group | None) -> _Group:
+    async def _group(self, jobs: list[_Job]) -> list[_Job]:
+        """Decide and append one group; return the jobs to queue again."""
         retry = any(job.attempts for job in jobs)
         jobs = await self._answer_known_keys(jobs, look_up=retry)
         uow = UnitOfWork(self._store, trust_cache=not retry)
-        if ahead is not None:
-            uow.continue_from(ahead.uow)
         await uow.prefetch(list(dict.fromkeys(s for job in jobs for s in job.reads)))
-        group = _Group(jobs, uow)
+        decided: list[tuple[_Job, Any, list[Any]]] = []
+        refused: list[tuple[_Job, Exception]] = []
+        back: list[_Job] = []
+        dirty = False
         for i, job in enumerate(jobs):
             try:
                 value = await job.decide(uow)
             except Exception as error:  # a rule, a permission, a bug: this command's answer
                 if not uow.has_pending():
-                    group.refused.append((job, error))
+                    refused.append((job, error))
                     continue
                 # Refused half-way: the aggregates are dirty. First of its group, it was
                 # judged on committed state, so the refusal stands; otherwise it and the
                 # rest are decided again after what came before it is committed.
-                group.dirty = True
-                if group.decided or group.refused:
-                    group.back = jobs[i:]
+                dirty = True
+                if decided or refused:
+                    back = jobs[i:]
                 else:
-                    group.refused.append((job, error))
-                    group.back = jobs[i + 1 :]
+                    refused.append((job, error))
+                    back = jobs[i + 1 :]
                 break
-            group.decided.append((job, value, uow.collect_pending()))
-        if group.decided and not group.dirty:  # encoded before the next group changes them
-            group.snapshots = snapshots_due(self._store, uow.versions_moved())
-        return group
-
-    async def _finish(self, group: _Group, *, built_on: bool) -> tuple[bool, list[_Job]]:
-        """Answer a group once its append is judged: (committed, the jobs to queue again).
-        Its aggregates go to the cache unless a next group was `built_on` them."""
-        if group.append is None:  # nothing to append, so nothing checks the versions read
-            if group.refused and not await group.uow.judged_on_current_state():
-                return False, [job for job, _ in group.refused] + group.back  # stale copies
-            if not group.dirty and not built_on:
-                group.uow.keep_committed()  # refusals change nothing: these are as committed
-            await self._settle_refusals(group.refused)
-            return True, group.back
-        decided = [job for job, _, _ in group.decided]
-        refused = [job for job, _ in group.refused]
+            decided.append((job, value, uow.collect_pending()))
+        if not decided:  # nothing to append, so nothing checks the versions read: look
+            if refused and not await uow.judged_on_current_state():
+                return [job for job, _ in refused] + back  # stale copies: decide again
+            await self._settle_refusals(refused)
+            return back
+        first, *rest = decided
+        request = uow.append_request_for(
+            first[0].ctx,
+            msgspec.json.encode(first[1]),
+            [event for _, _, events in decided for event in events],
+            grouped=[
+                (job.ctx.command_key, job.ctx.request_hash, msgspec.json.encode(value))
+                for job, value, _ in rest
+                if job.ctx.command_key is not None
+            ],
+        )
         try:
-            outcome = await group.append
+            outcome = await self._store.append(request)
         except ConcurrencyConflict:
-            return False, decided + refused + group.back
-        except Exception as error:  # a bug or the database: fail the group, keep the lane
-            for job in decided + refused:
-                _settle(job, error=error)
-            return False, group.back
+            return [job for job, _, _ in decided] + [job for job, _ in refused] + back
         if isinstance(outcome, StoredAnswer):  # the first one's twin committed meanwhile
-            return False, decided + refused + group.back
+            return [job for job, _, _ in decided] + [job for job, _ in refused] + back
         assert isinstance(outcome, Appended)
-        if not group.dirty and not built_on:  # dirty aggregates hold a refused decision
-            group.uow.keep_committed()
-        for job, value, _ in group.decided:  # answered as soon as committed, before snapshots
+        if not dirty:  # dirty aggregates hold a refused decision: never cache them
+            uow.keep_committed()
+        for job, value, _ in decided:  # answered as soon as committed, before any snapshot
             _settle(job, outcome=CommandOutcome(value, outcome.last_position, replayed=False))
-        await self._settle_refusals(group.refused)
-        save_snapshots(self._store, group.snapshots, group.decided[0][0].ctx.now)
-        return True, group.back
+        await self._settle_refusals(refused)
+        if not dirty:
+            snapshot_long_streams(self._store, uow.versions_moved(), first[0].ctx.now)
+        return back
 
     async def _settle_refusals(self, refused: list[tuple[_Job, Exception]]) -> None:
         """A refused command with a key may be a replay of one that was accepted (a check-in
