@@ -23,7 +23,15 @@ from domain.booking.terms import CareOffer, price_fen
 from domain.class_types import ClassType
 from projections.enrolments import PRESENT_ON
 from projections.institution_queries import DISTANCE_KM
-from projections.room_catalogue import ROOM_COLUMNS, ROOMS, Room, RoomCatalogue, rooms_from
+from projections.room_catalogue import (
+    ROOM_COLUMNS,
+    ROOMS,
+    Nearby,
+    Room,
+    RoomCatalogue,
+    by_institution,
+    rooms_from,
+)
 
 # A box around the circle (a degree of latitude is at least 110.5 km; one of longitude
 # shrinks with the cosine of the box's farthest latitude): cheap comparisons first, so the
@@ -107,31 +115,27 @@ async def find_available(
     class_types = {c.value for c in ages}
     if catalogue is None:
         rows = await conn.fetch(_CANDIDATES, lat, lng, radius_km, list(class_types), day)
-        near = list(zip((r["distance_km"] for r in rows), rooms_from(rows), strict=True))
+        near = by_institution(
+            list(zip((r["distance_km"] for r in rows), rooms_from(rows), strict=True))
+        )
     else:
         rooms, changes = catalogue
         near = await rooms.near(conn, changes, lat, lng, radius_km, class_types, day)
-    near.sort(key=_nearest_first)
-    open_at: dict[UUID, float | None] = {}  # institution → notice in minutes, None if closed
+    near.sort(key=_nearest_first)  # and each institution's rooms by name (by_institution)
     starts_at: dict[str, datetime] = {}  # time zone → the interval's start there
     candidates: list[tuple[float, Room, list[CareOffer], int]] = []
-    for distance, room in near:
-        i = room.institution
-        if i.institution_id not in open_at:
-            notice = None
-            if i.open_throughout(weekday, start_min, end_min):
-                start = starts_at.get(i.timezone)
-                if start is None:
-                    start = starts_at[i.timezone] = local_instant(day, start_min, i.timezone)
-                notice = (start - now).total_seconds() / 60
-            open_at[i.institution_id] = notice
-        notice = open_at[i.institution_id]
-        if notice is None:
+    for distance, i, its_rooms in near:
+        if not i.open_throughout(weekday, start_min, end_min):
             continue
-        slot = room.slot(weekday, start_min, end_min, care_type)
-        fitting = [o for o in slot.offers if notice >= o.min_notice_minutes]
-        if fitting:
-            candidates.append((distance, room, fitting, slot.carers))
+        start = starts_at.get(i.timezone)
+        if start is None:
+            start = starts_at[i.timezone] = local_instant(day, start_min, i.timezone)
+        notice = (start - now).total_seconds() / 60
+        for room in its_rooms:
+            slot = room.slot(weekday, start_min, end_min, care_type)
+            fitting = [o for o in slot.offers if notice >= o.min_notice_minutes]
+            if fitting:
+                candidates.append((distance, room, fitting, slot.carers))
     if not candidates:
         return []
     room_ids = [room.room_id for _, room, _, _ in candidates]
@@ -166,9 +170,9 @@ async def find_available(
     return list(found.values())
 
 
-def _nearest_first(found: tuple[float, Room]) -> tuple[float, str, UUID, str, UUID]:
-    distance, room = found
-    return distance, room.institution.name, room.institution.institution_id, room.name, room.room_id
+def _nearest_first(found: Nearby) -> tuple[float, str, UUID]:
+    distance, institution, _ = found
+    return distance, institution.name, institution.institution_id
 
 
 def _has_room(

@@ -107,6 +107,25 @@ class Room:
         return found
 
 
+Nearby = tuple[float, Institution, list[Room]]  # an institution's distance, it, its rooms
+
+
+def by_name(room: Room) -> tuple[str, UUID]:
+    """The order of an institution's rooms in an answer (an institution's come in one run)."""
+    return room.name, room.room_id
+
+
+def by_institution(near: list[tuple[float, Room]]) -> list[Nearby]:
+    """(distance, room) pairs, in no order, as each institution with its rooms by name."""
+    grouped: dict[UUID, Nearby] = {}
+    for distance, room in near:
+        i = room.institution
+        grouped.setdefault(i.institution_id, (distance, i, []))[2].append(room)
+    for _, _, rooms in grouped.values():
+        rooms.sort(key=by_name)
+    return list(grouped.values())
+
+
 class Slot(NamedTuple):
     offers: list[CareOffer]
     carers: int
@@ -155,9 +174,10 @@ class RoomCatalogue:
     async def near(
         self, conn: asyncpg.Connection | asyncpg.Pool, changes: int, lat: float, lng: float,
         radius_km: float, class_types: set[str], day: date,
-    ) -> list[tuple[float, Room]]:  # fmt: skip
-        """(distance, room) of the rooms of these class types within the radius and not closed
-        on `day`, in no order; `changes`: the institutions model's change count, read now."""
+    ) -> list[Nearby]:  # fmt: skip
+        """The institutions within the radius, in no order, each with its rooms of these class
+        types not closed on `day` (in the order `by_name` puts them); `changes`: the
+        institutions model's change count, read now."""
         if changes != self._changes:
             await self._copy(conn, changes)
         dlat = radius_km / 110.5
@@ -174,12 +194,16 @@ class RoomCatalogue:
                     if distance > radius_km:
                         continue
                     closed = self._closed.get((i.institution_id, day))
-                    found += [
-                        (distance, room)
+                    if closed and None in closed:
+                        continue
+                    wanted = [
+                        room
                         for room in rooms
                         if room.class_type in class_types
-                        and not (closed and (None in closed or room.room_id in closed))
+                        and not (closed and room.room_id in closed)
                     ]
+                    if wanted:
+                        found.append((distance, i, wanted))
         return found
 
     async def _copy(self, conn: asyncpg.Connection | asyncpg.Pool, changes: int) -> None:
@@ -190,12 +214,13 @@ class RoomCatalogue:
             closed: dict[tuple[UUID, date], set[UUID | None]] = defaultdict(set)
             for institution_id, day, room_id in await conn.fetch(_CLOSURES):
                 closed[(institution_id, day)].add(room_id)
-            by_institution: dict[UUID, tuple[Institution, list[Room]]] = {}
+            of_institution: dict[UUID, tuple[Institution, list[Room]]] = {}
             for room in rooms:
                 i = room.institution
-                by_institution.setdefault(i.institution_id, (i, []))[1].append(room)
+                of_institution.setdefault(i.institution_id, (i, []))[1].append(room)
             cells: dict[tuple[int, int], list[tuple[Institution, list[Room]]]] = defaultdict(list)
-            for i, its_rooms in by_institution.values():
+            for i, its_rooms in of_institution.values():
+                its_rooms.sort(key=by_name)
                 cell = math.floor(i.lat / CELL_DEGREES), math.floor(i.lng / CELL_DEGREES)
                 cells[cell].append((i, its_rooms))
             self._cells, self._closed, self._changes = dict(cells), dict(closed), changes
