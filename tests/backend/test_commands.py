@@ -307,9 +307,9 @@ async def test_a_stream_found_absent_is_not_read_again_by_the_same_decision(
     assert reads == [[missing]]
 
 
-def test_a_long_stream_is_snapshotted_every_eighth_to_sixteenth_of_its_length():
-    assert [snapshot_interval(v) for v in (1, 231, 1_023, 1_024, 10_626, 100_000)] == [
-        100, 100, 100, 128, 1_024, 8_192,
+def test_a_long_stream_is_snapshotted_every_quarter_to_half_of_its_length():
+    assert [snapshot_interval(v) for v in (1, 231, 399, 400, 10_626, 100_000)] == [
+        100, 100, 128, 128, 4_096, 32_768,
     ]  # fmt: skip
 
 
