@@ -28,12 +28,19 @@ handles: tuple[type, ...] = (
     RoomDay.BookingCheckedIn,
     RoomDay.BookingCompleted,
     RoomDay.NoShowReleased,
+    RoomDay.ReleasedBookingAttended,
 )
 # Plain status moves: the event class and the status it leads to.
 _MOVES: dict[type, str] = {
     RoomDay.BookingCheckedIn: "checked_in",
     RoomDay.BookingCompleted: "completed",
     RoomDay.NoShowReleased: "no_show",
+    RoomDay.ReleasedBookingAttended: "checked_in",
+}
+# What the history says beside a move, when it says more than the status.
+_NOTES: dict[type, str] = {
+    RoomDay.NoShowReleased: "未按时签到，名额已释放",
+    RoomDay.ReleasedBookingAttended: "离线签到补录：孩子在名额释放前已到园，预约恢复",
 }
 tables = ("rm_room_days", "rm_bookings", "rm_booking_history")
 schema = """
@@ -131,8 +138,8 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 row.update(status=status, updated_at=e.timestamp)
             else:
                 moved[e.booking_id] = (e.booking_id, status, e.timestamp)
-            note = "未按时签到，名额已释放" if status == "no_show" else None
-            history.append((e.booking_id, status, e.timestamp, envelope.position, note))
+            at = e.arrived_at if isinstance(e, RoomDay.ReleasedBookingAttended) else e.timestamp
+            history.append((e.booking_id, status, at, envelope.position, _NOTES.get(type(e))))
     if room_days:
         await conn.execute(
             "INSERT INTO rm_room_days SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[],"

@@ -30,6 +30,7 @@ handles: tuple[type, ...] = (
     RoomDay.CareBooked,
     RoomDay.BookingCancelled,
     RoomDay.NoShowReleased,
+    RoomDay.ReleasedBookingAttended,
     RoomDay.WaitlistJoined,
     RoomDay.WaitlistOfferMade,
     RoomDay.WaitlistOfferExpired,
@@ -137,6 +138,9 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
         elif isinstance(e, RoomDay.NoShowReleased):
             body = f"{summary}：开始{e.after_minutes}分钟后仍未签到，名额已释放。"
             notes.append((pos, guardian, "no_show", e.booking_id, "预约已释放", body, at))
+        elif isinstance(e, RoomDay.ReleasedBookingAttended):
+            body = f"{summary}：离线签到已补录，孩子在名额释放前已到园，预约已恢复。"
+            notes.append((pos, guardian, "booking_restored", e.booking_id, "预约已恢复", body, at))
         elif isinstance(e, RoomDay.WaitlistOfferMade):
             body = f"{summary}：有名额空出，已为您保留，请在{e.until.isoformat()}之前确认。"
             notes.append((pos, guardian, "waitlist_offer", e.entry_id, "候补名额", body, at))

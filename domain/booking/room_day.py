@@ -68,6 +68,7 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
     bookings: dict[UUID, Booking]  # active ones
     checked_in: dict[UUID, datetime]  # active ones whose child has arrived
     ended: dict[UUID, str]  # booking id → how it ended
+    released: dict[UUID, Booking]  # no-shows freed today: an arrival replayed late may come
     child_of: dict[UUID, UUID]  # every booking ever made here → its child
 
     class Opened(TuoyuAggregate.Created):
@@ -116,8 +117,27 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         after_minutes: int
 
         def apply(self, room_day: RoomDay) -> None:
+            if (booking := room_day.bookings.get(self.booking_id)) is not None:
+                room_day.released[self.booking_id] = booking
             room_day.drop_booking(self.booking_id)
             room_day.ended[self.booking_id] = "no_show"
+
+    class ReleasedBookingAttended(TuoyuAggregate.Event):
+        """A drop-off made while the booking stood, replayed by an offline tablet after the
+        no-show job freed it: the child was there, so the booking holds its place again,
+        checked in at the real arrival time."""
+
+        booking_id: UUID
+        arrived_at: datetime
+        by: UUID
+
+        def apply(self, room_day: RoomDay) -> None:
+            booking = room_day.released.pop(self.booking_id)
+            room_day.ended.pop(self.booking_id, None)
+            room_day.bookings[self.booking_id] = booking
+            room_day.checked_in[self.booking_id] = self.arrived_at
+            if (active := kept_active_bookings(room_day)) is not None:
+                active.add(booking)
 
     def __init__(self, room_id: UUID, institution_id: UUID, day: date) -> None:
         self.room_id = room_id
@@ -127,6 +147,7 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         self.checked_in = {}
         self.waitlist = {}
         self.ended = {}
+        self.released = {}
         self.child_of = {}
 
     @classmethod
@@ -221,6 +242,19 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         if booking_id not in self.checked_in:
             raise RuleViolated("the child was never checked in", field="booking_id")
         self.emit(self.BookingCompleted, now, booking_id=booking_id, by=by)
+
+    def attended_after_release(
+        self, booking_id: UUID, arrived_at: datetime, by: UUID, now: datetime
+    ) -> None:
+        """The child of a booking the no-show job freed arrived before it was freed (a
+        replayed drop-off): the booking is active again, checked in at `arrived_at`. Its
+        place may have been booked meanwhile: then the room holds more than its places, as
+        it really did, and takes no new booking at those minutes until some leave."""
+        if booking_id not in self.released:
+            raise RuleViolated("no booking freed as a no-show today", field="booking_id")
+        self.emit(
+            self.ReleasedBookingAttended, now, booking_id=booking_id, arrived_at=arrived_at, by=by
+        )
 
     def release_no_show(self, booking_id: UUID, after_minutes: int, now: datetime) -> Booking:
         """Free the place of a child not checked in `after_minutes` after the start."""

@@ -116,6 +116,17 @@ class Child(ChildCareMixin, TuoyuAggregate):
             if hold is not None:
                 child.released = keep_releases(child.released, hold, self.timestamp)
 
+    class ReleasedBookingAttended(TuoyuAggregate.Event):
+        """The child arrived under a booking freed since (a replayed drop-off): the booking
+        holds the child's time again."""
+
+        booking_id: UUID
+
+        def apply(self, child: Child) -> None:
+            gone = child.released.pop(self.booking_id, None)
+            if gone is not None:
+                child.holds[self.booking_id] = gone.hold
+
     class DataErased(TuoyuAggregate.Event):
         """A guardian withdrew consent and had the child's personal data erased; the key
         that sealed it is destroyed once this is recorded."""
@@ -286,6 +297,20 @@ class Child(ChildCareMixin, TuoyuAggregate):
     def shorten_regular(self, enrolment_id: UUID, last_day: date, now: datetime) -> None:
         if enrolment_id in self.regular:
             self.emit(self.EnrolmentShortened, now, enrolment_id=enrolment_id, last_day=last_day)
+
+    def attended_after_release(self, booking_id: UUID, now: datetime) -> None:
+        """Hold the time of a released booking again: the child arrived while it stood. Not
+        if the child was booked for an overlapping time meanwhile (the arrival is kept all the
+        same: the register and the room count it)."""
+        gone = self.released.get(booking_id)
+        if gone is None:
+            return
+        hold = gone.hold
+        if any(
+            o.starts_at < hold.ends_at and hold.starts_at < o.ends_at for o in self.holds.values()
+        ):
+            return
+        self.emit(self.ReleasedBookingAttended, now, booking_id=booking_id)
 
     def release(self, booking_id: UUID, now: datetime) -> None:
         if booking_id not in self.holds:

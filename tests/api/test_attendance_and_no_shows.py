@@ -89,7 +89,7 @@ async def test_the_guardian_is_told_of_the_booking_and_of_its_release(world: Wor
     assert "名额已释放" in notes[0]["body"] and notes[0]["booking_id"] == booking
 
 
-async def test_a_drop_off_replayed_after_the_no_show_job_freed_its_booking_is_still_recorded(
+async def test_a_drop_off_replayed_after_the_no_show_job_freed_its_booking_restores_it(
     world: World,
 ):
     room = await attending_room(world, children=1)
@@ -117,7 +117,56 @@ async def test_a_drop_off_replayed_after_the_no_show_job_freed_its_booking_is_st
     )  # fmt: skip
     assert collected.status_code == 201, collected.text
     world.last_position = await world.runtime.store.head_position()
-    assert (await _status(world, booking, room.guardian))["status"] == "no_show"  # as told
+    seen = await _status(world, booking, room.guardian)
+    assert seen["status"] == "completed"  # held again from the arrival, then collected
+    assert [h["status"] for h in seen["history"]] == [
+        "requested", "confirmed", "no_show", "checked_in", "completed",
+    ]  # fmt: skip
+    restored = next(h for h in seen["history"] if h["status"] == "checked_in")
+    assert restored["at"].startswith(f"{NINE.replace(minute=5).isoformat()[:16]}")
+    assert "离线签到补录" in restored["detail"]
+    notes = (
+        await world.client.get("/v1/notifications", headers=world.fresh(room.guardian.headers))
+    ).json()
+    assert [n["kind"] for n in notes if n["booking_id"] == booking][:2] == [
+        "booking_restored", "no_show",
+    ]  # fmt: skip
+
+
+async def test_a_restored_no_show_counts_in_its_room_even_where_its_place_was_booked_since(
+    world: World,
+):
+    other, third = await world.guardian(), await world.guardian()  # signed in on the real clock
+    [other_child], [third_child] = (
+        await many_children(world, other, 1),
+        await many_children(world, third, 1),
+    )
+    room = await attending_room(world, children=1, capacity=1)
+    [child] = room.children
+    await put(
+        world, f"/v1/institutions/{room.institution_id}/booking-settings",
+        {"no_show_after_minutes": 20, "waitlist_offer_minutes": 15}, room.admin,
+    )  # fmt: skip
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    clock = world.runtime.clock
+    assert isinstance(clock, FrozenClock)
+    clock.at = START.replace(minute=21)
+    assert await release_due_no_shows(world.runtime) == 1
+    clock.at = START.replace(minute=25)  # the freed place, booked by another family
+    body = booking_body(room.institution_id, room.room_id, other_child, "10:30", "11:00")
+    assert (await world.post("/v1/bookings", body, other)).status_code == 201
+    clock.at = START.replace(minute=50)
+    assert (await check_in(world, room, child, minutes=5)).status_code == 201  # replayed
+    occupancy = await world.client.get(
+        f"/v1/rooms/{room.room_id}/occupancy?date={DAY}", headers=world.fresh(room.admin.headers)
+    )
+    by_start = {s["start"]: s["booked"] for s in occupancy.json()["segments"]}
+    assert by_start["09:00"] == 1 and by_start["10:30"] == 2  # two children, one place
+    body = booking_body(room.institution_id, room.room_id, third_child, "11:00", "12:00")
+    assert (await world.post("/v1/bookings", body, third)).status_code == 201  # after: free
+    body = booking_body(room.institution_id, room.room_id, third_child, "10:50", "11:00")
+    refused = await world.post("/v1/bookings", body, third)
+    assert refused.status_code == 409 and refused.json()["type"] == "/problems/room-full"
 
 
 async def test_a_drop_off_replayed_after_a_same_day_closure_cancelled_its_booking_is_recorded(

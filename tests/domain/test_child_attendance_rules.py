@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from domain.account.aggregate import account_id_for
-from domain.child.aggregate import Child, Hold, PickupAdult, RegularHold, Sex
+from domain.child.aggregate import Child, ChildAlreadyBooked, Hold, PickupAdult, RegularHold, Sex
 from domain.child.care import (
     BlockedCollector,
     CareNotCovered,
@@ -161,3 +161,26 @@ def test_a_dose_other_than_the_authorised_one_is_refused_and_the_same_dose_in_ot
     with pytest.raises(MedicationNotAuthorised) as refused:
         authorisation.dose_to_give("10 ml")
     assert refused.value.field == "dose" and refused.value.params["authorised_dose"] == "5 ml"
+
+
+def test_a_released_booking_its_child_arrived_under_holds_the_childs_time_again():
+    c = admitted()
+    booking = uuid4()
+    c.hold(Hold(booking, NOW + timedelta(minutes=30), NOW + timedelta(hours=3), TODAY, 510, 660,
+                ROOM), NOW)  # fmt: skip
+    c.release(booking, NOW + timedelta(minutes=50))
+    c.attended_after_release(booking, NOW + timedelta(minutes=70))
+    assert list(c.holds) == [booking] and not c.released
+    with pytest.raises(ChildAlreadyBooked):  # the same child, twice at once: refused again
+        c.hold(Hold(uuid4(), NOW + timedelta(hours=1), NOW + timedelta(hours=2)), NOW)
+
+
+def test_a_released_booking_does_not_hold_time_the_child_was_booked_for_since():
+    c = admitted()
+    booking, since = uuid4(), uuid4()
+    c.hold(Hold(booking, NOW + timedelta(minutes=30), NOW + timedelta(hours=3)), NOW)
+    c.release(booking, NOW + timedelta(minutes=50))
+    c.hold(Hold(since, NOW + timedelta(hours=2), NOW + timedelta(hours=4)), NOW)
+    c.collect_events()
+    c.attended_after_release(booking, NOW + timedelta(minutes=70))
+    assert list(c.holds) == [since] and not c.collect_events()

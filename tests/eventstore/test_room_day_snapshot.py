@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import uuid4
 
 from backend.eventstore.child_keys import ChildKeys
@@ -24,3 +25,17 @@ def test_a_room_day_from_its_snapshot_rebuilds_its_active_bookings_index_on_firs
     assert active_bookings(restored).minutes == {child.int: 120}
     assert active_bookings(restored).minutes == ActiveBookings(day.bookings.values()).minutes
     restored.book(booking("10:00", "12:00", child=child), terms(), NOW)  # 4 h: still allowed
+
+
+def test_a_room_day_keeps_its_freed_no_shows_through_a_snapshot():
+    day = room_day()
+    kept = booking("09:00", "11:00")
+    day.book(kept, terms(capacity=1), NOW)
+    freed_at = kept.starts_at + timedelta(minutes=31)
+    day.release_no_show(kept.booking_id, 30, freed_at)
+    day.collect_events()
+    topic, state = encode_snapshot(day, ChildKeys())
+    restored = decode_snapshot(day.id, day.version, topic, state, ChildKeys())
+    assert restored.released == {kept.booking_id: kept}
+    restored.attended_after_release(kept.booking_id, kept.starts_at, uuid4(), freed_at)
+    assert kept.booking_id in restored.bookings
