@@ -8,7 +8,7 @@ from datetime import timedelta
 from backend.clock import FrozenClock
 from backend.scheduler import release_due_no_shows
 from backend.state import Runtime
-from tests.api.attendance_world import attending_room, check_in, check_out_body
+from tests.api.attendance_world import Room, attending_room, check_in, check_out_body
 from tests.api.booking_world import bookable_room, booking_body, many_children, put
 from tests.api.days import DAY, NINE
 from tests.api.world import World, idem
@@ -41,6 +41,20 @@ async def _status(world: World, booking_id: str, who) -> dict:
         f"/v1/bookings/{booking_id}", headers=world.fresh(who.headers)
     )
     return response.json()
+
+
+async def _freed_as_no_show(world: World, room: Room) -> FrozenClock:
+    """The room's one booking, not checked in by 09:21, freed by the no-show job (20 min)."""
+    await put(
+        world, f"/v1/institutions/{room.institution_id}/booking-settings",
+        {"no_show_after_minutes": 20, "waitlist_offer_minutes": 15}, room.admin,
+    )  # fmt: skip
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    clock = world.runtime.clock
+    assert isinstance(clock, FrozenClock)
+    clock.at = START.replace(minute=21)
+    assert await release_due_no_shows(world.runtime) == 1
+    return clock
 
 
 async def test_a_booking_not_checked_in_after_the_institutions_limit_is_released_once(
@@ -94,15 +108,7 @@ async def test_a_drop_off_replayed_after_the_no_show_job_freed_its_booking_resto
 ):
     room = await attending_room(world, children=1)
     [child], [booking] = room.children, room.bookings
-    await put(
-        world, f"/v1/institutions/{room.institution_id}/booking-settings",
-        {"no_show_after_minutes": 20, "waitlist_offer_minutes": 15}, room.admin,
-    )  # fmt: skip
-    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
-    clock = world.runtime.clock
-    assert isinstance(clock, FrozenClock)
-    clock.at = START.replace(minute=21)  # the tablet went offline at 09:00: no arrival seen
-    assert await release_due_no_shows(world.runtime) == 1
+    clock = await _freed_as_no_show(world, room)  # the tablet went offline at 09:00
     clock.at = START.replace(minute=50)  # back online
     walked_in_after_release = await check_in(world, room, child, minutes=25)
     assert walked_in_after_release.status_code == 409, walked_in_after_release.text
@@ -143,15 +149,7 @@ async def test_a_restored_no_show_counts_in_its_room_even_where_its_place_was_bo
     )
     room = await attending_room(world, children=1, capacity=1)
     [child] = room.children
-    await put(
-        world, f"/v1/institutions/{room.institution_id}/booking-settings",
-        {"no_show_after_minutes": 20, "waitlist_offer_minutes": 15}, room.admin,
-    )  # fmt: skip
-    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
-    clock = world.runtime.clock
-    assert isinstance(clock, FrozenClock)
-    clock.at = START.replace(minute=21)
-    assert await release_due_no_shows(world.runtime) == 1
+    clock = await _freed_as_no_show(world, room)
     clock.at = START.replace(minute=25)  # the freed place, booked by another family
     body = booking_body(room.institution_id, room.room_id, other_child, "10:30", "11:00")
     assert (await world.post("/v1/bookings", body, other)).status_code == 201
