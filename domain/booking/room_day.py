@@ -80,10 +80,8 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         booking: Booking
 
         def apply(self, room_day: RoomDay) -> None:
-            room_day.bookings[self.booking.booking_id] = self.booking
+            room_day.add_booking(self.booking)
             room_day.child_of[self.booking.booking_id] = self.booking.child_id
-            if (active := kept_active_bookings(room_day)) is not None:
-                active.add(self.booking)
 
     class BookingCancelled(TuoyuAggregate.Event):
         booking_id: UUID
@@ -132,12 +130,9 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         by: UUID
 
         def apply(self, room_day: RoomDay) -> None:
-            booking = room_day.released.pop(self.booking_id)
+            room_day.add_booking(room_day.released.pop(self.booking_id))
             room_day.ended.pop(self.booking_id, None)
-            room_day.bookings[self.booking_id] = booking
             room_day.checked_in[self.booking_id] = self.arrived_at
-            if (active := kept_active_bookings(room_day)) is not None:
-                active.add(booking)
 
     def __init__(self, room_id: UUID, institution_id: UUID, day: date) -> None:
         self.room_id = room_id
@@ -156,6 +151,11 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
             cls.Opened, id=room_day_id(room_id, day), timestamp=now, room_id=room_id,
             institution_id=institution_id, day=day,
         )  # fmt: skip
+
+    def add_booking(self, booking: Booking) -> None:
+        self.bookings[booking.booking_id] = booking
+        if (active := kept_active_bookings(self)) is not None:
+            active.add(booking)
 
     def drop_booking(self, booking_id: UUID) -> None:
         booking = self.bookings.pop(booking_id, None)

@@ -264,7 +264,7 @@ class Child(ChildCareMixin, TuoyuAggregate):
     def hold(self, hold: Hold, now: datetime) -> None:
         """Reserve the child's time; refused if it overlaps any other booking, anywhere."""
         for other in self.holds.values():
-            if other.starts_at < hold.ends_at and hold.starts_at < other.ends_at:
+            if other.overlaps(hold):
                 raise ChildAlreadyBooked(
                     "this child is already booked for an overlapping time",
                     field="start",
@@ -305,10 +305,7 @@ class Child(ChildCareMixin, TuoyuAggregate):
         gone = self.released.get(booking_id)
         if gone is None:
             return
-        hold = gone.hold
-        if any(
-            o.starts_at < hold.ends_at and hold.starts_at < o.ends_at for o in self.holds.values()
-        ):
+        if any(other.overlaps(gone.hold) for other in self.holds.values()):
             return
         self.emit(self.ReleasedBookingAttended, now, booking_id=booking_id)
 

@@ -31,6 +31,9 @@ class Hold(msgspec.Struct, frozen=True):
     end: int = 0
     room_id: UUID | None = None  # None on holds recorded before attendance existed
 
+    def overlaps(self, other: Hold) -> bool:
+        return self.starts_at < other.ends_at and other.starts_at < self.ends_at
+
     def covers_arrival(self, room_id: UUID, at: datetime, slack: timedelta) -> bool:
         """An arrival in this room at `at` falls in it (from `slack` before its start)."""
         return self.room_id in (None, room_id) and self.starts_at - slack <= at < self.ends_at
