@@ -17,6 +17,7 @@ import logging
 import re
 import zlib
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 import asyncpg
 
@@ -57,21 +58,22 @@ async def step_all(projector: Projector) -> int:
         # lost in a crash is applied again, identically (docs/adr/0009).
         await conn.execute(_BEGIN)
         try:
-            moved_to, checkpoints, changed = await _step(projector, conn)
+            moved_to, checkpoints, changed, streams = await _step(projector, conn)
         except BaseException:
             with contextlib.suppress(Exception):  # else the pool rolls back on release
                 await conn.execute("ROLLBACK")
             raise
-    projector.changed(changed)
+    projector.changed(changed, streams)
     await projector.positions_reached(checkpoints)
     return moved_to
 
 
 async def _step(
     projector: Projector, conn: asyncpg.Connection
-) -> tuple[int, dict[str, int], list[str]]:
+) -> tuple[int, dict[str, int], list[str], dict[str, set[UUID]]]:
     """Inside the step's transaction: apply the next batch and commit; (moved to or 0,
-    every model's checkpoint, the models whose rows may have changed)."""
+    every model's checkpoint, the models whose rows may have changed, and for each model
+    that applied events here, the streams they came from)."""
     models = projector.projections
     keys, names, topics = projector.step_arguments
     # one round trip: every model's lock, their checkpoints, the head, the next events
@@ -81,9 +83,10 @@ async def _step(
     events = [r[2:] for r in rows if r[0] == 2]
     low = min(checkpoints.values(), default=head)
     changed = projector.moved_elsewhere(checkpoints)
+    streams: dict[str, set[UUID]] = {}
     if head <= low:
         await conn.execute("COMMIT")
-        return 0, checkpoints, changed
+        return 0, checkpoints, changed, streams
     moved_to = int(events[-1][0]) if len(events) == projector.batch_size else head
     await projector.fetch_keys(conn, events)
     batch = projector.decode(events)
@@ -96,11 +99,13 @@ async def _step(
         mine = [e for e in batch if e.position > checkpoint and isinstance(e.event, handles)]
         if mine:
             await model.apply(conn, mine)
-            changed.append(model.name)
+            if model.name not in changed:  # moved elsewhere too: it may have changed anywhere
+                streams[model.name] = {e.event.originator_id for e in mine}
+                changed.append(model.name)
         moves.append((model.name, moved_to))
         checkpoints[model.name] = moved_to
     await conn.execute(moves_and_commit(moves))
-    return moved_to, checkpoints, changed
+    return moved_to, checkpoints, changed, streams
 
 
 async def follow_all(projector: Projector) -> None:

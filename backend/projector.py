@@ -16,10 +16,11 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
+from uuid import UUID
 
 import asyncpg
 
@@ -31,6 +32,8 @@ from projections.base import Envelope, Projection, indexes_of, topics_of
 
 log = logging.getLogger("tuoyu.projector")
 Progress = Callable[[int, int], None] | None  # (checkpoint, head) after each step
+# Told after a commit which read models changed: (names, streams per name, where known)
+ChangeWatcher = Callable[[Sequence[str], Mapping[str, Collection[UUID]]], None]
 BATCH_SIZE = 2_000
 REBUILD_BATCH = 10_000
 DECODE_CHUNK = 1_000
@@ -84,6 +87,7 @@ class Projector:
         self._positions: dict[str, int] = {}
         self._lowest: int | None = None  # min of _positions, kept until they move
         self._changes: dict[str, int] = {}  # per model: how many times its rows changed
+        self._watchers: list[ChangeWatcher] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
 
@@ -206,10 +210,22 @@ class Projector:
         another process applied events to them, which may have changed their rows."""
         return [name for name, at in checkpoints.items() if at > self.position_of(name)]
 
-    def changed(self, names: Sequence[str]) -> None:
-        """These read models' rows changed (or may have: another process moved them)."""
+    def changed(
+        self, names: Sequence[str], streams: Mapping[str, Collection[UUID]] | None = None
+    ) -> None:
+        """These read models' rows changed (or may have: another process moved them), and are
+        committed. `streams[name]`, where given, holds every stream whose events changed that
+        model's rows in this step; a name without it may have changed anywhere."""
         for name in names:
             self._changes[name] = self._changes.get(name, 0) + 1
+        if names:
+            for watcher in self._watchers:
+                watcher(names, streams or {})
+
+    def watch(self, watcher: ChangeWatcher) -> None:
+        """Have `watcher` told of every change `changed` counts, as it is counted (it must
+        not raise: the step is committed)."""
+        self._watchers.append(watcher)
 
     def changes(self, name: str) -> int:
         """How many times the read model's rows changed, as far as this process knows: a copy

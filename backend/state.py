@@ -17,6 +17,7 @@ from backend.projector import Projector
 from backend.settings import Settings
 from backend.unmoved_cache import UnmovedCache
 from projections.room_catalogue import RoomCatalogue
+from projections.room_presence import RoomPresence
 
 
 @dataclass
@@ -47,6 +48,9 @@ class Runtime:
     institution_zones: dict[UUID, str] = field(default_factory=dict)  # likewise
     # every room's search facts, kept while the institutions read model has not changed
     room_catalogue: RoomCatalogue = field(default_factory=RoomCatalogue)
+    # who is present in each room-day searched, kept until the projector changes it
+    room_presence: RoomPresence = field(default_factory=RoomPresence)
 
     def __post_init__(self) -> None:
         self.feed_hub = FeedHub(self.pool, self.projector)
+        self.projector.watch(self.room_presence.heard)

@@ -1,8 +1,9 @@
 """Where a child can be cared for: rooms near home free for a whole interval on a day.
 
 Takes the rooms within the radius with their terms from the process's copy of the
-`institutions` read model (projections/room_catalogue.py; or from the read model itself), reads
-the bookings, regular places and held offers of those rooms that day in one query, and decides
+`institutions` read model (projections/room_catalogue.py; or from the read model itself), takes
+the bookings, regular places and held offers of those rooms that day from the process's copy
+of who is present (projections/room_presence.py; what it lacks in one query), and decides
 in Python with the domain's own rules: age window, opening hours, offer window, notice, visit length,
 and capacity and ratio at every minute (`first_breach`). A hint for parents, never a
 promise: the booking command decides again on the aggregate.
@@ -21,7 +22,6 @@ from domain.booking.capacity import Presence, crowd_fits, first_breach
 from domain.booking.eligibility import AgeDoesNotFit, check_age_fits, children_per_carer
 from domain.booking.terms import CareOffer, price_fen
 from domain.class_types import ClassType
-from projections.enrolments import PRESENT_ON
 from projections.institution_queries import DISTANCE_KM
 from projections.room_catalogue import (
     ROOM_COLUMNS,
@@ -32,6 +32,7 @@ from projections.room_catalogue import (
     by_institution,
     rooms_from,
 )
+from projections.room_presence import NOBODY, Present, RoomPresence
 
 # A box around the circle (a degree of latitude is at least 110.5 km; one of longitude
 # shrinks with the cosine of the box's farthest latitude): cheap comparisons first, so the
@@ -46,25 +47,6 @@ _CANDIDATES = (
     " AND NOT EXISTS (SELECT 1 FROM rm_closures c WHERE c.institution_id = i.id"
     " AND c.day = $5 AND (c.room_id IS NULL OR c.room_id = r.id))"
 )
-# Who takes a place in the rooms that day, in one round trip: bookings overlapping the
-# interval, regular places (enrolments count the same) and places held by waitlist offers;
-# a row per room with three parallel arrays (a few hundred people become a few dozen rows).
-_PRESENT = (
-    "SELECT room_id, array_agg(start_min), array_agg(end_min), array_agg(children_per_carer)"
-    " FROM (SELECT room_id, start_min, end_min, children_per_carer FROM rm_bookings"
-    " WHERE room_id = ANY($1::uuid[]) AND day = $2 AND status IN ('confirmed', 'checked_in')"
-    " AND start_min < $4 AND $3 < end_min"
-    f" UNION ALL {PRESENT_ON}"
-    " UNION ALL SELECT d.room_id, w.start_min, w.end_min, w.children_per_carer"
-    " FROM rm_waitlist w JOIN rm_room_days d ON d.id = w.room_day_id"
-    " WHERE d.room_id = ANY($1::uuid[]) AND w.day = $2 AND w.status = 'offered'"
-    ") present GROUP BY room_id"
-)
-
-
-# Who is present in a room: parallel lists of start minutes, end minutes and children per carer.
-_Present = tuple[list[int], list[int], list[int]]
-_NOBODY: _Present = ([], [], [])
 _CLASS_TYPES = {c.value: c for c in ClassType}
 
 
@@ -98,11 +80,13 @@ async def find_available(
     now: datetime,
     limit: int = 50,
     catalogue: tuple[RoomCatalogue, int] | None = None,
+    presence: RoomPresence | None = None,
 ) -> list[dict[str, Any]]:
     """Institutions within `radius_km`, nearest first, each with the rooms (one entry per room
     and care type) that can take this child from `start_min` to `end_min` on local `day`.
     With `catalogue` (the process's copy and the institutions model's change count, read
-    now), the rooms come from the copy; else from the read model.
+    now), the rooms come from the copy; else from the read model. With `presence` (the
+    process's copy of who is present), only the room-days it does not hold are read.
 
     Institution keys: institution_id, name, address, distance_km, puhui, category,
     refund_policy (dict), refund_policy_text, rooms; room keys: room_id, name, class_type,
@@ -139,16 +123,11 @@ async def find_available(
     if not candidates:
         return []
     room_ids = [room.room_id for _, room, _, _ in candidates]
-    present: dict[UUID, _Present] = {
-        room_id: (starts, ends, per_carer)
-        for room_id, starts, ends, per_carer in await conn.fetch(
-            _PRESENT, room_ids, day, start_min, end_min
-        )
-    }
+    present = await (presence or RoomPresence()).of_rooms(conn, room_ids, day)
     found: dict[UUID, dict[str, Any]] = {}
     minutes = end_min - start_min
     for distance, room, fitting, carers in candidates:
-        here = present.get(room.room_id, _NOBODY)
+        here = present.get(room.room_id, NOBODY)
         if not _has_room(room, ages, here, carers, weekday, start_min, end_min):
             continue
         institution = found.get(room.institution.institution_id)
@@ -178,21 +157,23 @@ def _nearest_first(found: Nearby) -> tuple[float, str, UUID]:
 def _has_room(
     room: Room,
     ages: dict[ClassType, int],
-    present: _Present,
+    present: Present,
     carers: int,
     weekday: int,
     start: int,
     end: int,
 ) -> bool:
     """Capacity and ratio hold at every minute with this child added (the domain's rule).
-    A room far from full is answered from counts (`crowd_fits`, with the fewest `carers`
-    rostered) before anyone present is made a Presence for the minute-by-minute sweep."""
+    `present`: everyone that day. A room far from full is answered from counts (`crowd_fits`,
+    with the fewest `carers` rostered): first of the whole day, then of those overlapping
+    the interval, before they are made Presences for the minute-by-minute sweep."""
     class_type = _CLASS_TYPES[room.class_type]
     per_carer = children_per_carer(class_type, room.children_per_carer, ages[class_type])
-    starts, ends, per_carers = present
     mixed = class_type is ClassType.mixed
-    strictest = min(per_carer, min(per_carers, default=per_carer)) if mixed else per_carer
-    if crowd_fits(len(starts) + 1, strictest, carers, room.capacity):
+    if _fits_by_count(present, per_carer, mixed, carers, room.capacity):
+        return True
+    starts, ends, per_carers = there = _overlapping(present, start, end)
+    if _fits_by_count(there, per_carer, mixed, carers, room.capacity):
         return True
     breach = first_breach(
         Presence(start, end, per_carer),
@@ -202,6 +183,27 @@ def _has_room(
         strictest_ratio=mixed,
     )
     return breach is None
+
+
+def _fits_by_count(
+    present: Present, per_carer: int, mixed: bool, carers: int, capacity: int
+) -> bool:
+    """Room for one more child of `per_carer` even if all `present` were there at once (in a
+    mixed room at the strictest ratio among them)."""
+    per_carers = present[2]
+    strictest = min(per_carer, min(per_carers, default=per_carer)) if mixed else per_carer
+    return crowd_fits(len(per_carers) + 1, strictest, carers, capacity)
+
+
+def _overlapping(present: Present, start: int, end: int) -> Present:
+    """Those of `present` there at some minute from `start` to `end`."""
+    starts, ends, per_carers = [], [], []
+    for s, e, per_carer in zip(*present, strict=True):
+        if s < end and start < e:
+            starts.append(s)
+            ends.append(e)
+            per_carers.append(per_carer)
+    return starts, ends, per_carers
 
 
 def _institution(room: Room, distance: float) -> dict[str, Any]:

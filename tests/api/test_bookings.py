@@ -261,6 +261,43 @@ async def test_availability_lists_nearby_rooms_that_can_take_the_child_with_pric
     assert "全额退款" in found[0]["refund_policy"]
 
 
+async def test_a_room_searched_then_filled_by_another_family_is_not_offered_until_it_frees(
+    world: World,
+):
+    institution_id, room_id, _ = await bookable_room(world, capacity=1, staff=1)
+    searcher, other = await world.guardian(), await world.guardian()
+    [child] = await many_children(world, searcher, 1)
+    [rival] = await many_children(world, other, 1)
+    query = (
+        f"/v1/availability?lat=31.3195&lng=120.6290&radius_km=3&date={DAY}"
+        f"&start=10:00&end=12:00&child_id={child}"
+    )
+
+    async def offered() -> list[str]:
+        found = await world.client.get(query, headers=world.fresh(searcher.headers))
+        assert found.status_code == 200, found.text
+        return [i["institution_id"] for i in found.json()]
+
+    assert await offered() == [str(institution_id)]  # who is present there is now kept
+    booked = world.saw(
+        await world.client.post(
+            "/v1/bookings",
+            json=booking_body(institution_id, room_id, rival),
+            headers={**other.headers, **idem()},
+        )  # fmt: skip
+    )
+    assert booked.status_code == 201, booked.text
+    assert await offered() == []
+    world.saw(
+        await world.client.post(
+            f"/v1/bookings/{booked.json()['id']}/cancel",
+            json={"reason": "改期"},
+            headers={**world.fresh(other.headers), **idem()},
+        )  # fmt: skip
+    )
+    assert await offered() == [str(institution_id)]
+
+
 async def test_availability_for_someone_elses_child_is_refused(world: World):
     await bookable_room(world)
     parent, stranger = await world.guardian(), await world.guardian()

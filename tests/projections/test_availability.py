@@ -21,6 +21,7 @@ from domain.institution.values import OpeningInterval
 from projections import institutions as institutions_model
 from projections.availability import find_available
 from projections.room_catalogue import RoomCatalogue
+from projections.room_presence import RoomPresence
 from tests.projections.booking_world import (
     DAY,
     HOME,
@@ -201,7 +202,7 @@ async def test_the_in_process_copy_is_kept_through_bookings_and_made_again_after
     assert not await near_found()
 
 
-async def test_a_copy_that_remembers_earlier_searches_answers_each_new_one_as_a_fresh_copy(
+async def test_copies_that_remember_earlier_searches_answer_each_new_one_as_fresh_copies(
     store: EventStore,
 ):
     await _city_around_home(store)
@@ -210,6 +211,7 @@ async def test_a_copy_that_remembers_earlier_searches_answers_each_new_one_as_a_
     await institution(store, await city(store), "两用托育", [both], north_km=0.3)
     await project(store)
     kept = RoomCatalogue()  # remembers each room's offers and carers per slot searched
+    present = RoomPresence()  # keeps who is present each day, whatever the interval
     day_before = NOW + timedelta(hours=13, minutes=30)
     queries: list[dict[str, Any]] = [
         {}, {"care_type": "hourly"}, {"care_type": "half_day"}, {"start": "08:00", "end": "15:00"},
@@ -217,4 +219,4 @@ async def test_a_copy_that_remembers_earlier_searches_answers_each_new_one_as_a_
     ]  # fmt: skip
     for query in queries * 2:
         fresh = await search(store, **query, catalogue=(RoomCatalogue(), 0))
-        assert await search(store, **query, catalogue=(kept, 0)) == fresh, query
+        assert await search(store, **query, catalogue=(kept, 0), presence=present) == fresh, query

@@ -5,11 +5,15 @@ tests/projections/test_projector.py, "live".)"""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
+from uuid import UUID
+
 import pytest
 
 from backend.eventstore.store import EventStore
 from backend.follower import moves_and_commit, step_all
 from backend.projector import Projector
+from projections import accounts, notifications
 from tests.projections.helpers import register_guardians
 from tests.projections.test_projector import CrashingAccounts
 
@@ -41,3 +45,25 @@ def test_checkpoint_moves_are_written_only_for_plain_read_model_names():
     for name in ("x'); DROP TABLE events; --", "Attendance", "", "a b"):
         with pytest.raises(ValueError, match="lowercase letters"):
             moves_and_commit([(name, 1)])
+
+
+async def test_watchers_hear_each_changed_model_with_the_streams_it_applied_or_none_if_unknown(
+    store: EventStore,
+):
+    await register_guardians(store, 3)
+    streams = {r[0] for r in await store.pool.fetch("SELECT DISTINCT stream_id FROM events")}
+    here, elsewhere = (Projector(store, [accounts, notifications]) for _ in range(2))
+    await here.ensure_schema()
+    heard: list[tuple[list[str], dict[str, set[UUID]]]] = []
+
+    def watcher(names: Sequence[str], changed: Mapping[str, Collection[UUID]]) -> None:
+        heard.append((list(names), {k: set(v) for k, v in changed.items()}))
+
+    here.watch(watcher)
+    await step_all(here)
+    assert heard == [([accounts.name], {accounts.name: streams})]
+
+    await register_guardians(store, 1, start=3)
+    await step_all(elsewhere)  # another process applies them: which rows is not known here
+    await step_all(here)
+    assert heard[1] == ([accounts.name, notifications.name], {})

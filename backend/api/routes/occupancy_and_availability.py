@@ -117,6 +117,7 @@ async def find_availability(
         end_min=minutes(end), birth_date=child["birth_date"], care_type=care_type,
         now=rt.clock.now(),
         catalogue=(rt.room_catalogue, rt.projector.changes(institutions_model.name)),
+        presence=rt.room_presence,
     )  # fmt: skip
     return [
         AvailableInstitution(
