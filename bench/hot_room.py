@@ -27,6 +27,7 @@ from typing import Any
 
 from backend.settings import Settings
 from bench.availability_http import availability_over_http, seed_bookings
+from bench.availability_rush import searches_while_booking
 from bench.db import BenchDatabase, building_world
 from bench.hot_checks import check_text, room_day_check, settle
 from bench.hot_diagnose import diagnostics
@@ -48,6 +49,8 @@ from bench.http_load import ROWLOCK_SCHEMA, Outcomes, rowlock_window
 from bench.raw_http import raw_window
 from bench.report import Section, Verdict, at_least, at_least_ratio
 from bench.servers import AppAndAnchor, CpuMeter, Server, cpu_text, source_change_warning
+
+RUSH_BOOKINGS = 20  # a second, across the city, while searches run (a diagnostic)
 
 
 @dataclass(frozen=True)
@@ -88,13 +91,16 @@ async def hot_room(db: BenchDatabase, plan: HotPlan, progress: Any) -> list[Sect
         section, pool_draw = await measured(db, world, ours, plain, plan, progress)
         sections.append(section)
         pool = await db.pool(2, 8)  # the direct searches run 8 at once, as the clients
+        search_day = future_days(datetime.now(UTC).date())[2]
         try:
             sections.append(await availability_over_http(
-                ours, pool, world, future_days(datetime.now(UTC).date())[2], plan.search_duration,
-                progress,
+                ours, pool, world, search_day, plan.search_duration, progress,
             ))  # fmt: skip
         finally:
             await pool.close()
+        await searches_while_booking(
+            sections[-1], ours, world, search_day, plan.search_duration, RUSH_BOOKINGS, progress
+        )
         await diagnostics(db, world, ours, plain, plan, section, env, servers, pool_draw, progress)
     finally:
         for server in servers:
