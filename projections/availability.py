@@ -11,6 +11,7 @@ promise: the booking command decides again on the aggregate.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -26,9 +27,12 @@ from projections.institution_queries import DISTANCE_KM
 from projections.room_catalogue import (
     ROOM_COLUMNS,
     ROOMS,
+    Institution,
     Nearby,
     Room,
     RoomCatalogue,
+    ShowRoom,
+    Slot,
     by_institution,
     rooms_from,
 )
@@ -48,6 +52,8 @@ _CANDIDATES = (
     " AND c.day = $5 AND (c.room_id IS NULL OR c.room_id = r.id))"
 )
 _CLASS_TYPES = {c.value: c for c in ClassType}
+# How an answer shows an institution: it, its distance (km), its rooms (each as ShowRoom made it).
+ShowInstitution = Callable[[Institution, float, list[Any]], Any]
 
 
 def local_instant(day: date, minute: int, timezone: str) -> datetime:
@@ -81,17 +87,22 @@ async def find_available(
     limit: int = 50,
     catalogue: tuple[RoomCatalogue, int] | None = None,
     presence: RoomPresence | None = None,
-) -> list[dict[str, Any]]:
+    show_room: ShowRoom | None = None,
+    show_institution: ShowInstitution | None = None,
+) -> list[Any]:
     """Institutions within `radius_km`, nearest first, each with the rooms (one entry per room
     and care type) that can take this child from `start_min` to `end_min` on local `day`.
     With `catalogue` (the process's copy and the institutions model's change count, read
     now), the rooms come from the copy; else from the read model. With `presence` (the
     process's copy of who is present), only the room-days it does not hold are read.
 
-    Institution keys: institution_id, name, address, distance_km, puhui, category,
-    refund_policy (dict), refund_policy_text, rooms; room keys: room_id, name, class_type,
-    care_type, pricing, price_fen (for this interval).
+    Each institution as `show_institution` shows it, each of its rooms (one per care type
+    that fits) as `show_room` does; by default dicts: institution keys institution_id, name,
+    address, distance_km, puhui, category, refund_policy (dict), refund_policy_text, rooms;
+    room keys room_id, name, class_type, care_type, pricing, price_fen (for this interval).
     """
+    show_room = show_room or room_as_dict
+    show_institution = show_institution or institution_as_dict
     ages = ages_that_fit(birth_date, day)
     if end_min <= start_min or not ages:
         return []
@@ -107,7 +118,7 @@ async def find_available(
         near = await rooms.near(conn, changes, lat, lng, radius_km, class_types, day)
     near.sort(key=_nearest_first)  # and each institution's rooms by name (by_institution)
     starts_at: dict[str, datetime] = {}  # time zone → the interval's start there
-    candidates: list[tuple[float, Room, list[CareOffer], int]] = []
+    candidates: list[tuple[float, Room, Slot, list[CareOffer]]] = []
     for distance, i, its_rooms in near:
         if not i.open_throughout(weekday, start_min, end_min):
             continue
@@ -117,36 +128,47 @@ async def find_available(
         notice = (start - now).total_seconds() / 60
         for room in its_rooms:
             slot = room.slot(weekday, start_min, end_min, care_type)
-            fitting = [o for o in slot.offers if notice >= o.min_notice_minutes]
+            if notice >= slot.most_notice:  # the usual case: every offer's notice is given
+                fitting = slot.offers
+            else:
+                fitting = [o for o in slot.offers if notice >= o.min_notice_minutes]
             if fitting:
-                candidates.append((distance, room, fitting, slot.carers))
+                candidates.append((distance, room, slot, fitting))
     if not candidates:
         return []
     room_ids = [room.room_id for _, room, _, _ in candidates]
     present = await (presence or RoomPresence()).of_rooms(conn, room_ids, day)
-    found: dict[UUID, dict[str, Any]] = {}
+    found: dict[UUID, tuple[float, Institution, list[Any]]] = {}
     minutes = end_min - start_min
-    for distance, room, fitting, carers in candidates:
+    for distance, room, slot, fitting in candidates:
         here = present.get(room.room_id, NOBODY)
-        if not _has_room(room, ages, here, carers, weekday, start_min, end_min):
+        if not _has_room(room, ages, here, slot.carers, weekday, start_min, end_min):
             continue
-        institution = found.get(room.institution.institution_id)
+        i = room.institution
+        institution = found.get(i.institution_id)
         if institution is None:
             if len(found) == limit:
                 break
-            institution = found[room.institution.institution_id] = _institution(room, distance)
-        institution["rooms"] += [
-            {
-                "room_id": room.room_id,
-                "name": room.name,
-                "class_type": room.class_type,
-                "care_type": o.care_type,
-                "pricing": o.pricing,
-                "price_fen": price_fen(o, minutes),
-            }  # fmt: skip
-            for o in fitting
-        ]
-    return list(found.values())
+            institution = found[i.institution_id] = (distance, i, [])
+        institution[2].extend(slot.show(room, fitting, minutes, show_room))
+    return [show_institution(i, distance, rooms) for distance, i, rooms in found.values()]
+
+
+def room_as_dict(room: Room, offer: CareOffer, minutes: int) -> dict[str, Any]:
+    return {
+        "room_id": room.room_id, "name": room.name, "class_type": room.class_type,
+        "care_type": offer.care_type, "pricing": offer.pricing,
+        "price_fen": price_fen(offer, minutes),
+    }  # fmt: skip
+
+
+def institution_as_dict(i: Institution, distance: float, rooms: list[Any]) -> dict[str, Any]:
+    return {
+        "institution_id": i.institution_id, "name": i.name, "address": i.address,
+        "distance_km": distance, "puhui": i.puhui, "category": i.category,
+        "refund_policy": i.refund_policy_shown, "refund_policy_text": i.refund_policy_text,
+        "rooms": rooms,
+    }  # fmt: skip
 
 
 def _nearest_first(found: Nearby) -> tuple[float, str, UUID]:
@@ -204,13 +226,3 @@ def _overlapping(present: Present, start: int, end: int) -> Present:
             ends.append(e)
             per_carers.append(per_carer)
     return starts, ends, per_carers
-
-
-def _institution(room: Room, distance: float) -> dict[str, Any]:
-    i = room.institution
-    return {
-        "institution_id": i.institution_id, "name": i.name, "address": i.address,
-        "distance_km": distance, "puhui": i.puhui, "category": i.category,
-        "refund_policy": i.refund_policy_shown, "refund_policy_text": i.refund_policy_text,
-        "rooms": [],
-    }  # fmt: skip

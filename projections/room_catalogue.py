@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
@@ -29,7 +30,7 @@ from domain.institution.values import OpeningInterval, km_between
 from projections.institutions import offers_on, room_offers, room_shifts, shifts_on
 
 CELL_DEGREES = 0.02
-_ASKED_BOUND = 32  # slots a room remembers
+_ASKED_BOUND = 32  # slots a room (and intervals an institution) remembers
 ROOM_COLUMNS = (
     "i.id, i.name, i.address, i.puhui, i.category, i.timezone, i.opening_hours,"
     " i.refund_policy, i.lat, i.lng, r.id, r.name, r.class_type, r.capacity,"
@@ -60,12 +61,22 @@ class Institution:
     # what every search answering with this institution shows, made once with the copy
     refund_policy_shown: dict[str, Any]
     refund_policy_text: str
+    # what earlier searches asked, as Room._asked: (weekday, start, end) → open throughout
+    _asked: dict[tuple[int, int, int], bool] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def open_throughout(self, weekday: int, start: int, end: int) -> bool:
         """Open from `start` to `end` (local minutes) on this ISO weekday."""
-        return any(
-            h.weekday == weekday and h.opens <= start and end <= h.closes for h in self.hours
-        )
+        key = (weekday, start, end)
+        found = self._asked.get(key)
+        if found is None:
+            if len(self._asked) >= _ASKED_BOUND:
+                self._asked.clear()
+            found = self._asked[key] = any(
+                h.weekday == weekday and h.opens <= start and end <= h.closes for h in self.hours
+            )
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +112,11 @@ class Room:
             if len(self._asked) >= _ASKED_BOUND:
                 self._asked.clear()
             offers, shifts = self.on(weekday)
+            chosen = covering(offers, start, end, care_type)
             found = self._asked[key] = Slot(
-                covering(offers, start, end, care_type), fewest_carers(shifts, start, end)
-            )
+                chosen, fewest_carers(shifts, start, end),
+                max((o.min_notice_minutes for o in chosen), default=0), {},
+            )  # fmt: skip
         return found
 
 
@@ -126,9 +139,25 @@ def by_institution(near: list[tuple[float, Room]]) -> list[Nearby]:
     return list(grouped.values())
 
 
+# How an answer shows one offer of a room for a visit of so many minutes (see Slot.show).
+ShowRoom = Callable[["Room", CareOffer, int], Any]
+
+
 class Slot(NamedTuple):
     offers: list[CareOffer]
     carers: int
+    most_notice: int  # the longest notice (minutes) any of the offers asks
+    shown: dict[ShowRoom, list[Any]]  # per way of showing: each offer, shown
+
+    def show(self, room: Room, offers: list[CareOffer], minutes: int, show: ShowRoom) -> list[Any]:
+        """`offers` (all of this slot's, or some) as `show` shows them, each made once per
+        slot: answers repeat, and what is kept is shared by them (never to be changed)."""
+        every = self.shown.get(show)
+        if every is None:
+            every = self.shown[show] = [show(room, o, minutes) for o in self.offers]
+        if offers is self.offers:
+            return every
+        return [shown for o, shown in zip(self.offers, every, strict=True) if o in offers]
 
 
 def covering(

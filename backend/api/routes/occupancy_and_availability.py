@@ -23,12 +23,13 @@ from backend.auth.access import allow
 from backend.auth.principal import Principal
 from backend.state import Runtime
 from domain.account.aggregate import Role
-from domain.booking.terms import CARE_TYPE_CHINESE
+from domain.booking.terms import CARE_TYPE_CHINESE, CareOffer, price_fen
 from domain.class_types import ClassType, chinese_name
 from domain.institution.values import hhmm
 from projections import availability, booking_queries
 from projections import children as children_model
 from projections import institutions as institutions_model
+from projections.room_catalogue import Institution, Room
 
 # Chinese names by the identifiers a search returns (no enum made per room of a response).
 _CLASS_TYPE_ZH = {c.value: chinese_name(c) for c in ClassType}
@@ -112,33 +113,30 @@ async def find_availability(
     child = await _child(rt, child_id)
     if child is None or request.user.account_id not in child["guardians"]:
         raise PermissionDeniedException("only a guardian of this child")
-    found = await availability.find_available(
+    return await availability.find_available(
         rt.pool, lat=lat, lng=lng, radius_km=radius_km, day=date, start_min=minutes(start),
         end_min=minutes(end), birth_date=child["birth_date"], care_type=care_type,
         now=rt.clock.now(),
         catalogue=(rt.room_catalogue, rt.projector.changes(institutions_model.name)),
-        presence=rt.room_presence,
+        presence=rt.room_presence, show_room=_available_room,
+        show_institution=_available_institution,
     )  # fmt: skip
-    return [
-        AvailableInstitution(
-            institution_id=i["institution_id"],
-            name=i["name"],
-            address=i["address"],
-            distance_km=round(i["distance_km"], 3),
-            puhui=i["puhui"],
-            refund_policy=i["refund_policy_text"],
-            rooms=[
-                AvailableRoom(
-                    room_id=r["room_id"],
-                    name=r["name"],
-                    class_type=r["class_type"],
-                    class_type_zh=_CLASS_TYPE_ZH[r["class_type"]],
-                    care_type=r["care_type"],
-                    care_type_zh=_CARE_TYPE_ZH[r["care_type"]],
-                    price_fen=r["price_fen"],
-                )
-                for r in i["rooms"]
-            ],
-        )  # fmt: skip
-        for i in found
-    ]
+
+
+def _available_room(room: Room, offer: CareOffer, minutes: int) -> AvailableRoom:
+    """A room's offer as the answer shows it (made once per room and searched slot)."""
+    return AvailableRoom(
+        room_id=room.room_id, name=room.name, class_type=room.class_type,
+        class_type_zh=_CLASS_TYPE_ZH[room.class_type], care_type=offer.care_type,
+        care_type_zh=_CARE_TYPE_ZH[offer.care_type], price_fen=price_fen(offer, minutes),
+    )  # fmt: skip
+
+
+def _available_institution(
+    i: Institution, distance: float, rooms: list[AvailableRoom]
+) -> AvailableInstitution:
+    return AvailableInstitution(
+        institution_id=i.institution_id, name=i.name, address=i.address,
+        distance_km=round(distance, 3), puhui=i.puhui, refund_policy=i.refund_policy_text,
+        rooms=rooms,
+    )  # fmt: skip
