@@ -110,7 +110,7 @@ class RoomPresence:
         """The room-days changed after change number `change` (_ALL: any may have been)."""
         if self._change == change:
             return frozenset()
-        if self._recent[0][0] > change + 1:  # more changes came than are remembered
+        if not self._recent or self._recent[0][0] > change + 1:  # more came than remembered
             return _ALL
         touched: set[UUID] = set()
         for number, room_days in self._recent:
