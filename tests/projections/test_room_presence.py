@@ -9,6 +9,8 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
+import pytest
+
 from backend.eventstore.store import EventStore
 from domain.booking.room_day import room_day_id
 from projections import bookings, enrolments, notifications, waitlist
@@ -131,16 +133,19 @@ async def test_a_read_overtaken_by_a_change_to_its_room_day_is_not_kept(store: E
     assert await _present(presence, store, room) == NOBODY
 
 
-async def test_a_read_during_more_changes_than_are_remembered_keeps_nothing(store: EventStore):
+@pytest.mark.parametrize("remembered", [2, 0])
+async def test_a_read_during_more_changes_than_are_remembered_keeps_nothing(
+    store: EventStore, remembered: int
+):
     [room] = await _rooms_each_with_a_booking(store)
-    presence = RoomPresence(remembered_changes=2)
+    presence = RoomPresence(remembered_changes=remembered)
 
     held = _HeldRead(store)
     reading = held.of_rooms(presence, room)
     await held.read.wait()
     await _cancel_unheard(store, room)
     presence.heard([bookings.name], {bookings.name: {room_day_id(room, DAY)}})
-    for _ in range(2):  # then changes to other room-days push it out of memory
+    for _ in range(remembered):  # then changes to other room-days push it out of memory
         presence.heard([bookings.name], {bookings.name: {uuid4()}})
     held.release.set()
     await reading
