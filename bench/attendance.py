@@ -34,12 +34,11 @@ from bench.attendance_world import AttendanceWorld, build_attendance_world, stay
 from bench.db import BenchDatabase, building_world
 from bench.hot_checks import settle
 from bench.hot_world import load_city
-from bench.open_loop import Connections, OpenTally, measure_cpu, schedule
+from bench.open_loop import ABANDON_AFTER, Connections, OpenTally, measure_cpu, schedule
 from bench.report import Section
 from bench.serve import PLAIN_ATTENDANCE_TABLE
 from bench.servers import AppAndAnchor, CpuMeter, source_change_warning
 
-ABANDON_AFTER = 2.0  # s a request may wait for a connection before the client gives it up
 SCHEMA = f"""
 DROP TABLE IF EXISTS {PLAIN_ATTENDANCE_TABLE}, {NOTIFY_TABLE};
 CREATE TABLE {PLAIN_ATTENDANCE_TABLE} (id uuid PRIMARY KEY, kind text NOT NULL,

@@ -1,10 +1,11 @@
 """Diagnostic of benchmark 5 (not judged): the same searches while bookings land across the city.
 
 In the measured window nobody books, so after the first search of a room-day the process's
-copy of who is present answers for it (docs/adr/0016). Here one paced client also books
-`rate` children a second, through POST /v1/bookings, into random rooms of the demo city that
-take a 30-month-old (托大班, mixed, home-based), on the searched day and interval (10:00–13:00):
-each booking accepted makes the next search of its room read that room-day again.
+copy of who is present answers for it (docs/adr/0016). Here the open-loop client
+(bench/open_loop.py) also books `rate` children a second, through POST /v1/bookings, into
+random rooms of the demo city that take a 30-month-old (托大班, mixed, home-based), on the
+searched day and interval (10:00–13:00): each booking accepted makes the next search of its
+room read that room-day again.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from uuid import UUID, uuid4
 from bench.availability_http import CLIENTS, END, START, search_requests
 from bench.hot_world import Draw, HotWorld
 from bench.http_load import Outcomes, Request
-from bench.open_loop import read_response
+from bench.open_loop import ABANDON_AFTER, Connections, Job, schedule
 from bench.raw_http import encode, raw_window
 from bench.report import Section
 from bench.servers import CpuMeter, Server, cpu_text
@@ -54,10 +55,21 @@ async def searches_while_booking(
         child, guardian = draw()
         return _booking(world, institution_id, room_id, day, child, guardian)
 
+    def answered(status: int | str, body: bytes, _sent: float, _at: float) -> None:
+        problem = isinstance(status, int) and status >= 400
+        booked[f"{status} {_problem(body)}" if problem else status] += 1
+
+    def send(due: float) -> None:
+        bookings.submit(Job(due, encode(booking()), answered))
+
     search = search_requests(world, day, random.Random(11))
     searching = raw_window(server.port, CLIENTS, search, out, 1.0, duration,
                            CpuMeter(server.db, server.pid), accepted=200)  # fmt: skip
-    await asyncio.gather(searching, _paced(server.port, booking, rate, 1.0 + duration, booked))
+    bookings = Connections(server.port, 2, ABANDON_AFTER)  # the bench's open-loop client
+    await bookings.open()
+    started = time.perf_counter()
+    await asyncio.gather(searching, schedule(rate, started, started + 1.0 + duration, send))
+    await bookings.close()  # after the bookings still queued
     progress(
         f"  {label}: {out.responses / out.seconds:,.0f}/s, p99 {out.percentile_ms(0.99):.1f} ms"
     )
@@ -85,19 +97,3 @@ def _problem(body: bytes) -> str:
         return str(json.loads(body)["type"]).rsplit("/", 1)[-1]
     except (ValueError, KeyError, TypeError):
         return "?"
-
-
-async def _paced(
-    port: int, make: Any, rate: float, seconds: float, statuses: Counter[int | str]
-) -> None:
-    """`make()` sent every 1/rate s for `seconds` on one keep-alive connection."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    started = time.perf_counter()
-    try:
-        for k in range(int(rate * seconds)):
-            await asyncio.sleep(max(started + k / rate - time.perf_counter(), 0))
-            writer.write(encode(make()))
-            status, body = await read_response(reader)
-            statuses[status if status < 400 else f"{status} {_problem(body)}"] += 1
-    finally:
-        writer.close()

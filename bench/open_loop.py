@@ -27,6 +27,7 @@ from bench.servers import CpuMeter
 # status (int) or an error's name, the response body, when it was sent, when it was answered
 Done = Callable[[int | str, bytes, float, float], None]
 ABANDONED = "abandoned"
+ABANDON_AFTER = 2.0  # s a request may wait for a connection before the client gives it up
 
 
 @dataclass(slots=True)
