@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -29,6 +29,8 @@ from domain.booking.visit_rules import covering_offer
 from domain.institution.values import OpeningInterval, km_between
 from projections.institutions import offers_on, room_offers, room_shifts, shifts_on
 
+K = TypeVar("K")
+V = TypeVar("V")
 CELL_DEGREES = 0.02
 _ASKED_BOUND = 32  # slots a room (and intervals an institution) remembers
 ROOM_COLUMNS = (
@@ -71,11 +73,9 @@ class Institution:
         key = (weekday, start, end)
         found = self._asked.get(key)
         if found is None:
-            if len(self._asked) >= _ASKED_BOUND:
-                self._asked.clear()
-            found = self._asked[key] = any(
+            found = _remember(self._asked, key, any(
                 h.weekday == weekday and h.opens <= start and end <= h.closes for h in self.hours
-            )
+            ))  # fmt: skip
         return found
 
 
@@ -109,15 +109,22 @@ class Room:
         key = (weekday, start, end, care_type)
         found = self._asked.get(key)
         if found is None:
-            if len(self._asked) >= _ASKED_BOUND:
-                self._asked.clear()
             offers, shifts = self.on(weekday)
             chosen = covering(offers, start, end, care_type)
-            found = self._asked[key] = Slot(
+            found = _remember(self._asked, key, Slot(
                 chosen, fewest_carers(shifts, start, end),
                 max((o.min_notice_minutes for o in chosen), default=0), {},
-            )  # fmt: skip
+            ))  # fmt: skip
         return found
+
+
+def _remember(asked: dict[K, V], key: K, value: V) -> V:
+    """Keep what a search asked of a room or an institution, at most _ASKED_BOUND answers
+    (more: start again rather than grow)."""
+    if len(asked) >= _ASKED_BOUND:
+        asked.clear()
+    asked[key] = value
+    return value
 
 
 Nearby = tuple[float, Institution, list[Room]]  # an institution's distance, it, its rooms
