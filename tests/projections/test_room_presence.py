@@ -14,7 +14,7 @@ import pytest
 from backend.eventstore.store import EventStore
 from domain.booking.room_day import room_day_id
 from projections import bookings, enrolments, notifications, waitlist
-from projections.room_presence import NOBODY, RoomPresence
+from projections.room_presence import NOBODY, Present, RoomPresence
 from tests.projections.booking_world import (
     DAY,
     RoomSpec,
@@ -47,7 +47,7 @@ async def _cancel_unheard(store: EventStore, room_id: UUID) -> None:
     )
 
 
-async def _present(presence: RoomPresence, store: EventStore, room_id: UUID) -> object:
+async def _present(presence: RoomPresence, store: EventStore, room_id: UUID) -> Present:
     return (await presence.of_rooms(store.pool, [room_id], DAY))[room_id]
 
 
@@ -106,16 +106,12 @@ async def test_a_change_not_known_by_room_day_drops_every_room_day(store: EventS
     )
     for names, streams in unknown:
         presence = RoomPresence()
-        [read_end] = await _present_ends(presence, store, room)
+        [read_end] = (await _present(presence, store, room))[1]
         await store.pool.execute(
             "UPDATE rm_bookings SET end_min = end_min + 1 WHERE room_id = $1", room
         )
         presence.heard(names, streams)
-        assert await _present_ends(presence, store, room) == [read_end + 1], names
-
-
-async def _present_ends(presence: RoomPresence, store: EventStore, room_id: UUID) -> list[int]:
-    return (await presence.of_rooms(store.pool, [room_id], DAY))[room_id][1]
+        assert (await _present(presence, store, room))[1] == [read_end + 1], names
 
 
 async def test_a_read_overtaken_by_a_change_to_its_room_day_is_not_kept(store: EventStore):
