@@ -79,6 +79,8 @@ CREATE TABLE IF NOT EXISTS rm_attendance_register (
 );
 CREATE INDEX IF NOT EXISTS rm_attendance_register_room
     ON rm_attendance_register (day_id, room_id, in_at);
+CREATE INDEX IF NOT EXISTS rm_attendance_register_child
+    ON rm_attendance_register (day_id, child_id);
 """
 _json = msgspec.json.Encoder()
 

@@ -5,7 +5,7 @@ midday check, late pick-up escalations, and an admin's correction of the registe
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -28,21 +28,35 @@ HANDLES: tuple[type, ...] = (
 )  # fmt: skip
 
 
-# One statement per notice: it goes to the child's guardians (none once the child's data was
-# erased) and, when `$9`, the institution's admins, with the child's name read in the same
-# statement; the body is `$5 || name || $6`.
+# One statement per notice to the child's guardians (none once the child's data was erased),
+# with the child's name read in the same statement; the body is `$5 || name || $6`. A notice
+# that also goes to the institution's admins (a late pick-up's second reminder, a suspected
+# abuse) runs ADMIN_NOTICE as well, with the institution in `$8`. Two statements, not one with
+# a switch: a switch made PostgreSQL plan the statement afresh for every notice.
 # A notice needs no look-up first: the day's institution and zone are kept in process.
-NOTICE = """
+_NOTICE_TO = """
 INSERT INTO rm_notifications (position, account_id, kind, booking_id, title, body, at, child_id)
 SELECT $1::bigint, a.account_id, $3::text, NULL, $4::text,
        $5::text || coalesce((SELECT name FROM rm_children WHERE id = $2), '孩子') || $6::text,
        $7::timestamptz, $2::uuid
-FROM (SELECT account_id FROM rm_child_guardians
-      WHERE child_id = $2 AND EXISTS (SELECT 1 FROM rm_children WHERE id = $2)
-      UNION SELECT account_id FROM rm_institution_staff
-      WHERE $9 AND institution_id = $8 AND role = 'institution_admin') AS a
+FROM ({}) AS a
 ON CONFLICT DO NOTHING
 """
+NOTICE = _NOTICE_TO.format(
+    "SELECT account_id FROM rm_child_guardians"
+    " WHERE child_id = $2 AND EXISTS (SELECT 1 FROM rm_children WHERE id = $2)"
+)
+ADMIN_NOTICE = _NOTICE_TO.format(
+    "SELECT account_id FROM rm_institution_staff"
+    " WHERE institution_id = $8 AND role = 'institution_admin'"
+)
+
+
+class Notices(NamedTuple):
+    """Argument rows for NOTICE, and for ADMIN_NOTICE (the same rows and the institution)."""
+
+    to_guardians: list[tuple[Any, ...]]
+    to_admins: list[tuple[Any, ...]]
 
 
 def _children_of(event: Any) -> list[UUID]:
@@ -55,14 +69,12 @@ def _children_of(event: Any) -> list[UUID]:
     return [event.child_id]
 
 
-async def attendance_notices(
-    conn: asyncpg.Connection, batch: Sequence[Envelope]
-) -> list[tuple[Any, ...]]:
-    """Argument rows for NOTICE, one per event and child it tells about."""
+async def attendance_notices(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> Notices:
+    """One notice per event and child it tells about."""
+    notices = Notices([], [])
     if not any(_children_of(e.event) for e in batch):
-        return []
+        return notices
     days = await attendance_days(conn, batch)
-    notices: list[tuple[Any, ...]] = []
     for envelope in batch:
         e, pos = envelope.event, envelope.position
         if e.originator_id not in days:  # its attendance model is behind (being rebuilt)
@@ -70,9 +82,10 @@ async def attendance_notices(
         institution, _, zone = days[e.originator_id]
         for child_id in _children_of(e):
             kind, title, (before, after), at = _notice(e, zone)
-            notices.append(
-                (pos, child_id, kind, title, before, after, at, institution, _tells_admins(e))
-            )
+            row = (pos, child_id, kind, title, before, after, at)
+            notices.to_guardians.append(row)
+            if _tells_admins(e):
+                notices.to_admins.append((*row, institution))
     return notices
 
 

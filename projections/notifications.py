@@ -21,8 +21,8 @@ from domain.booking.room_day import RoomDay
 from domain.booking.terms import CARE_TYPE_CHINESE
 from domain.child.aggregate import Child
 from domain.institution.values import hhmm
+from projections.attendance_notices import ADMIN_NOTICE, NOTICE, Notices, attendance_notices
 from projections.attendance_notices import HANDLES as ATTENDANCE_EVENTS
-from projections.attendance_notices import NOTICE, attendance_notices
 from projections.base import Envelope, erasures_apart
 
 name = "notifications"
@@ -85,7 +85,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     if attendance:
         batch = [e for e in batch if not isinstance(e.event, ATTENDANCE_EVENTS)]
     bookings: dict[UUID, tuple[UUID, UUID, str]] = {}
-    notices = await attendance_notices(conn, attendance) if attendance else []
+    notices = await attendance_notices(conn, attendance) if attendance else Notices([], [])
     notes: list[tuple[Any, ...]] = []
     wanted = [
         _subject(e.event)
@@ -152,8 +152,10 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             "INSERT INTO rm_notification_bookings VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             list(bookings.values()),
         )
-    if notices:
-        await conn.executemany(NOTICE, notices)
+    if notices.to_guardians:
+        await conn.executemany(NOTICE, notices.to_guardians)
+    if notices.to_admins:
+        await conn.executemany(ADMIN_NOTICE, notices.to_admins)
     if notes:
         await conn.executemany(
             "INSERT INTO rm_notifications VALUES ($1, $2, $3, $4, $5, $6, $7)"

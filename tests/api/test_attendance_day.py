@@ -96,6 +96,27 @@ async def test_an_incident_tells_the_guardian_at_once_with_its_time(world: World
     assert notes[0]["body"].startswith("09:35 小宝：摔倒，滑梯旁摔倒")
 
 
+async def test_a_suspected_abuse_report_reaches_the_guardian_and_the_institutions_admin(
+    world: World,
+):
+    room = await attending_room(world)
+    child = room.children[0]
+    await check_in(world, room, child)
+    world.runtime.clock.at = NINE + timedelta(minutes=25)  # type: ignore[attr-defined]
+    response = await _care(world, room, kind="incident", category="suspected_abuse", minutes=20,
+                           child_ids=[str(child)], note="手臂有不明淤青")  # fmt: skip
+    assert response.status_code == 201, response.text
+    told = {}
+    for name in ("guardian", "admin", "caregiver"):
+        who = getattr(room, name)
+        notes = (await world.client.get("/v1/notifications",
+                                        headers=world.fresh(who.headers))).json()  # fmt: skip
+        told[name] = [(n["kind"], "手臂有不明淤青" in n["body"]) for n in notes]
+    assert told["guardian"][0] == ("incident", True)
+    assert told["admin"] == [("incident", True)]
+    assert told["caregiver"] == []
+
+
 async def test_care_for_a_child_not_present_is_refused(world: World):
     room = await attending_room(world, children=2)
     await check_in(world, room, room.children[0])
