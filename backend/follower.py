@@ -16,13 +16,14 @@ import contextlib
 import logging
 import re
 import zlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from uuid import UUID
 
 import asyncpg
 
 if TYPE_CHECKING:
     from backend.projector import Projector
+    from projections.base import Envelope
 
 log = logging.getLogger("tuoyu.projector")
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -58,22 +59,31 @@ async def step_all(projector: Projector) -> int:
         # lost in a crash is applied again, identically (docs/adr/0009).
         await conn.execute(_BEGIN)
         try:
-            moved_to, checkpoints, changed, streams = await _step(projector, conn)
+            step = await _step(projector, conn)
         except BaseException:
             with contextlib.suppress(Exception):  # else the pool rolls back on release
                 await conn.execute("ROLLBACK")
             raise
-    projector.changed(changed, streams)
-    await projector.positions_reached(checkpoints)
-    return moved_to
+    projector.applied(step.applied)  # before the positions: a follower of the feed is current
+    projector.changed(step.changed, step.streams)
+    await projector.positions_reached(step.checkpoints)
+    return step.moved_to
 
 
-async def _step(
-    projector: Projector, conn: asyncpg.Connection
-) -> tuple[int, dict[str, int], list[str], dict[str, set[UUID]]]:
-    """Inside the step's transaction: apply the next batch and commit; (moved to or 0,
-    every model's checkpoint, the models whose rows may have changed, and for each model
-    that applied events here, the streams they came from)."""
+class _Step(NamedTuple):
+    """A committed step: moved to (0 if nothing moved), every model's checkpoint, the models
+    whose rows may have changed, for each model that applied events here the streams they
+    came from, and for each model moved here (after, up to, the events it applied)."""
+
+    moved_to: int
+    checkpoints: dict[str, int]
+    changed: list[str]
+    streams: dict[str, set[UUID]]
+    applied: dict[str, tuple[int, int, list[Envelope]]]
+
+
+async def _step(projector: Projector, conn: asyncpg.Connection) -> _Step:
+    """Inside the step's transaction: apply the next batch and commit."""
     models = projector.projections
     keys, names, topics = projector.step_arguments
     # one round trip: every model's lock, their checkpoints, the head, the next events
@@ -84,9 +94,10 @@ async def _step(
     low = min(checkpoints.values(), default=head)
     changed = projector.moved_elsewhere(checkpoints)
     streams: dict[str, set[UUID]] = {}
+    applied: dict[str, tuple[int, int, list[Envelope]]] = {}
     if head <= low:
         await conn.execute("COMMIT")
-        return 0, checkpoints, changed, streams
+        return _Step(0, checkpoints, changed, streams, applied)
     moved_to = int(events[-1][0]) if len(events) == projector.batch_size else head
     await projector.fetch_keys(conn, events)
     batch = projector.decode(events)
@@ -103,9 +114,10 @@ async def _step(
                 streams[model.name] = {e.event.originator_id for e in mine}
                 changed.append(model.name)
         moves.append((model.name, moved_to))
+        applied[model.name] = (checkpoint, moved_to, mine)
         checkpoints[model.name] = moved_to
     await conn.execute(moves_and_commit(moves))
-    return moved_to, checkpoints, changed, streams
+    return _Step(moved_to, checkpoints, changed, streams, applied)
 
 
 async def follow_all(projector: Projector) -> None:

@@ -1,4 +1,4 @@
-"""Which institutions' live occupancy feeds moved, and their new rows, found once per projector
+"""Which institutions' live occupancy feeds moved, and their new rows, known once per projector
 step for the whole process, so an open stream wakes only when its institution changed, and
 takes the new rows from memory instead of reading them again.
 
@@ -6,6 +6,12 @@ Without it every open stream re-read its feed after every projector step of any 
 with many admins watching, each check-in anywhere cost one query per open stream. A stream
 whose position the kept rows do not reach (it resumes from an old Last-Event-ID, or its
 institution was not watched when the rows came) reads the database as before.
+
+A step of this process's follower hands the hub the events it applied to the attendance read
+model (`Projector.follow_steps`), and the hub makes their feed rows itself
+(`projections.attendance.feed_of`, as the model does), so it learns of them without a query
+and without waiting for one. Rows it was not handed (another process's steps, a rebuild, the
+time before it started) it reads from `rm_occupancy_feed`, as before.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import asyncio
 import bisect
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 from uuid import UUID
@@ -22,6 +28,8 @@ from uuid import UUID
 import asyncpg
 
 from backend.projector import Projector
+from projections import attendance
+from projections.base import Envelope
 
 log = logging.getLogger("tuoyu.live_feed")
 _NEW_ROWS = (
@@ -55,6 +63,7 @@ class _Kept:
 
 _HEAD_OF = "SELECT coalesce(max(position), 0) FROM rm_occupancy_feed WHERE institution_id = $1"
 _HEAD = "SELECT coalesce(max(position), 0) FROM rm_occupancy_feed"
+_FED_BY = attendance.name  # the read model whose steps write the feed
 
 
 class FeedHub:
@@ -62,11 +71,12 @@ class FeedHub:
         self._pool, self._projector = pool, projector
         self._heads: dict[UUID, int] = {}
         self._kept: dict[UUID, _Kept] = {}
-        self._moved = asyncio.Condition()
+        self._moved = asyncio.Event()  # set, and replaced, whenever heads move
         self._scanned = -1  # feed position up to which moves are known; -1: not started
         self._task: asyncio.Task[None] | None = None
         self._waiting = 0
         self._wanted = asyncio.Event()  # set while some stream waits: else the hub idles
+        projector.follow_steps(_FED_BY, self._stepped)
 
     async def wait_past(self, institution_id: UUID, after: int, timeout: float) -> bool:
         """Wait (at most `timeout` s) until the institution's feed has a row after `after`."""
@@ -75,14 +85,12 @@ class FeedHub:
             head = await self._pool.fetchval(_HEAD_OF, institution_id)
             self._heads[institution_id] = max(head, self._heads.get(institution_id, 0))
 
-        def moved() -> bool:
-            return self._heads.get(institution_id, 0) > after
-
         self._waiting += 1
         self._wanted.set()
         try:
-            async with asyncio.timeout(timeout), self._moved:
-                await self._moved.wait_for(moved)
+            async with asyncio.timeout(timeout):
+                while self._heads.get(institution_id, 0) <= after:
+                    await self._moved.wait()
         except TimeoutError:
             return False
         finally:
@@ -125,28 +133,54 @@ class FeedHub:
                     self._wanted.clear()
                     await self._wanted.wait()
                 seen = self._projector.lowest_position()  # before the scan: no step missed
-                rows = await self._pool.fetch(_NEW_ROWS, self._scanned, SCAN_PAGE)
-                if rows:
-                    self._take(rows)
-                    async with self._moved:
-                        self._moved.notify_all()
-                if len(rows) < SCAN_PAGE:
-                    await self._projector.wait_until(seen + 1, 30.0)
+                applied = self._projector.position_of(_FED_BY)
+                if self._scanned < applied:  # rows no step of ours handed over: read them
+                    rows = await self._pool.fetch(_NEW_ROWS, self._scanned, SCAN_PAGE)
+                    # every row up to `applied` was committed before the read began
+                    done = applied if len(rows) < SCAN_PAGE else rows[-1]["position"]
+                    self._take(rows, done)
+                    if len(rows) == SCAN_PAGE:
+                        continue
+                await self._projector.wait_until(seen + 1, 30.0)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("live feed hub failed to scan; retrying")
                 await asyncio.sleep(1.0)
 
-    def _take(self, rows: list[asyncpg.Record]) -> None:
-        """New rows in position order: heads move, watched institutions keep their rows. No
-        await in here, so a stream starting to watch sees a scan wholly or not at all."""
+    def _stepped(self, after: int, up_to: int, events: Sequence[Envelope]) -> None:
+        """This process's follower committed the attendance model's step over (after, up_to]:
+        its feed rows are made here from its events. A step that does not follow on from
+        what the hub knows (another process's steps came between) is left to the scan."""
+        if self._scanned < 0 or after > self._scanned:
+            return
+        rows = []
+        for envelope in events:
+            feed = attendance.feed_of(envelope.event)
+            if feed is None:
+                continue
+            day = attendance.known_day(envelope.event.originator_id)
+            if day is None:  # not seen by this process (cannot be after the model's step)
+                return
+            rows.append((envelope.position, day[0], *feed))
+        self._take(rows, up_to)
+
+    def _take(self, rows: Sequence[tuple[int, UUID, str, str]], done: int) -> None:
+        """New rows in position order, and every row up to `done` known: heads move, watched
+        institutions keep their rows. Rows known already (handed over by a step while a
+        scan was reading) are skipped. No await in here, so a stream starting to watch sees
+        a scan or a step wholly or not at all."""
         for position, institution_id, kind, data in rows:
+            if position <= self._scanned:
+                continue
             self._heads[institution_id] = max(position, self._heads.get(institution_id, 0))
             kept = self._kept.get(institution_id)
             if kept is not None and position > kept.complete_after:
                 kept.add(FeedRow(position, kind, data))
-        self._scanned = max(self._scanned, rows[-1]["position"])
+        self._scanned = max(self._scanned, done)
+        if rows:  # wake the waiting streams; later waits wait on a fresh event
+            self._moved.set()
+            self._moved = asyncio.Event()
 
     async def close(self) -> None:
         if self._task is not None:

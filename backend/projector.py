@@ -34,6 +34,7 @@ log = logging.getLogger("tuoyu.projector")
 Progress = Callable[[int, int], None] | None  # (checkpoint, head) after each step
 # Told after a commit which read models changed: (names, streams per name, where known)
 ChangeWatcher = Callable[[Sequence[str], Mapping[str, Collection[UUID]]], None]
+StepFollower = Callable[[int, int, Sequence[Envelope]], None]
 BATCH_SIZE = 2_000
 REBUILD_BATCH = 10_000
 DECODE_CHUNK = 1_000
@@ -88,6 +89,7 @@ class Projector:
         self._lowest: int | None = None  # min of _positions, kept until they move
         self._changes: dict[str, int] = {}  # per model: how many times its rows changed
         self._watchers: list[ChangeWatcher] = []
+        self._step_followers: dict[str, list[StepFollower]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
 
@@ -226,6 +228,19 @@ class Projector:
         """Have `watcher` told of every change `changed` counts, as it is counted (it must
         not raise: the step is committed)."""
         self._watchers.append(watcher)
+
+    def follow_steps(self, name: str, follower: StepFollower) -> None:
+        """Have `follower(after, up_to, events)` told of each step this process's live follower
+        commits for the read model `name`: it applied `events` (those it handles) and with them
+        every position in (after, up_to]. Steps of other processes are not told (it must not
+        raise: the step is committed)."""
+        self._step_followers.setdefault(name, []).append(follower)
+
+    def applied(self, steps: Mapping[str, tuple[int, int, Sequence[Envelope]]]) -> None:
+        """The live follower committed these steps (read model → after, up to, its events)."""
+        for name, (after, up_to, events) in steps.items():
+            for follower in self._step_followers.get(name, ()):
+                follower(after, up_to, events)
 
     def changes(self, name: str) -> int:
         """How many times the read model's rows changed, as far as this process knows: a copy

@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS rm_live_naps (
 );
 CREATE TABLE IF NOT EXISTS rm_occupancy_feed (
     position bigint PRIMARY KEY, institution_id uuid NOT NULL, kind text NOT NULL,
-    data jsonb NOT NULL
+    data text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rm_occupancy_feed_institution
     ON rm_occupancy_feed (institution_id, position);
@@ -107,7 +107,7 @@ _NAP = (
     " DO UPDATE SET last_seen = greatest(rm_live_naps.last_seen, excluded.last_seen)"
 )
 _NAP_OVER = "DELETE FROM rm_live_naps WHERE day_id = $1 AND child_id = $2"
-_FEED = "INSERT INTO rm_occupancy_feed VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT DO NOTHING"
+_FEED = "INSERT INTO rm_occupancy_feed VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
 # An admin may correct an erased child's register (it is kept); the child's day stays gone.
 _CORRECTION_DAY = (
     "INSERT INTO rm_child_day SELECT $1, $2, $3, $4, $5, $6, $7, $8"
@@ -165,8 +165,51 @@ async def attendance_days(
     return _known_days
 
 
-def _feed(pos: int, institution: UUID, kind: str, **data: Any) -> Statement:
-    return _FEED, (pos, institution, kind, _json.encode(data).decode())
+def known_day(day_id: UUID) -> tuple[UUID, date, str] | None:
+    """The attendance day's (institution, local date, time zone), if this process has seen it."""
+    return _known_days.get(day_id)
+
+
+def feed_of(e: Any) -> tuple[str, str] | None:
+    """The live feed's row for this event, as (kind, JSON data), or None if it has none. The
+    data is stored as this text: the live feed hub (backend/live_feed.py) makes the same rows
+    from the events a step applied, and a stream gets the same bytes either way."""
+    if isinstance(e, A.ChildCheckedIn):
+        c = e.child
+        return _feed("child_checked_in", room_id=c.room_id, child_id=c.child_id, at=c.since,
+                     override_reason=e.override_reason)  # fmt: skip
+    if isinstance(e, A.ChildCheckedOut):
+        return _feed("child_checked_out", room_id=e.room_id, child_id=e.child_id, at=e.at)
+    if isinstance(e, A.StaffClockedIn):
+        return _feed("staff_clocked_in", room_id=e.room_id, staff_id=e.staff_id, at=e.at)
+    if isinstance(e, A.StaffClockedOut):
+        return _feed("staff_clocked_out", room_id=e.room_id, staff_id=e.staff_id, at=e.at)
+    if isinstance(e, A.RoomOutOfBounds):
+        return _feed("ratio_alarm", room_id=e.room_id, at=e.at, breach=e.breach,
+                     **msgspec.structs.asdict(e.status))  # fmt: skip
+    if isinstance(e, A.RoomBackInBounds):
+        return _feed("ratio_recovered", room_id=e.room_id, at=e.at,
+                     **msgspec.structs.asdict(e.status))  # fmt: skip
+    if isinstance(e, A.UncollectedEscalated):
+        return _feed("uncollected_child", room_id=e.room_id, child_id=e.child_id,
+                     level=e.level, at=e.at)  # fmt: skip
+    if isinstance(e, A.VisitCorrected):
+        fix = e.correction
+        return _feed("visit_corrected", room_id=fix.room_id, child_id=fix.child_id,
+                     arrived_at=fix.arrived, left_at=fix.left, replaces=fix.replaces,
+                     reason=fix.reason)  # fmt: skip
+    return None
+
+
+def _feed(kind: str, **data: Any) -> tuple[str, str]:
+    return kind, _json.encode(data).decode()
+
+
+def _feed_row(pos: int, institution: UUID, e: Any) -> Statement:
+    """The feed's INSERT for an event that has a feed row."""
+    feed = feed_of(e)
+    assert feed is not None, f"{type(e).__name__} has no feed row"
+    return _FEED, (pos, institution, *feed)
 
 
 async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
@@ -197,8 +240,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 (_REGISTER_IN, (pos, day_id, c.room_id, c.child_id, "checked_in", c.since, e.by,
                                 e.method.value, e.health.temperature_c, morning_check(e.health),
                                 e.note, e.override_reason)),
-                _feed(pos, institution, "child_checked_in", room_id=c.room_id,
-                      child_id=c.child_id, at=c.since, override_reason=e.override_reason),
+                _feed_row(pos, institution, e),
             )  # fmt: skip
         elif isinstance(e, A.ChildTurnedAway):
             title, detail = check_in_texts(e, zone)
@@ -221,36 +263,31 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                               detail)),
                 (_REGISTER_OUT, (day_id, e.child_id, e.at, e.by, k.name, k.relation,
                                  k.identity_check.value)),
-                _feed(pos, institution, "child_checked_out", room_id=e.room_id,
-                      child_id=e.child_id, at=e.at),
+                _feed_row(pos, institution, e),
             )  # fmt: skip
         elif isinstance(e, A.StaffClockedIn):
             w.add(
                 ("staff", day_id, e.staff_id),
                 (_STAFF_IN, (day_id, e.staff_id, e.room_id, e.at)),
-                _feed(pos, institution, "staff_clocked_in", room_id=e.room_id,
-                      staff_id=e.staff_id, at=e.at),
+                _feed_row(pos, institution, e),
             )  # fmt: skip
         elif isinstance(e, A.StaffClockedOut):
             w.add(
                 ("staff", day_id, e.staff_id),
                 (_STAFF_OUT, (day_id, e.staff_id, e.room_id)),
-                _feed(pos, institution, "staff_clocked_out", room_id=e.room_id,
-                      staff_id=e.staff_id, at=e.at),
+                _feed_row(pos, institution, e),
             )  # fmt: skip
         elif isinstance(e, A.RoomOutOfBounds):
             w.add(
                 ("room", day_id, e.room_id),
                 (_ALARM, (day_id, e.room_id, e.breach, e.at)),
-                _feed(pos, institution, "ratio_alarm", room_id=e.room_id, at=e.at,
-                      breach=e.breach, **msgspec.structs.asdict(e.status)),
+                _feed_row(pos, institution, e),
             )  # fmt: skip
         elif isinstance(e, A.RoomBackInBounds):
             w.add(
                 ("room", day_id, e.room_id),
                 (_ALARM_OFF, (day_id, e.room_id)),
-                _feed(pos, institution, "ratio_recovered", room_id=e.room_id, at=e.at,
-                      **msgspec.structs.asdict(e.status)),
+                _feed_row(pos, institution, e),
             )  # fmt: skip
         elif isinstance(e, A.CareLogged):
             entry = e.entry
@@ -269,8 +306,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 ("event", pos),
                 (_CHILD_DAY, (e.child_id, day, pos, institution, e.at, "uncollected",
                               "延迟接园提醒", detail)),
-                _feed(pos, institution, "uncollected_child", room_id=e.room_id,
-                      child_id=e.child_id, level=e.level, at=e.at),
+                _feed_row(pos, institution, e),
             )  # fmt: skip
         elif isinstance(e, A.VisitCorrected):
             fix = e.correction
@@ -287,8 +323,6 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 (_LIVE_SINCE_CORRECTED, (day_id, fix.child_id, fix.replaces, fix.arrived)),
                 (_CORRECTION_DAY, (fix.child_id, day, pos, institution, fix.arrived, "correction",
                               "考勤更正", correction_text(fix, zone))),
-                _feed(pos, institution, "visit_corrected", room_id=fix.room_id,
-                      child_id=fix.child_id, arrived_at=fix.arrived, left_at=fix.left,
-                      replaces=fix.replaces, reason=fix.reason),
+                _feed_row(pos, institution, e),
             )  # fmt: skip
     await w.flush(conn)

@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 
 from backend.api.app import create_app
+from backend.follower import step_all
 from backend.state import Runtime
 from tests.api.attendance_world import NINE, at, attending_room, check_in
 from tests.api.world import World
@@ -145,3 +146,67 @@ async def test_a_watched_institution_s_new_rows_are_kept_so_its_streams_read_no_
         assert [tuple(r) for r in table] == [tuple(r) for r in kept]
         assert hub.rows_after(room.institution_id, after - 1_000_000) is None  # not all kept
     assert hub.rows_after(room.institution_id, after) is None  # unwatched: dropped
+
+
+async def _feed_table(runtime: Runtime, institution_id, after: int) -> list[tuple[Any, ...]]:
+    rows = await runtime.pool.fetch(
+        "SELECT position, kind, data::text AS data FROM rm_occupancy_feed"
+        " WHERE institution_id = $1 AND position > $2 ORDER BY position",
+        institution_id, after,
+    )  # fmt: skip
+    return [tuple(r) for r in rows]
+
+
+async def _feed_head(runtime: Runtime, institution_id) -> int:
+    return int(await runtime.pool.fetchval(
+        "SELECT coalesce(max(position), 0) FROM rm_occupancy_feed WHERE institution_id = $1",
+        institution_id,
+    ))  # fmt: skip
+
+
+async def test_the_follower_hands_its_steps_feed_rows_to_the_hub_before_its_readers_wake(
+    world: World,
+):
+    room = await attending_room(world)
+    hub, runtime = world.runtime.feed_hub, world.runtime
+    await runtime.projector.wait_until(await runtime.store.head_position())
+    after = await _feed_head(runtime, room.institution_id)
+    with hub.watching(room.institution_id):
+        await hub.wait_past(room.institution_id, after, 0.1)  # the hub is following now
+        response = await check_in(world, room, room.children[0])
+        assert response.status_code == 201
+        await runtime.projector.wait_until(response.json()["position"])
+        kept = hub.rows_after(room.institution_id, after)  # no await since: no scan ran
+        assert kept is not None and [r.kind for r in kept] == ["child_checked_in"]
+        assert [tuple(r) for r in kept] == await _feed_table(runtime, room.institution_id, after)
+
+
+async def test_feed_rows_another_process_applied_reach_this_process_s_streams(
+    world: World, second_worker: Runtime, database_url: str
+):
+    """Two check-ins are applied by another process's follower, a third by this one's: its
+    step does not follow on from what the hub knew, so the hub reads the two it missed."""
+    room = await attending_room(world, children=3)
+    hub, runtime = world.runtime.feed_hub, world.runtime
+    await runtime.projector.wait_until(await runtime.store.head_position())
+    after = await _feed_head(runtime, room.institution_id)
+    with hub.watching(room.institution_id):
+        await hub.wait_past(room.institution_id, after, 0.1)  # the hub is following now
+        await runtime.projector.stop()  # this process's follower pauses: the other one steps
+        for child in room.children[:2]:
+            assert (await check_in(world, room, child)).status_code == 201
+        while await step_all(second_worker.projector):
+            pass
+        assert (await check_in(world, room, room.children[2])).status_code == 201
+        await runtime.projector.start(listen_dsn=database_url)
+        table: list[tuple[Any, ...]] = []
+        async with asyncio.timeout(5):
+            while len(table) < 3:
+                await runtime.projector.wait_until(await runtime.store.head_position())
+                table = await _feed_table(runtime, room.institution_id, after)
+            kept = hub.rows_after(room.institution_id, after) or []
+            while len(kept) < 3:  # as a stream does: wait past what it has
+                await hub.wait_past(room.institution_id, kept[-1].position if kept else after, 1.0)
+                kept = hub.rows_after(room.institution_id, after) or []
+        assert [kind for _, kind, _ in table] == ["child_checked_in"] * 3
+        assert [tuple(r) for r in kept] == table
