@@ -19,6 +19,7 @@ import msgspec
 
 from domain.booking.room_day import RoomDay
 from projections.base import Envelope
+from projections.writes import TableWrite, write_together
 
 name = "bookings"
 handles: tuple[type, ...] = (
@@ -140,33 +141,42 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 moved[e.booking_id] = (e.booking_id, status, e.timestamp)
             at = e.arrived_at if isinstance(e, RoomDay.ReleasedBookingAttended) else e.timestamp
             history.append((e.booking_id, status, at, envelope.position, _NOTES.get(type(e))))
+    writes = []
     if room_days:
-        await conn.execute(
+        writes.append(TableWrite(
+            "rm_room_days",
             "INSERT INTO rm_room_days SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[],"
             " $4::date[]) ON CONFLICT (id) DO NOTHING",
-            *map(list, zip(*room_days.values(), strict=True)),
-        )
+            tuple(map(list, zip(*room_days.values(), strict=True))),
+        ))  # fmt: skip
     if booked:
         rows = booked.values()
-        await conn.execute(_INSERT_BOOKINGS, *([r[f] for r in rows] for f in _BOOKING_FIELDS))
+        writes.append(TableWrite(
+            "rm_bookings", _INSERT_BOOKINGS, tuple([r[f] for r in rows] for f in _BOOKING_FIELDS),
+            reads=frozenset({"rm_room_days"}),
+        ))  # fmt: skip
     if cancelled:
-        await conn.execute(
+        writes.append(TableWrite(
+            "rm_bookings",
             "UPDATE rm_bookings b SET status = 'cancelled', refund_fen = u.refund_fen,"
             " cancelled_by = u.cancelled_by, updated_at = u.at"
             " FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[])"
             " AS u(id, refund_fen, cancelled_by, at) WHERE b.id = u.id",
-            *map(list, zip(*cancelled.values(), strict=True)),
-        )
+            tuple(map(list, zip(*cancelled.values(), strict=True))),
+        ))  # fmt: skip
     if moved:
-        await conn.execute(
+        writes.append(TableWrite(
+            "rm_bookings",
             "UPDATE rm_bookings b SET status = u.status, updated_at = u.at"
             " FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, status, at)"
             " WHERE b.id = u.id",
-            *map(list, zip(*moved.values(), strict=True)),
-        )
+            tuple(map(list, zip(*moved.values(), strict=True))),
+        ))  # fmt: skip
     if history:
-        await conn.execute(
+        writes.append(TableWrite(
+            "rm_booking_history",
             "INSERT INTO rm_booking_history SELECT * FROM unnest($1::uuid[], $2::text[],"
             " $3::timestamptz[], $4::bigint[], $5::text[]) ON CONFLICT DO NOTHING",
-            *map(list, zip(*history, strict=True)),
-        )
+            tuple(map(list, zip(*history, strict=True))),
+        ))  # fmt: skip
+    await write_together(conn, writes)

@@ -11,9 +11,9 @@ and check-outs is then two round trips, not a few per event.
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from functools import lru_cache, partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -39,6 +39,39 @@ class Writes:
         for statements in rounds(self.ops):
             for sql, rows in statements.items():
                 await conn.executemany(sql, rows)
+
+
+class TableWrite(NamedTuple):
+    """One statement writing one table (its rows given as arrays, say), reading `reads` too."""
+
+    table: str
+    sql: str
+    args: tuple[Any, ...]
+    reads: frozenset[str] = frozenset()
+
+
+async def write_together(conn: asyncpg.Connection, writes: Sequence[TableWrite]) -> None:
+    """The statements in order, in as few round trips as that order allows: consecutive ones
+    go as one statement (data-modifying CTEs, `combined`) until one writes a table the group
+    writes or reads, or reads one it writes, since one statement does not see its own
+    changes. A step's booking changes and their history lines are then one round trip."""
+    group: list[TableWrite] = []
+    for write in writes:
+        written = {g.table for g in group}
+        read = {t for g in group for t in g.reads}
+        if write.table in written | read or not write.reads.isdisjoint(written):
+            await _run_together(conn, group)
+            group = []
+        group.append(write)
+    await _run_together(conn, group)
+
+
+async def _run_together(conn: asyncpg.Connection, group: list[TableWrite]) -> None:
+    if len(group) == 1:
+        await conn.execute(group[0].sql, *group[0].args)
+    elif group:
+        sql = combined(tuple(g.sql for g in group))
+        await conn.execute(sql, *(a for g in group for a in g.args))
 
 
 def rounds(
