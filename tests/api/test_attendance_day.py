@@ -77,21 +77,30 @@ async def test_medication_needs_the_guardians_authorisation_and_stops_at_its_dos
     assert (await _care(world, room, **dose)).status_code == 201
     second = await _care(world, room, **dose)
     assert second.status_code == 409 and second.json()["type"] == "/problems/medication-dose-limit"
-    notes = (await world.client.get("/v1/notifications",
-                                    headers=world.fresh(room.guardian.headers))).json()  # fmt: skip
+    notes = await _notices(world, room.guardian)
     assert notes[0]["kind"] == "medication" and "布洛芬 5 ml" in notes[0]["body"]
+
+
+async def _notices(world: World, who) -> list[dict]:
+    return (await world.client.get("/v1/notifications",
+                                   headers=world.fresh(who.headers))).json()  # fmt: skip
+
+
+async def _report_incident(world: World, room, *, category: str, note: str, minutes: int):
+    """The room's first child arrives at 09:00; a carer logs an incident `minutes` later."""
+    child = room.children[0]
+    await check_in(world, room, child)
+    world.runtime.clock.at = NINE + timedelta(minutes=minutes + 5)  # type: ignore[attr-defined]
+    response = await _care(world, room, kind="incident", category=category, minutes=minutes,
+                           child_ids=[str(child)], note=note)  # fmt: skip
+    assert response.status_code == 201, response.text
 
 
 async def test_an_incident_tells_the_guardian_at_once_with_its_time(world: World):
     room = await attending_room(world)
-    child = room.children[0]
-    await check_in(world, room, child)
-    world.runtime.clock.at = NINE + timedelta(minutes=40)  # type: ignore[attr-defined]
-    response = await _care(world, room, kind="incident", category="fall", minutes=35,
-                           child_ids=[str(child)], note="滑梯旁摔倒，膝盖擦伤，已消毒")  # fmt: skip
-    assert response.status_code == 201, response.text
-    notes = (await world.client.get("/v1/notifications",
-                                    headers=world.fresh(room.guardian.headers))).json()  # fmt: skip
+    await _report_incident(world, room, category="fall", minutes=35,
+                           note="滑梯旁摔倒，膝盖擦伤，已消毒")  # fmt: skip
+    notes = await _notices(world, room.guardian)
     assert notes[0]["kind"] == "incident"
     assert notes[0]["body"].startswith("09:35 小宝：摔倒，滑梯旁摔倒")
 
@@ -100,18 +109,13 @@ async def test_a_suspected_abuse_report_reaches_the_guardian_and_the_institution
     world: World,
 ):
     room = await attending_room(world)
-    child = room.children[0]
-    await check_in(world, room, child)
-    world.runtime.clock.at = NINE + timedelta(minutes=25)  # type: ignore[attr-defined]
-    response = await _care(world, room, kind="incident", category="suspected_abuse", minutes=20,
-                           child_ids=[str(child)], note="手臂有不明淤青")  # fmt: skip
-    assert response.status_code == 201, response.text
-    told = {}
-    for name in ("guardian", "admin", "caregiver"):
-        who = getattr(room, name)
-        notes = (await world.client.get("/v1/notifications",
-                                        headers=world.fresh(who.headers))).json()  # fmt: skip
-        told[name] = [(n["kind"], "手臂有不明淤青" in n["body"]) for n in notes]
+    await _report_incident(world, room, category="suspected_abuse", minutes=20,
+                           note="手臂有不明淤青")  # fmt: skip
+    told = {
+        name: [(n["kind"], "手臂有不明淤青" in n["body"])
+               for n in await _notices(world, getattr(room, name))]
+        for name in ("guardian", "admin", "caregiver")
+    }  # fmt: skip
     assert told["guardian"][0] == ("incident", True)
     assert told["admin"] == [("incident", True)]
     assert told["caregiver"] == []
