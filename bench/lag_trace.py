@@ -5,7 +5,8 @@ and each statement a read-model step sent (count, wall time). In the bench (`sta
 records joined with the probe's check-ins (201 and SSE arrival times, positions).
 
 Stages: the append batch that committed it; the read-model step that applied it (its start and
-its commit); the live feed hub scan that took its feed row; the stream yielding it.
+its commit); the live feed hub taking its feed row (handed over by the step, or read by a
+scan: docs/adr/0017); the stream yielding it.
 """
 
 from __future__ import annotations
@@ -73,9 +74,9 @@ def install() -> None:
             RECORDS["step"].append((started, time.perf_counter(), moved))
         return moved
 
-    def traced_take(self: FeedHub, rows: Any) -> None:
-        RECORDS["take"].append((time.perf_counter(), rows[-1]["position"]))
-        take(self, rows)
+    def traced_take(self: FeedHub, rows: Any, done: int) -> None:
+        RECORDS["take"].append((time.perf_counter(), done))
+        take(self, rows, done)
 
     async def traced_events(*args: Any) -> Any:
         async for message in events(*args):
@@ -134,7 +135,7 @@ def stages(
         return ["no check-in could be followed through every stage"]
     named = (
         ("commit → step start", 0, 1), ("step (its round trips)", 1, 2),
-        ("step commit → hub scan", 2, 3), ("hub scan → stream", 3, 4),
+        ("step commit → hub take", 2, 3), ("hub take → stream", 3, 4),
         ("stream → client", 4, 6), ("commit → 201 at the client", 0, 5),
         ("201 → SSE event (the lag)", 5, 6),
     )  # fmt: skip
