@@ -71,27 +71,11 @@ class LaneGroups:
         future: asyncio.Future[CommandOutcome[Any]] = asyncio.get_running_loop().create_future()
         job = _Job(ctx, decide, result_type, future, reads)
         self._queues.setdefault(lane, deque()).append(job)
-        if lane not in self._leaders:  # an idle lane: this request leads it, no task between
-            leader = asyncio.current_task()
-            assert leader is not None
-            self._leaders[lane] = leader
-            try:
-                await self._lead(lane, answering=job)
-            except asyncio.CancelledError:  # stopped while it led: the queue goes on without it
-                if self._leaders.get(lane) is leader:
-                    self._leaders.pop(lane)
-                    if self._queues.get(lane):
-                        self._leaders[lane] = asyncio.create_task(self._lead(lane))
-                    else:
-                        self._queues.pop(lane, None)
-                raise
+        if lane not in self._leaders:
+            self._leaders[lane] = asyncio.create_task(self._lead(lane), name=f"lane-{lane}")
         return await future
 
-    async def _lead(self, lane: UUID, answering: _Job | None = None) -> None:
-        """Decide the lane's queued commands in groups until none is left. A request that
-        found the lane idle leads it itself (`answering` its own command): a command on a
-        quiet lane, the common case, then costs no task and no extra turn of the event loop.
-        Once its own answer is ready, what is still queued gets a leader task of its own."""
+    async def _lead(self, lane: UUID) -> None:
         async with self._store.lanes.hold([lane]):
             while True:
                 queue = self._queues.get(lane)
@@ -99,16 +83,9 @@ class LaneGroups:
                     self._queues.pop(lane, None)
                     self._leaders.pop(lane, None)
                     return
-                if answering is not None and answering.future.done():
-                    self._leaders[lane] = asyncio.create_task(self._lead(lane), name=f"lane-{lane}")
-                    return
                 jobs = [queue.popleft() for _ in range(min(len(queue), MAX_GROUP))]
                 try:
                     back = await self._group(jobs)
-                except asyncio.CancelledError:  # its leader was stopped mid-group: say so
-                    for job in jobs:  # (a retry with the same key gets the stored answer)
-                        _settle(job, error=TooMuchContention("the lane's leader was stopped"))
-                    raise
                 except Exception as error:  # a bug, not a rule: fail the group, keep the lane
                     back = []
                     for job in jobs:

@@ -222,53 +222,6 @@ async def test_commands_queued_on_a_lane_are_committed_together_each_under_its_o
     assert len(loaded.districts) == 40
 
 
-async def test_a_command_on_an_idle_lane_is_decided_by_its_own_request(store: EventStore):
-    city = await _city(store)
-    deciding: list[asyncio.Task | None] = []
-
-    async def decide(uow):
-        deciding.append(asyncio.current_task())
-        return await _add(city.id, "own")(uow)
-
-    await execute(store, CommandContext(now=NOW), decide, CommandAccepted, lane=[city.id])
-    assert deciding == [asyncio.current_task()]  # no leader task between
-
-
-async def test_a_request_stopped_while_it_leads_its_lane_leaves_the_queued_commands_to_land(
-    store: EventStore,
-):
-    city = await _city(store)
-    deciding, never = asyncio.Event(), asyncio.Event()
-
-    async def stuck(uow):
-        deciding.set()
-        await never.wait()
-
-    leader = asyncio.create_task(
-        execute(store, CommandContext(now=NOW), stuck, CommandAccepted, lane=[city.id])
-    )
-    await deciding.wait()  # the first request leads the lane and is deciding its command
-    queued = [
-        asyncio.create_task(
-            execute(
-                store,
-                CommandContext(now=NOW),
-                _add(city.id, f"q{i}"),
-                CommandAccepted,
-                lane=[city.id],
-            )
-        )  # fmt: skip
-        for i in range(5)
-    ]
-    await asyncio.sleep(0.01)  # they queue behind it
-    leader.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await leader
-    async with asyncio.timeout(5):
-        await asyncio.gather(*queued)
-    assert set((await load_aggregate(store, city.id)).districts) == {f"q{i}" for i in range(5)}
-
-
 async def test_a_refusal_in_a_group_answers_that_command_and_the_others_still_land(
     store: EventStore,
 ):
