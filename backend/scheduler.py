@@ -21,6 +21,7 @@ from backend.services.children import erase_after_retention
 from backend.services.room_day_care import FALLBACK_CLOSING, Escalated, escalate_uncollected
 from backend.services.waitlist import expire_offers
 from backend.state import Runtime
+from domain.booking.terms import MIN_NO_SHOW_MINUTES
 from domain.child.consent import retention_cutoff
 from domain.errors import DomainError
 from projections import attendance_queries
@@ -32,10 +33,15 @@ NO_SHOW_LOCK = 7_479_000_001
 WAITLIST_LOCK = 7_479_000_002
 UNCOLLECTED_LOCK = 7_479_000_003
 RETENTION_LOCK = 7_479_000_004
+# Bookings still awaiting their child past the institution's no-show time. Every 30 s, so it
+# reads only bookings still confirmed that started before now minus the shortest no-show time
+# any institution may set (domain/booking/terms.py): a range of the partial index
+# rm_bookings_awaiting_arrival, however many bookings the years have left behind.
 _DUE_NO_SHOWS = (
     "SELECT b.id, b.room_day_id FROM rm_bookings b"
     " LEFT JOIN rm_booking_settings s ON s.institution_id = b.institution_id"
     " WHERE b.status = 'confirmed'"
+    f" AND b.starts_at <= $1::timestamptz - make_interval(mins => {MIN_NO_SHOW_MINUTES})"
     " AND b.starts_at + make_interval(mins => coalesce(s.no_show_after_minutes, 30)) <= $1"
     " ORDER BY b.starts_at LIMIT 500"
 )

@@ -61,6 +61,8 @@ CREATE INDEX IF NOT EXISTS rm_bookings_room_day ON rm_bookings (room_id, day);
 CREATE INDEX IF NOT EXISTS rm_bookings_institution_day ON rm_bookings (institution_id, day);
 CREATE INDEX IF NOT EXISTS rm_bookings_child ON rm_bookings (child_id);
 CREATE INDEX IF NOT EXISTS rm_bookings_guardian ON rm_bookings (guardian_id);
+CREATE INDEX IF NOT EXISTS rm_bookings_awaiting_arrival ON rm_bookings (starts_at)
+    WHERE status = 'confirmed';
 CREATE TABLE IF NOT EXISTS rm_booking_history (
     booking_id uuid NOT NULL, status text NOT NULL, at timestamptz NOT NULL,
     position bigint NOT NULL, detail text, PRIMARY KEY (booking_id, status)

@@ -59,6 +59,7 @@ class RefundPolicy(msgspec.Struct, frozen=True):
 
 
 DEFAULT_REFUND_POLICY = RefundPolicy(full_refund_hours_before=24, late_refund_percent=50)
+MIN_NO_SHOW_MINUTES, MAX_NO_SHOW_MINUTES = 5, 240
 
 
 class BookingSettings(msgspec.Struct, frozen=True):
@@ -74,8 +75,10 @@ class BookingSettings(msgspec.Struct, frozen=True):
 
 
 def check_booking_settings(settings: BookingSettings) -> None:
-    if not 5 <= settings.no_show_after_minutes <= 240:
-        raise InvalidValue("5–240 minutes", field="no_show_after_minutes")
+    if not MIN_NO_SHOW_MINUTES <= settings.no_show_after_minutes <= MAX_NO_SHOW_MINUTES:
+        raise InvalidValue(
+            f"{MIN_NO_SHOW_MINUTES}–{MAX_NO_SHOW_MINUTES} minutes", field="no_show_after_minutes"
+        )
     if not 5 <= settings.waitlist_offer_minutes <= 24 * 60:
         raise InvalidValue("5–1440 minutes", field="waitlist_offer_minutes")
     if not 0 <= settings.check_in_tolerance_minutes <= 120:

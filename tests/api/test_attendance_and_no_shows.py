@@ -6,8 +6,9 @@ import asyncio
 from datetime import timedelta
 
 from backend.clock import FrozenClock
-from backend.scheduler import release_due_no_shows
+from backend.scheduler import _DUE_NO_SHOWS, release_due_no_shows
 from backend.state import Runtime
+from domain.booking.terms import MIN_NO_SHOW_MINUTES
 from tests.api.attendance_world import Room, attending_room, check_in, check_out_body
 from tests.api.booking_world import bookable_room, booking_body, many_children, put
 from tests.api.days import DAY, NINE
@@ -189,3 +190,31 @@ async def test_a_drop_off_replayed_after_a_same_day_closure_cancelled_its_bookin
     replayed = await check_in(world, room, child, minutes=5)  # the tablet's 09:05 drop-off
     assert replayed.status_code == 201, replayed.text
     assert replayed.json()["booking_id"] == booking
+
+
+async def test_the_shortest_no_show_time_an_institution_may_set_releases_on_the_minute(
+    world: World,
+):
+    room = await attending_room(world, children=1)
+    await put(
+        world, f"/v1/institutions/{room.institution_id}/booking-settings",
+        {"no_show_after_minutes": MIN_NO_SHOW_MINUTES, "waitlist_offer_minutes": 15}, room.admin,
+    )  # fmt: skip
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    clock = world.runtime.clock
+    assert isinstance(clock, FrozenClock)
+    clock.at = START + timedelta(minutes=MIN_NO_SHOW_MINUTES) - timedelta(seconds=1)
+    assert await release_due_no_shows(world.runtime) == 0
+    clock.at = START + timedelta(minutes=MIN_NO_SHOW_MINUTES)
+    assert await release_due_no_shows(world.runtime) == 1
+
+
+async def test_the_no_show_tick_reads_only_bookings_still_awaiting_their_child(world: World):
+    """Every 30 s on every worker: a range of the partial index over confirmed bookings that
+    have started, never a scan of all the bookings ever made (PostgreSQL is told to avoid a
+    scan, so this checks the index serves the query, whatever the table's size here)."""
+    async with world.runtime.pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL enable_seqscan TO off")
+        plan = "\n".join(r[0] for r in await conn.fetch("EXPLAIN " + _DUE_NO_SHOWS, START))
+    assert "rm_bookings_awaiting_arrival" in plan, plan
+    assert "Index Cond: (starts_at <=" in plan, plan
