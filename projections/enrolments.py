@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS rm_enrolments (
 );
 CREATE INDEX IF NOT EXISTS rm_enrolments_room ON rm_enrolments (room_id, first_day, last_day);
 CREATE INDEX IF NOT EXISTS rm_enrolments_guardian ON rm_enrolments (guardian_id);
+CREATE INDEX IF NOT EXISTS rm_enrolments_child ON rm_enrolments (child_id);
 """
 
 # The regular places taken in given rooms on one day (for availability and occupancy).
