@@ -9,7 +9,7 @@ doing one INSERT, and a live-occupancy endpoint answering a constant Struct.
 6. Check-ins at fixed offered rates, open loop (bench/open_loop.py), the same cycle of
    children for both (bench/attendance_cycle.py): p99 from the scheduled time; then a short
    ramp for the highest rate held with p99 ≤ 100 ms and no errors.
-7. Projection lag at 500 events/s (250 check-ins/s, each with its check-out): SSE streams of
+7. Projection lag at 500 events/s (500 check-ins/s, the load of 6 at 500/s): SSE streams of
    a few institutions, against a bare INSERT + NOTIFY heard by a listener
    (bench/attendance_lag.py), in the same window.
 8. Live occupancy reads, closed loop, 64 connections of the lean client (bench/attendance_reads.py).
@@ -46,7 +46,7 @@ CREATE TABLE {PLAIN_ATTENDANCE_TABLE} (id uuid PRIMARY KEY, kind text NOT NULL,
     recorded_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE {NOTIFY_TABLE} (id uuid PRIMARY KEY, recorded_at timestamptz NOT NULL DEFAULT now());
 """
-FIRST_VISITS_RATE = 250  # check-ins/s of the uncounted first visits: well inside what the app holds
+FIRST_VISITS_RATE = 400  # check-ins/s of the uncounted first visits: inside what the app holds
 
 
 @dataclass(frozen=True)
@@ -61,13 +61,23 @@ class AttendancePlan:
     duration: float  # measured seconds per fixed-rate window
     step_duration: float  # per ramp step (after a warm-up of warmup / 2)
     probes: int  # institutions whose SSE stream the lag window follows
-    lag_events: int  # events/s in the lag window: half check-ins, half their check-outs
+    lag_events: int  # attendance events/s in the lag window (check-ins, and any check-outs)
     read_duration: float  # per contestant, split over rounds
     read_rounds: int
-    hold: float  # seconds a child stays between its check-in's 201 and its check-out
+    hold: float | None  # None: collected after the window (bench/attendance_cycle.py)
     connections: int  # of the open-loop client
     minutes_needed: float  # before local midnight, else the run waits for it
     diag_duration: float  # per diagnostic window (traced, profiled) after the measured ones
+
+    def lag_rate(self) -> int:
+        """Check-ins/s making the lag window's events/s: each is one event, with its
+        check-out in the window (a set `hold`) two."""
+        return self.lag_events if self.hold is None else self.lag_events // 2
+
+    def children_needed(self) -> int:
+        """Children a window at the highest fixed rate checks in: each arrives once per
+        window when they are collected only after it."""
+        return int(max(self.rates) * (self.warmup + self.duration)) + 1
 
 
 async def prepare(db: BenchDatabase, settings: Settings, plan: AttendancePlan,
@@ -88,6 +98,9 @@ async def prepare(db: BenchDatabase, settings: Settings, plan: AttendancePlan,
 async def attendance(db: BenchDatabase, plan: AttendancePlan, progress: Any) -> list[Section]:
     apps = AppAndAnchor.on(db, "attendance")
     world = await prepare(db, apps.settings, plan, progress)
+    if plan.hold is None and world.children < plan.children_needed():
+        progress(f"  only {world.children:,} children for {plan.children_needed():,} arrivals per"
+                 " window: the fastest windows will run out of children to check in")  # fmt: skip
     env, ours, plain = apps.env, apps.ours, apps.plain
     servers = [ours]  # the app's, diagnostics included: their fingerprints must agree
     try:
@@ -97,7 +110,7 @@ async def attendance(db: BenchDatabase, plan: AttendancePlan, progress: Any) -> 
         anchor = Rates("plain INSERT endpoint", "anchor", plain, Cycle(world, plan.hold))
         await run.first_visits(mine, anchor)
         await run.fixed_rates(mine, anchor)
-        lags = [await run.lag_window(mine, plan.lag_events // 2, plan.duration)]
+        lags = [await run.lag_window(mine, plan.lag_rate(), plan.duration)]
         for contestant in (mine, anchor):
             await run.ramp(contestant)
         if 0 < mine.best < lags[0].rate:  # and where the app keeps up (longer: fewer events)
@@ -151,7 +164,7 @@ class Run:
         outs = OpenTally(f"{who.label}: check-outs at {rate:,}/s", who.role, rate)
         t0 = time.perf_counter() + 0.05
         begin, end = t0 + warmup, t0 + warmup + duration
-        who.cycle.start(pool, ins, outs, begin, end)
+        who.cycle.start(pool, ins, outs, t0, begin, end)
         meter = CpuMeter(self.db, who.server.pid)
         answered = lambda: len(ins.latencies) + len(outs.latencies)  # noqa: E731
         await asyncio.gather(
@@ -159,7 +172,7 @@ class Run:
             measure_cpu(meter, begin, end, answered, ins),
             *([alongside(begin, end)] if alongside else []),
         )
-        busy = await who.cycle.settle(ABANDON_AFTER + self.plan.hold + 20)
+        busy = await who.cycle.settle(ABANDON_AFTER + (self.plan.hold or 0) + (end - t0) + 20)
         await pool.close()
         for tally in (ins, outs):
             tally.seconds = duration
@@ -186,7 +199,7 @@ class Run:
         children for the first time (a cold read of their streams) in whichever measured
         window came first, and that window would measure the day's first arrivals instead."""
         rate = FIRST_VISITS_RATE
-        seconds = self.world.children / rate + 1
+        seconds = self.world.children / rate + (0 if self.plan.hold is None else 1)
         self.progress(
             f"attendance: each child's first visit through each server ({seconds:.0f}s each at {rate}/s, not counted)"
         )
@@ -197,8 +210,8 @@ class Run:
         plan = self.plan
         self.progress(
             f"attendance 6: open loop at {', '.join(f'{r:,}' for r in plan.rates)} check-ins/s,"
-            f" {plan.duration:g}s each after {plan.warmup:g}s warm-up; check-out {plan.hold:g}s"
-            f" after each 201; {plan.connections} connections"
+            f" {plan.duration:g}s each after {plan.warmup:g}s warm-up; {collected(plan)};"
+            f" {plan.connections} connections"
         )
         for n, rate in enumerate(plan.rates):
             for who in (mine, anchor) if n % 2 == 0 else (anchor, mine):
@@ -268,6 +281,12 @@ class Run:
             f" INSERT + NOTIFY p50 {_ms(anchor, 0.5)}, p99 {_ms(anchor, 0.99)} ({len(anchor.lags):,})"
         )
         return Lag(rate, duration, probe.matcher, anchor, probe, window, notify_rate)
+
+
+def collected(plan: AttendancePlan) -> str:
+    if plan.hold is None:
+        return "children collected after each window at the pace they came (not counted)"
+    return f"check-out {plan.hold:g}s after each 201"
 
 
 def _others(cpu: dict[str, Any]) -> str:

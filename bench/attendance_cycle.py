@@ -1,16 +1,22 @@
-"""The attendance load: children of the world's rooms checked in on schedule and out again after a hold.
+"""The attendance load: children of the world's rooms checked in on schedule, and out again.
 
 Each check-in takes an idle child of the next room (round robin over the rooms, so the load
-is spread over every institution's attendance day); `hold` seconds after its 201 the child is
-checked out (a guardian collects it) and becomes idle again. A room never holds more children
-than it has places or than its clocked-in carers' ratio allows, so no refusal is expected.
-Both contestants get the same requests: the real app, and the plain anchor app, which only
+is spread over every institution's attendance day). A room never holds more children than it
+has places or than its clocked-in carers' ratio allows, so no refusal is expected. Both
+contestants get the same requests: the real app, and the plain anchor app, which only
 validates the bodies and INSERTs a row.
 
-A check-out is due `hold` after its check-in's answer and counts (latency from that due time)
-when that falls in the measured window. A child whose state is unknown (a check-in that got
-no clear answer, a check-out that failed) is checked out again, uncounted, until the server
-says it is out (201) or was not in (4xx).
+When the children are collected, `hold`:
+- None, the morning drop-off (the measured windows): a child stays while the window runs;
+  once its check-ins are all sent, the children are collected at the same pace (each one
+  the window's length after its check-in was due), uncounted. The offered rate is then the
+  check-in requests the server answers, and as many attendance events.
+- seconds: a child is collected that long after its check-in's 201, and the check-out counts
+  (latency from that due time) when it falls in the measured window: the server answers
+  about twice the check-in rate.
+
+A child whose state is unknown (a check-in that got no clear answer, a check-out that failed)
+is checked out again, uncounted, until the server says it is out (201) or was not in (4xx).
 """
 
 from __future__ import annotations
@@ -31,13 +37,14 @@ from bench.servers import Server
 
 CHECK_INS, CHECK_OUTS = "/v1/attendance/check-ins", "/v1/attendance/check-outs"
 MAX_REPAIRS = 5
+REPAIR_AFTER = 0.25  # seconds before an unclear child is checked out again
 P99_HELD_MS = 100.0  # a rate is held with a check-in p99 up to this and no errors
 
 
 class Cycle:
     """Which child goes next, the request bytes, and what each answer means for that child."""
 
-    def __init__(self, world: AttendanceWorld, hold: float,
+    def __init__(self, world: AttendanceWorld, hold: float | None,
                  on_checked_in: Callable[[UUID, str, float], None] | None = None) -> None:  # fmt: skip
         self.world, self.hold, self.on_checked_in = world, hold, on_checked_in
         self.zone = ZoneInfo(world.timezone)
@@ -52,12 +59,20 @@ class Cycle:
         self.recovered = 0  # … and were checked out after their window
         self.pool: Connections | None = None
         self.ins = self.outs = OpenTally("", "", 0)
-        self.begin = self.end = 0.0
+        self.begin = self.end = self.span = 0.0
         self.quiet = asyncio.Event()  # set when the last busy child is idle again
 
-    def start(self, pool: Connections, ins: OpenTally, outs: OpenTally, begin: float,
+    def start(self, pool: Connections, ins: OpenTally, outs: OpenTally, t0: float, begin: float,
               end: float) -> None:  # fmt: skip
+        """A window: check-ins scheduled from `t0`, counted from `begin` until `end`."""
         self.pool, self.ins, self.outs, self.begin, self.end = pool, ins, outs, begin, end
+        self.span = end - t0
+
+    def _collected_at(self, due: float, answered: float) -> float:
+        """When a child checked in (due at `due`, answered at `answered`) is collected."""
+        if self.hold is None:  # the morning: after the window, at the pace it arrived
+            return max(due + self.span, answered)
+        return answered + self.hold
 
     def _device_time(self) -> str:
         return datetime.now(self.zone).isoformat(timespec="milliseconds")
@@ -95,11 +110,11 @@ class Cycle:
             if status == 201:
                 if self.on_checked_in is not None:
                     self.on_checked_in(self.rooms[i].institution_id, child, answered)
-                self._check_out_later(i, child, phone, answered + self.hold, 0)
+                self._check_out_later(i, child, phone, self._collected_at(due, answered), 0)
             elif status == ABANDONED:  # never sent: the child is still out
                 self._idle(i, child, phone)
             else:  # refused, or no clear answer: make sure it is out before it comes back
-                self._check_out_later(i, child, phone, answered + self.hold, 1)
+                self._check_out_later(i, child, phone, self._collected_at(due, answered), 1)
 
         assert self.pool is not None
         self.pool.submit(Job(due, data, done))
@@ -125,7 +140,7 @@ class Cycle:
             if status == 201 or (repair and isinstance(status, int) and 400 <= status < 500):
                 self._idle(i, child, phone)  # out now, or (after an unclear check-in) never in
             elif repair < MAX_REPAIRS:
-                self._check_out_later(i, child, phone, answered + self.hold, repair + 1)
+                self._check_out_later(i, child, phone, answered + REPAIR_AFTER, repair + 1)
             else:  # recover() tries again once the window is over
                 self.lost.append((i, child, phone))
                 self._free()

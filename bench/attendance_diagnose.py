@@ -84,7 +84,9 @@ async def diagnose(run: Run, env: dict[str, str], rate: int, duration: float, cy
         label = f"diagnostic: ours without projector tasks at {rate:,}/s"
         ins, _ = await run.window(who, rate, warmup, duration, label)
         if ins.cpu:
-            section.notes.append(f"{label}: {cpu_text(ins.cpu[0])}; {cpu_per(ins)}")
+            section.notes.append(
+                f"{label}: {cpu_text(ins.cpu[0])}; {cpu_per(ins, run.plan.hold is not None)}"
+            )
         tallies.append(ins)
     finally:
         await quiet.stop()
@@ -125,7 +127,7 @@ async def _lag_stages(run: Run, env: dict[str, str], cycle: Cycle, section: Sect
     try:
         await traced.start("/health/ready")
         who = Rates("diagnostic: lag stages", "diagnostic", traced, cycle)
-        lag = await run.lag_window(who, run.plan.lag_events // 2, run.plan.duration)
+        lag = await run.lag_window(who, run.plan.lag_rate(), run.plan.duration)
         await asyncio.sleep(1.5)  # the server dumps its records every second
     finally:
         await traced.stop()
