@@ -57,7 +57,7 @@ async def open_runtime(settings: Settings, database_url: str, *, follow: bool = 
         connection_class=SessionlessConnection,
     )
     assert pool is not None
-    store = EventStore(pool)
+    store = EventStore(pool, cache_entries=settings.aggregate_cache_entries)
     projector = Projector(store, ALL)
     if follow:
         await projector.start(listen_dsn=database_url)

@@ -19,6 +19,10 @@ class Settings:
     database_url: str | None = field(default_factory=lambda: os.environ.get("DATABASE_URL"))
     data_dir: Path = field(default_factory=lambda: Path(_env("TUOYU_DATA_DIR", ".data")))
     pool_size: int = field(default_factory=lambda: int(_env("TUOYU_POOL_SIZE", "20")))
+    # Committed aggregates kept in memory for the next command (backend/eventstore/cache.py).
+    aggregate_cache_entries: int = field(
+        default_factory=lambda: int(_env("TUOYU_AGGREGATE_CACHE_ENTRIES", "30000"))
+    )
     host: str = field(default_factory=lambda: _env("TUOYU_HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(_env("TUOYU_PORT", "8000")))
     # Tokens: HS256 only; access tokens live 15 minutes at most.

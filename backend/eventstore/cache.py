@@ -6,8 +6,14 @@ are, and the append's version check catches a copy another process made stale (t
 then catches up on the events after the cached version); a refusal, which appends nothing,
 first checks the versions of the copies it trusted (`UnitOfWork.judged_on_current_state`).
 Only after its append succeeds are its aggregates put back. A failed or conflicting command
-puts nothing back, so the cache never holds uncommitted state. 10,000 entries cover a busy
-district's children, rooms and days in one process.
+puts nothing back, so the cache never holds uncommitted state.
+
+How many entries: a morning's drop-off goes round every child once, so a cache smaller than
+the children, rooms and days one process serves misses on every command: each then reads the
+child's and the attendance day's streams again (measured: 600 institutions, 10,684 children,
+~12,500 aggregates, half the check-ins read streams with 10,000 entries). 30,000 entries (a
+city's busy districts) took ~9 KB each in the server (RSS, with the read models' copies);
+`TUOYU_AGGREGATE_CACHE_ENTRIES` sets it.
 """
 
 from __future__ import annotations
@@ -16,11 +22,20 @@ from collections import OrderedDict
 from typing import Any
 from uuid import UUID
 
+DEFAULT_CACHE_ENTRIES = 30_000
+
 
 class AggregateCache:
-    def __init__(self, max_entries: int = 10_000) -> None:
+    def __init__(self, max_entries: int = DEFAULT_CACHE_ENTRIES) -> None:
         self._entries: OrderedDict[UUID, Any] = OrderedDict()
         self._max = max_entries
+
+    @property
+    def max_entries(self) -> int:
+        return self._max
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def take(self, stream_id: UUID) -> Any | None:
         return self._entries.pop(stream_id, None)

@@ -13,7 +13,7 @@ import asyncpg
 from eventsourcing.utils import get_topic
 
 from backend.eventstore.appender import Appender, AppendOutcome
-from backend.eventstore.cache import AggregateCache
+from backend.eventstore.cache import DEFAULT_CACHE_ENTRIES, AggregateCache
 from backend.eventstore.lanes import Lanes
 from backend.eventstore.mapper import MsgspecMapper, seals_personal_data
 from backend.eventstore.records import AppendRequest, NewEvent, RecordedEvent
@@ -46,13 +46,17 @@ def _recorded(row: asyncpg.Record) -> RecordedEvent:
 
 class EventStore:
     def __init__(
-        self, pool: asyncpg.Pool, mapper: MsgspecMapper | None = None, notify: bool = True
+        self,
+        pool: asyncpg.Pool,
+        mapper: MsgspecMapper | None = None,
+        notify: bool = True,
+        cache_entries: int = DEFAULT_CACHE_ENTRIES,
     ) -> None:
         self.pool = pool
         self.mapper = mapper or MsgspecMapper()
         self._appender = Appender(pool, self._committed, notify=notify)
         self.lanes = Lanes()
-        self.cache = AggregateCache()
+        self.cache = AggregateCache(cache_entries)
         self._head = 0
         self._head_moved = asyncio.Event()  # replaced by a fresh one each time it is set
         self._snapshot_writes: set[asyncio.Task[None]] = set()
