@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from backend.eventstore.cache import DEFAULT_CACHE_ENTRIES
+
 DEV_JWT_SECRET = "tuoyu-development-secret-change-me-0123456789abcdef"  # noqa: S105
 
 
@@ -21,7 +23,9 @@ class Settings:
     pool_size: int = field(default_factory=lambda: int(_env("TUOYU_POOL_SIZE", "20")))
     # Committed aggregates kept in memory for the next command (backend/eventstore/cache.py).
     aggregate_cache_entries: int = field(
-        default_factory=lambda: int(_env("TUOYU_AGGREGATE_CACHE_ENTRIES", "30000"))
+        default_factory=lambda: int(
+            _env("TUOYU_AGGREGATE_CACHE_ENTRIES", str(DEFAULT_CACHE_ENTRIES))
+        )
     )
     host: str = field(default_factory=lambda: _env("TUOYU_HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(_env("TUOYU_PORT", "8000")))

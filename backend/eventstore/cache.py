@@ -10,7 +10,7 @@ puts nothing back, so the cache never holds uncommitted state.
 
 How many entries: a morning's drop-off goes round every child once, so a cache smaller than
 the children, rooms and days one process serves misses on every command: each then reads the
-child's and the attendance day's streams again (measured: 600 institutions, 10,684 children,
+child's and the attendance day's streams again (measured: 590 institutions, 10,684 children,
 ~12,500 aggregates, half the check-ins read streams with 10,000 entries). 30,000 entries (a
 city's busy districts) took ~9 KB each in the server (RSS, with the read models' copies);
 `TUOYU_AGGREGATE_CACHE_ENTRIES` sets it.
