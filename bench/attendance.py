@@ -38,6 +38,7 @@ from bench.open_loop import ABANDON_AFTER, Connections, OpenTally, measure_cpu, 
 from bench.report import Section
 from bench.serve import PLAIN_ATTENDANCE_TABLE
 from bench.servers import AppAndAnchor, CpuMeter, source_change_warning
+from bench.timing import collector_paused
 
 SCHEMA = f"""
 DROP TABLE IF EXISTS {PLAIN_ATTENDANCE_TABLE}, {NOTIFY_TABLE};
@@ -162,16 +163,17 @@ class Run:
         name = label or f"{who.label}: check-ins at {rate:,}/s"
         ins = OpenTally(name, who.role, rate)
         outs = OpenTally(f"{who.label}: check-outs at {rate:,}/s", who.role, rate)
-        t0 = time.perf_counter() + 0.05
-        begin, end = t0 + warmup, t0 + warmup + duration
-        who.cycle.start(pool, ins, outs, t0, begin, end)
         meter = CpuMeter(self.db, who.server.pid)
         answered = lambda: len(ins.latencies) + len(outs.latencies)  # noqa: E731
-        await asyncio.gather(
-            schedule(rate, t0, end, who.cycle.check_in),
-            measure_cpu(meter, begin, end, answered, ins),
-            *([alongside(begin, end)] if alongside else []),
-        )
+        with collector_paused():
+            t0 = time.perf_counter() + 0.05
+            begin, end = t0 + warmup, t0 + warmup + duration
+            who.cycle.start(pool, ins, outs, t0, begin, end)
+            await asyncio.gather(
+                schedule(rate, t0, end, who.cycle.check_in),
+                measure_cpu(meter, begin, end, answered, ins),
+                *([alongside(begin, end)] if alongside else []),
+            )
         busy = await who.cycle.settle(ABANDON_AFTER + (self.plan.hold or 0) + (end - t0) + 20)
         await pool.close()
         for tally in (ins, outs):

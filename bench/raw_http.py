@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from bench.http_load import Outcomes, Request, _measure_cpu, _Window, classify
 from bench.open_loop import read_response, request_bytes
 from bench.servers import CpuMeter
+from bench.timing import collector_paused
 
 
 def encode(request: Request) -> bytes:
@@ -36,7 +37,16 @@ async def raw_window(
     warmup: float, duration: float, meter: CpuMeter | None = None, accepted: int = 201,
 ) -> None:  # fmt: skip
     """`clients` closed-loop clients, each on its own keep-alive connection, each sending its
-    next request when the last is answered; counted as bench/http_load.py counts."""
+    next request when the last is answered; counted as bench/http_load.py counts. The bench's
+    own collector is paused meanwhile (bench/timing.py, `collector_paused`)."""
+    with collector_paused():
+        await _closed_loop(port, clients, next_request, out, warmup, duration, meter, accepted)
+
+
+async def _closed_loop(
+    port: int, clients: int, next_request: Callable[[], Request], out: Outcomes,
+    warmup: float, duration: float, meter: CpuMeter | None, accepted: int,
+) -> None:  # fmt: skip
     window = _Window(warmup, duration)
 
     async def worker() -> None:
