@@ -169,7 +169,7 @@ def _machine_busy() -> tuple[float, float]:
 class CpuSample:
     at: float
     server: float
-    postgres: float
+    postgres: dict[int, float]  # per process: backends come and go within a window
     bench: float
     busy: float
     total: float
@@ -188,7 +188,7 @@ class CpuMeter:
         return CpuSample(
             time.perf_counter(),
             _cpu_seconds(self.server_pid) if self.server_pid else 0.0,
-            sum(_cpu_seconds(p) for p in pg),
+            {p: seconds for p in pg if (seconds := _cpu_seconds(p)) > 0},  # 0: gone
             sum(os.times()[:2]),
             busy,
             total,
@@ -202,10 +202,18 @@ class CpuMeter:
         return {
             "wall_s": round(wall, 2),
             "server_cores": round((b.server - a.server) / wall, 2),
-            "postgres_cores": round((b.postgres - a.postgres) / wall, 2),
+            "postgres_cores": round(_postgres_between(a.postgres, b.postgres) / wall, 2),
             "bench_client_cores": round((b.bench - a.bench) / wall, 2),
             "machine_busy_cores": round(share * cores, 2),
         }
+
+
+def _postgres_between(a: dict[int, float], b: dict[int, float]) -> float:
+    """PostgreSQL's CPU seconds between two samples, process by process: one started meanwhile
+    counts whole; one that ended meanwhile (an autovacuum worker, a closed connection) is
+    left out, since its last seconds went with it. Summing the totals instead counted such a
+    process's earlier seconds against the window (a window once read -1.22 cores)."""
+    return sum(max(seconds - a.get(pid, 0.0), 0.0) for pid, seconds in b.items())
 
 
 def cpu_text(cpu: dict[str, Any]) -> str:
