@@ -156,7 +156,8 @@ async def attendance_days(
         if isinstance(e.event, A.Opened):
             _known_days[e.event.originator_id] = (e.event.institution_id, e.event.day,
                                                   e.event.timezone)  # fmt: skip
-    wanted = list({e.event.originator_id for e in batch} - _known_days.keys())
+    # Not `set - _known_days.keys()`: that walks every known day (hashing each UUID) each step.
+    wanted = [d for d in {e.event.originator_id for e in batch} if d not in _known_days]
     if wanted:
         for r in await conn.fetch(
             "SELECT * FROM rm_attendance_days WHERE id = ANY($1::uuid[])", wanted
