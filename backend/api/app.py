@@ -38,7 +38,7 @@ from backend.auth.principal import Principal
 from backend.auth.tokens import ALGORITHM, REQUIRED_CLAIMS, LeewayToken
 from backend.runtime import close_runtime, open_runtime, resolve_database_url
 from backend.scheduler import start_ticker
-from backend.server_gc import settle_collections
+from backend.server_gc import collect_young_regularly, settle_collections
 from backend.settings import Settings
 from backend.state import Runtime
 from domain.account.aggregate import Role
@@ -128,9 +128,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = opened
         ticker = start_ticker(opened, settings.tick_seconds) if settings.tick_seconds > 0 else None
         settle_collections()
+        stop_collecting = collect_young_regularly()
         try:
             yield
         finally:
+            stop_collecting()
             if ticker is not None:
                 ticker.shutdown(wait=False)
             await close_runtime(opened)

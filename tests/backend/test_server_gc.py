@@ -1,10 +1,13 @@
-"""The server's collector settings: what start-up built is frozen, young collections are rarer."""
+"""The server's collector settings: what start-up built is frozen, young collections are rarer
+by count and regular by the clock."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
+from typing import Any
 
-from backend.server_gc import YOUNG_THRESHOLD, settle_collections
+from backend.server_gc import YOUNG_THRESHOLD, collect_young_regularly, settle_collections
 
 
 def test_settling_freezes_what_start_up_built_and_collects_the_young_less_often():
@@ -15,4 +18,32 @@ def test_settling_freezes_what_start_up_built_and_collects_the_young_less_often(
         assert gc.get_threshold() == (YOUNG_THRESHOLD, before[1], before[2])
     finally:
         gc.unfreeze()
+        gc.set_threshold(*before)
+
+
+def _young_collections() -> tuple[list[int], Any]:
+    seen: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and info["generation"] == 0:
+            seen.append(0)
+
+    gc.callbacks.append(count)
+    return seen, count
+
+
+async def test_the_young_generation_is_collected_on_the_clock_however_few_objects_were_made():
+    before = gc.get_threshold()
+    gc.set_threshold(10**9, before[1], before[2])  # the count alone would never collect
+    seen, callback = _young_collections()
+    try:
+        stop = collect_young_regularly(0.01)
+        await asyncio.sleep(0.2)
+        stop()
+        collected = len(seen)
+        await asyncio.sleep(0.05)
+        assert collected >= 5
+        assert len(seen) == collected  # stopped: no collection after the stop
+    finally:
+        gc.callbacks.remove(callback)
         gc.set_threshold(*before)
