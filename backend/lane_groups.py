@@ -26,6 +26,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
+from litestar.exceptions import HTTPException
 
 from backend.commands import (
     MAX_ATTEMPTS,
@@ -39,6 +40,7 @@ from backend.commands import (
 )
 from backend.eventstore.records import Appended, ConcurrencyConflict, StoredAnswer
 from backend.eventstore.store import EventStore
+from domain.errors import DomainError
 
 MAX_GROUP = 64
 
@@ -73,7 +75,10 @@ class LaneGroups:
         self._queues.setdefault(lane, deque()).append(job)
         if lane not in self._leaders:
             self._leaders[lane] = asyncio.create_task(self._lead(lane), name=f"lane-{lane}")
-        return await future
+        try:
+            return await future
+        finally:  # a refusal raised here holds this frame: let the frame not hold the future
+            del future, job  # holding it (a cycle), else freed by reference counting
 
     async def _lead(self, lane: UUID) -> None:
         async with self._store.lanes.hold([lane]):
@@ -110,6 +115,7 @@ class LaneGroups:
             try:
                 value = await job.decide(uow)
             except Exception as error:  # a rule, a permission, a bug: this command's answer
+                _drop_frames_of_refusal(error)
                 if not uow.has_pending():
                     refused.append((job, error))
                     continue
@@ -185,6 +191,16 @@ class LaneGroups:
                     fresh[key] = job
                 left.append(job)
         return left
+
+
+def _drop_frames_of_refusal(error: Exception) -> None:
+    """A refusal (a rule, a permission: answered 4xx) keeps no traceback. Kept in the group's
+    list, its frames would hold that list, and the group's loaded aggregates with it, in a
+    reference cycle that only the garbage collector frees: under a full room's stream of
+    refusals those cycles filled the young generation (docs/adr/0011). A bug keeps its
+    traceback for the log."""
+    if isinstance(error, DomainError | HTTPException):
+        error.__traceback__ = None
 
 
 def _settle(

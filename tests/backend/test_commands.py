@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import traceback
+import weakref
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -237,6 +240,53 @@ async def test_a_refusal_in_a_group_answers_that_command_and_the_others_still_la
     )
     assert sum(isinstance(r, AlreadyExists) for r in results) == 1
     assert set((await load_aggregate(store, city.id)).districts) == {"a", "b", "c"}
+
+
+class _Held:
+    """Something a decision holds while it runs."""
+
+
+async def test_a_refusal_on_a_lane_frees_what_its_decision_held_without_the_collector(
+    store: EventStore,
+):
+    city = await _city(store)
+    await execute(
+        store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted, lane=[city.id]
+    )
+    held: list[weakref.ref[_Held]] = []
+
+    async def refused_decision(uow):
+        thing = _Held()
+        held.append(weakref.ref(thing))
+        return await _add(city.id, "a")(uow)
+
+    gc.collect()
+    gc.disable()  # only reference counting frees anything now
+    try:
+        with pytest.raises(AlreadyExists):
+            await execute(
+                store, CommandContext(now=NOW), refused_decision, CommandAccepted, lane=[city.id]
+            )
+        decision = weakref.ref(refused_decision)
+        del refused_decision
+        await asyncio.sleep(0)  # the loop lets go of the callback that woke this task
+        assert held[0]() is None  # what the refused decision held
+        assert decision() is None  # the queued command, its future and the refusal with them
+    finally:
+        gc.enable()
+
+
+async def test_a_bug_in_a_decision_on_a_lane_keeps_its_traceback_for_the_log(store: EventStore):
+    city = await _city(store)
+
+    async def buggy_decision(uow):
+        raise RuntimeError("a bug")
+
+    with pytest.raises(RuntimeError) as bug:
+        await execute(
+            store, CommandContext(now=NOW), buggy_decision, CommandAccepted, lane=[city.id]
+        )
+    assert "buggy_decision" in "".join(traceback.format_tb(bug.value.__traceback__))
 
 
 async def test_a_first_try_decides_on_cached_aggregates_without_reading_their_streams(
