@@ -10,22 +10,24 @@ benchmark, several times in a 12 s window: every request and projector step in f
   are collected as usual; frozen ones are still freed by reference counting.
 - the youngest generation is collected every 10,000 net allocations instead of 700, so older
   generations fill, and are traversed, about 14 times less often.
-- and at least every `YOUNG_PERIOD_SECONDS` (`collect_young_regularly`). The count above is
-  allocations *net of deallocations*, old objects' included: while a day's state grows
-  (a visit per check-in) as fast as older objects die, the count hardly moves and the young
-  generation fills with survivors, so its collection took 8-26 ms and the middle one's,
-  every tenth, 50-107 ms (measured at 500 check-ins/s; nearly nothing collected). Collected on
-  a clock, the young generation holds at most that long's survivors.
+- and whenever `YOUNG_PERIOD_SECONDS` passed without a collection (`collect_young_regularly`).
+  The count above is allocations *net of deallocations*, old objects' included: while a
+  day's state grows (a visit per check-in) as fast as older objects die, the count hardly
+  moves and the young generation fills with survivors, so its collection took 8-26 ms and
+  the middle one's, every tenth, 50-107 ms (measured at 500 check-ins/s; nearly nothing
+  collected). Collected on a clock too, the young generation holds at most ~2 periods'
+  survivors.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import time
 from collections.abc import Callable
 
 YOUNG_THRESHOLD = 10_000
-YOUNG_PERIOD_SECONDS = 0.05
+YOUNG_PERIOD_SECONDS = 0.2
 
 
 def settle_collections() -> None:
@@ -37,14 +39,28 @@ def settle_collections() -> None:
 
 
 def collect_young_regularly(period: float = YOUNG_PERIOD_SECONDS) -> Callable[[], None]:
-    """Collect the youngest generation every `period` seconds on the running loop (the older
-    generations follow from it as from any young collection); returns the stop."""
+    """Collect the youngest generation on the running loop whenever `period` seconds passed
+    without any collection (the older generations follow from it as from any young
+    collection); returns the stop. Where the count collects often anyway (a booking rush
+    loading a child per booking), the clock adds nothing: each extra collection would traverse
+    the state of every request in flight again."""
     loop = asyncio.get_running_loop()
-    handle: list[asyncio.TimerHandle] = []
+    last = [time.monotonic()]
+
+    def noted(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop":
+            last[0] = time.monotonic()
 
     def collect() -> None:
-        gc.collect(0)
+        if time.monotonic() - last[0] >= period:
+            gc.collect(0)
         handle[0] = loop.call_later(period, collect)
 
-    handle.append(loop.call_later(period, collect))
-    return lambda: handle[0].cancel()
+    gc.callbacks.append(noted)
+    handle = [loop.call_later(period, collect)]
+
+    def stop() -> None:
+        handle[0].cancel()
+        gc.callbacks.remove(noted)
+
+    return stop

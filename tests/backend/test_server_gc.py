@@ -47,3 +47,21 @@ async def test_the_young_generation_is_collected_on_the_clock_however_few_object
     finally:
         gc.callbacks.remove(callback)
         gc.set_threshold(*before)
+
+
+async def test_the_clock_adds_no_collection_where_young_ones_run_often_anyway():
+    before = gc.get_threshold()
+    gc.set_threshold(10**9, before[1], before[2])  # only the collections below and the clock's
+    seen, callback = _young_collections()
+    try:
+        stop = collect_young_regularly(0.05)
+        ours = 0
+        for _ in range(30):  # a young collection every 10 ms, as a rush's allocations make
+            gc.collect(0)
+            ours += 1
+            await asyncio.sleep(0.01)
+        stop()
+        assert len(seen) == ours
+    finally:
+        gc.callbacks.remove(callback)
+        gc.set_threshold(*before)
