@@ -65,7 +65,10 @@ class Appender:
         future: asyncio.Future[AppendOutcome] = asyncio.get_running_loop().create_future()
         self._pending.append((request, future))
         self._wakeup.set()
-        return await future
+        try:
+            return await future
+        finally:  # a conflict raised here holds this frame: let the frame not hold the future
+            del future  # holding it (a cycle), else freed by reference counting
 
     def _take_batch(self) -> list[tuple[AppendRequest, asyncio.Future[AppendOutcome]]]:
         """Queued requests in order. One that writes a stream another in the batch reads or

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from uuid import UUID, uuid4
 
 import pytest
@@ -40,6 +42,24 @@ async def test_a_stale_expected_version_is_refused_and_writes_nothing(store: Eve
     with pytest.raises(ConcurrencyConflict):
         await store.append(AppendRequest([event(stream, 2)], {stream: 0}))
     assert [e.version for e in await store.read_stream(stream)] == [1]
+
+
+async def test_a_conflicting_append_is_freed_without_the_collector(store: EventStore):
+    stream = uuid4()
+    await store.append(AppendRequest([event(stream, 1)], {stream: 0}))
+    gc.collect()
+    gc.disable()  # only reference counting frees anything now
+    try:
+        try:
+            await store.append(AppendRequest([event(stream, 2)], {stream: 0}))
+        except ConcurrencyConflict as conflict:
+            refused = weakref.ref(conflict)
+        # the appender's next batch lets go of the last one (and the refused append's future)
+        await store.append(AppendRequest([event(stream, 2)], {stream: 1}))
+        await asyncio.sleep(0)
+        assert refused() is None  # not held in a cycle by the frame that awaited it
+    finally:
+        gc.enable()
 
 
 async def test_a_multi_stream_append_is_all_or_nothing(store: EventStore):
