@@ -7,7 +7,13 @@ import asyncio
 import gc
 from typing import Any
 
-from backend.server_gc import YOUNG_THRESHOLD, collect_young_regularly, settle_collections
+from backend.server_gc import (
+    MIDDLE_THRESHOLD,
+    OLD_THRESHOLD,
+    YOUNG_THRESHOLD,
+    collect_young_regularly,
+    settle_collections,
+)
 
 
 def test_settling_freezes_what_start_up_built_and_collects_the_young_less_often():
@@ -15,7 +21,30 @@ def test_settling_freezes_what_start_up_built_and_collects_the_young_less_often(
     try:
         settle_collections()
         assert gc.get_freeze_count() > 0
-        assert gc.get_threshold() == (YOUNG_THRESHOLD, before[1], before[2])
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, MIDDLE_THRESHOLD, OLD_THRESHOLD)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+
+
+def test_survivors_of_a_rush_reach_the_middle_generation_every_few_young_collections():
+    before = gc.get_threshold()
+    generations: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop":
+            generations.append(info["generation"])
+
+    try:
+        settle_collections()
+        gc.callbacks.append(note)
+        survivors = [[n] for n in range(YOUNG_THRESHOLD * 24)]  # kept, like a rush's bookings
+        gc.callbacks.remove(note)
+        assert len(survivors) and len(generations) >= 20
+        # young, young, young, then the middle one (with the young): a third of the survivors
+        # a middle collection would hold with CPython's own 10
+        assert generations.count(1) >= len(generations) // (MIDDLE_THRESHOLD + 1) - 1
+        assert generations.count(2) == 0
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
