@@ -17,6 +17,7 @@ from uuid import UUID
 
 import msgspec
 from eventsourcing.persistence import StoredEvent
+from litestar.exceptions import HTTPException
 
 from backend.eventstore.records import Appended, AppendRequest, ConcurrencyConflict, StoredAnswer
 from backend.eventstore.snapshots import SnapshotUnreadable, decode_snapshot, encode_snapshot
@@ -175,6 +176,13 @@ class UnitOfWork:
         ]
 
 
+def is_refusal(error: BaseException) -> bool:
+    """A rule or a permission said no (answered 4xx), raised before the decision changed an
+    aggregate: its aggregates are still as committed, and go back to the cache. (A bug may
+    have left one half-changed: those are dropped.)"""
+    return isinstance(error, DomainError | HTTPException)
+
+
 def _version_of(aggregate: Any) -> int:
     return 0 if aggregate is None else int(aggregate.version)
 
@@ -267,8 +275,10 @@ async def execute(
                 uow = UnitOfWork(store, trust_cache=attempt == 0)
                 try:
                     value = await decide(uow)
-                except Exception:  # a refusal (a rule, a permission): on what it read?
+                except Exception as error:  # a refusal (a rule, a permission): on what it read?
                     if await uow.judged_on_current_state():
+                        if is_refusal(error) and not uow.has_pending():
+                            uow.keep_committed()  # refused before any change: as committed
                         raise
                     continue  # on a stale cached copy: decide again on a fresh read
                 request = uow.append_request(ctx, msgspec.json.encode(value))

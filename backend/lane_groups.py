@@ -26,7 +26,6 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar.exceptions import HTTPException
 
 from backend.commands import (
     MAX_ATTEMPTS,
@@ -35,12 +34,12 @@ from backend.commands import (
     TooMuchContention,
     UnitOfWork,
     _replay,
+    is_refusal,
     snapshot_long_streams,
     stored_answers,
 )
 from backend.eventstore.records import Appended, ConcurrencyConflict, StoredAnswer
 from backend.eventstore.store import EventStore
-from domain.errors import DomainError
 
 MAX_GROUP = 64
 
@@ -133,6 +132,8 @@ class LaneGroups:
         if not decided:  # nothing to append, so nothing checks the versions read: look
             if refused and not await uow.judged_on_current_state():
                 return [job for job, _ in refused] + back  # stale copies: decide again
+            if not dirty and all(is_refusal(error) for _, error in refused):
+                uow.keep_committed()  # refused before any change: still as committed
             await self._settle_refusals(refused)
             return back
         first, *rest = decided
@@ -199,7 +200,7 @@ def _drop_frames_of_refusal(error: Exception) -> None:
     reference cycle that only the garbage collector frees: under a full room's stream of
     refusals those cycles filled the young generation (docs/adr/0011). A bug keeps its
     traceback for the log."""
-    if isinstance(error, DomainError | HTTPException):
+    if is_refusal(error):
         error.__traceback__ = None
 
 

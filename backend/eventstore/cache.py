@@ -5,8 +5,10 @@ it loads (so no two commands mutate one object); on a first try it decides on th
 are, and the append's version check catches a copy another process made stale (the retry
 then catches up on the events after the cached version); a refusal, which appends nothing,
 first checks the versions of the copies it trusted (`UnitOfWork.judged_on_current_state`).
-Only after its append succeeds are its aggregates put back. A failed or conflicting command
-puts nothing back, so the cache never holds uncommitted state.
+Only after its append succeeds are its aggregates put back, or after a refusal that changed
+nothing (a rule or a permission said no): they are still as committed, and a refused booking
+in a full room must not cost the next one a read of the whole room-day. A failed (a bug) or
+conflicting command puts nothing back, so the cache never holds uncommitted state.
 
 How many entries: a morning's drop-off goes round every child once, so a cache smaller than
 the children, rooms and days one process serves misses on every command: each then reads the

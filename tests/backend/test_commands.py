@@ -176,6 +176,44 @@ async def test_a_refused_command_leaves_no_uncommitted_state_in_the_cache(store:
     assert set(again.districts) == {"a"}
 
 
+@pytest.mark.parametrize("on_a_lane", [False, True])
+async def test_a_refused_command_puts_back_what_it_took_so_the_next_one_reads_nothing(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch, on_a_lane: bool
+):
+    city = await _city(store)
+    lane = [city.id] if on_a_lane else []
+    await execute(store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted, lane=lane)
+    reads = count_stream_reads(store, monkeypatch)
+    with pytest.raises(AlreadyExists):  # refused on the cached copy, which it took
+        await execute(
+            store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted, lane=lane
+        )
+    await execute(store, CommandContext(now=NOW), _add(city.id, "b"), CommandAccepted, lane=lane)
+    assert reads == []  # neither read the stream: a hot room-day is not read again per refusal
+    assert set((await load_aggregate(store, city.id)).districts) == {"a", "b"}
+
+
+@pytest.mark.parametrize("on_a_lane", [False, True])
+async def test_an_aggregate_a_bug_may_have_half_changed_is_not_put_back(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch, on_a_lane: bool
+):
+    city = await _city(store)
+    lane = [city.id] if on_a_lane else []
+    await execute(store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted, lane=lane)
+
+    async def buggy(uow):
+        loaded = await uow.get(City, city.id, "city")
+        loaded.districts["ghost"] = None  # changed without an event, then the bug
+        raise RuntimeError("a bug")
+
+    with pytest.raises(RuntimeError):
+        await execute(store, CommandContext(now=NOW), buggy, CommandAccepted, lane=lane)
+    reads = count_stream_reads(store, monkeypatch)
+    await execute(store, CommandContext(now=NOW), _add(city.id, "b"), CommandAccepted, lane=lane)
+    assert [city.id] in reads  # read afresh
+    assert set((await load_aggregate(store, city.id)).districts) == {"a", "b"}
+
+
 async def test_commands_on_a_named_lane_all_land_one_after_another(store: EventStore):
     city = await _city(store)
     await asyncio.gather(
