@@ -107,19 +107,13 @@ async def book_into(
     now: datetime,
     enrolled: list[Presence],
 ) -> BookingAccepted:
+    hold = Hold(
+        draft.booking_id, draft.starts_at, draft.ends_at, room_day.day, draft.start, draft.end,
+        room_day.room_id,
+    )  # fmt: skip
+    child.check_free(hold)  # before the room-day changes: a refused booking leaves it as it was
     room_day.book(draft, terms, now, enrolled)
-    child.hold(
-        Hold(
-            draft.booking_id,
-            draft.starts_at,
-            draft.ends_at,
-            room_day.day,
-            draft.start,
-            draft.end,
-            room_day.room_id,
-        ),
-        now,
-    )
+    child.hold(hold, now)
     return BookingAccepted(
         id=draft.booking_id, version=room_day.version, status="confirmed",
         price_fen=draft.price_fen, refund_policy=institution.refund_policy.describe(),

@@ -263,6 +263,12 @@ class Child(ChildCareMixin, TuoyuAggregate):
 
     def hold(self, hold: Hold, now: datetime) -> None:
         """Reserve the child's time; refused if it overlaps any other booking, anywhere."""
+        self.check_free(hold)
+        self.emit(self.BookingHeld, now, hold=hold)
+
+    def check_free(self, hold: Hold) -> None:
+        """Refuse, changing nothing, if the time overlaps another booking or a regular place
+        (a booking asks this before the room-day records it, so a refusal has nothing to undo)."""
         for other in self.holds.values():
             if other.overlaps(hold):
                 raise ChildAlreadyBooked(
@@ -276,7 +282,6 @@ class Child(ChildCareMixin, TuoyuAggregate):
                     "this child has a regular place at that time", field="start",
                     enrolment_id=str(regular.enrolment_id),
                 )  # fmt: skip
-        self.emit(self.BookingHeld, now, hold=hold)
 
     def hold_regular(self, regular: RegularHold, now: datetime) -> None:
         """Reserve a regular place; refused if it overlaps another one or a booking."""
