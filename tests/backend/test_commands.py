@@ -176,13 +176,19 @@ async def test_a_refused_command_leaves_no_uncommitted_state_in_the_cache(store:
     assert set(again.districts) == {"a"}
 
 
+async def _city_at_a(store: EventStore, on_a_lane: bool) -> tuple[City, list]:
+    """A city with district "a", as committed in the cache, and the lane its commands take."""
+    city = await _city(store)
+    lane = [city.id] if on_a_lane else []
+    await execute(store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted, lane=lane)
+    return city, lane
+
+
 @pytest.mark.parametrize("on_a_lane", [False, True])
 async def test_a_refused_command_puts_back_what_it_took_so_the_next_one_reads_nothing(
     store: EventStore, monkeypatch: pytest.MonkeyPatch, on_a_lane: bool
 ):
-    city = await _city(store)
-    lane = [city.id] if on_a_lane else []
-    await execute(store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted, lane=lane)
+    city, lane = await _city_at_a(store, on_a_lane)
     reads = count_stream_reads(store, monkeypatch)
     with pytest.raises(AlreadyExists):  # refused on the cached copy, which it took
         await execute(
@@ -197,9 +203,7 @@ async def test_a_refused_command_puts_back_what_it_took_so_the_next_one_reads_no
 async def test_an_aggregate_a_bug_may_have_half_changed_is_not_put_back(
     store: EventStore, monkeypatch: pytest.MonkeyPatch, on_a_lane: bool
 ):
-    city = await _city(store)
-    lane = [city.id] if on_a_lane else []
-    await execute(store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted, lane=lane)
+    city, lane = await _city_at_a(store, on_a_lane)
 
     async def buggy(uow):
         loaded = await uow.get(City, city.id, "city")
