@@ -200,16 +200,17 @@ async def load_aggregates(
 ) -> dict[UUID, Any]:
     """The aggregates of these streams, read in one round trip: a cached copy plus the events
     after it, or the latest snapshot plus the events after that. Cached copies are taken out
-    of the cache (see backend/eventstore/cache.py). With `trust_cache` a cached copy is taken
-    as it is, unread (added to `unread`): only for a decision that checks the versions it read
-    before it counts, by its append or, if refused, by `UnitOfWork.judged_on_current_state`."""
+    of the cache (see backend/eventstore/cache.py). With `trust_cache`, if every stream is
+    cached, the copies are taken as they are, unread (added to `unread`): only for a decision
+    that checks the versions it read before it counts, by its append or, if refused, by
+    `UnitOfWork.judged_on_current_state`. If some stream must be read anyway, the cached
+    copies catch up in the same round trip, so a refusal has nothing left to check."""
     ids = list(dict.fromkeys(stream_ids))
     cached: dict[UUID, Any] = {stream_id: store.cache.take(stream_id) for stream_id in ids}
     loaded = {s: a for s, a in cached.items() if a is not None}
-    if trust_cache and unread is not None:
-        unread.update(s for s in ids if s in loaded)
-    ids = [s for s in ids if not (trust_cache and s in loaded)]
-    if not ids:
+    if trust_cache and len(loaded) == len(ids):
+        if unread is not None:
+            unread.update(ids)
         return loaded
     after = [cached[s].version if cached[s] is not None else 0 for s in ids]
     outdated = []

@@ -200,6 +200,33 @@ async def test_a_refused_command_puts_back_what_it_took_so_the_next_one_reads_no
 
 
 @pytest.mark.parametrize("on_a_lane", [False, True])
+async def test_a_read_made_anyway_brings_the_cached_copies_up_to_date_so_a_refusal_checks_nothing(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch, on_a_lane: bool
+):
+    city, lane = await _city_at_a(store, on_a_lane)
+    unseen = uuid4()  # not cached: read whatever the cache holds
+
+    async def refused(uow):
+        await uow.prefetch([city.id, unseen])
+        assert await uow.find(City, unseen) is None
+        return await _add(city.id, "a")(uow)  # refused: "a" exists
+
+    checks: list[list] = []
+    stream_versions = store.stream_versions
+
+    async def counted(ids):
+        checks.append(list(ids))
+        return await stream_versions(ids)
+
+    monkeypatch.setattr(store, "stream_versions", counted)
+    reads = count_stream_reads(store, monkeypatch)
+    with pytest.raises(AlreadyExists):
+        await execute(store, CommandContext(now=NOW), refused, CommandAccepted, lane=lane)
+    assert reads == [[city.id, unseen]]  # one round trip, the cached copy caught up in it
+    assert checks == []  # nothing was trusted unread: no versions to look up before answering
+
+
+@pytest.mark.parametrize("on_a_lane", [False, True])
 async def test_an_aggregate_a_bug_may_have_half_changed_is_not_put_back(
     store: EventStore, monkeypatch: pytest.MonkeyPatch, on_a_lane: bool
 ):
