@@ -139,6 +139,13 @@ class UnitOfWork:
             if aggregate is not None:
                 self._store.cache.put(aggregate)
 
+    def keep_unchanged_after(self, errors: Iterable[BaseException]) -> None:
+        """After refusals only (`is_refusal`) that changed nothing, the aggregates are still as
+        committed: back into the cache, so a full room's refusals do not each cost the next
+        decision a read of the whole room-day. After a bug, or with events pending, not."""
+        if not self.has_pending() and all(is_refusal(error) for error in errors):
+            self.keep_committed()
+
     def append_request(self, ctx: CommandContext, result: bytes | None) -> AppendRequest:
         return self.append_request_for(ctx, result, self.collect_pending())
 
@@ -278,8 +285,7 @@ async def execute(
                     value = await decide(uow)
                 except Exception as error:  # a refusal (a rule, a permission): on what it read?
                     if await uow.judged_on_current_state():
-                        if is_refusal(error) and not uow.has_pending():
-                            uow.keep_committed()  # refused before any change: as committed
+                        uow.keep_unchanged_after([error])
                         raise
                     continue  # on a stale cached copy: decide again on a fresh read
                 request = uow.append_request(ctx, msgspec.json.encode(value))

@@ -132,8 +132,7 @@ class LaneGroups:
         if not decided:  # nothing to append, so nothing checks the versions read: look
             if refused and not await uow.judged_on_current_state():
                 return [job for job, _ in refused] + back  # stale copies: decide again
-            if not dirty and all(is_refusal(error) for _, error in refused):
-                uow.keep_committed()  # refused before any change: still as committed
+            uow.keep_unchanged_after(error for _, error in refused)
             await self._settle_refusals(refused)
             return back
         first, *rest = decided
