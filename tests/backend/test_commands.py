@@ -44,17 +44,24 @@ def _add(city_id, code: str):
     return decide
 
 
+def count_streams_asked(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch, method: str
+) -> list[list]:
+    """The streams of each call the store makes of `method` from now on (one entry per call)."""
+    calls: list[list] = []
+    original = getattr(store, method)
+
+    async def counted(ids, *rest, **named):
+        calls.append(list(ids))
+        return await original(ids, *rest, **named)
+
+    monkeypatch.setattr(store, method, counted)
+    return calls
+
+
 def count_stream_reads(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> list[list]:
     """The streams of each read the store makes from now on (one entry per round trip)."""
-    reads: list[list] = []
-    read_streams = store.read_streams
-
-    async def counted(ids, after=None):
-        reads.append(list(ids))
-        return await read_streams(ids, after)
-
-    monkeypatch.setattr(store, "read_streams", counted)
-    return reads
+    return count_streams_asked(store, monkeypatch, "read_streams")
 
 
 async def test_a_long_stream_is_loaded_from_its_snapshot_and_equals_a_full_replay(
@@ -211,14 +218,7 @@ async def test_a_read_made_anyway_brings_the_cached_copies_up_to_date_so_a_refus
         assert await uow.find(City, unseen) is None
         return await _add(city.id, "a")(uow)  # refused: "a" exists
 
-    checks: list[list] = []
-    stream_versions = store.stream_versions
-
-    async def counted(ids):
-        checks.append(list(ids))
-        return await stream_versions(ids)
-
-    monkeypatch.setattr(store, "stream_versions", counted)
+    checks = count_streams_asked(store, monkeypatch, "stream_versions")
     reads = count_stream_reads(store, monkeypatch)
     with pytest.raises(AlreadyExists):
         await execute(store, CommandContext(now=NOW), refused, CommandAccepted, lane=lane)
