@@ -194,18 +194,20 @@ class Run:
         )
         return ins, outs
 
-    async def first_visits(self, mine: Rates, anchor: Rates) -> None:
+    async def first_visits(self, *contestants: Rates) -> None:
         """Uncounted: every child arrives and leaves once through each server, as each would
         have by mid-morning on a server that ran since opening. The world's own first cycle
         went round the command path in this process, so without this the app would meet most
         children for the first time (a cold read of their streams) in whichever measured
-        window came first, and that window would measure the day's first arrivals instead."""
+        window came first, and that window would measure the day's first arrivals instead.
+        The same holds for each server a diagnostic starts later: a cold one, at the rate
+        the warm one held, answered in seconds, not milliseconds."""
         rate = FIRST_VISITS_RATE
         seconds = self.world.children / rate + (0 if self.plan.hold is None else 1)
         self.progress(
             f"attendance: each child's first visit through each server ({seconds:.0f}s each at {rate}/s, not counted)"
         )
-        for who in (mine, anchor):
+        for who in contestants:
             await self.window(who, rate, 0.0, seconds, f"{who.label}: first visits (not counted)")
 
     async def fixed_rates(self, mine: Rates, anchor: Rates) -> None:

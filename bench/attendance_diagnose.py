@@ -37,9 +37,7 @@ async def diagnose(run: Run, env: dict[str, str], rate: int, duration: float, cy
     """Adds the windows to `section` as diagnostics, with what they showed as notes, and the
     servers it started to `servers` (their source fingerprints are compared afterwards)."""
     tallies: list[OpenTally] = []
-    # A fresh server has no aggregates cached: a longer warm-up loads every attendance day
-    # (a long stream: its last snapshot and up to 99 events) before the window is measured.
-    warmup = 3 * run.plan.warmup
+    warmup = run.plan.warmup  # after each fresh server's first visits (Run.first_visits)
     if os.environ.get("BENCH_PYSPY"):
         await _sampled(run, env, rate, warmup, duration, cycle, section, servers)
     traced = Server("tuoyu", run.db, {**env, "BENCH_TRACE": "1"}, "attendance-trace")
@@ -47,6 +45,7 @@ async def diagnose(run: Run, env: dict[str, str], rate: int, duration: float, cy
     try:
         await traced.start("/health/ready")
         who = Rates("diagnostic", "diagnostic", traced, cycle)
+        await run.first_visits(who)
         await _control(traced, "/__bench/trace/start", "POST")
         ins, _ = await run.window(who, rate, warmup, duration, f"diagnostic: traced at {rate:,}/s")
         report: dict[str, Any] = (await _control(traced, "/__bench/trace/stop")).json()
@@ -81,6 +80,7 @@ async def diagnose(run: Run, env: dict[str, str], rate: int, duration: float, cy
     try:  # last: the read models stay behind after it
         await quiet.start("/health/live")
         who = Rates("diagnostic", "diagnostic", quiet, cycle)
+        await run.first_visits(who)
         label = f"diagnostic: ours without projector tasks at {rate:,}/s"
         ins, _ = await run.window(who, rate, warmup, duration, label)
         if ins.cpu:
@@ -104,6 +104,7 @@ async def _sampled(run: Run, env: dict[str, str], rate: int, warmup: float, dura
     try:
         await server.start("/health/ready")
         who = Rates("diagnostic", "diagnostic", server, cycle)
+        await run.first_visits(who)
         spy = await asyncio.create_subprocess_exec(
             os.environ["BENCH_PYSPY"], "record", "--pid", str(server.pid), "--rate", "250",
             "--duration", str(int(warmup + duration + 1)), "--format", "raw", "--output",
@@ -127,6 +128,7 @@ async def _lag_stages(run: Run, env: dict[str, str], cycle: Cycle, section: Sect
     try:
         await traced.start("/health/ready")
         who = Rates("diagnostic: lag stages", "diagnostic", traced, cycle)
+        await run.first_visits(who)
         lag = await run.lag_window(who, run.plan.lag_rate(), run.plan.duration)
         await asyncio.sleep(1.5)  # the server dumps its records every second
     finally:
