@@ -7,7 +7,6 @@ import gc
 import weakref
 from uuid import UUID, uuid4
 
-import asyncpg
 import pytest
 
 from backend.eventstore.records import (
@@ -127,10 +126,3 @@ async def test_a_command_deciding_on_a_stream_another_writes_in_the_same_rush_is
     results = await asyncio.gather(writer, deciding_on_old_state, return_exceptions=True)
     assert isinstance(results[0], Appended)
     assert isinstance(results[1], ConcurrencyConflict)
-
-
-async def test_append_batch_plans_its_statements_once_per_connection(pool: asyncpg.Pool):
-    # A later migration that replaces the function must keep this (migration 0010): with the
-    # plan cache's choice, each call planned its statements again (~115 µs of CPU per call).
-    config = await pool.fetchval("SELECT proconfig FROM pg_proc WHERE proname = 'append_batch'")
-    assert config == ["plan_cache_mode=force_generic_plan"]
