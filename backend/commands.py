@@ -361,22 +361,31 @@ def _snapshot_allowed(store: EventStore, aggregate: Any) -> bool:
     return not erased and store.mapper.keys.can_seal(aggregate.id)
 
 
-def snapshot_long_streams(store: EventStore, changed: list[tuple[Any, int]], now: datetime) -> None:
-    """Snapshot an aggregate each time its stream crosses a multiple of its interval.
+def snapshot_due(aggregate: Any, read_version: int) -> bool:
+    """Whether the stream crossed a multiple of its interval since `read_version`."""
+    every = snapshot_interval(aggregate.version)
+    return bool(aggregate.version // every > read_version // every)
 
-    The events are committed by now. The state is encoded here, before the caller changes the
-    aggregate again; the write goes on in the background (`EventStore.save_snapshot_soon`),
-    so a hot stream's lane does not wait for megabytes to reach the disk, and a snapshot
-    that cannot be written is logged, not raised (the next crossing writes one)."""
+
+def snapshot_soon(store: EventStore, aggregate: Any, taken_at: datetime) -> None:
+    """Encode a committed aggregate now, before anything changes it again; the write goes on
+    in the background (`EventStore.save_snapshot_soon`), so a hot stream's lane does not wait
+    for megabytes to reach the disk, and a snapshot that cannot be written is logged, not
+    raised (the next crossing writes one)."""
+    if not _snapshot_allowed(store, aggregate):
+        return  # erased: nothing personal is left to snapshot, nor a key to seal it
+    try:
+        topic, state = encode_snapshot(aggregate, store.mapper.keys)
+    except Exception:
+        log.warning("snapshot of %s at %d not encoded", aggregate.id, aggregate.version,
+                    exc_info=True)  # fmt: skip
+        return
+    store.save_snapshot_soon(aggregate.id, aggregate.version, topic, state, taken_at)
+
+
+def snapshot_long_streams(store: EventStore, changed: list[tuple[Any, int]], now: datetime) -> None:
+    """Snapshot an aggregate each time its stream crosses a multiple of its interval (the
+    events are committed by now). A hot lane waits for a pause instead (backend/lane_snapshots.py)."""
     for aggregate, read_version in changed:
-        every = snapshot_interval(aggregate.version)
-        if aggregate.version // every > read_version // every:
-            if not _snapshot_allowed(store, aggregate):
-                continue  # erased: nothing personal is left to snapshot, nor a key to seal it
-            try:
-                topic, state = encode_snapshot(aggregate, store.mapper.keys)
-            except Exception:
-                log.warning("snapshot of %s at %d not encoded", aggregate.id, aggregate.version,
-                            exc_info=True)  # fmt: skip
-                continue
-            store.save_snapshot_soon(aggregate.id, aggregate.version, topic, state, now)
+        if snapshot_due(aggregate, read_version):
+            snapshot_soon(store, aggregate, now)

@@ -35,11 +35,11 @@ from backend.commands import (
     UnitOfWork,
     _replay,
     is_refusal,
-    snapshot_long_streams,
     stored_answers,
 )
 from backend.eventstore.records import Appended, ConcurrencyConflict, StoredAnswer
 from backend.eventstore.store import EventStore
+from backend.lane_snapshots import PostponedSnapshots
 
 MAX_GROUP = 64
 
@@ -60,6 +60,7 @@ class LaneGroups:
         self._store = store
         self._queues: dict[UUID, deque[_Job]] = {}
         self._leaders: dict[UUID, asyncio.Task[None]] = {}
+        self.snapshots = PostponedSnapshots(store)
 
     async def run(
         self,
@@ -86,10 +87,11 @@ class LaneGroups:
                 if not queue:  # no await between this look and leaving: nothing is stranded
                     self._queues.pop(lane, None)
                     self._leaders.pop(lane, None)
+                    self.snapshots.lane_paused(lane, self._leaders.__contains__)
                     return
                 jobs = [queue.popleft() for _ in range(min(len(queue), MAX_GROUP))]
                 try:
-                    back = await self._group(jobs)
+                    back = await self._group(lane, jobs)
                 except Exception as error:  # a bug, not a rule: fail the group, keep the lane
                     back = []
                     for job in jobs:
@@ -99,8 +101,9 @@ class LaneGroups:
                     if job.attempts >= MAX_ATTEMPTS:
                         _settle(job, error=TooMuchContention("the room-day kept moving"))
                 queue.extendleft(reversed([j for j in back if not j.future.done()]))
+                self.snapshots.take_overdue(lane)
 
-    async def _group(self, jobs: list[_Job]) -> list[_Job]:
+    async def _group(self, lane: UUID, jobs: list[_Job]) -> list[_Job]:
         """Decide and append one group; return the jobs to queue again."""
         retry = any(job.attempts for job in jobs)
         jobs = await self._answer_known_keys(jobs, look_up=retry)
@@ -158,8 +161,8 @@ class LaneGroups:
         for job, value, _ in decided:  # answered as soon as committed, before any snapshot
             _settle(job, outcome=CommandOutcome(value, outcome.last_position, replayed=False))
         await self._settle_refusals(refused)
-        if not dirty:
-            snapshot_long_streams(self._store, uow.versions_moved(), first[0].ctx.now)
+        if not dirty:  # a snapshot waits for the lane to pause (backend/lane_snapshots.py)
+            self.snapshots.note(lane, uow.versions_moved(), first[0].ctx.now)
         return back
 
     async def _settle_refusals(self, refused: list[tuple[_Job, Exception]]) -> None:

@@ -32,7 +32,7 @@ import asyncpg.pool
 
 import backend.api.commanding as commanding
 import backend.commands as commands
-import backend.lane_groups as lane_groups
+import backend.lane_snapshots as lane_snapshots
 from backend.eventstore.appender import Appender
 from backend.eventstore.lanes import Lanes
 from backend.eventstore.records import ConcurrencyConflict, StoredAnswer
@@ -159,8 +159,8 @@ def _patch() -> None:
     _count_round_trips()
     _patch_loads()
     commands.stored_answer = _timed("db: idempotency lookup", commands.stored_answer)
-    encode = _timed_sync("snapshot encode (in the lane)", commands.snapshot_long_streams)
-    commands.snapshot_long_streams = lane_groups.snapshot_long_streams = encode
+    encode = _timed_sync("snapshot encode", commands.snapshot_soon)
+    commands.snapshot_soon = lane_snapshots.snapshot_soon = encode
     EventStore.save_snapshot = _timed("db: snapshot write (background)", EventStore.save_snapshot)  # type: ignore[method-assign]
     original_append, original_commit = EventStore.append, Appender._commit
     original_execute, original_hold, original_step = commanding.execute, Lanes.hold, Projector.step

@@ -43,6 +43,10 @@ class AggregateCache:
     def take(self, stream_id: UUID) -> Any | None:
         return self._entries.pop(stream_id, None)
 
+    def peek(self, stream_id: UUID) -> Any | None:
+        """The entry, left in place (no command holds it: it is as committed)."""
+        return self._entries.get(stream_id)
+
     def put(self, aggregate: Any) -> None:
         """Keep `aggregate` (committed, with no pending events); the newest version wins."""
         current = self._entries.get(aggregate.id)

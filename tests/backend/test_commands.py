@@ -6,7 +6,6 @@ import asyncio
 import gc
 import traceback
 import weakref
-from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
@@ -17,31 +16,7 @@ from backend.eventstore.store import EventStore
 from backend.services.institutions import accepted
 from domain.city.aggregate import City, District
 from domain.errors import AlreadyExists, NotFound
-
-NOW = datetime(2026, 9, 1, tzinfo=UTC)
-
-
-async def _city(store: EventStore) -> City:
-    city_id = uuid4()
-
-    async def create(uow):
-        city = City.register(city_id, "suzhou", "苏州", "Asia/Shanghai", NOW)
-        uow.add(city)
-        return accepted(city)
-
-    await execute(store, CommandContext(now=NOW), create, CommandAccepted)
-    loaded = await load_aggregate(store, city_id)
-    assert isinstance(loaded, City)
-    return loaded
-
-
-def _add(city_id, code: str):
-    async def decide(uow):
-        city = await uow.get(City, city_id, "city")
-        city.add_district(District(code, f"区{code}", 1000, ("街道",)), NOW)
-        return accepted(city)
-
-    return decide
+from tests.backend.cities import NOW, adding, registered_city
 
 
 def count_streams_asked(
@@ -67,9 +42,9 @@ def count_stream_reads(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> li
 async def test_a_long_stream_is_loaded_from_its_snapshot_and_equals_a_full_replay(
     store: EventStore,
 ):
-    city = await _city(store)
+    city = await registered_city(store)
     for i in range(230):
-        await execute(store, CommandContext(now=NOW), _add(city.id, f"d{i}"), CommandAccepted)
+        await execute(store, CommandContext(now=NOW), adding(city.id, f"d{i}"), CommandAccepted)
     await store.snapshots_written()  # written in the background, after the answers
     snapshot = await store.latest_snapshot(city.id)
     assert snapshot is not None and snapshot[0] == 200
@@ -84,9 +59,9 @@ async def test_a_long_stream_is_loaded_from_its_snapshot_and_equals_a_full_repla
 async def test_a_snapshot_that_no_longer_fits_its_aggregate_is_ignored_and_the_stream_replayed(
     store: EventStore, pool, caplog: pytest.LogCaptureFixture
 ):
-    city = await _city(store)
+    city = await registered_city(store)
     for i in range(110):
-        await execute(store, CommandContext(now=NOW), _add(city.id, f"d{i}"), CommandAccepted)
+        await execute(store, CommandContext(now=NOW), adding(city.id, f"d{i}"), CommandAccepted)
     await store.snapshots_written()
     # as if the snapshot was written before City gained its `districts` state
     await pool.execute(
@@ -105,10 +80,10 @@ async def test_a_snapshot_that_no_longer_fits_its_aggregate_is_ignored_and_the_s
 
 
 async def test_concurrent_commands_on_one_aggregate_are_retried_until_all_land(store: EventStore):
-    city = await _city(store)
+    city = await registered_city(store)
     await asyncio.gather(
         *(
-            execute(store, CommandContext(now=NOW), _add(city.id, f"c{i}"), CommandAccepted)
+            execute(store, CommandContext(now=NOW), adding(city.id, f"c{i}"), CommandAccepted)
             for i in range(25)
         )
     )
@@ -118,10 +93,10 @@ async def test_concurrent_commands_on_one_aggregate_are_retried_until_all_land(s
 
 
 async def test_a_command_key_replayed_after_success_returns_the_stored_answer(store: EventStore):
-    city = await _city(store)
+    city = await registered_city(store)
     ctx = CommandContext(now=NOW, command_key="k-1", request_hash=b"h")
-    first = await execute(store, ctx, _add(city.id, "x"), CommandAccepted)
-    again = await execute(store, ctx, _add(city.id, "y"), CommandAccepted)
+    first = await execute(store, ctx, adding(city.id, "x"), CommandAccepted)
+    again = await execute(store, ctx, adding(city.id, "y"), CommandAccepted)
     assert again.replayed and not first.replayed
     assert again.value == first.value and again.position == first.position
     assert "y" not in (await load_aggregate(store, city.id)).districts
@@ -132,10 +107,10 @@ async def test_a_cached_aggregate_catches_up_with_what_another_process_committed
 ):
     other = EventStore(pool)  # a second server process: its own cache
     try:
-        city = await _city(store)
-        await execute(store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted)
-        await execute(other, CommandContext(now=NOW), _add(city.id, "b"), CommandAccepted)
-        await execute(store, CommandContext(now=NOW), _add(city.id, "c"), CommandAccepted)
+        city = await registered_city(store)
+        await execute(store, CommandContext(now=NOW), adding(city.id, "a"), CommandAccepted)
+        await execute(other, CommandContext(now=NOW), adding(city.id, "b"), CommandAccepted)
+        await execute(store, CommandContext(now=NOW), adding(city.id, "c"), CommandAccepted)
         loaded = await load_aggregate(store, city.id)
         assert set(loaded.districts) == {"a", "b", "c"} and loaded.version == 4
     finally:
@@ -148,10 +123,10 @@ async def test_a_refusal_decided_on_a_copy_another_process_made_stale_is_decided
 ):
     other = EventStore(pool)  # a second server process: its own cache
     try:
-        city = await _city(store)
-        await execute(store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted)
+        city = await registered_city(store)
+        await execute(store, CommandContext(now=NOW), adding(city.id, "a"), CommandAccepted)
         # `store` keeps its copy at "a"; the other process then adds "b"
-        await execute(other, CommandContext(now=NOW), _add(city.id, "b"), CommandAccepted)
+        await execute(other, CommandContext(now=NOW), adding(city.id, "b"), CommandAccepted)
 
         async def after_b(uow):
             loaded = await uow.get(City, city.id, "city")
@@ -168,8 +143,8 @@ async def test_a_refusal_decided_on_a_copy_another_process_made_stale_is_decided
 
 
 async def test_a_refused_command_leaves_no_uncommitted_state_in_the_cache(store: EventStore):
-    city = await _city(store)
-    await execute(store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted)
+    city = await registered_city(store)
+    await execute(store, CommandContext(now=NOW), adding(city.id, "a"), CommandAccepted)
 
     async def half_then_fail(uow):
         loaded = await uow.get(City, city.id, "city")
@@ -185,9 +160,9 @@ async def test_a_refused_command_leaves_no_uncommitted_state_in_the_cache(store:
 
 async def _city_at_a(store: EventStore, on_a_lane: bool) -> tuple[City, list]:
     """A city with district "a", as committed in the cache, and the lane its commands take."""
-    city = await _city(store)
+    city = await registered_city(store)
     lane = [city.id] if on_a_lane else []
-    await execute(store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted, lane=lane)
+    await execute(store, CommandContext(now=NOW), adding(city.id, "a"), CommandAccepted, lane=lane)
     return city, lane
 
 
@@ -199,9 +174,9 @@ async def test_a_refused_command_puts_back_what_it_took_so_the_next_one_reads_no
     reads = count_stream_reads(store, monkeypatch)
     with pytest.raises(AlreadyExists):  # refused on the cached copy, which it took
         await execute(
-            store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted, lane=lane
+            store, CommandContext(now=NOW), adding(city.id, "a"), CommandAccepted, lane=lane
         )
-    await execute(store, CommandContext(now=NOW), _add(city.id, "b"), CommandAccepted, lane=lane)
+    await execute(store, CommandContext(now=NOW), adding(city.id, "b"), CommandAccepted, lane=lane)
     assert reads == []  # neither read the stream: a hot room-day is not read again per refusal
     assert set((await load_aggregate(store, city.id)).districts) == {"a", "b"}
 
@@ -216,7 +191,7 @@ async def test_a_read_made_anyway_brings_the_cached_copies_up_to_date_so_a_refus
     async def refused(uow):
         await uow.prefetch([city.id, unseen])
         assert await uow.find(City, unseen) is None
-        return await _add(city.id, "a")(uow)  # refused: "a" exists
+        return await adding(city.id, "a")(uow)  # refused: "a" exists
 
     checks = count_streams_asked(store, monkeypatch, "stream_versions")
     reads = count_stream_reads(store, monkeypatch)
@@ -240,19 +215,19 @@ async def test_an_aggregate_a_bug_may_have_half_changed_is_not_put_back(
     with pytest.raises(RuntimeError):
         await execute(store, CommandContext(now=NOW), buggy, CommandAccepted, lane=lane)
     reads = count_stream_reads(store, monkeypatch)
-    await execute(store, CommandContext(now=NOW), _add(city.id, "b"), CommandAccepted, lane=lane)
+    await execute(store, CommandContext(now=NOW), adding(city.id, "b"), CommandAccepted, lane=lane)
     assert [city.id] in reads  # read afresh
     assert set((await load_aggregate(store, city.id)).districts) == {"a", "b"}
 
 
 async def test_commands_on_a_named_lane_all_land_one_after_another(store: EventStore):
-    city = await _city(store)
+    city = await registered_city(store)
     await asyncio.gather(
         *(
             execute(
                 store,
                 CommandContext(now=NOW),
-                _add(city.id, f"l{i}"),
+                adding(city.id, f"l{i}"),
                 CommandAccepted,
                 lane=[city.id],
             )  # fmt: skip
@@ -266,14 +241,14 @@ async def test_commands_on_a_named_lane_all_land_one_after_another(store: EventS
 async def test_commands_queued_on_a_lane_are_committed_together_each_under_its_own_key(
     store: EventStore,
 ):
-    city = await _city(store)
+    city = await registered_city(store)
 
     def ctx(i: int) -> CommandContext:
         return CommandContext(now=NOW, command_key=f"lane-{i}", request_hash=b"h")
 
     first = await asyncio.gather(
         *(
-            execute(store, ctx(i), _add(city.id, f"g{i}"), CommandAccepted, lane=[city.id])
+            execute(store, ctx(i), adding(city.id, f"g{i}"), CommandAccepted, lane=[city.id])
             for i in range(40)
         )  # fmt: skip
     )
@@ -284,7 +259,7 @@ async def test_commands_queued_on_a_lane_are_committed_together_each_under_its_o
     assert commits < 40  # grouped: fewer appends than commands
     replays = await asyncio.gather(
         *(
-            execute(store, ctx(i), _add(city.id, f"x{i}"), CommandAccepted, lane=[city.id])
+            execute(store, ctx(i), adding(city.id, f"x{i}"), CommandAccepted, lane=[city.id])
             for i in range(40)
         )  # fmt: skip
     )
@@ -297,11 +272,15 @@ async def test_commands_queued_on_a_lane_are_committed_together_each_under_its_o
 async def test_a_refusal_in_a_group_answers_that_command_and_the_others_still_land(
     store: EventStore,
 ):
-    city = await _city(store)
+    city = await registered_city(store)
     results = await asyncio.gather(
         *(
             execute(
-                store, CommandContext(now=NOW), _add(city.id, code), CommandAccepted, lane=[city.id]
+                store,
+                CommandContext(now=NOW),
+                adding(city.id, code),
+                CommandAccepted,
+                lane=[city.id],
             )
             for code in ["a", "b", "a", "c"]
         ),  # fmt: skip
@@ -318,16 +297,16 @@ class _Held:
 async def test_a_refusal_on_a_lane_frees_what_its_decision_held_without_the_collector(
     store: EventStore,
 ):
-    city = await _city(store)
+    city = await registered_city(store)
     await execute(
-        store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted, lane=[city.id]
+        store, CommandContext(now=NOW), adding(city.id, "a"), CommandAccepted, lane=[city.id]
     )
     held: list[weakref.ref[_Held]] = []
 
     async def refused_decision(uow):
         thing = _Held()
         held.append(weakref.ref(thing))
-        return await _add(city.id, "a")(uow)
+        return await adding(city.id, "a")(uow)
 
     gc.collect()
     gc.disable()  # only reference counting frees anything now
@@ -346,7 +325,7 @@ async def test_a_refusal_on_a_lane_frees_what_its_decision_held_without_the_coll
 
 
 async def test_a_bug_in_a_decision_on_a_lane_keeps_its_traceback_for_the_log(store: EventStore):
-    city = await _city(store)
+    city = await registered_city(store)
 
     async def buggy_decision(uow):
         raise RuntimeError("a bug")
@@ -361,16 +340,16 @@ async def test_a_bug_in_a_decision_on_a_lane_keeps_its_traceback_for_the_log(sto
 async def test_a_first_try_decides_on_cached_aggregates_without_reading_their_streams(
     store: EventStore, monkeypatch: pytest.MonkeyPatch
 ):
-    city = await _city(store)
-    await execute(store, CommandContext(now=NOW), _add(city.id, "a"), CommandAccepted)
+    city = await registered_city(store)
+    await execute(store, CommandContext(now=NOW), adding(city.id, "a"), CommandAccepted)
     reads = count_stream_reads(store, monkeypatch)
-    await execute(store, CommandContext(now=NOW), _add(city.id, "b"), CommandAccepted)
+    await execute(store, CommandContext(now=NOW), adding(city.id, "b"), CommandAccepted)
     await execute(
-        store, CommandContext(now=NOW), _add(city.id, "c"), CommandAccepted, lane=[city.id]
+        store, CommandContext(now=NOW), adding(city.id, "c"), CommandAccepted, lane=[city.id]
     )
     assert reads == []
     store.cache.clear()
-    await execute(store, CommandContext(now=NOW), _add(city.id, "d"), CommandAccepted)
+    await execute(store, CommandContext(now=NOW), adding(city.id, "d"), CommandAccepted)
     assert reads == [[city.id]]
     assert set((await load_aggregate(store, city.id)).districts) == {"a", "b", "c", "d"}
 
@@ -378,20 +357,20 @@ async def test_a_first_try_decides_on_cached_aggregates_without_reading_their_st
 async def test_a_replay_on_a_lane_that_would_now_be_refused_gets_its_first_answer(
     store: EventStore,
 ):
-    city = await _city(store)
+    city = await registered_city(store)
     ctx = CommandContext(now=NOW, command_key="lane-replay", request_hash=b"h")
-    first = await execute(store, ctx, _add(city.id, "a"), CommandAccepted, lane=[city.id])
-    again = await execute(store, ctx, _add(city.id, "a"), CommandAccepted, lane=[city.id])
+    first = await execute(store, ctx, adding(city.id, "a"), CommandAccepted, lane=[city.id])
+    again = await execute(store, ctx, adding(city.id, "a"), CommandAccepted, lane=[city.id])
     assert again.replayed and again.value == first.value
     other = CommandContext(now=NOW, command_key="lane-other", request_hash=b"h")
     with pytest.raises(AlreadyExists):  # a new key refused stays refused
-        await execute(store, other, _add(city.id, "a"), CommandAccepted, lane=[city.id])
+        await execute(store, other, adding(city.id, "a"), CommandAccepted, lane=[city.id])
 
 
 async def test_a_lane_reads_what_its_whole_group_will_read_in_one_round_trip(
     store: EventStore, monkeypatch: pytest.MonkeyPatch
 ):
-    lane, cities = uuid4(), [await _city(store) for _ in range(12)]
+    lane, cities = uuid4(), [await registered_city(store) for _ in range(12)]
     store.cache.clear()
     reads = count_stream_reads(store, monkeypatch)
     results = await asyncio.gather(
@@ -399,7 +378,7 @@ async def test_a_lane_reads_what_its_whole_group_will_read_in_one_round_trip(
             execute(
                 store,
                 CommandContext(now=NOW),
-                _add(c.id, "a"),
+                adding(c.id, "a"),
                 CommandAccepted,
                 lane=[lane],
                 reads=[c.id],
@@ -435,16 +414,18 @@ def test_a_long_stream_is_snapshotted_every_quarter_to_half_of_its_length():
 async def test_a_snapshot_that_cannot_be_written_leaves_the_committed_command_answered(
     store: EventStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ):
-    city = await _city(store)
+    city = await registered_city(store)
     for i in range(98):
-        await execute(store, CommandContext(now=NOW), _add(city.id, f"d{i}"), CommandAccepted)
+        await execute(store, CommandContext(now=NOW), adding(city.id, f"d{i}"), CommandAccepted)
 
     async def refused(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(store, "save_snapshot", refused)
     with caplog.at_level("WARNING", logger="tuoyu.eventstore"):
-        outcome = await execute(store, CommandContext(now=NOW), _add(city.id, "x"), CommandAccepted)
+        outcome = await execute(
+            store, CommandContext(now=NOW), adding(city.id, "x"), CommandAccepted
+        )
         await store.snapshots_written()
     assert outcome.value.version == 100  # the 100th event: a snapshot was due and failed
     assert "snapshot of" in caplog.text and "not written" in caplog.text
