@@ -126,3 +126,14 @@ async def test_a_command_deciding_on_a_stream_another_writes_in_the_same_rush_is
     results = await asyncio.gather(writer, deciding_on_old_state, return_exceptions=True)
     assert isinstance(results[0], Appended)
     assert isinstance(results[1], ConcurrencyConflict)
+
+
+async def test_append_batch_is_planned_on_every_call_never_with_a_plan_the_connection_kept(
+    store: EventStore,
+):
+    """A kept (generic) plan made PostgreSQL's CPU per append grow with the tables during a
+    booking rush (migration 0012, docs/adr/0001)."""
+    settings = await store.pool.fetchval(
+        "SELECT proconfig FROM pg_proc WHERE proname = 'append_batch'"
+    )
+    assert settings == ["plan_cache_mode=force_custom_plan"]
