@@ -55,7 +55,7 @@ class PostponedSnapshots:
                 due[aggregate.id] = (since, now)
 
     def take_overdue(self, lane: UUID) -> None:
-        """Between two groups of a busy lane: the snapshots that waited longest enough."""
+        """Between two groups of a busy lane: the snapshots that waited long enough."""
         due = self._due.get(lane)
         if due:
             limit = time.monotonic() - self._longest
