@@ -66,10 +66,3 @@ async def test_a_due_snapshot_whose_copy_left_the_cache_is_skipped_not_read_agai
     await asyncio.sleep(0.4)
     assert await _snapshot_version(store, city.id) is None
     assert snapshots.waiting(city.id) == []
-
-
-async def test_a_command_off_any_lane_takes_its_due_snapshot_at_once(store: EventStore):
-    city = await registered_city(store)
-    for i in range(99):
-        await execute(store, CommandContext(now=NOW), adding(city.id, f"d{i}"), CommandAccepted)
-    assert await _snapshot_version(store, city.id) == 100
