@@ -67,15 +67,18 @@ async def step_all(projector: Projector) -> int:
     projector.applied(step.applied)  # before the positions: a follower of the feed is current
     projector.changed(step.changed, step.streams)
     await projector.positions_reached(step.checkpoints)
+    projector.store.heard_head(step.head)  # a head not yet heard of (no NOTIFY) is known now
     return step.moved_to
 
 
 class _Step(NamedTuple):
-    """A committed step: moved to (0 if nothing moved), every model's checkpoint, the models
-    whose rows may have changed, for each model that applied events here the streams they
-    came from, and for each model moved here (after, up to, the events it applied)."""
+    """A committed step: moved to (0 if nothing moved), the head it read, every model's
+    checkpoint, the models whose rows may have changed, for each model that applied events
+    here the streams they came from, and for each model moved here (after, up to, the events
+    it applied)."""
 
     moved_to: int
+    head: int
     checkpoints: dict[str, int]
     changed: list[str]
     streams: dict[str, set[UUID]]
@@ -97,7 +100,7 @@ async def _step(projector: Projector, conn: asyncpg.Connection) -> _Step:
     applied: dict[str, tuple[int, int, list[Envelope]]] = {}
     if head <= low:
         await conn.execute("COMMIT")
-        return _Step(0, checkpoints, changed, streams, applied)
+        return _Step(0, head, checkpoints, changed, streams, applied)
     moved_to = int(events[-1][0]) if len(events) == projector.batch_size else head
     await projector.fetch_keys(conn, events)
     batch = projector.decode(events)
@@ -117,14 +120,18 @@ async def _step(projector: Projector, conn: asyncpg.Connection) -> _Step:
         applied[model.name] = (checkpoint, moved_to, mine)
         checkpoints[model.name] = moved_to
     await conn.execute(moves_and_commit(moves))
-    return _Step(moved_to, checkpoints, changed, streams, applied)
+    return _Step(moved_to, head, checkpoints, changed, streams, applied)
 
 
 async def follow_all(projector: Projector) -> None:
+    """Step, then wait for a commit past what every model applied. A step that reached the
+    head it read is not followed by another at once: that one would only find nothing, three
+    round trips (BEGIN, the step's read, COMMIT) per step under a trickle of commands. A step
+    cut short by the batch size goes on at once (the head it read is past it)."""
     while True:
         try:
-            if not await step_all(projector):
-                await projector.store.wait_for_append(projector.lowest_position(), timeout=1.0)
+            await step_all(projector)
+            await projector.store.wait_for_append(projector.lowest_position(), timeout=1.0)
         except asyncio.CancelledError:
             raise
         except Exception:

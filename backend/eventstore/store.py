@@ -88,7 +88,8 @@ class EventStore:
         return await self._appender.append(request)
 
     def heard_head(self, position: int) -> None:
-        """Another process committed up to `position` (heard through LISTEN/NOTIFY)."""
+        """Commits up to `position` are known from elsewhere: another process's (heard through
+        LISTEN/NOTIFY), or the head a read-model step read."""
         self._committed(position)
 
     def _committed(self, position: int) -> None:

@@ -5,11 +5,13 @@ tests/projections/test_projector.py, "live".)"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Mapping, Sequence
 from uuid import UUID
 
 import pytest
 
+from backend import follower
 from backend.eventstore.store import EventStore
 from backend.follower import moves_and_commit, step_all
 from backend.projector import Projector
@@ -67,3 +69,59 @@ async def test_watchers_hear_each_changed_model_with_the_streams_it_applied_or_n
     await step_all(elsewhere)  # another process applies them: which rows is not known here
     await step_all(here)
     assert heard[1] == ([accounts.name, notifications.name], {})
+
+
+def counting_steps(monkeypatch: pytest.MonkeyPatch) -> tuple[list[int], asyncio.Event]:
+    """The live follower's steps from here on, each as the position it moved to (0: none),
+    and an event set once the first has run."""
+    steps: list[int] = []
+    stepped = asyncio.Event()
+    real = follower.step_all
+
+    async def counted(projector: Projector) -> int:
+        moved = await real(projector)
+        steps.append(moved)
+        stepped.set()
+        return moved
+
+    monkeypatch.setattr(follower, "step_all", counted)
+    return steps, stepped
+
+
+async def head(store: EventStore) -> int:
+    return int(await store.pool.fetchval("SELECT coalesce(max(position), 0) FROM events"))
+
+
+async def test_a_follower_that_reached_the_head_steps_again_only_for_the_next_commit(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+):
+    steps, stepped = counting_steps(monkeypatch)
+    projector = Projector(store, [accounts, notifications])
+    await projector.start()
+    try:
+        await asyncio.wait_for(stepped.wait(), 2.0)  # the first look, at start
+        for i in range(3):
+            await register_guardians(store, 1, start=i)
+            assert await projector.wait_until(await head(store))
+            await asyncio.sleep(0.1)  # a step at once after it would come now
+        assert len(steps) == 4 and all(steps[1:])  # one per commit: none found nothing
+    finally:
+        await projector.stop()
+
+
+async def test_a_step_cut_short_by_the_batch_size_is_followed_at_once_even_unnotified(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+):
+    elsewhere = EventStore(store.pool)  # another process's commits, never heard of here
+    try:
+        await register_guardians(elsewhere, 12)
+    finally:
+        await elsewhere.close()
+    steps, _ = counting_steps(monkeypatch)
+    projector = Projector(store, [accounts], batch_size=5)
+    await projector.start()
+    try:  # well within the 1 s a follower waits unwoken
+        assert await projector.wait_until(await head(store), timeout=0.5)
+        assert len([moved for moved in steps if moved]) == 3  # 5 + 5 + 2 events
+    finally:
+        await projector.stop()
