@@ -124,9 +124,9 @@ class Appender:
     async def _commit(
         self, batch: list[tuple[AppendRequest, asyncio.Future[AppendOutcome]]]
     ) -> None:
-        args = _batch_arguments([request for request, _ in batch])
+        args = append_arguments([request for request, _ in batch], self._notify)
         async with self._pool.acquire() as conn:
-            rows = await conn.fetch(APPEND_SQL, *args[:14], self._notify, *args[14:])
+            rows = await conn.fetch(APPEND_SQL, *args)
         head = max((r["last_position"] or 0 for r in rows if r["status"] == "ok"), default=0)
         if head:
             self._on_committed(head)
@@ -145,7 +145,8 @@ class Appender:
                 future.set_exception(ConcurrencyConflict(request.streams))
 
 
-def _batch_arguments(requests: list[AppendRequest]) -> list[list[Any]]:
+def append_arguments(requests: list[AppendRequest], notify: bool) -> list[Any]:
+    """APPEND_SQL's arguments for these requests, the batch's commands in this order."""
     keys: list[Any] = []
     hashes: list[Any] = []
     results: list[Any] = []
@@ -189,6 +190,6 @@ def _batch_arguments(requests: list[AppendRequest]) -> list[list[Any]]:
     return [
         keys, hashes, results, actors, correlations, causations,
         x_command, x_stream, x_expected,
-        e_command, e_stream, e_version, e_topic, e_state,
+        e_command, e_stream, e_version, e_topic, e_state, notify,
         k_command, k_key, k_hash, k_result,
     ]  # fmt: skip

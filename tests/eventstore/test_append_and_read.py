@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from backend.eventstore.appender import APPEND_SQL, append_arguments
 from backend.eventstore.records import (
     Appended,
     AppendRequest,
@@ -128,12 +129,74 @@ async def test_a_command_deciding_on_a_stream_another_writes_in_the_same_rush_is
     assert isinstance(results[1], ConcurrencyConflict)
 
 
-async def test_append_batch_is_planned_on_every_call_never_with_a_plan_the_connection_kept(
+async def test_an_append_whose_grouped_key_was_seen_before_is_refused_and_writes_nothing(
     store: EventStore,
 ):
-    """A kept (generic) plan made PostgreSQL's CPU per append grow with the tables during a
-    booking rush (migration 0012, docs/adr/0001)."""
+    first, second = uuid4(), uuid4()
+    await store.append(AppendRequest([event(first, 1)], {first: 0}, "k1", b"hash", b"{}"))
+    grouped = AppendRequest(
+        [event(second, 1)], {second: 0}, "k2", b"hash", b"{}", grouped=[("k1", b"hash", b"{}")]
+    )
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(grouped)
+    assert await store.read_stream(second) == []
+    assert await store.pool.fetchval("SELECT count(*) FROM commands WHERE command_key = 'k2'") == 0
+
+
+async def test_each_command_of_a_batch_is_judged_alone(store: EventStore):
+    """One call of append_batch: a key seen before answers with its stored answer, a grouped
+    key seen before refuses only its own command, and the third command is written."""
+    seen, a, b, c = uuid4(), uuid4(), uuid4(), uuid4()
+    stored = await store.append(AppendRequest([event(seen, 1)], {seen: 0}, "k1", b"h1", b"r1"))
+    assert isinstance(stored, Appended)
+    batch = [
+        AppendRequest([event(a, 1)], {a: 0}, "k1", b"h1", b"r-again"),
+        AppendRequest([event(b, 1)], {b: 0}, "k2", b"h2", b"r2", grouped=[("k1", b"h", b"")]),
+        AppendRequest([event(c, 1)], {c: 0}, "k3", b"h3", b"r3"),
+    ]
+    rows = await store.pool.fetch(APPEND_SQL, *append_arguments(batch, notify=False))
+    verdicts = [(r["idx"], r["status"], r["stored_result"]) for r in rows]
+    assert verdicts == [(1, "duplicate", b"r1"), (2, "conflict", None), (3, "ok", None)]
+    assert rows[0]["last_position"] == stored.last_position
+    assert [len(await store.read_stream(s)) for s in (a, b, c)] == [0, 0, 1]
+
+
+async def test_the_plans_append_batch_keeps_read_through_indexes_as_its_tables_grow(
+    store: EventStore,
+):
+    """Its plans are made once per connection and kept (migration 0013): a plan made while
+    `commands` was nearly empty must still look keys up by index when the table has grown,
+    not scan it (docs/adr/0001)."""
+    fill = (
+        "INSERT INTO commands (command_key, request_hash, recorded_at)"
+        " SELECT 'fill-' || $1::text || '-' || g, '\\x00', now() FROM generate_series(1, $2) g"
+    )
+    async with store.pool.acquire() as conn:
+        await conn.execute(fill, "small", 9)
+        await conn.execute("ANALYZE commands, events")
+        plans: list[str] = []
+        conn.add_log_listener(lambda _conn, message: plans.append(message.message))
+        await conn.execute(
+            "LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0;"
+            " SET auto_explain.log_nested_statements = on; SET auto_explain.log_level = notice"
+        )
+        for round_ in range(2):
+            if round_:
+                await conn.execute(fill, "grown", 20_000)  # no ANALYZE: the kept plans stay
+            plans.clear()
+            stream = uuid4()
+            request = AppendRequest(
+                [event(stream, 1)], {stream: 0}, f"k{round_}", b"h", b"{}",
+                grouped=[(f"g{round_}", b"h", b"{}")],
+            )  # fmt: skip
+            await conn.fetch(APPEND_SQL, *append_arguments([request], notify=False))
+            looked_up = [p for p in plans if "FROM commands c WHERE" in p or "FROM events e" in p]
+            assert len(looked_up) == 3, plans
+            assert not [p for p in looked_up if "Seq Scan" in p], looked_up
+
+
+async def test_append_batch_keeps_generic_plans_with_table_scans_ruled_out(store: EventStore):
     settings = await store.pool.fetchval(
         "SELECT proconfig FROM pg_proc WHERE proname = 'append_batch'"
     )
-    assert settings == ["plan_cache_mode=force_custom_plan"]
+    assert settings == ["plan_cache_mode=force_generic_plan", "enable_seqscan=off"]
