@@ -7,6 +7,7 @@ import gc
 import weakref
 from uuid import UUID, uuid4
 
+import asyncpg
 import pytest
 
 from backend.eventstore.appender import APPEND_SQL, append_arguments
@@ -162,7 +163,7 @@ async def test_each_command_of_a_batch_is_judged_alone(store: EventStore):
 
 
 async def test_the_plans_append_batch_keeps_read_through_indexes_as_its_tables_grow(
-    store: EventStore,
+    database_url: str,
 ):
     """Its plans are made once per connection and kept (migration 0013): a plan made while
     `commands` was nearly empty must still look keys up by index when the table has grown,
@@ -171,7 +172,8 @@ async def test_the_plans_append_batch_keeps_read_through_indexes_as_its_tables_g
         "INSERT INTO commands (command_key, request_hash, recorded_at)"
         " SELECT 'fill-' || $1::text || '-' || g, '\\x00', now() FROM generate_series(1, $2) g"
     )
-    async with store.pool.acquire() as conn:
+    conn = await asyncpg.connect(database_url)  # its own: it leaves auto_explain loaded
+    try:
         await conn.execute(fill, "small", 9)
         await conn.execute("ANALYZE commands, events")
         plans: list[str] = []
@@ -193,6 +195,8 @@ async def test_the_plans_append_batch_keeps_read_through_indexes_as_its_tables_g
             looked_up = [p for p in plans if "FROM commands c WHERE" in p or "FROM events e" in p]
             assert len(looked_up) == 3, plans
             assert not [p for p in looked_up if "Seq Scan" in p], looked_up
+    finally:
+        await conn.close()
 
 
 async def test_append_batch_keeps_generic_plans_with_table_scans_ruled_out(store: EventStore):
