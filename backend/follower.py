@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tuoyu.projector")
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _BEGIN = "BEGIN; SET LOCAL synchronous_commit TO off"
-_BEGIN_STEP = "SELECT * FROM read_models_begin_step($1, $2, $3, $4)"  # migration 0007
+BEGIN_STEP = "SELECT * FROM read_models_begin_step($1, $2, $3, $4)"  # migration 0007
 
 
 def lock_key(name: str) -> int:
@@ -90,7 +90,7 @@ async def _step(projector: Projector, conn: asyncpg.Connection) -> _Step:
     models = projector.projections
     keys, names, topics = projector.step_arguments
     # one round trip: every model's lock, their checkpoints, the head, the next events
-    rows = await conn.fetch(_BEGIN_STEP, keys, names, topics, projector.batch_size)
+    rows = await conn.fetch(BEGIN_STEP, keys, names, topics, projector.batch_size)
     checkpoints = {r[1]: int(r[2]) for r in rows if r[0] == 0}
     head = next(int(r[2]) for r in rows if r[0] == 1)
     events = [r[2:] for r in rows if r[0] == 2]

@@ -7,7 +7,6 @@ import gc
 import weakref
 from uuid import UUID, uuid4
 
-import asyncpg
 import pytest
 
 from backend.eventstore.appender import APPEND_SQL, append_arguments
@@ -19,6 +18,7 @@ from backend.eventstore.records import (
     StoredAnswer,
 )
 from backend.eventstore.store import EventStore
+from tests.plans import explained
 
 
 def event(stream: UUID, version: int, payload: bytes = b"{}") -> NewEvent:
@@ -172,16 +172,9 @@ async def test_the_plans_append_batch_keeps_read_through_indexes_as_its_tables_g
         "INSERT INTO commands (command_key, request_hash, recorded_at)"
         " SELECT 'fill-' || $1::text || '-' || g, '\\x00', now() FROM generate_series(1, $2) g"
     )
-    conn = await asyncpg.connect(database_url)  # its own: it leaves auto_explain loaded
-    try:
+    async with explained(database_url) as (conn, plans):
         await conn.execute(fill, "small", 9)
         await conn.execute("ANALYZE commands, events")
-        plans: list[str] = []
-        conn.add_log_listener(lambda _conn, message: plans.append(message.message))
-        await conn.execute(
-            "LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0;"
-            " SET auto_explain.log_nested_statements = on; SET auto_explain.log_level = notice"
-        )
         for round_ in range(2):
             if round_:
                 await conn.execute(fill, "grown", 20_000)  # no ANALYZE: the kept plans stay
@@ -195,8 +188,6 @@ async def test_the_plans_append_batch_keeps_read_through_indexes_as_its_tables_g
             looked_up = [p for p in plans if "FROM commands c WHERE" in p or "FROM events e" in p]
             assert len(looked_up) == 3, plans
             assert not [p for p in looked_up if "Seq Scan" in p], looked_up
-    finally:
-        await conn.close()
 
 
 async def test_append_batch_keeps_generic_plans_with_table_scans_ruled_out(store: EventStore):

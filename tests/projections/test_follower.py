@@ -13,9 +13,11 @@ import pytest
 
 from backend import follower
 from backend.eventstore.store import EventStore
-from backend.follower import moves_and_commit, step_all
+from backend.follower import BEGIN_STEP, moves_and_commit, step_all
 from backend.projector import Projector
 from projections import accounts, notifications
+from projections.registry import ALL
+from tests.plans import explained
 from tests.projections.helpers import register_guardians
 from tests.projections.test_projector import CrashingAccounts
 
@@ -125,3 +127,37 @@ async def test_a_step_cut_short_by_the_batch_size_is_followed_at_once_even_unnot
         assert len([moved for moved in steps if moved]) == 3  # 5 + 5 + 2 events
     finally:
         await projector.stop()
+
+
+async def test_a_steps_read_planned_on_a_young_store_still_reads_events_by_index_once_it_grew(
+    store: EventStore, database_url: str
+):
+    """A connection keeps the plans of the step's read (read_models_begin_step). Made while
+    the store held a few events (and its statistics said so), they must not scan `events`
+    once it holds many more (migration 0014)."""
+    keys, names, topics = Projector(store, ALL).step_arguments
+    add = (
+        "INSERT INTO events (position, stream_id, version, topic, state, recorded_at)"
+        " SELECT nextval('event_position'), gen_random_uuid(), 1, $2, '\\x00', now()"
+        " FROM generate_series(1, $1)"
+    )
+    behind_the_last_three = (
+        "INSERT INTO projection_checkpoints SELECT n, (SELECT max(position) - 3 FROM events),"
+        " now() FROM unnest($1::text[]) AS n"
+        " ON CONFLICT (name) DO UPDATE SET position = excluded.position"
+    )
+    async with explained(database_url) as (conn, plans):
+        for grown in (False,) * 8 + (True,):  # a connection's plans are kept after five calls
+            if grown:
+                await conn.execute(add, 20_000, "tests:NotFollowed")
+            await conn.execute(add, 3, topics[0])
+            await conn.execute(behind_the_last_three, names)
+            if not grown:
+                await conn.execute("ANALYZE events, projection_checkpoints")
+            plans.clear()
+            async with conn.transaction():
+                rows = await conn.fetch(BEGIN_STEP, keys, names, topics, 500)
+            assert [r[0] for r in rows].count(2) == 3
+        read = [p for p in plans if "FROM events e" in p]
+        assert len(read) == 2, plans  # the head, and the events past the checkpoints
+        assert not [p for p in read if "Seq Scan on events" in p], read
