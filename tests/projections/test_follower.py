@@ -90,10 +90,6 @@ def counting_steps(monkeypatch: pytest.MonkeyPatch) -> tuple[list[int], asyncio.
     return steps, stepped
 
 
-async def head(store: EventStore) -> int:
-    return int(await store.pool.fetchval("SELECT coalesce(max(position), 0) FROM events"))
-
-
 async def test_a_follower_that_reached_the_head_steps_again_only_for_the_next_commit(
     store: EventStore, monkeypatch: pytest.MonkeyPatch
 ):
@@ -104,7 +100,7 @@ async def test_a_follower_that_reached_the_head_steps_again_only_for_the_next_co
         await asyncio.wait_for(stepped.wait(), 2.0)  # the first look, at start
         for i in range(3):
             await register_guardians(store, 1, start=i)
-            assert await projector.wait_until(await head(store))
+            assert await projector.wait_until(await store.head_position())
             await asyncio.sleep(0.1)  # a step at once after it would come now
         assert len(steps) == 4 and all(steps[1:])  # one per commit: none found nothing
     finally:
@@ -123,7 +119,7 @@ async def test_a_step_cut_short_by_the_batch_size_is_followed_at_once_even_unnot
     projector = Projector(store, [accounts], batch_size=5)
     await projector.start()
     try:  # well within the 1 s a follower waits unwoken
-        assert await projector.wait_until(await head(store), timeout=0.5)
+        assert await projector.wait_until(await store.head_position(), timeout=0.5)
         assert len([moved for moved in steps if moved]) == 3  # 5 + 5 + 2 events
     finally:
         await projector.stop()
