@@ -137,14 +137,21 @@ async def feed_after(
     return rows
 
 
-async def child_day(conn: Conn, child_id: UUID, day: date) -> list[dict[str, Any]]:
-    """The child's day in order of when things happened (not when they were recorded)."""
+async def child_day(
+    conn: Conn, child_id: UUID, day: date, staff_of: UUID | None = None
+) -> list[dict[str, Any]]:
+    """The child's day in order of when things happened (not when they were recorded). For
+    `staff_of` (a staff account), only what happened at institutions it works for: a child
+    cared for at two institutions in one day has two days, and only its guardians see both."""
     rows = await conn.fetch(
         "SELECT c.at, c.kind, c.title, c.detail, d.timezone FROM rm_child_day c"
         " JOIN rm_institutions d ON d.id = c.institution_id"
-        " WHERE c.child_id = $1 AND c.day = $2 ORDER BY c.at, c.position",
+        " WHERE c.child_id = $1 AND c.day = $2 AND ($3::uuid IS NULL OR c.institution_id IN"
+        " (SELECT institution_id FROM rm_institution_staff WHERE account_id = $3))"
+        " ORDER BY c.at, c.position",
         child_id,
         day,
+        staff_of,
     )
     return [dict(r) for r in rows]
 

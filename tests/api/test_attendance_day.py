@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.api.attendance_world import NINE, at, attending_room, caregiver_of, check_in
+from tests.api.attendance_world import (
+    NINE,
+    Room,
+    at,
+    attending_room,
+    caregiver_of,
+    check_in,
+    check_out_body,
+)
+from tests.api.booking_world import bookable_room, booking_body
 from tests.api.days import DAY
 from tests.api.world import World
 
@@ -150,6 +159,40 @@ async def test_a_childs_day_is_refused_to_another_family_another_institution_and
     log = (await world.client.get(f"/v1/children/{child}/access-log",
                                   headers=world.fresh(room.guardian.headers))).json()  # fmt: skip
     assert [r["purpose"] for r in log] == ["child's day"]
+
+
+async def test_staff_read_only_their_own_institutions_part_of_a_day_spent_at_two(world: World):
+    second_id, second_room_id, second_admin = await bookable_room(world)
+    second_carer = await caregiver_of(world, second_id, second_admin)
+    room = await attending_room(world)  # the morning, 09:00–11:00; the clock is now 09:00
+    child = room.children[0]
+    afternoon = booking_body(second_id, second_room_id, child, start="14:00", end="16:00")
+    booked = await world.post("/v1/bookings", afternoon, room.guardian)
+    assert booked.status_code == 201, booked.text
+    second = Room(second_id, second_room_id, second_admin, second_carer, room.guardian, [child],
+                  [booked.json()["id"]])  # fmt: skip
+    await check_in(world, room, child)
+    world.runtime.clock.at = NINE + timedelta(hours=2)  # type: ignore[attr-defined]
+    collected = await world.post("/v1/attendance/check-outs",
+                                 check_out_body(room, child, room.guardian.phone, minutes=120),
+                                 room.caregiver)  # fmt: skip
+    assert collected.status_code == 201, collected.text
+    world.runtime.clock.at = NINE + timedelta(hours=5)  # type: ignore[attr-defined]
+    clocked = await world.post("/v1/staff/clock-ins",
+                               {"room_id": str(second_room_id), "at": at(300)}, second_carer)  # fmt: skip
+    assert clocked.status_code == 201, clocked.text
+    assert (await check_in(world, second, child, minutes=300)).status_code == 201
+
+    async def times(reader) -> list[str]:
+        response = await world.client.get(DAY_PATH.format(child),
+                                          headers=world.fresh(reader.headers))  # fmt: skip
+        assert response.status_code == 200, response.text
+        return [e["time"] for e in response.json()["entries"]]
+
+    assert await times(room.guardian) == ["09:00", "11:00", "14:00"]
+    assert await times(room.caregiver) == ["09:00", "11:00"]
+    assert await times(room.admin) == ["09:00", "11:00"]
+    assert await times(second_carer) == ["14:00"]
 
 
 async def test_staff_of_another_institution_cannot_check_in_clock_in_or_watch(world: World):

@@ -76,8 +76,8 @@ STAFF_CARING = allow(
 )  # fmt: skip
 DAY_READERS = allow(
     Role.guardian, Role.caregiver, Role.institution_admin,
-    relation="a guardian of the child, or staff of an institution the child attended that day"
-    " (staff reads are logged)",
+    relation="a guardian of the child (the whole day), or staff of an institution the child"
+    " attended that day (only what happened there; staff reads are logged)",
     check=_guardian_or_staff_of_that_day,
 )  # fmt: skip
 
@@ -183,7 +183,8 @@ class ChildCareController(Controller):
         """The child's day as it happens: arrival and its check, meals, naps, care, incidents,
         departure, in the institution's local time, ordered by when they happened."""
         rt = runtime(request)
-        rows = await attendance_queries.child_day(rt.pool, child_id, day)
+        staff_of = None if request.user.role is Role.guardian else request.user.account_id
+        rows = await attendance_queries.child_day(rt.pool, child_id, day, staff_of)
         await log_child_read(rt.pool, child_id, request.user, "child's day", rt.clock.now())
         zone = rows[0]["timezone"] if rows else "Asia/Shanghai"
         entries = [
