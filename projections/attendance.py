@@ -102,8 +102,9 @@ _ALARM = (
     " DO UPDATE SET breach = excluded.breach, since = excluded.since"
 )
 _ALARM_OFF = "DELETE FROM rm_room_alarms WHERE day_id = $1 AND room_id = $2"
-_NAP = (
-    "INSERT INTO rm_live_naps VALUES ($1, $2, $3, $4) ON CONFLICT (day_id, child_id)"
+_NAP = (  # only for a child still here: a nap entry replayed after its child left is history
+    "INSERT INTO rm_live_naps SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM rm_live_children"
+    " WHERE day_id = $1 AND child_id = $2) ON CONFLICT (day_id, child_id)"
     " DO UPDATE SET last_seen = greatest(rm_live_naps.last_seen, excluded.last_seen)"
 )
 _NAP_OVER = "DELETE FROM rm_live_naps WHERE day_id = $1 AND child_id = $2"

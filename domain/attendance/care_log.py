@@ -100,24 +100,38 @@ def check_entry(entry: CareEntry) -> None:
 
 
 def children_cared_for(
-    entry: CareEntry, in_room: list[UUID], napping: dict[UUID, datetime]
+    entry: CareEntry, in_room: RoomAt, napping: dict[UUID, datetime]
 ) -> tuple[UUID, ...]:
-    """The children an entry covers (all present in the room when it names none), each
-    present there, and naps in their order: start, checks, end."""
-    children = entry.child_ids or tuple(in_room)
+    """The children an entry covers (all in the room at its time when it names none), each
+    in the room then, and naps in their order: start, checks, end. Nap order is judged only
+    for a child still here: a nap ends with its child's departure, so an entry replayed after
+    it is history, not a nap to keep in order."""
+    children = entry.child_ids or in_room.all
     if not children:
         raise ChildNotPresent("no child is present in this room", field="room_id")
     for child_id in children:
-        if child_id not in in_room:
+        if child_id not in in_room.named:
             raise ChildNotPresent(
                 "the child is not present in this room", field="child_ids",
                 child_id=str(child_id),
             )  # fmt: skip
+        if child_id not in in_room.still_here:
+            continue
         if entry.kind is CareKind.nap_start and child_id in napping:
             raise NapRuleBroken("the child is already asleep", field="child_ids")
         if entry.kind in (CareKind.nap_check, CareKind.nap_end) and child_id not in napping:
             raise NapRuleBroken("the child's nap has not started", field="child_ids")
     return tuple(children)
+
+
+class RoomAt(msgspec.Struct, frozen=True):
+    """Who was in the room at an entry's time: `all` strictly (an entry for the whole room),
+    `named` within the devices' clock skew (an entry naming children), and `still_here`, the
+    children in the room now."""
+
+    all: tuple[UUID, ...]
+    named: frozenset[UUID]
+    still_here: frozenset[UUID]
 
 
 def notifies_guardian(entry: CareEntry) -> bool:

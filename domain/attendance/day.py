@@ -11,12 +11,19 @@ from uuid import UUID, uuid5
 import msgspec
 
 from domain.aggregate import TuoyuAggregate
-from domain.attendance.care_log import CareEntry, CareKind, check_entry, children_cared_for
+from domain.attendance.care_log import (
+    CareEntry,
+    CareKind,
+    RoomAt,
+    check_entry,
+    children_cared_for,
+)
 from domain.attendance.corrections import VisitCorrection, check_correction, corrected_visit
 from domain.attendance.health import AbnormalOutcome, HealthCheck, check_health_check
 from domain.attendance.replays import (
     check_no_visit_after,
     close_open_stay,
+    in_room_at,
     is_replayed,
     present_at,
     status_at,
@@ -159,6 +166,8 @@ class AttendanceDay(TuoyuAggregate):
         def apply(self, day: AttendanceDay) -> None:
             e = self.entry
             for child_id in e.child_ids:
+                if child_id not in day.present:  # replayed after the child left: history
+                    continue
                 if e.kind is CareKind.nap_start:
                     day.napping[child_id] = e.at
                 elif e.kind is CareKind.nap_end:
@@ -358,7 +367,11 @@ class AttendanceDay(TuoyuAggregate):
     def log_care(self, entry: CareEntry, max_doses: int | None, now: datetime) -> CareEntry:
         """Record care for the named children, or for every child present in the room."""
         check_entry(entry)
-        in_room = [c for c, p in self.present.items() if p.room_id == entry.room_id]
+        in_room = RoomAt(
+            all=tuple(in_room_at(self.visits, entry.room_id, entry.at)),
+            named=frozenset(in_room_at(self.visits, entry.room_id, entry.at, CLOCK_SKEW)),
+            still_here=frozenset(c for c, p in self.present.items() if p.room_id == entry.room_id),
+        )
         children = children_cared_for(entry, in_room, self.napping)
         given = self.doses.get(entry.authorisation_id, 0) if entry.authorisation_id else 0
         if max_doses is not None and given >= max_doses:

@@ -70,6 +70,18 @@ def present_at(visits: Mapping[UUID, Sequence[Visit]], at: datetime) -> int:
     return sum(1 for stays in visits.values() if any(v.covers(at) for v in stays))
 
 
+def in_room_at(
+    visits: Mapping[UUID, Sequence[Visit]], room_id: UUID, at: datetime,
+    slack: timedelta = timedelta(0),
+) -> list[UUID]:  # fmt: skip
+    """The children in the room at `at` (within `slack`), from the day's visits: care a device
+    logged offline goes to who was there then, not to who is there when it is replayed."""
+    return [
+        child_id for child_id, stays in visits.items()
+        if any(v.room_id == room_id and v.covers(at, slack) for v in stays)
+    ]  # fmt: skip
+
+
 def close_open_stay(stays: list[Visit], at: datetime) -> None:
     """The open stay of a child or carer ends at `at`."""
     for i, stay in enumerate(stays):

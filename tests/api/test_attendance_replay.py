@@ -72,6 +72,45 @@ async def test_a_tablet_replaying_50_queued_commands_after_an_outage_records_eac
     assert [e["time"] for e in day["entries"]] == ["09:03", "09:23", "09:23", "09:23", "10:03"]
 
 
+async def test_care_a_tablet_logged_offline_reaches_the_children_in_the_room_at_its_time(
+    world: World,
+):
+    room = await attending_room(world, children=2)
+    stayed, left = room.children
+    for child in room.children:
+        response = await world.post("/v1/attendance/check-ins", check_in_body(room, child),
+                                    room.caregiver)  # fmt: skip
+        assert response.status_code == 201, response.text
+    world.runtime.clock.at = NINE + timedelta(minutes=150)  # type: ignore[attr-defined]
+    collected = await world.post("/v1/attendance/check-outs",
+                                 check_out_body(room, left, room.guardian.phone, minutes=120),
+                                 room.caregiver)  # fmt: skip
+    assert collected.status_code == 201, collected.text
+    room_care = {"room_id": str(room.room_id)}
+    queued = [  # logged offline on the tablet before the pick-up, synced at 11:30
+        {**room_care, "kind": "nap_start", "child_ids": [str(left)], "at": at(60)},
+        {**room_care, "kind": "nap_check", "child_ids": [str(left)], "at": at(75)},
+        {**room_care, "kind": "meal", "meal": "morning_snack", "at": at(90)},
+    ]
+    for body in queued:
+        response = await world.post("/v1/attendance/care-logs", body, room.caregiver)
+        assert response.status_code == 201, response.text
+
+    async def entries(child) -> list[tuple[str, str]]:
+        day = (await world.client.get(f"/v1/children/{child}/days/{DAY}",
+                                      headers=world.fresh(room.guardian.headers))).json()  # fmt: skip
+        return [(e["time"], e["kind"]) for e in day["entries"]]
+
+    assert await entries(left) == [
+        ("09:00", "check_in"), ("10:00", "nap_start"), ("10:15", "nap_check"),
+        ("10:30", "meal"), ("11:00", "check_out"),
+    ]  # fmt: skip
+    assert await entries(stayed) == [("09:00", "check_in"), ("10:30", "meal")]
+    live = (await world.client.get(f"/v1/institutions/{room.institution_id}/occupancy/live",
+                                   headers=world.fresh(room.admin.headers))).json()  # fmt: skip
+    assert live["rooms"][0]["nap_checks_overdue"] == 0  # the child who left is not asleep here
+
+
 async def test_a_shared_tablet_replays_a_colleagues_queue_without_doubling_it(world: World):
     """The tablet's queue outlives a carer's sign-in: whoever is signed in when it reconnects
     replays it, and gets the first answers; the same key on another body is refused."""

@@ -210,8 +210,14 @@ def test_a_pick_up_before_the_arrival_is_refused():
         day.check_out(child.child_id, ROOM, MUM, by=CARER, at=EIGHT, code=None, now=EIGHT)
 
 
-def care(kind: CareKind, children: tuple[UUID, ...] = (), **kw) -> CareEntry:
-    return CareEntry(uuid4(), kind, ROOM.room_id, children, EIGHT, CARER, **kw)
+def care(kind: CareKind, children: tuple[UUID, ...] = (), minutes=0, **kw) -> CareEntry:
+    return CareEntry(uuid4(), kind, ROOM.room_id, children, EIGHT + timedelta(minutes=minutes),
+                     CARER, **kw)  # fmt: skip
+
+
+def collect(day: AttendanceDay, child: PresentChild, minutes: int) -> None:
+    left = EIGHT + timedelta(minutes=minutes)
+    day.check_out(child.child_id, ROOM, MUM, by=CARER, at=left, code=None, now=left)
 
 
 def test_lunch_for_the_whole_room_reaches_every_child_present():
@@ -219,6 +225,36 @@ def test_lunch_for_the_whole_room_reaches_every_child_present():
     present = {arrive(day)[0].child_id for _ in range(3)}
     entry = day.log_care(care(CareKind.meal, meal="lunch", amount="most"), None, EIGHT)
     assert set(entry.child_ids) == present
+
+
+def test_care_replayed_late_goes_to_the_children_in_the_room_at_its_own_time():
+    day = staffed(carers=2)
+    stayed, left = arrive(day)[0], arrive(day)[0]
+    collect(day, left, minutes=240)  # 12:00, live
+    later = arrive(day, minutes=300)[0]  # 13:00
+    lunch = day.log_care(care(CareKind.meal, minutes=180, meal="lunch"), None, EIGHT)  # 11:00
+    assert set(lunch.child_ids) == {stayed.child_id, left.child_id}
+    with pytest.raises(ChildNotPresent):  # not yet arrived at 11:00
+        day.log_care(care(CareKind.meal, (later.child_id,), minutes=180, meal="lunch"), None,
+                     EIGHT)  # fmt: skip
+
+
+def test_a_child_named_within_the_devices_clock_skew_of_its_arrival_is_cared_for():
+    day = staffed()
+    child, _ = arrive(day, minutes=1)
+    entry = day.log_care(care(CareKind.observation, (child.child_id,), note="情绪愉快"), None,
+                         EIGHT)  # fmt: skip
+    assert entry.child_ids == (child.child_id,)
+
+
+def test_a_nap_end_replayed_after_its_child_was_collected_is_recorded_as_history():
+    day = staffed()
+    child, _ = arrive(day)
+    day.log_care(care(CareKind.nap_start, (child.child_id,), minutes=60), None, EIGHT)
+    collect(day, child, minutes=180)  # collected by another device before the tablet synced
+    day.log_care(care(CareKind.nap_check, (child.child_id,), minutes=75), None, EIGHT)
+    day.log_care(care(CareKind.nap_end, (child.child_id,), minutes=120), None, EIGHT)
+    assert child.child_id not in day.napping
 
 
 def test_care_for_a_child_not_in_the_room_is_refused():
