@@ -70,6 +70,7 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
     ended: dict[UUID, str]  # booking id → how it ended
     released: dict[UUID, Booking]  # no-shows freed today: an arrival replayed late may come
     child_of: dict[UUID, UUID]  # every booking ever made here → its child
+    completed_minutes: dict[UUID, int]  # child → booked minutes of its visits completed today
 
     class Opened(TuoyuAggregate.Created):
         room_id: UUID
@@ -107,6 +108,9 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         by: UUID
 
         def apply(self, room_day: RoomDay) -> None:
+            if (booking := room_day.bookings.get(self.booking_id)) is not None:
+                done = room_day.completed_minutes
+                done[booking.child_id] = done.get(booking.child_id, 0) + booking.end - booking.start
             room_day.drop_booking(self.booking_id)
             room_day.ended[self.booking_id] = "completed"
 
@@ -144,6 +148,7 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         self.ended = {}
         self.released = {}
         self.child_of = {}
+        self.completed_minutes = {}
 
     @classmethod
     def open(cls, room_id: UUID, institution_id: UUID, day: date, now: datetime) -> RoomDay:
@@ -181,8 +186,9 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
     ) -> None:
         """Record the booking if every rule holds; `enrolled` are the day's regular places."""
         offer = self.check_visit(booking, terms, now)
-        same_child = active_bookings(self).minutes.get(booking.child_id.int, 0)
-        if same_child + booking.end - booking.start > offer.max_minutes_per_day:
+        booked = active_bookings(self).minutes.get(booking.child_id.int, 0)
+        over = self.completed_minutes.get(booking.child_id, 0)  # a visit over still counts
+        if booked + over + booking.end - booking.start > offer.max_minutes_per_day:
             raise NotBookable(
                 f"at most {offer.max_minutes_per_day // 60} h of {booking.care_type} a day",
                 field="end",

@@ -153,6 +153,18 @@ def test_a_cancelled_booking_s_hours_no_longer_count_toward_the_child_s_day():
     day.book(booking("14:00", "16:00", child=child), terms(), NOW)
 
 
+def test_a_completed_visit_s_hours_still_count_toward_the_child_s_day():
+    day, child = room_day(), uuid4()
+    morning = booking("08:00", "12:00", child=child)
+    day.book(morning, terms(), NOW)
+    day.check_in(morning.booking_id, uuid4(), NOW)
+    day.complete(morning.booking_id, uuid4(), NOW)  # collected: the place is free again
+    day.book(booking("12:00", "14:00", child=child), terms(), NOW)
+    with pytest.raises(NotBookable) as refused:
+        day.book(booking("14:00", "15:00", child=child), terms(), NOW)
+    assert refused.value.field == "end"
+
+
 def test_what_a_room_day_keeps_of_its_active_bookings_equals_a_fresh_count_after_each_change():
     day, child = room_day(), uuid4()
     kept = active_bookings(day)  # built now, then kept in step by the events
