@@ -238,6 +238,7 @@ class ChildDayEntry(msgspec.Struct, frozen=True):
     kind: str
     title: str
     detail: str
+    by: str | None = None  # who recorded it: the carer's name (none for the app's own reminders)
 
 
 class ChildDay(msgspec.Struct, frozen=True):

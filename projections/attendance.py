@@ -67,7 +67,8 @@ CREATE INDEX IF NOT EXISTS rm_occupancy_feed_institution
 CREATE TABLE IF NOT EXISTS rm_child_day (
     child_id uuid NOT NULL, day date NOT NULL, position bigint NOT NULL,
     institution_id uuid NOT NULL, at timestamptz NOT NULL, kind text NOT NULL,
-    title text NOT NULL, detail text NOT NULL, PRIMARY KEY (child_id, day, position)
+    title text NOT NULL, detail text NOT NULL, recorded_by uuid,
+    PRIMARY KEY (child_id, day, position)
 );
 CREATE TABLE IF NOT EXISTS rm_attendance_register (
     position bigint PRIMARY KEY, day_id uuid NOT NULL, room_id uuid NOT NULL,
@@ -111,11 +112,11 @@ _NAP_OVER = "DELETE FROM rm_live_naps WHERE day_id = $1 AND child_id = $2"
 _FEED = "INSERT INTO rm_occupancy_feed VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
 # An admin may correct an erased child's register (it is kept); the child's day stays gone.
 _CORRECTION_DAY = (
-    "INSERT INTO rm_child_day SELECT $1, $2, $3, $4, $5, $6, $7, $8"
+    "INSERT INTO rm_child_day SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9"
     " WHERE EXISTS (SELECT 1 FROM rm_children WHERE id = $1) ON CONFLICT DO NOTHING"
 )
 _CHILD_DAY = (
-    "INSERT INTO rm_child_day VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
+    "INSERT INTO rm_child_day VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING"
 )
 _REGISTER_IN = (
     "INSERT INTO rm_attendance_register VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
@@ -238,7 +239,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 ("child", day_id, c.child_id),
                 (_CHILD_IN, (day_id, c.child_id, c.room_id, c.since, c.children_per_carer)),
                 (_CHILD_DAY, (c.child_id, day, pos, institution, c.since, "check_in", title,
-                              detail)),
+                              detail, e.by)),
                 (_REGISTER_IN, (pos, day_id, c.room_id, c.child_id, "checked_in", c.since, e.by,
                                 e.method.value, e.health.temperature_c, morning_check(e.health),
                                 e.note, e.override_reason)),
@@ -249,7 +250,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             w.add(
                 ("child", day_id, e.child_id),
                 (_CHILD_DAY, (e.child_id, day, pos, institution, e.at, "turned_away", title,
-                              detail)),
+                              detail, e.by)),
                 (_REGISTER_IN, (pos, day_id, e.room_id, e.child_id, "turned_away", e.at, e.by,
                                 "refused", e.health.temperature_c, morning_check(e.health),
                                 e.note, None)),
@@ -262,7 +263,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 (_CHILD_OUT, (day_id, e.child_id)),
                 (_NAP_OVER, (day_id, e.child_id)),
                 (_CHILD_DAY, (e.child_id, day, pos, institution, e.at, "check_out", title,
-                              detail)),
+                              detail, e.by)),
                 (_REGISTER_OUT, (day_id, e.child_id, e.at, e.by, k.name, k.relation,
                                  k.identity_check.value)),
                 _feed_row(pos, institution, e),
@@ -296,7 +297,8 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             kind, title, detail = care_texts(entry)
             for child_id in entry.child_ids:
                 w.add(("line", pos, child_id), (_CHILD_DAY, (child_id, day, pos, institution,
-                                                             entry.at, kind, title, detail)))  # fmt: skip
+                                                             entry.at, kind, title, detail,
+                                                             entry.by)))  # fmt: skip
                 if entry.kind in (CareKind.nap_start, CareKind.nap_check):
                     w.add(("child", day_id, child_id),
                           (_NAP, (day_id, child_id, entry.room_id, entry.at)))  # fmt: skip
@@ -307,7 +309,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             w.add(
                 ("event", pos),
                 (_CHILD_DAY, (e.child_id, day, pos, institution, e.at, "uncollected",
-                              "延迟接园提醒", detail)),
+                              "延迟接园提醒", detail, None)),
                 _feed_row(pos, institution, e),
             )  # fmt: skip
         elif isinstance(e, A.VisitCorrected):
@@ -324,7 +326,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 register,
                 (_LIVE_SINCE_CORRECTED, (day_id, fix.child_id, fix.replaces, fix.arrived)),
                 (_CORRECTION_DAY, (fix.child_id, day, pos, institution, fix.arrived, "correction",
-                              "考勤更正", correction_text(fix, zone))),
+                              "考勤更正", correction_text(fix, zone), fix.by)),
                 _feed_row(pos, institution, e),
             )  # fmt: skip
     await w.flush(conn)

@@ -144,8 +144,9 @@ async def child_day(
     `staff_of` (a staff account), only what happened at institutions it works for: a child
     cared for at two institutions in one day has two days, and only its guardians see both."""
     rows = await conn.fetch(
-        "SELECT c.at, c.kind, c.title, c.detail, d.timezone FROM rm_child_day c"
-        " JOIN rm_institutions d ON d.id = c.institution_id"
+        "SELECT c.at, c.kind, c.title, c.detail, a.display_name AS by_name, d.timezone"
+        " FROM rm_child_day c JOIN rm_institutions d ON d.id = c.institution_id"
+        " LEFT JOIN rm_accounts a ON a.id = c.recorded_by"
         " WHERE c.child_id = $1 AND c.day = $2 AND ($3::uuid IS NULL OR c.institution_id IN"
         " (SELECT institution_id FROM rm_institution_staff WHERE account_id = $3))"
         " ORDER BY c.at, c.position",

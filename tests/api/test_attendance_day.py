@@ -63,6 +63,12 @@ async def test_a_nap_is_logged_in_order_and_a_check_before_it_starts_is_refused(
         assert response.status_code == 201, response.text
     live = (await world.client.get(live_path, headers=world.fresh(room.admin.headers))).json()
     assert live["rooms"][0]["nap_checks_overdue"] == 0
+    day = (await world.client.get(DAY_PATH.format(child),
+                                  headers=world.fresh(room.guardian.headers))).json()  # fmt: skip
+    assert [(e["kind"], e["by"]) for e in day["entries"]] == [
+        ("check_in", "张老师"), ("nap_start", "张老师"), ("nap_check", "张老师"),
+        ("nap_end", "张老师"),
+    ]  # fmt: skip
 
 
 async def test_medication_needs_the_guardians_authorisation_and_stops_at_its_doses(world: World):

@@ -189,7 +189,7 @@ class ChildCareController(Controller):
         zone = rows[0]["timezone"] if rows else "Asia/Shanghai"
         entries = [
             ChildDayEntry(local_hhmm(r["at"], r["timezone"]), r["at"], r["kind"], r["title"],
-                          r["detail"])
+                          r["detail"], r["by_name"])
             for r in rows
         ]  # fmt: skip
         return ChildDay(child_id=child_id, date=day, timezone=zone, entries=entries)
