@@ -264,7 +264,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 (_NAP_OVER, (day_id, e.child_id)),
                 (_CHILD_DAY, (e.child_id, day, pos, institution, e.at, "check_out", title,
                               detail, e.by)),
-                (_REGISTER_OUT, (day_id, e.child_id, e.at, e.by, k.name, k.relation,
+                (_REGISTER_OUT, (day_id, e.child_id, e.at, e.by, k.named, k.relation,
                                  k.identity_check.value)),
                 _feed_row(pos, institution, e),
             )  # fmt: skip

@@ -49,7 +49,7 @@ def check_in_texts(event: Any, zone: str) -> tuple[str, str]:
         return "晨检未通过，未入园", f"晨检{morning_check(event.health)}；{event.note}".rstrip("；")
     k = event.collector
     return "离园", (
-        f"{local_hhmm(event.at, zone)}由{k.name}（{RELATION_CHINESE.get(k.relation, k.relation)}）"
+        f"{local_hhmm(event.at, zone)}由{k.named}（{RELATION_CHINESE.get(k.relation, k.relation)}）"
         f"接走，核验：{IDENTITY_CHINESE.get(k.identity_check.value, k.identity_check.value)}"
     )
 

@@ -202,8 +202,10 @@ async def check_out(
         if relation != "guardian":
             raise InvalidValue("only a guardian's app shows a code", field="identity_check")
         code = attendance_codes.verify(secret, child.id, departure.code, departure.at)
-    name = known_as or departure.collector_name.strip()  # as the guardians named them
-    collector = Collector(name, phone, relation, departure.identity_check)
+    written = departure.collector_name.strip()
+    name = known_as or written  # as the guardians named them
+    collector = Collector(name, phone, relation, departure.identity_check,
+                          stated_name="" if written == name else written)  # fmt: skip
     today.check_out(
         child.id, room_rules(institution, present.room_id), collector, by=departure.by,
         at=departure.at, code=code, now=now,

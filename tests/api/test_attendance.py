@@ -152,14 +152,17 @@ async def test_only_allowed_adults_collect_and_a_second_pick_up_is_a_409(world: 
         path, check_out_body(room, child, "13900003333", 30), room.caregiver
     )
     assert stranger.json()["type"] == "/problems/collector-not-authorised"
+    by_id_card = {"name": "陈明", "phone": "13900002222", "identity_check": "id_card"}
     delegate = await world.post(
-        path, check_out_body(room, child, "13900002222", 30), room.caregiver
-    )
+        path, check_out_body(room, child, "13900002222", 30, collector=by_id_card),
+        room.caregiver,
+    )  # fmt: skip
     assert delegate.status_code == 201, delegate.text
     twice = await world.post(path, check_out_body(room, child, "13900002222", 31), room.caregiver)
     assert twice.status_code == 409 and twice.json()["type"] == "/problems/not-checked-in"
     register = await _get(world, f"/v1/rooms/{room.room_id}/attendance?date={DAY}", room.admin)
-    assert register[0]["collector"] == "邻居陈（当日代接人）"
+    # the name the guardian gave, and beside it the one the carer wrote from the ID card
+    assert register[0]["collector"] == "邻居陈（登记：陈明）（当日代接人）"
     assert register[0]["identity_check"] == "身份证"
 
 
