@@ -352,6 +352,8 @@ class AttendanceDay(TuoyuAggregate):
         current = self.staff.get(staff_id)
         if current == room.room_id:
             raise AlreadyExists("already clocked in to this room", field="room_id")
+        if current is not None:
+            self._check_after_clock_in(staff_id, at, "the move")
         if current is not None and left is not None:
             self.emit(self.StaffClockedOut, now, staff_id=staff_id, room_id=current, at=at)
             self._watch(left, at, now)
@@ -361,8 +363,20 @@ class AttendanceDay(TuoyuAggregate):
     def clock_out(self, staff_id: UUID, room: RoomRules, at: datetime, now: datetime) -> None:
         if self.staff.get(staff_id) != room.room_id:
             raise NotClockedIn("not clocked in to this room", field="room_id")
+        self._check_after_clock_in(staff_id, at, "the clock-out")
         self.emit(self.StaffClockedOut, now, staff_id=staff_id, room_id=room.room_id, at=at)
         self._watch(room, at, now)
+
+    def _check_after_clock_in(self, staff_id: UUID, at: datetime, what: str) -> None:
+        """A carer's stay ends after it began (a phone replaying late must not end it before)."""
+        since = next(
+            (v.arrived for v in self.staff_stays.get(staff_id, ()) if v.left is None), None
+        )
+        if since is not None and at < since:
+            raise InvalidValue(
+                f"{what} at {at.isoformat()} is before the clock-in at {since.isoformat()}",
+                field="at",
+            )
 
     def log_care(self, entry: CareEntry, max_doses: int | None, now: datetime) -> CareEntry:
         """Record care for the named children, or for every child present in the room."""

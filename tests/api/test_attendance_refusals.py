@@ -210,3 +210,14 @@ async def test_a_child_away_over_three_months_is_refused_until_re_examined(world
     recorded = await world.post(f"/v1/children/{child}/health-records", re_examined, room.admin)
     assert recorded.status_code == 201, recorded.text
     assert (await check_in(world, room, child)).status_code == 201
+
+
+async def test_a_clock_out_before_the_clock_in_is_refused_by_field_and_writes_nothing(world: World):
+    room = await attending_room(world)  # the caregiver clocked in at 09:00
+    before = await world.runtime.pool.fetchval("SELECT count(*) FROM events")
+    early = await world.post("/v1/staff/clock-outs",
+                             {"room_id": str(room.room_id), "at": at(-10)}, room.caregiver)  # fmt: skip
+    assert early.status_code == 422
+    assert (early.json()["type"], early.json()["field"]) == ("/problems/invalid-value", "at")
+    assert await world.runtime.pool.fetchval("SELECT count(*) FROM events") == before
+    assert len((await _live(world, room))["rooms"][0]["staff"]) == 1

@@ -227,6 +227,19 @@ def test_lunch_for_the_whole_room_reaches_every_child_present():
     assert set(entry.child_ids) == present
 
 
+def test_a_carer_cannot_clock_out_or_move_before_clocking_in():
+    day = staffed()
+    for leave in (
+        lambda: day.clock_out(CARER, ROOM, EIGHT - timedelta(minutes=1), EIGHT),
+        lambda: day.clock_in(CARER, OTHER_ROOM, ROOM, EIGHT - timedelta(minutes=1), EIGHT),
+    ):
+        with pytest.raises(InvalidValue) as refused:
+            leave()
+        assert refused.value.field == "at"
+    assert day.staff[CARER] == ROOM.room_id
+    day.clock_out(CARER, ROOM, EIGHT, EIGHT)  # the same minute is fine
+
+
 def test_care_replayed_late_goes_to_the_children_in_the_room_at_its_own_time():
     day = staffed(carers=2)
     stayed, left = arrive(day)[0], arrive(day)[0]
