@@ -248,6 +248,24 @@ class ChildDay(msgspec.Struct, frozen=True):
     entries: list[ChildDayEntry]
 
 
+class AuditEntry(msgspec.Struct, frozen=True):
+    """An admin's act against the register's rules: a check-in past the room's class size or
+    staff ratio (`ratio_override`, 超额入园) or a correction of the register
+    (`register_correction`, 考勤更正), with who did it and why."""
+
+    date: dt.date
+    time: str  # local HH:MM of what was done (the arrival overridden, the visit corrected)
+    at: dt.datetime
+    recorded_at: dt.datetime  # when the server recorded it (a tablet may sync later)
+    kind: Literal["ratio_override", "register_correction"]
+    kind_zh: str
+    by: str | None  # the admin's name
+    child_id: UUID
+    child: str  # the name; "（已删除）" once the child's data was erased
+    room: str | None
+    detail: str  # the reason given (a correction: the times, then the reason)
+
+
 class RegisterRow(msgspec.Struct, frozen=True):
     child: str  # the name; a regulator sees a pseudonym
     checked_in: str | None

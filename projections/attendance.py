@@ -35,7 +35,7 @@ handles: tuple[type, ...] = (
 )  # fmt: skip
 tables = (
     "rm_attendance_days", "rm_live_children", "rm_live_staff", "rm_room_alarms", "rm_live_naps",
-    "rm_occupancy_feed", "rm_child_day", "rm_attendance_register",
+    "rm_occupancy_feed", "rm_child_day", "rm_attendance_register", "rm_attendance_audit",
 )  # fmt: skip
 schema = """
 CREATE TABLE IF NOT EXISTS rm_attendance_days (
@@ -82,8 +82,21 @@ CREATE INDEX IF NOT EXISTS rm_attendance_register_room
     ON rm_attendance_register (day_id, room_id, in_at);
 CREATE INDEX IF NOT EXISTS rm_attendance_register_child
     ON rm_attendance_register (day_id, child_id);
+-- What an admin did against the register's rules, one row per act: a check-in past class
+-- size or ratio, a correction (the register row keeps only the latest correction).
+CREATE TABLE IF NOT EXISTS rm_attendance_audit (
+    position bigint PRIMARY KEY, institution_id uuid NOT NULL, day date NOT NULL,
+    at timestamptz NOT NULL, recorded_at timestamptz NOT NULL, actor uuid NOT NULL,
+    kind text NOT NULL, room_id uuid NOT NULL, child_id uuid NOT NULL, detail text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rm_attendance_audit_institution
+    ON rm_attendance_audit (institution_id, day, at);
 """
 _json = msgspec.json.Encoder()
+_AUDIT = (
+    "INSERT INTO rm_attendance_audit VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    " ON CONFLICT DO NOTHING"
+)
 
 
 _DAY = "INSERT INTO rm_attendance_days VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
@@ -245,6 +258,10 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                                 e.note, e.override_reason)),
                 _feed_row(pos, institution, e),
             )  # fmt: skip
+            if e.override_reason is not None:
+                w.add(("event", pos), (_AUDIT, (pos, institution, day, c.since, e.timestamp, e.by,
+                                                "ratio_override", c.room_id, c.child_id,
+                                                e.override_reason)))  # fmt: skip
         elif isinstance(e, A.ChildTurnedAway):
             title, detail = check_in_texts(e, zone)
             w.add(
@@ -329,4 +346,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                               "考勤更正", correction_text(fix, zone), fix.by)),
                 _feed_row(pos, institution, e),
             )  # fmt: skip
+            w.add(("event", pos), (_AUDIT, (pos, institution, day, fix.arrived, e.timestamp,
+                                            fix.by, "register_correction", fix.room_id,
+                                            fix.child_id, correction_text(fix, zone))))  # fmt: skip
     await w.flush(conn)

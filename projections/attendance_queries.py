@@ -219,3 +219,18 @@ async def is_present(
         yesterday(now),
     )
     return bool(found)
+
+
+async def audit(conn: Conn, institution_id: UUID, first: date, last: date) -> list[dict[str, Any]]:
+    """What the institution's admins did against the register's rules, by when it happened."""
+    rows = await conn.fetch(
+        "SELECT a.*, k.display_name AS actor_name, c.name AS child_name, r.name AS room_name,"
+        " i.timezone FROM rm_attendance_audit a JOIN rm_institutions i ON i.id = a.institution_id"
+        " LEFT JOIN rm_accounts k ON k.id = a.actor LEFT JOIN rm_children c ON c.id = a.child_id"
+        " LEFT JOIN rm_rooms r ON r.id = a.room_id"
+        " WHERE a.institution_id = $1 AND a.day BETWEEN $2 AND $3 ORDER BY a.at, a.position",
+        institution_id,
+        first,
+        last,
+    )
+    return [dict(r) for r in rows]

@@ -15,6 +15,7 @@ from litestar.security.jwt import JWTAuth, Token
 
 from backend.api.problems import EXCEPTION_HANDLERS
 from backend.api.routes.attendance import AttendanceController, StaffClockController
+from backend.api.routes.attendance_audit import attendance_audit
 from backend.api.routes.attendance_register import (
     attendance_register,
     attendance_register_csv,
@@ -71,6 +72,7 @@ ROUTES: list[Any] = [
     attendance_register,
     attendance_register_csv,
     correct_register,
+    attendance_audit,
 ]
 
 
