@@ -50,10 +50,17 @@ async def attendance_audit(
         await log_child_read(rt.pool, child_id, request.user, "attendance audit", now)
     return [
         AuditEntry(
-            date=r["day"], time=local_hhmm(r["at"], r["timezone"]), at=r["at"],
-            recorded_at=r["recorded_at"], kind=r["kind"], kind_zh=KIND_CHINESE[r["kind"]],
-            by=r["actor_name"], child_id=r["child_id"], child=r["child_name"] or ERASED,
-            room=r["room_name"], detail=r["detail"],
-        )  # fmt: skip
+            date=r["day"],
+            time=local_hhmm(r["at"], r["timezone"]),
+            at=r["at"],
+            recorded_at=r["recorded_at"],
+            kind=r["kind"],
+            kind_zh=KIND_CHINESE[r["kind"]],
+            by=r["actor_name"],
+            child_id=r["child_id"],
+            child=r["child_name"] or ERASED,
+            room=r["room_name"],
+            detail=r["detail"],
+        )
         for r in rows
     ]
