@@ -5,7 +5,14 @@ from __future__ import annotations
 import asyncio
 from uuid import UUID
 
-from tests.api.booking_world import DAY, bookable_room, booking_body, child_of, many_children
+from tests.api.booking_world import (
+    DAY,
+    bookable_room,
+    booking_body,
+    child_of,
+    many_children,
+    put,
+)
 from tests.api.days import months_before_day
 from tests.api.world import World, idem
 
@@ -80,6 +87,29 @@ async def test_the_same_child_cannot_be_in_two_places_at_once(world: World):
     )  # fmt: skip
     assert clash.status_code == 409
     assert clash.json()["type"] == "/problems/child-already-booked"
+
+
+async def test_a_refund_policy_published_after_booking_does_not_change_that_bookings_refund(
+    world: World,
+):
+    institution_id, room_id, admin = await bookable_room(world)
+    guardian = await world.guardian()
+    [child] = await many_children(world, guardian, 1)
+    booked = await world.post("/v1/bookings", booking_body(institution_id, room_id, child),
+                              guardian)  # fmt: skip
+    assert booked.status_code == 201, booked.text
+    stricter = {"full_refund_hours_before": 24 * 30, "late_refund_percent": 0}
+    await put(world, f"/v1/institutions/{institution_id}/refund-policy", stricter, admin)
+    later = await world.post("/v1/bookings", booking_body(institution_id, room_id, child,
+                                                          start="13:00", end="15:00"), guardian)  # fmt: skip
+    assert later.status_code == 201, later.text
+    refunds = []
+    for booking in (booked, later):  # each under the policy shown when it was made (ADR 0014)
+        cancelled = await world.post(f"/v1/bookings/{booking.json()['id']}/cancel",
+                                     {"reason": "行程变化"}, guardian)  # fmt: skip
+        assert cancelled.status_code == 200, cancelled.text
+        refunds.append(cancelled.json()["refund_fen"])
+    assert refunds == [6000, 0]
 
 
 async def test_cancelling_refunds_by_the_policy_and_frees_the_place(world: World):
