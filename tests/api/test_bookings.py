@@ -112,6 +112,27 @@ async def test_a_refund_policy_published_after_booking_does_not_change_that_book
     assert refunds == [6000, 0]
 
 
+async def test_in_a_mixed_room_a_child_under_two_holds_every_child_to_the_stricter_ratio(
+    world: World,
+):
+    institution_id, room_id, _ = await bookable_room(world, class_type="mixed", staff=1)
+    guardian = await world.guardian()
+    older = [await child_of(world, guardian, months_before_day(30).isoformat()) for _ in range(6)]
+    younger = await child_of(world, guardian, months_before_day(20).isoformat())
+
+    async def book(child: UUID):
+        return await world.post("/v1/bookings", booking_body(institution_id, room_id, child),
+                                guardian)  # fmt: skip
+
+    for child in older[:5]:
+        assert (await book(child)).status_code == 201
+    refused = await book(younger)  # six children, one carer, one of them under 24 months: 1:5
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["type"] == "/problems/ratio-exceeded"
+    assert (refused.json()["params"]["minute"], refused.json()["params"]["limit"]) == ("09:00", 5)
+    assert (await book(older[5])).status_code == 201  # six of 30 months: 1:7 holds
+
+
 async def test_cancelling_refunds_by_the_policy_and_frees_the_place(world: World):
     institution_id, room_id, _ = await bookable_room(world, capacity=1, staff=1)
     guardian = await world.guardian()
