@@ -80,7 +80,7 @@ async def enrol(uow: UnitOfWork, now: datetime, request: EnrolmentRequest) -> Co
     for day in days:  # each existing room-day is read at a version: a racing booking conflicts
         room_day = await uow.find(RoomDay, room_day_id(request.room_id, day))
         if room_day is not None:
-            booked_on[day] = room_day.presences()
+            booked_on[day] = room_day.presences(now=now)
     room.enrol(enrolment, lambda d: institution.day_terms(request.room_id, d), booked_on, now)
     child.hold_regular(
         RegularHold(enrolment.enrolment_id, enrolment.weekdays, enrolment.first_day,

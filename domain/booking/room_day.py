@@ -193,7 +193,7 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
                 f"at most {offer.max_minutes_per_day // 60} h of {booking.care_type} a day",
                 field="end",
             )
-        present = self.presences(enrolled=enrolled, within=(booking.start, booking.end))
+        present = self.presences(enrolled=enrolled, within=(booking.start, booking.end), now=now)
         breach = first_breach(
             Presence(booking.start, booking.end, booking.children_per_carer),
             present,

@@ -89,9 +89,11 @@ class WaitlistMixin:
         besides: UUID | None = None,
         enrolled: Sequence[Presence] = (),
         within: tuple[int, int] = (0, 24 * 60),
+        now: datetime | None = None,
     ) -> list[Presence]:
         """Who takes a place at some minute `within` the interval: regular places, bookings,
-        and open offers (they hold theirs). Only overlapping ones are built: a busy day holds
+        and open offers (they hold theirs; one lapsed by `now` no longer does, though the job
+        that expires it has not run yet). Only overlapping ones are built: a busy day holds
         thousands of bookings."""
         start, end = within
         taken = [*enrolled]
@@ -99,7 +101,9 @@ class WaitlistMixin:
         taken += [
             Presence(e.start, e.end, e.children_per_carer)
             for e in self.waitlist.values()
-            if e.offered_until is not None and e.entry_id != besides
+            if e.offered_until is not None
+            and (now is None or now < e.offered_until)
+            and e.entry_id != besides
         ]
         return taken
 
@@ -112,7 +116,7 @@ class WaitlistMixin:
         ):
             raise AlreadyExists("this child is already waiting for that time", field="child_id")
         new = Presence(entry.start, entry.end, entry.children_per_carer)
-        taken = self.presences(enrolled=enrolled, within=(entry.start, entry.end))
+        taken = self.presences(enrolled=enrolled, within=(entry.start, entry.end), now=now)
         if first_breach(new, taken, terms.shifts, terms.capacity, _mixed(terms)) is None:
             raise PlaceAvailable("there is a place for that time: book it instead", field="start")
         self.emit(self.WaitlistJoined, now, entry=entry)
@@ -128,7 +132,7 @@ class WaitlistMixin:
             if entry.offered_until is not None:
                 continue
             new = Presence(entry.start, entry.end, entry.children_per_carer)
-            taken = self.presences(enrolled=enrolled, within=(entry.start, entry.end))
+            taken = self.presences(enrolled=enrolled, within=(entry.start, entry.end), now=now)
             if first_breach(new, taken, terms.shifts, terms.capacity, _mixed(terms)):
                 continue
             until = now + timedelta(minutes=hold_minutes)

@@ -75,6 +75,16 @@ def test_a_lapsed_offer_passes_to_the_next_in_line():
     assert day.waitlist[b.entry_id].offered_until == NOW + timedelta(minutes=31)
 
 
+def test_a_lapsed_offer_holds_no_place_even_before_the_job_expires_it():
+    day, t, first = full_day()
+    day.join_waitlist(entry(), t, NOW)
+    day.cancel(first.booking_id, by_institution=False, reason="", now=NOW)
+    day.offer_freed_places(t, 15, NOW)
+    with pytest.raises(RoomFull):
+        day.book(booking(), t, NOW + timedelta(minutes=14))
+    day.book(booking(), t, NOW + timedelta(minutes=15))  # lapsed: the place is free again
+
+
 def term(weekdays=(1, 3, 5), first=date(2026, 12, 1), last=date(2026, 12, 31)) -> Enrolment:
     return Enrolment(uuid4(), uuid4(), uuid4(), CareType.hourly, weekdays, first, last,
                      9 * 60, 11 * 60, 5, 0)  # fmt: skip
