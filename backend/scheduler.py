@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -15,7 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from api_schema.common import CommandAccepted
-from backend.commands import CommandContext, UnitOfWork, execute
+from backend.commands import CommandContext, CommandOutcome, UnitOfWork, execute
 from backend.services.attendance import release_no_show
 from backend.services.children import erase_after_retention
 from backend.services.room_day_care import FALLBACK_CLOSING, Escalated, escalate_uncollected
@@ -29,6 +29,7 @@ from projections import children as children_model
 from projections import waitlist as waitlist_model
 
 log = logging.getLogger("tuoyu.scheduler")
+T = TypeVar("T")
 NO_SHOW_LOCK = 7_479_000_001
 WAITLIST_LOCK = 7_479_000_002
 UNCOLLECTED_LOCK = 7_479_000_003
@@ -45,6 +46,20 @@ _DUE_NO_SHOWS = (
     " AND b.starts_at + make_interval(mins => coalesce(s.no_show_after_minutes, 30)) <= $1"
     " ORDER BY b.starts_at LIMIT 500"
 )
+
+
+async def _each_alone(
+    runtime: Runtime, ctx: CommandContext, decide: Any, result_type: type[T], what: str
+) -> CommandOutcome[T] | None:
+    """One item of a job, on its own: refused (the world moved on) or failed, it is logged and
+    skipped (None), so one stream that cannot be done never holds up the rest of the tick."""
+    try:
+        return await execute(runtime.store, ctx, decide, result_type)
+    except DomainError as refused:
+        log.info("%s not done: %s", what, refused.detail)
+    except Exception:  # a bug or a broken stream: told loudly, and the other items still run
+        log.exception("%s failed; the job goes on with the rest", what)
+    return None
 
 
 @asynccontextmanager
@@ -72,15 +87,11 @@ async def release_due_no_shows(runtime: Runtime) -> int:
             ctx = CommandContext(
                 now=now, actor="system:no-show", command_key=f"no-show:{row['id']}"
             )
-            try:
-                outcome = await execute(
-                    runtime.store, ctx, _releaser(now, row["room_day_id"], row["id"]),
-                    CommandAccepted,
-                )  # fmt: skip
-            except DomainError as refused:  # arrived meanwhile, cancelled, …
-                log.info("no-show of %s not released: %s", row["id"], refused.detail)
-                continue
-            released += 0 if outcome.replayed else 1
+            outcome = await _each_alone(
+                runtime, ctx, _releaser(now, row["room_day_id"], row["id"]), CommandAccepted,
+                f"no-show of {row['id']}",  # refused when it arrived meanwhile, was cancelled…
+            )  # fmt: skip
+            released += 0 if outcome is None or outcome.replayed else 1
     if released:
         log.info("released %d no-show bookings", released)
     return released
@@ -95,7 +106,10 @@ async def expire_lapsed_offers(runtime: Runtime) -> int:
         room_days = await waitlist_model.room_days_with_lapsed_offers(conn, now)
         for room_day_id in room_days:
             ctx = CommandContext(now=now, actor="system:waitlist")
-            await execute(runtime.store, ctx, _expirer(now, room_day_id), CommandAccepted)
+            await _each_alone(
+                runtime, ctx, _expirer(now, room_day_id), CommandAccepted,
+                f"lapsed offers of room-day {room_day_id}",
+            )  # fmt: skip
     return len(room_days)
 
 
@@ -113,8 +127,10 @@ async def escalate_uncollected_children(runtime: Runtime) -> int:
         )
         for day_id in candidates:
             ctx = CommandContext(now=now, actor="system:uncollected")
-            outcome = await execute(runtime.store, ctx, _escalator(now, day_id), Escalated)
-            raised += outcome.value.raised
+            outcome = await _each_alone(
+                runtime, ctx, _escalator(now, day_id), Escalated, f"escalation of day {day_id}"
+            )
+            raised += outcome.value.raised if outcome is not None else 0
     if raised:
         log.warning("escalated %d uncollected children", raised)
     return raised
@@ -152,10 +168,11 @@ async def erase_children_past_retention(runtime: Runtime) -> int:
         cutoff = datetime.combine(retention_cutoff(now.date()), time(), tzinfo=UTC)
         for child_id in await children_model.past_retention(conn, cutoff):
             ctx = CommandContext(now=now, actor="system:retention")
-            try:
-                await execute(runtime.store, ctx, _retention_eraser(now, child_id), CommandAccepted)
-            except DomainError as refused:  # visited since, or already erased
-                log.info("child %s not erased: %s", child_id, refused.detail)
+            erasure = await _each_alone(
+                runtime, ctx, _retention_eraser(now, child_id), CommandAccepted,
+                f"erasure of child {child_id}",  # refused when it visited since, or was erased
+            )  # fmt: skip
+            if erasure is None:
                 continue
             await runtime.store.destroy_child_key(child_id)
             erased += 1

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import uuid
 from datetime import timedelta
 
+from backend import scheduler
 from backend.scheduler import escalate_uncollected_children
 from backend.state import Runtime
-from projections import attendance
+from projections import attendance, attendance_queries
 from tests.api.attendance_world import (
     NINE,
     at,
@@ -174,6 +176,35 @@ async def test_two_workers_escalating_an_uncollected_child_at_once_notify_once(
         for who in (room.guardian, room.admin)
     ]  # fmt: skip
     assert kinds[0].count("uncollected") == 2 and kinds[1] == ["uncollected"]
+
+
+async def test_a_day_the_escalation_job_cannot_do_does_not_hold_up_the_others(
+    world: World, monkeypatch, caplog
+):
+    room = await attending_room(world)
+    await world.post("/v1/attendance/check-ins", check_in_body(room, room.children[0]),
+                     room.caregiver)  # fmt: skip
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    world.runtime.clock.at = NINE + timedelta(hours=8, minutes=45)  # type: ignore[attr-defined]
+    found = attendance_queries.days_past_closing_with_children
+    missing, broken = uuid.uuid4(), uuid.uuid4()
+
+    async def with_two_bad_days(*args):  # a day whose stream is gone, one that breaks, then ours
+        return [missing, broken, *await found(*args)]
+
+    real = scheduler.escalate_uncollected
+
+    async def breaks_on(uow, now, *, day_id):
+        if day_id == broken:
+            raise RuntimeError("a stream that cannot be read")
+        return await real(uow, now, day_id=day_id)
+
+    caplog.set_level(logging.INFO, logger="tuoyu.scheduler")
+    monkeypatch.setattr(attendance_queries, "days_past_closing_with_children", with_two_bad_days)
+    monkeypatch.setattr(scheduler, "escalate_uncollected", breaks_on)
+    assert await scheduler.escalate_uncollected_children(world.runtime) == 1
+    assert f"escalation of day {missing} not done" in caplog.text
+    assert f"escalation of day {broken} failed" in caplog.text
 
 
 async def _tables(world: World) -> dict[str, list[tuple[object, ...]]]:
