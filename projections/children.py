@@ -12,7 +12,7 @@ data key and snapshots, should the erasing request have stopped after recording 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -142,18 +142,28 @@ async def is_guardian(
     return bool(found)
 
 
+# Staff see the least they need (RULES.md): an institution's staff see a child's data while it
+# cares for the child, and for this long after its last care there (an incident to follow up,
+# a refund to settle), not forever because of one visit years ago.
+STAFF_ACCESS_AFTER_CARE = timedelta(days=30)
+
+
 async def in_care_of_staff(
-    conn: asyncpg.Connection | asyncpg.Pool, child_id: UUID, account_id: UUID
+    conn: asyncpg.Connection | asyncpg.Pool, child_id: UUID, account_id: UUID, now: datetime
 ) -> bool:
     """Whether `account_id` is on the staff of an institution that cares for the child: one
-    where it holds a booking that was not cancelled, or a regular place (enrolment)."""
+    where it holds a booking that was not cancelled, or a regular place (enrolment), that has
+    not ended, or ended within STAFF_ACCESS_AFTER_CARE of `now`."""
+    since = now - STAFF_ACCESS_AFTER_CARE
     found = await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM rm_institution_staff s WHERE s.account_id = $2"
         " AND s.institution_id IN (SELECT institution_id FROM rm_bookings"
-        " WHERE child_id = $1 AND status <> 'cancelled'"
-        " UNION SELECT institution_id FROM rm_enrolments WHERE child_id = $1))",
+        " WHERE child_id = $1 AND status <> 'cancelled' AND ends_at >= $3"
+        " UNION SELECT institution_id FROM rm_enrolments WHERE child_id = $1"
+        " AND last_day >= $3::date))",
         child_id,
         account_id,
+        since,
     )
     return bool(found)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from backend.clock import FrozenClock
 from tests.api.booking_world import DAY, bookable_room, booking_body, child_of
-from tests.api.days import months_before_day
+from tests.api.days import NINE, months_before_day
 from tests.api.world import World, idem
 
 
@@ -101,6 +104,26 @@ async def test_a_regulator_cannot_read_a_childs_profile(world: World):
     regulator = await world.regulator()
     response = await world.client.get(f"/v1/children/{child}", headers=regulator.headers)
     assert response.status_code == 403
+
+
+async def test_staff_read_a_childs_profile_until_thirty_days_after_its_last_care_there(
+    world: World,
+):
+    institution_id, room_id, admin = await bookable_room(world)
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    booked = await world.post("/v1/bookings", booking_body(institution_id, room_id, child), parent)
+    assert booked.status_code == 201, booked.text
+    ends = NINE + timedelta(hours=2)  # booked 09:00–11:00 on DAY
+
+    async def staff_read_at(moment: datetime) -> int:
+        world.runtime.clock = FrozenClock(at=moment)
+        response = await world.client.get(f"/v1/children/{child}",
+                                          headers=world.fresh(admin.headers))  # fmt: skip
+        return response.status_code
+
+    assert await staff_read_at(ends + timedelta(days=29)) == 200
+    assert await staff_read_at(ends + timedelta(days=31)) == 403
 
 
 async def test_a_cancelled_booking_no_longer_opens_the_childs_profile_to_that_institution(

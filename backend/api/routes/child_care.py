@@ -45,7 +45,7 @@ async def _staff_caring_for_child(principal: Principal, connection: Any, rt: Run
     """Staff of an institution where the child is booked or has a regular place."""
     child_id = connection.path_params.get("child_id")
     return isinstance(child_id, UUID) and await children_model.in_care_of_staff(
-        rt.pool, child_id, principal.account_id
+        rt.pool, child_id, principal.account_id, rt.clock.now()
     )
 
 
@@ -71,7 +71,7 @@ async def _guardian_or_staff_of_that_day(
 STAFF_CARING = allow(
     Role.caregiver, Role.institution_admin,
     relation="staff of an institution where the child holds a booking not cancelled or a"
-    " regular place",
+    " regular place, until 30 days after it ends",
     check=_staff_caring_for_child,
 )  # fmt: skip
 DAY_READERS = allow(

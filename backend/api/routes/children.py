@@ -1,6 +1,7 @@
 """Children: guardians register them (with consent), add co-guardians and pick-up adults; the
-staff of an institution where a child is booked or has a regular place may read the profile,
-and every such read is logged for the guardians to see."""
+staff of an institution where a child is booked or has a regular place may read the profile
+(until 30 days after its last care there), and every such read is logged for the guardians
+to see."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ async def _guardian_or_booked_staff(principal: Principal, connection: Any, rt: R
         return await guardian_of_child(principal, connection, rt)
     child_id = connection.path_params.get("child_id")
     return isinstance(child_id, UUID) and await children_model.in_care_of_staff(
-        rt.pool, child_id, principal.account_id
+        rt.pool, child_id, principal.account_id, rt.clock.now()
     )
 
 
@@ -57,7 +58,8 @@ GUARDIAN_OF_CHILD = allow(
 CHILD_READERS = allow(
     Role.guardian, Role.caregiver, Role.institution_admin,
     relation="a guardian of the child, or staff of an institution where the child holds a"
-    " booking not cancelled or a regular place (staff reads are logged)",
+    " booking not cancelled or a regular place, until 30 days after it ends (staff reads are"
+    " logged)",
     check=_guardian_or_booked_staff,
 )  # fmt: skip
 
