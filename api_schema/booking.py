@@ -184,12 +184,14 @@ class OccupancySegment(msgspec.Struct, frozen=True):
     enrolled: int
     capacity: int
     ratio_capacity: int
+    held: int = 0  # places held for waitlist offers not yet taken (refused to bookings alike)
 
 
 class RoomOccupancy(msgspec.Struct, frozen=True):
     room_id: UUID
     date: dt.date
     segments: list[OccupancySegment]
+    closed: str | None = None  # why the room is closed that day: nothing bookable, places 0
 
 
 class AvailableRoom(msgspec.Struct, frozen=True):

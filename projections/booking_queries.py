@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from domain.booking.room_day import room_day_id
 from domain.booking.terms import RefundPolicy
 from domain.class_types import ClassType
 from projections.bookings import STATUS_ORDER
@@ -99,20 +100,26 @@ async def list_for_institution_day(
 
 
 async def room_occupancy(
-    conn: asyncpg.Connection | asyncpg.Pool, room_id: UUID, day: date
+    conn: asyncpg.Connection | asyncpg.Pool, room_id: UUID, day: date, now: datetime
 ) -> dict[str, Any] | None:
     """The room's local day 00:00–24:00 as segments of constant counts, or None if no room.
 
-    Keys: room_id, institution_id, day, class_type, capacity, children_per_carer, segments;
-    each segment {start_min, end_min, booked, capacity, ratio_capacity} where booked counts
-    confirmed bookings and ratio_capacity = rostered carers × children per carer (in a mixed
-    room the strictest ratio among the children present, else the room's).
+    Keys: room_id, institution_id, day, class_type, capacity, children_per_carer, closed (why
+    the room is closed that day, or None), segments; each segment {start_min, end_min, booked,
+    enrolled, held, capacity, ratio_capacity} where booked counts confirmed bookings, held the
+    waitlist offers holding a place at `now` (a booking is refused there as for a booked one)
+    and ratio_capacity = rostered carers × children per carer (in a mixed room the strictest
+    ratio among the children present, else the room's). On a closed day nothing is bookable
+    and the regular places were given the day back: capacities and enrolled are 0.
     """
     room = await conn.fetchrow(
         "SELECT r.id AS room_id, r.institution_id, r.class_type, r.capacity,"
-        " r.children_per_carer, t.shifts FROM rm_rooms r"
+        " r.children_per_carer, t.shifts, (SELECT c.reason FROM rm_closures c"
+        " WHERE c.institution_id = r.institution_id AND c.day = $2"
+        " AND (c.room_id IS NULL OR c.room_id = r.id) LIMIT 1) AS closed FROM rm_rooms r"
         " LEFT JOIN rm_room_terms t ON t.room_id = r.id WHERE r.id = $1",
         room_id,
+        day,
     )
     if room is None:
         return None
@@ -122,24 +129,32 @@ async def room_occupancy(
         room_id,
         day,
     )
-    enrolled = await conn.fetch(PRESENT_ON, [room_id], day)
-    shifts = shifts_on(room_shifts(room["shifts"]), day.isoweekday())
+    held = await conn.fetch(
+        "SELECT start_min, end_min, children_per_carer FROM rm_waitlist"
+        " WHERE room_day_id = $1 AND status = 'offered' AND offered_until > $2",
+        room_day_id(room_id, day),
+        now,
+    )
+    closed = room["closed"] is not None
+    enrolled = [] if closed else await conn.fetch(PRESENT_ON, [room_id], day)
+    shifts = () if closed else shifts_on(room_shifts(room["shifts"]), day.isoweekday())
     mixed = room["class_type"] == ClassType.mixed.value
-    capacity, room_ratio = room["capacity"], room["children_per_carer"]
+    capacity, room_ratio = (0 if closed else room["capacity"]), room["children_per_carer"]
     points = {0, DAY_MINUTES}
-    spans = [(p["start_min"], p["end_min"]) for p in [*bookings, *enrolled]]
+    spans = [(p["start_min"], p["end_min"]) for p in [*bookings, *held, *enrolled]]
     for start, end in spans + [(s.starts, s.ends) for s in shifts]:
         points.update(min(max(m, 0), DAY_MINUTES) for m in (start, end))
     segments: list[dict[str, int]] = []
     for start, end in pairwise(sorted(points)):
         booked = [b["children_per_carer"] for b in bookings if b[0] <= start < b[1]]
+        holding = [h["children_per_carer"] for h in held if h[0] <= start < h[1]]
         regular = [e["children_per_carer"] for e in enrolled if e[1] <= start < e[2]]
-        here = booked + regular
+        here = booked + holding + regular
         staff = sum(s.staff for s in shifts if s.starts <= start < s.ends)
         per_carer = min(here) if mixed and here else room_ratio
         counts = {
-            "booked": len(booked), "enrolled": len(regular), "capacity": capacity,
-            "ratio_capacity": staff * per_carer,
+            "booked": len(booked), "enrolled": len(regular), "held": len(holding),
+            "capacity": capacity, "ratio_capacity": staff * per_carer,
         }  # fmt: skip
         if segments and all(segments[-1][k] == v for k, v in counts.items()):
             segments[-1]["end_min"] = end  # nothing changed here: one segment goes on

@@ -263,6 +263,10 @@ async def test_a_room_closure_refunds_its_bookings_in_full_and_tells_the_guardia
     fen = booked["price_fen"]
     assert f"全额退款¥{fen // 100}.{fen % 100:02d}" in told[booked["id"]]["body"]
     assert "停水检修" in told[booked["id"]]["body"]
+    occupancy = await world.client.get(f"/v1/rooms/{room_id}/occupancy?date={DAY}",
+                                       headers=world.fresh(admin.headers))  # fmt: skip
+    assert occupancy.json()["closed"] == "停水检修"
+    assert {(s["booked"], s["capacity"]) for s in occupancy.json()["segments"]} == {(0, 0)}
 
 
 async def test_closing_the_whole_institution_cancels_bookings_in_every_room(world: World):

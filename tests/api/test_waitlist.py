@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from backend.clock import FrozenClock
 from backend.scheduler import expire_lapsed_offers
-from tests.api.booking_world import bookable_room, booking_body, child_of
+from tests.api.booking_world import DAY, bookable_room, booking_body, child_of
 from tests.api.world import World, idem
 
 
@@ -23,7 +23,7 @@ async def _entries(world: World, who) -> list[dict]:
 
 
 async def test_a_freed_place_is_offered_in_line_held_and_taken(world: World):
-    institution_id, room_id, _ = await bookable_room(world, capacity=1, staff=1)
+    institution_id, room_id, admin = await bookable_room(world, capacity=1, staff=1)
     a, b, c, d = [await world.guardian() for _ in range(4)]
     ca, cb, cc, cd = [await child_of(world, g) for g in (a, b, c, d)]
     first = await _post(world, "/v1/bookings", booking_body(institution_id, room_id, ca), a)
@@ -46,6 +46,10 @@ async def test_a_freed_place_is_offered_in_line_held_and_taken(world: World):
 
     held = await _post(world, "/v1/bookings", booking_body(institution_id, room_id, cd), d)
     assert held.status_code == 409  # type: ignore[attr-defined]  # the place is held for b
+    occupancy = await world.client.get(f"/v1/rooms/{room_id}/occupancy?date={DAY}",
+                                       headers=world.fresh(admin.headers))  # fmt: skip
+    nine_to_eleven = [s for s in occupancy.json()["segments"] if s["start"] == "09:00"]
+    assert [(s["booked"], s["held"], s["capacity"]) for s in nine_to_eleven] == [(0, 1, 1)]
 
     taken = await _post(world, f"/v1/waitlist/{offer['id']}/accept", None, b)
     assert taken.status_code == 201, taken.text  # type: ignore[attr-defined]

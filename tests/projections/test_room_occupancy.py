@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from uuid import uuid4
 
 from backend.eventstore.store import EventStore
@@ -21,6 +21,7 @@ from tests.projections.booking_world import (
     project,
 )
 
+NOW = datetime.now(UTC)
 ONE_CARER = tuple(Shift(d, hm("08:00"), hm("18:00"), 1) for d in range(1, 6))
 
 
@@ -29,7 +30,7 @@ def seg(
 ) -> dict:
     return {
         "start_min": hm(start), "end_min": hm(end), "booked": booked, "enrolled": enrolled,
-        "capacity": capacity, "ratio_capacity": ratio_capacity,
+        "held": 0, "capacity": capacity, "ratio_capacity": ratio_capacity,
     }  # fmt: skip
 
 
@@ -47,7 +48,7 @@ async def test_an_infant_in_a_mixed_room_tightens_the_ratio_while_present(store:
     await cancel(store, mixed.room_id, gone)
     await project(store)
 
-    occupancy = await booking_queries.room_occupancy(store.pool, mixed.room_id, DAY)
+    occupancy = await booking_queries.room_occupancy(store.pool, mixed.room_id, DAY, NOW)
 
     assert occupancy is not None
     assert (occupancy["room_id"], occupancy["institution_id"]) == (mixed.room_id, iid)
@@ -69,8 +70,8 @@ async def test_a_room_with_no_bookings_or_roster_that_day_is_one_empty_segment(s
     await project(store)
     saturday = date(2026, 12, 5)
 
-    occupancy = await booking_queries.room_occupancy(store.pool, room.room_id, saturday)
+    occupancy = await booking_queries.room_occupancy(store.pool, room.room_id, saturday, NOW)
 
     assert occupancy is not None
     assert occupancy["segments"] == [seg("00:00", "24:00", 0, 0, capacity=8)]
-    assert await booking_queries.room_occupancy(store.pool, uuid4(), saturday) is None
+    assert await booking_queries.room_occupancy(store.pool, uuid4(), saturday, NOW) is None

@@ -60,12 +60,14 @@ async def _staff_of_rooms_institution(principal: Principal, connection: Any, rt:
 async def room_occupancy(
     request: Request[Principal, Any, Any], room_id: FromPath[UUID], date: FromQuery[date]
 ) -> RoomOccupancy:
-    result = await booking_queries.room_occupancy(runtime(request).pool, room_id, date)
+    rt = runtime(request)
+    result = await booking_queries.room_occupancy(rt.pool, room_id, date, rt.clock.now())
     if result is None:
         raise NotFoundException(f"room {room_id} not found")
     return RoomOccupancy(
         room_id=room_id,
         date=date,
+        closed=result["closed"],
         segments=[
             OccupancySegment(
                 hhmm(s["start_min"]),
@@ -74,6 +76,7 @@ async def room_occupancy(
                 s["enrolled"],
                 s["capacity"],
                 s["ratio_capacity"],
+                s["held"],
             )  # fmt: skip
             for s in result["segments"]
         ],
