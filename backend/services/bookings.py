@@ -107,16 +107,21 @@ async def book_into(
     now: datetime,
     enrolled: list[Presence],
 ) -> BookingAccepted:
-    hold = Hold(
-        draft.booking_id, draft.starts_at, draft.ends_at, room_day.day, draft.start, draft.end,
-        room_day.room_id,
-    )  # fmt: skip
+    hold = hold_for(draft, room_day)
     child.check_free(hold)  # before the room-day changes: a refused booking leaves it as it was
     room_day.book(draft, terms, now, enrolled)
     child.hold(hold, now)
     return BookingAccepted(
         id=draft.booking_id, version=room_day.version, status="confirmed",
         price_fen=draft.price_fen, refund_policy=institution.refund_policy.describe(),
+    )  # fmt: skip
+
+
+def hold_for(draft: Booking, room_day: RoomDay) -> Hold:
+    """The child's time a booking of this room-day takes."""
+    return Hold(
+        draft.booking_id, draft.starts_at, draft.ends_at, room_day.day, draft.start, draft.end,
+        room_day.room_id,
     )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from backend.services.bookings import (
     BookingRequest,
     book_into,
     enrolled_on,
+    hold_for,
     offer_freed_places,
     prepare,
     room_day_for,
@@ -23,9 +24,10 @@ from domain.institution.aggregate import Institution
 
 async def join_waitlist(uow: UnitOfWork, now: datetime, request: BookingRequest) -> CommandAccepted:
     """Wait for this interval (refused while a place is free: book it instead)."""
-    _, _, terms, draft = await prepare(uow, request)
+    child, _, terms, draft = await prepare(uow, request)
     room_day = await room_day_for(uow, request, now)
     room_day.check_visit(draft, terms, now)  # a place waited for must be one it could book
+    child.check_free(hold_for(draft, room_day))  # and a time the child is not booked elsewhere
     enrolled = await enrolled_on(uow, request.room_id, request.day)
     entry = WaitlistEntry(
         entry_id=request.booking_id, child_id=draft.child_id, guardian_id=draft.guardian_id,

@@ -103,3 +103,18 @@ async def test_another_family_cannot_take_or_cancel_my_waitlist_entry(world: Wor
     )
     assert left.status_code == 404
     assert (await _entries(world, b))[0]["status"] == "waiting"
+
+
+async def test_a_child_booked_elsewhere_at_that_time_cannot_wait_for_it(world: World):
+    institution_id, room_id, _ = await bookable_room(world, capacity=1, staff=1)
+    elsewhere, elsewhere_room, _ = await bookable_room(world)
+    a, b = await world.guardian(), await world.guardian()
+    ca, cb = await child_of(world, a), await child_of(world, b)
+    await _post(world, "/v1/bookings", booking_body(institution_id, room_id, ca), a)  # full
+    booked = await _post(world, "/v1/bookings",
+                         booking_body(elsewhere, elsewhere_room, cb, "10:00", "12:00"), b)  # fmt: skip
+    assert booked.status_code == 201, booked.text  # type: ignore[attr-defined]
+    joined = await _post(world, "/v1/waitlist", booking_body(institution_id, room_id, cb), b)
+    assert joined.status_code == 409  # type: ignore[attr-defined]
+    assert joined.json()["type"] == "/problems/child-already-booked"  # type: ignore[attr-defined]
+    assert await _entries(world, b) == []
