@@ -82,7 +82,8 @@ async def for_guardian(
     conn: asyncpg.Pool | asyncpg.Connection, account_id: UUID
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(
-        "SELECT * FROM rm_waitlist WHERE guardian_id = $1 AND status IN ('waiting', 'offered')"
+        "SELECT * FROM rm_waitlist WHERE child_id IN (SELECT child_id FROM rm_child_guardians"
+        " WHERE account_id = $1) AND status IN ('waiting', 'offered')"
         " ORDER BY day, start_min, joined_at",
         account_id,
     )

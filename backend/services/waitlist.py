@@ -19,6 +19,7 @@ from backend.services.bookings import (
 )
 from domain.booking.room_day import RoomDay
 from domain.booking.waitlist import WaitlistEntry
+from domain.child.aggregate import Child
 from domain.institution.aggregate import Institution
 
 
@@ -49,7 +50,8 @@ async def take_offer(
 ) -> BookingAccepted:
     """The held place becomes a booking, priced and checked like any other."""
     room_day = await uow.get(RoomDay, room_day_id, "room_day")
-    entry = room_day.take_offer(entry_id, guardian_id, booking_id, now)
+    joined_by = await _acting_for(uow, room_day, entry_id, guardian_id)
+    entry = room_day.take_offer(entry_id, joined_by, booking_id, now)
     request = BookingRequest(
         booking_id=booking_id, guardian_id=guardian_id, child_id=entry.child_id,
         institution_id=room_day.institution_id, room_id=room_day.room_id, day=room_day.day,
@@ -64,9 +66,23 @@ async def leave_waitlist(
     uow: UnitOfWork, now: datetime, *, room_day_id: UUID, entry_id: UUID, guardian_id: UUID
 ) -> CommandAccepted:
     room_day = await uow.get(RoomDay, room_day_id, "room_day")
-    room_day.leave_waitlist(entry_id, guardian_id, now)
+    room_day.leave_waitlist(entry_id, await _acting_for(uow, room_day, entry_id, guardian_id), now)
     await offer_freed_places(uow, room_day, now)  # a declined offer frees its place
     return CommandAccepted(id=entry_id, version=room_day.version)
+
+
+async def _acting_for(
+    uow: UnitOfWork, room_day: RoomDay, entry_id: UUID, guardian_id: UUID
+) -> UUID:
+    """Whom `guardian_id` acts for on the entry: any guardian of its child may take or leave
+    it, as any may cancel the child's bookings (checked on the child); anyone else only their
+    own entries, so another family's is not found."""
+    entry = room_day.waitlist.get(entry_id)
+    if entry is not None and entry.guardian_id != guardian_id:
+        child = await uow.find(Child, entry.child_id)
+        if child is not None and child.is_guardian(guardian_id):
+            return entry.guardian_id
+    return guardian_id
 
 
 async def expire_offers(uow: UnitOfWork, now: datetime, *, room_day_id: UUID) -> CommandAccepted:

@@ -118,3 +118,35 @@ async def test_a_child_booked_elsewhere_at_that_time_cannot_wait_for_it(world: W
     assert joined.status_code == 409  # type: ignore[attr-defined]
     assert joined.json()["type"] == "/problems/child-already-booked"  # type: ignore[attr-defined]
     assert await _entries(world, b) == []
+
+
+async def test_either_guardian_of_the_child_sees_takes_or_leaves_its_waitlist_entries(
+    world: World,
+):
+    institution_id, room_id, _ = await bookable_room(world, capacity=1, staff=1)
+    holder, mother = await world.guardian(), await world.guardian()
+    held_child, child = await child_of(world, holder), await child_of(world, mother)
+    first = await _post(world, "/v1/bookings", booking_body(institution_id, room_id, held_child),
+                        holder)  # fmt: skip
+    afternoon = booking_body(institution_id, room_id, held_child, "13:00", "15:00")
+    assert (await _post(world, "/v1/bookings", afternoon, holder)).status_code == 201  # type: ignore[attr-defined]
+    added = await world.post(f"/v1/children/{child}/guardians",
+                             {"phone": "13612340002", "display_name": "孩子爸爸"}, mother)  # fmt: skip
+    assert added.status_code == 201, added.text
+    father = await world.guardian("13612340002")
+    morning = await _post(world, "/v1/waitlist", booking_body(institution_id, room_id, child),
+                          mother)  # fmt: skip
+    later = await _post(world, "/v1/waitlist",
+                        booking_body(institution_id, room_id, child, "13:00", "15:00"), mother)  # fmt: skip
+    assert {e["id"] for e in await _entries(world, father)} == {
+        morning.json()["id"], later.json()["id"],  # type: ignore[attr-defined]
+    }  # fmt: skip
+    left = await world.client.delete(f"/v1/waitlist/{later.json()['id']}",  # type: ignore[attr-defined]
+                                     headers={**world.fresh(father.headers), **idem()})  # fmt: skip
+    assert left.status_code == 200, left.text
+    await _post(world, f"/v1/bookings/{first.json()['id']}/cancel", {}, holder)  # type: ignore[attr-defined]
+    [offer] = await _entries(world, father)
+    assert offer["status"] == "offered"
+    taken = await _post(world, f"/v1/waitlist/{offer['id']}/accept", None, father)
+    assert taken.status_code == 201, taken.text  # type: ignore[attr-defined]
+    assert await _entries(world, mother) == []

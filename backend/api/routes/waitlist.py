@@ -24,7 +24,9 @@ from domain.booking.terms import CARE_TYPE_CHINESE, CareType
 from domain.institution.values import hhmm
 from projections import waitlist as waitlist_model
 
-OWN_ENTRY = allow(Role.guardian, relation="the guardian who joined (checked on the room-day)")
+OWN_ENTRY = allow(
+    Role.guardian, relation="a guardian of the entry's child (checked on the child and room-day)"
+)
 
 
 class WaitlistEntryView(msgspec.Struct, frozen=True):
@@ -63,7 +65,7 @@ class WaitlistController(Controller):
             lane=[room_day_id(data.room_id, data.date)],
         )
 
-    @get("/", opt=allow(Role.guardian, relation="the guardian's own entries only"))
+    @get("/", opt=allow(Role.guardian, relation="entries of the guardian's own children only"))
     async def mine(self, request: Request[Principal, Any, Any]) -> list[WaitlistEntryView]:
         rows = await waitlist_model.for_guardian(runtime(request).pool, request.user.account_id)
         return [
