@@ -22,7 +22,13 @@ import msgspec
 from domain.attendance.care_log import CareKind
 from domain.attendance.day import AttendanceDay
 from domain.child.aggregate import Child
-from projections.attendance_texts import care_texts, check_in_texts, correction_text, morning_check
+from projections.attendance_texts import (
+    care_texts,
+    check_in_texts,
+    collector_name,
+    correction_text,
+    morning_check,
+)
 from projections.base import Envelope, erasures_apart
 from projections.writes import Statement, Writes
 
@@ -281,7 +287,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 (_NAP_OVER, (day_id, e.child_id)),
                 (_CHILD_DAY, (e.child_id, day, pos, institution, e.at, "check_out", title,
                               detail, e.by)),
-                (_REGISTER_OUT, (day_id, e.child_id, e.at, e.by, k.named, k.relation,
+                (_REGISTER_OUT, (day_id, e.child_id, e.at, e.by, collector_name(k), k.relation,
                                  k.identity_check.value)),
                 _feed_row(pos, institution, e),
             )  # fmt: skip

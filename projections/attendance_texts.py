@@ -8,6 +8,7 @@ from domain.attendance.care_log import CARE_KIND_CHINESE, CareEntry, CareKind
 from domain.attendance.corrections import VisitCorrection
 from domain.attendance.day import AttendanceDay
 from domain.attendance.health import HealthCheck
+from domain.attendance.values import Collector
 from domain.institution.values import local_hhmm
 
 MEAL_CHINESE = {
@@ -38,6 +39,12 @@ def morning_check(check: HealthCheck) -> str:
     return "异常：" + "、".join(check.findings())
 
 
+def collector_name(collector: Collector) -> str:
+    """The name on file, and the one the carer wrote at the door when they differ."""
+    written = collector.stated_name
+    return f"{collector.name}（登记：{written}）" if written else collector.name
+
+
 def check_in_texts(event: Any, zone: str) -> tuple[str, str]:
     """Title and detail of an arrival, a refusal at the door, or a pick-up."""
     if isinstance(event, AttendanceDay.ChildCheckedIn):
@@ -49,7 +56,7 @@ def check_in_texts(event: Any, zone: str) -> tuple[str, str]:
         return "晨检未通过，未入园", f"晨检{morning_check(event.health)}；{event.note}".rstrip("；")
     k = event.collector
     return "离园", (
-        f"{local_hhmm(event.at, zone)}由{k.named}（{RELATION_CHINESE.get(k.relation, k.relation)}）"
+        f"{local_hhmm(event.at, zone)}由{collector_name(k)}（{RELATION_CHINESE.get(k.relation, k.relation)}）"
         f"接走，核验：{IDENTITY_CHINESE.get(k.identity_check.value, k.identity_check.value)}"
     )
 

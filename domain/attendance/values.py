@@ -53,11 +53,6 @@ class Collector(msgspec.Struct, frozen=True):
     identity_check: IdentityCheck
     stated_name: str = ""  # the name the carer wrote at the door, when it is not `name`
 
-    @property
-    def named(self) -> str:
-        """The name on file, and the one written at the door when they differ."""
-        return f"{self.name}（登记：{self.stated_name}）" if self.stated_name else self.name
-
 
 class AlreadyCheckedIn(RuleViolated):
     code = "already-checked-in"
