@@ -34,6 +34,9 @@ class Runtime:
     live_occupancy: UnmovedCache[UUID, tuple[LiveOccupancy, bytes]] = field(
         default_factory=lambda: UnmovedCache(10_000)
     )
+    carer_views: UnmovedCache[tuple[UUID, UUID], tuple[LiveOccupancy, bytes]] = field(
+        default_factory=lambda: UnmovedCache(10_000)
+    )  # the live answer as each caregiver sees it (their rooms): see api.carer_view
     staff_roles: UnmovedCache[tuple[UUID, UUID], str | None] = field(
         default_factory=lambda: UnmovedCache(50_000)
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+import uvicorn
 
 from backend.api.app import create_app
 from backend.runtime import close_runtime, open_runtime
@@ -46,3 +48,19 @@ async def world(runtime: Runtime, client: httpx.AsyncClient) -> World:
     w = World(runtime, client)
     await w.seed_city()
     return w
+
+
+@pytest.fixture
+async def server_url(runtime: Runtime) -> AsyncIterator[str]:
+    """The app served over a real socket (for streams: the ASGI transport buffers bodies)."""
+    app = create_app(runtime=runtime)
+    app.state.runtime = runtime
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task

@@ -5,59 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
-import uvicorn
 
-from backend.api.app import create_app
 from backend.follower import step_all
 from backend.state import Runtime
 from tests.api.attendance_world import NINE, at, attending_room, check_in
+from tests.api.sse import read_events
 from tests.api.world import World
-
-
-@pytest.fixture
-async def server_url(runtime: Runtime) -> AsyncIterator[str]:
-    app = create_app(runtime=runtime)
-    app.state.runtime = runtime
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-async def _events(
-    url: str, headers: dict[str, str], wanted: int, sink: list[dict[str, Any]],
-    first: asyncio.Event | None = None,
-) -> None:  # fmt: skip
-    """Read SSE events into `sink` until `wanted` have come; set `first` on the first."""
-    async with (
-        httpx.AsyncClient(timeout=10) as http,
-        http.stream("GET", url, headers=headers) as response,
-    ):
-        assert response.status_code == 200
-        event: dict[str, Any] = {}
-        async for line in response.aiter_lines():
-            if not line:
-                if "event" in event:
-                    sink.append(event)
-                    if first is not None:
-                        first.set()
-                    if len(sink) >= wanted:
-                        return
-                event = {}
-            elif not line.startswith(":"):
-                field, _, value = line.partition(": ")
-                event[field] = value
 
 
 async def test_the_stream_sends_a_snapshot_then_each_change_and_resumes_from_last_event_id(
@@ -67,7 +24,7 @@ async def test_the_stream_sends_a_snapshot_then_each_change_and_resumes_from_las
     url = f"{server_url}/v1/institutions/{room.institution_id}/occupancy/stream"
     seen: list[dict[str, Any]] = []
     first = asyncio.Event()
-    reader = asyncio.create_task(_events(url, world.fresh(room.admin.headers), 4, seen, first))
+    reader = asyncio.create_task(read_events(url, world.fresh(room.admin.headers), 4, seen, first))
     await asyncio.wait_for(first.wait(), 10)
     snapshot = seen[0]
     assert snapshot["event"] == "snapshot"
@@ -83,7 +40,7 @@ async def test_the_stream_sends_a_snapshot_then_each_change_and_resumes_from_las
 
     resumed: list[dict[str, Any]] = []
     headers = {**room.admin.headers, "Last-Event-ID": seen[1]["id"]}
-    await asyncio.wait_for(_events(url, headers, 6, resumed), 10)
+    await asyncio.wait_for(read_events(url, headers, 6, resumed), 10)
     assert [e["event"] for e in resumed] == ["child_checked_in"] * 4 + [
         "staff_clocked_out", "ratio_alarm",
     ]  # fmt: skip

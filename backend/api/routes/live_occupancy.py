@@ -1,9 +1,11 @@
 """Live occupancy for an institution's admins and caregivers: now, and as a Server-Sent Events
-stream that resumes from `Last-Event-ID` (each event's id is its global position)."""
+stream that resumes from `Last-Event-ID` (each event's id is its global position). A caregiver
+sees the rooms they are clocked in to (backend/api/carer_view.py)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,8 +17,9 @@ from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api_schema.attendance import LiveOccupancy
+from backend.api.carer_view import CarerFeed, only_rooms, rooms_of
 from backend.api.commanding import runtime
-from backend.auth.access import allow, staff_of_institution
+from backend.auth.access import allow, staff_of_institution, staff_role
 from backend.auth.principal import Principal
 from backend.live_feed import FeedRow
 from backend.state import Runtime
@@ -25,7 +28,8 @@ from projections import attendance, attendance_queries
 
 STAFF = allow(
     Role.institution_admin, Role.caregiver,
-    relation="staff of the institution in the path", check=staff_of_institution(
+    relation="staff of the institution in the path; a caregiver sees the rooms they are clocked"
+             " in to", check=staff_of_institution(
         "institution_admin", "caregiver"),
 )  # fmt: skip
 KEEP_ALIVE_SECONDS = 15.0
@@ -37,7 +41,7 @@ async def live_now(rt: Runtime, institution_id: UUID) -> tuple[LiveOccupancy, by
     and the minute is the same (the read benchmark's case); rebuilt from the read model
     otherwise."""
     now = rt.clock.now()
-    stamp = (rt.projector.lowest_position(), now.replace(second=0, microsecond=0))
+    stamp = _unmoved_since(rt, now)
     known, cached = rt.live_occupancy.get(institution_id, stamp)
     if known and cached is not None:
         return cached
@@ -56,13 +60,46 @@ async def live_now(rt: Runtime, institution_id: UUID) -> tuple[LiveOccupancy, by
     return answer
 
 
+def _unmoved_since(rt: Runtime, now: datetime) -> tuple[int, datetime]:
+    """A kept answer stands while no read model has moved and the minute is the same."""
+    return rt.projector.lowest_position(), now.replace(second=0, microsecond=0)
+
+
+async def carer_in_view(rt: Runtime, institution_id: UUID, principal: Principal) -> UUID | None:
+    """The caller if they are one of the institution's caregivers (who see their own rooms),
+    None for its admins (who see every room)."""
+    role = await staff_role(rt, institution_id, principal.account_id)
+    return principal.account_id if role == "caregiver" else None
+
+
+async def live_for(
+    rt: Runtime, institution_id: UUID, carer: UUID | None
+) -> tuple[LiveOccupancy, bytes]:
+    """The live answer as `carer` sees it (every room for an admin, `carer` None), kept as the
+    whole answer is."""
+    if carer is None:
+        return await live_now(rt, institution_id)
+    stamp = _unmoved_since(rt, rt.clock.now())  # before the read: a later answer is no older
+    known, cached = rt.carer_views.get((institution_id, carer), stamp)
+    if known and cached is not None:
+        return cached
+    whole, _ = await live_now(rt, institution_id)
+    live = only_rooms(whole, rooms_of(whole, carer))
+    answer = (live, msgspec.json.encode(live))
+    rt.carer_views.put((institution_id, carer), stamp, answer)
+    return answer
+
+
 @get("/v1/institutions/{institution_id:uuid}/occupancy/live", tags=["attendance"], opt=STAFF)
 async def occupancy_live(
     request: Request[Principal, Any, Any], institution_id: FromPath[UUID]
 ) -> Response[LiveOccupancy]:
     """Each room now: children present (with age), clocked-in staff, required vs actual carers,
-    class-size headroom, its alarm, and arrivals expected within the hour."""
-    _, encoded = await live_now(runtime(request), institution_id)
+    class-size headroom, its alarm, and arrivals expected within the hour. Admins get every
+    room; a caregiver the institution's totals and the rooms they are clocked in to."""
+    rt = runtime(request)
+    carer = await carer_in_view(rt, institution_id, request.user)
+    _, encoded = await live_for(rt, institution_id, carer)
     return Response(encoded, media_type=MediaType.JSON)  # type: ignore[arg-type]  # as encoded
 
 
@@ -74,17 +111,24 @@ async def occupancy_stream(
     occupancy); then `child_checked_in`, `child_checked_out`, `staff_clocked_in`,
     `staff_clocked_out`, `ratio_alarm`, `ratio_recovered`, `uncollected_child`,
     `visit_corrected` (an admin's correction of the register), each with its
-    global position as id. Reconnect with `Last-Event-ID` to get every event after it."""
+    global position as id. Reconnect with `Last-Event-ID` to get every event after it.
+    A caregiver's stream carries the events of the rooms they are clocked in to, and their own
+    clock-ins and clock-outs (after a clock-in, fetch `/occupancy/live` for the room's state)."""
     rt = runtime(request)
     last = request.headers.get("last-event-id", "").strip()
     after = int(last) if last.isdigit() else None
-    snapshot = await live_now(rt, institution_id) if after is None else None
-    return ServerSentEvent(_events(rt, institution_id, after, snapshot))
+    carer = await carer_in_view(rt, institution_id, request.user)
+    snapshot = await live_for(rt, institution_id, carer) if after is None else None
+    scope = None
+    if carer is not None:  # the rooms in view as of the snapshot, or as of now on resuming
+        in_view = snapshot or await live_for(rt, institution_id, carer)
+        scope = CarerFeed(carer, {r.room_id for r in in_view[0].rooms})
+    return ServerSentEvent(_events(rt, institution_id, after, snapshot, scope))
 
 
 async def _events(
     rt: Runtime, institution_id: UUID, after: int | None,
-    snapshot: tuple[LiveOccupancy, bytes] | None,
+    snapshot: tuple[LiveOccupancy, bytes] | None, scope: CarerFeed | None,
 ) -> AsyncIterator[ServerSentEventMessage]:  # fmt: skip
     if snapshot is not None:
         live, encoded = snapshot
@@ -97,7 +141,8 @@ async def _events(
             rows = kept if kept is not None else await _read_feed(rt, institution_id, after)
             for row in rows:
                 after = row.position
-                yield ServerSentEventMessage(data=row.data, event=row.kind, id=after)
+                if scope is None or scope.sees(row):
+                    yield ServerSentEventMessage(data=row.data, event=row.kind, id=after)
             if kept is None and len(rows) == FEED_PAGE:
                 continue
             if not await rt.feed_hub.wait_past(institution_id, after, KEEP_ALIVE_SECONDS):
