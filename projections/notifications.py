@@ -2,16 +2,18 @@
 attendance, newest first (admins too, for a child left after closing).
 
 Handles RoomDay events, RoomEnrolments.DayClosed (a regular place's day refunded), Child.DataErased (the child's notices go) and attendance events (texts in attendance_notices, which reads the
-attendance, children and institutions read models: registry order keeps them ahead); tables rm_notifications and rm_notification_bookings (which guardian
-made each booking, so later events about it reach them). Texts are in Chinese, times in UTC
-(the app shows them in the institution's time zone).
+attendance, children and institutions read models: registry order keeps them ahead); tables rm_notifications and rm_notification_bookings (which child
+and guardian each booking or waitlist entry is for, so later events about it reach them).
+A booking's notices go to every guardian of the child (either may cancel it or take an offer),
+and always to the guardian who made it. Texts are in Chinese, times in UTC (the app shows them
+in the institution's time zone).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -41,7 +43,8 @@ handles: tuple[type, ...] = (
 tables = ("rm_notifications", "rm_notification_bookings")
 schema = """
 CREATE TABLE IF NOT EXISTS rm_notification_bookings (
-    booking_id uuid PRIMARY KEY, guardian_id uuid NOT NULL, summary text NOT NULL
+    booking_id uuid PRIMARY KEY, guardian_id uuid NOT NULL, child_id uuid NOT NULL,
+    summary text NOT NULL
 );
 CREATE TABLE IF NOT EXISTS rm_notifications (
     position bigint NOT NULL, account_id uuid NOT NULL, kind text NOT NULL, booking_id uuid,
@@ -64,6 +67,8 @@ def _local_date(starts_at: datetime, local_minute: int) -> str:
 
 def _subject(event: Any) -> UUID:
     """The booking or waitlist entry an event is about."""
+    if isinstance(event, RoomDay.CareBooked):
+        return event.booking.booking_id
     subject: UUID = getattr(event, "booking_id", None) or event.entry_id
     return subject
 
@@ -84,9 +89,85 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     attendance = [e for e in batch if isinstance(e.event, ATTENDANCE_EVENTS)]
     if attendance:
         batch = [e for e in batch if not isinstance(e.event, ATTENDANCE_EVENTS)]
-    bookings: dict[UUID, tuple[UUID, UUID, str]] = {}
     notices = await attendance_notices(conn, attendance) if attendance else Notices([], [])
-    notes: list[tuple[Any, ...]] = []
+    subjects = await _known_subjects(conn, batch)
+    bookings: dict[UUID, _Subject] = {}
+    for envelope in batch:
+        e = envelope.event
+        if isinstance(e, RoomDay.CareBooked):
+            b = e.booking
+            summary = (
+                f"{_local_date(b.starts_at, b.start)} {hhmm(b.start)}–{hhmm(b.end)}"
+                f" {CARE_TYPE_CHINESE[b.care_type]}"
+            )
+            bookings[b.booking_id] = _Subject(b.booking_id, b.guardian_id, b.child_id, summary)
+        elif isinstance(e, RoomDay.WaitlistJoined):
+            n = e.entry
+            summary = f"{n.day.isoformat()} {hhmm(n.start)}–{hhmm(n.end)} {CARE_TYPE_CHINESE[n.care_type]}"
+            bookings[n.entry_id] = _Subject(n.entry_id, n.guardian_id, n.child_id, summary)
+    subjects.update(bookings)
+    notes = _Notes(await _guardians_of(conn, _children_in(batch, subjects)))
+    for envelope in batch:
+        e, at, pos = envelope.event, envelope.event.timestamp, envelope.position
+        if isinstance(e, RoomEnrolments.DayClosed):
+            notes.closed_day(e, pos, at)
+            continue
+        if isinstance(e, RoomDay.WaitlistJoined):
+            continue  # told when an offer is made
+        subject = subjects.get(_subject(e))
+        if subject is None:
+            continue
+        summary = subject.summary
+        if isinstance(e, RoomDay.CareBooked):
+            body = f"{summary}，费用{_yuan(e.booking.price_fen)}"
+            notes.add(subject, pos, "booked", "预约成功", body, at)
+        elif isinstance(e, RoomDay.BookingCancelled):
+            if not e.by_institution:
+                continue  # a guardian cancelled it
+            body = f"{summary}：机构取消，全额退款{_yuan(e.refund_fen)}。{e.reason}"
+            notes.add(subject, pos, "cancelled_by_institution", "预约已被取消", body, at)
+        elif isinstance(e, RoomDay.NoShowReleased):
+            body = f"{summary}：开始{e.after_minutes}分钟后仍未签到，名额已释放。"
+            notes.add(subject, pos, "no_show", "预约已释放", body, at)
+        elif isinstance(e, RoomDay.ReleasedBookingAttended):
+            body = f"{summary}：离线签到已补录，孩子在名额释放前已到园，预约已恢复。"
+            notes.add(subject, pos, "booking_restored", "预约已恢复", body, at)
+        elif isinstance(e, RoomDay.WaitlistOfferMade):
+            body = f"{summary}：有名额空出，已为您保留，请在{e.until.isoformat()}之前确认。"
+            notes.add(subject, pos, "waitlist_offer", "候补名额", body, at)
+        else:
+            body = f"{summary}：保留的候补名额已过期。"
+            notes.add(subject, pos, "waitlist_lapsed", "候补已过期", body, at)
+    if bookings:
+        await conn.executemany(
+            "INSERT INTO rm_notification_bookings VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            list(bookings.values()),
+        )
+    if notices.to_guardians:
+        await conn.executemany(NOTICE, notices.to_guardians)
+    if notices.to_admins:
+        await conn.executemany(ADMIN_NOTICE, notices.to_admins)
+    if notes.rows:
+        await conn.executemany(
+            "INSERT INTO rm_notifications VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " ON CONFLICT DO NOTHING",
+            notes.rows,
+        )
+
+
+class _Subject(NamedTuple):
+    """A booking or waitlist entry as its notices name it: who made it, for which child."""
+
+    subject_id: UUID
+    booker: UUID
+    child_id: UUID
+    summary: str
+
+
+async def _known_subjects(
+    conn: asyncpg.Connection, batch: Sequence[Envelope]
+) -> dict[UUID, _Subject]:
+    """The bookings and waitlist entries made before this batch that its events are about."""
     wanted = [
         _subject(e.event)
         for e in batch
@@ -94,90 +175,68 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             e.event, RoomDay.CareBooked | RoomDay.WaitlistJoined | RoomEnrolments.DayClosed
         )
     ]
-    known = {
-        r["booking_id"]: (r["booking_id"], r["guardian_id"], r["summary"])
-        for r in (
-            await conn.fetch(
-                "SELECT * FROM rm_notification_bookings WHERE booking_id = ANY($1::uuid[])",
-                wanted,
-            )
-            if wanted
-            else []
-        )
-    }
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        "SELECT * FROM rm_notification_bookings WHERE booking_id = ANY($1::uuid[])", wanted
+    )
+    return {r["booking_id"]: _Subject(*r.values()) for r in rows}
+
+
+def _children_in(batch: Sequence[Envelope], subjects: dict[UUID, _Subject]) -> set[UUID]:
+    children = {s.child_id for s in subjects.values()}
     for envelope in batch:
-        e, at, pos = envelope.event, envelope.event.timestamp, envelope.position
-        if isinstance(e, RoomDay.CareBooked):
-            b = e.booking
-            summary = (
-                f"{_local_date(b.starts_at, b.start)} {hhmm(b.start)}–{hhmm(b.end)}"
-                f" {CARE_TYPE_CHINESE[b.care_type]}"
+        if isinstance(envelope.event, RoomEnrolments.DayClosed):
+            children.update(r.child_id for r in envelope.event.refunds)
+    return children
+
+
+async def _guardians_of(conn: asyncpg.Connection, children: set[UUID]) -> dict[UUID, set[UUID]]:
+    """Each child's guardians, as the children read model (ahead in registry order) has them."""
+    guardians: dict[UUID, set[UUID]] = {}
+    if children:
+        for row in await conn.fetch(
+            "SELECT child_id, account_id FROM rm_child_guardians WHERE child_id = ANY($1::uuid[])",
+            list(children),
+        ):
+            guardians.setdefault(row["child_id"], set()).add(row["account_id"])
+    return guardians
+
+
+class _Notes:
+    """Rows of rm_notifications: each notice to every guardian of its child and to the guardian
+    who made the booking (so it reaches them even before the children model knows them)."""
+
+    def __init__(self, guardians: dict[UUID, set[UUID]]) -> None:
+        self._guardians = guardians
+        self.rows: list[tuple[Any, ...]] = []
+
+    def family(self, booker: UUID, child_id: UUID) -> list[UUID]:
+        return sorted(self._guardians.get(child_id, set()) | {booker})
+
+    def add(
+        self, subject: _Subject, pos: int, kind: str, title: str, body: str, at: datetime
+    ) -> None:
+        for account in self.family(subject.booker, subject.child_id):
+            self.rows.append(
+                (pos, account, kind, subject.subject_id, title, body, at, subject.child_id)
             )
-            bookings[b.booking_id] = (b.booking_id, b.guardian_id, summary)
-            notes.append((pos, b.guardian_id, "booked", b.booking_id, "预约成功",
-                          f"{summary}，费用{_yuan(b.price_fen)}", at))  # fmt: skip
-            continue
-        if isinstance(e, RoomEnrolments.DayClosed):
-            notes += _closed_day_notes(e, pos, at)
-            continue
-        if isinstance(e, RoomDay.WaitlistJoined):
-            n = e.entry
-            summary = f"{n.day.isoformat()} {hhmm(n.start)}–{hhmm(n.end)} {CARE_TYPE_CHINESE[n.care_type]}"
-            bookings[n.entry_id] = (n.entry_id, n.guardian_id, summary)
-            continue
-        booking = bookings.get(_subject(e)) or known.get(_subject(e))
-        if booking is None:
-            continue
-        _, guardian, summary = booking
-        if isinstance(e, RoomDay.BookingCancelled):
-            if not e.by_institution:
-                continue  # the guardian cancelled it themselves
-            body = f"{summary}：机构取消，全额退款{_yuan(e.refund_fen)}。{e.reason}"
-            notes.append((pos, guardian, "cancelled_by_institution", e.booking_id, "预约已被取消",
-                          body, at))  # fmt: skip
-        elif isinstance(e, RoomDay.NoShowReleased):
-            body = f"{summary}：开始{e.after_minutes}分钟后仍未签到，名额已释放。"
-            notes.append((pos, guardian, "no_show", e.booking_id, "预约已释放", body, at))
-        elif isinstance(e, RoomDay.ReleasedBookingAttended):
-            body = f"{summary}：离线签到已补录，孩子在名额释放前已到园，预约已恢复。"
-            notes.append((pos, guardian, "booking_restored", e.booking_id, "预约已恢复", body, at))
-        elif isinstance(e, RoomDay.WaitlistOfferMade):
-            body = f"{summary}：有名额空出，已为您保留，请在{e.until.isoformat()}之前确认。"
-            notes.append((pos, guardian, "waitlist_offer", e.entry_id, "候补名额", body, at))
-        else:
-            body = f"{summary}：保留的候补名额已过期。"
-            notes.append((pos, guardian, "waitlist_lapsed", e.entry_id, "候补已过期", body, at))
-    if bookings:
-        await conn.executemany(
-            "INSERT INTO rm_notification_bookings VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            list(bookings.values()),
-        )
-    if notices.to_guardians:
-        await conn.executemany(NOTICE, notices.to_guardians)
-    if notices.to_admins:
-        await conn.executemany(ADMIN_NOTICE, notices.to_admins)
-    if notes:
-        await conn.executemany(
-            "INSERT INTO rm_notifications VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            " ON CONFLICT DO NOTHING",
-            notes,
-        )
 
-
-def _closed_day_notes(e: Any, pos: int, at: datetime) -> list[tuple[Any, ...]]:
-    """One notice per guardian (a notice is keyed by position and account), with every place
-    of theirs refunded that day: twins, or a morning and an afternoon term."""
-    by_guardian: dict[UUID, list[Any]] = {}
-    for refund in e.refunds:
-        by_guardian.setdefault(refund.guardian_id, []).append(refund)
-    notes = []
-    for guardian, refunds in by_guardian.items():
-        total = _yuan(sum(r.refund_fen for r in refunds))
-        places = f"{len(refunds)}个常规托位" if len(refunds) > 1 else "常规托位"
-        body = f"{e.day.isoformat()} 停课，{places}当天费用退还{total}。{e.reason}"
-        notes.append((pos, guardian, "regular_day_closed", refunds[0].enrolment_id,
-                      "常规托位停课", body, at))  # fmt: skip
-    return notes
+    def closed_day(self, e: Any, pos: int, at: datetime) -> None:
+        """One notice per guardian (a notice is keyed by position and account), with every
+        place of theirs refunded that day: twins, or a morning and an afternoon term."""
+        by_account: dict[UUID, list[Any]] = {}
+        for refund in e.refunds:
+            for account in self.family(refund.guardian_id, refund.child_id):
+                by_account.setdefault(account, []).append(refund)
+        for account, refunds in by_account.items():
+            total = _yuan(sum(r.refund_fen for r in refunds))
+            places = f"{len(refunds)}个常规托位" if len(refunds) > 1 else "常规托位"
+            body = f"{e.day.isoformat()} 停课，{places}当天费用退还{total}。{e.reason}"
+            children = {r.child_id for r in refunds}
+            child = next(iter(children)) if len(children) == 1 else None
+            self.rows.append((pos, account, "regular_day_closed", refunds[0].enrolment_id,
+                              "常规托位停课", body, at, child))  # fmt: skip
 
 
 async def for_account(

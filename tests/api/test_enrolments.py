@@ -160,6 +160,10 @@ async def test_a_closed_day_gives_each_regular_place_that_days_price_back_and_ad
               "vaccination_checked": True}  # fmt: skip
     examined = await _post(world, f"/v1/children/{child}/health-records", record, admin)
     assert examined.status_code == 201, examined.text  # type: ignore[attr-defined]
+    added = await world.post(f"/v1/children/{twin}/guardians",
+                             {"phone": "13612340003", "display_name": "孩子爸爸"}, parent)  # fmt: skip
+    assert added.status_code == 201, added.text
+    father = await world.guardian("13612340003")  # a guardian of one twin only
     closure = await _post(world, f"/v1/institutions/{institution_id}/closures",
                           {"date": DAY, "reason": "停电检修", "room_id": str(room_id)}, admin)  # fmt: skip
     assert closure.status_code == 201, closure.text  # type: ignore[attr-defined]
@@ -171,6 +175,10 @@ async def test_a_closed_day_gives_each_regular_place_that_days_price_back_and_ad
                                     headers=world.fresh(parent.headers))).json()  # fmt: skip
     assert [n["body"] for n in notes if n["kind"] == "regular_day_closed"] == [
         f"{DAY} 停课，2个常规托位当天费用退还¥240.00。机构停课：停电检修"  # one notice, both twins
+    ]
+    told = (await world.client.get("/v1/notifications", headers=world.fresh(father.headers))).json()
+    assert [n["body"] for n in told if n["kind"] == "regular_day_closed"] == [
+        f"{DAY} 停课，常规托位当天费用退还¥120.00。机构停课：停电检修"  # his child's place only
     ]
     world.runtime.clock = FrozenClock(at=NINE)
     body = {"room_id": str(room_id), "at": NINE.isoformat()}

@@ -120,7 +120,7 @@ async def test_a_child_booked_elsewhere_at_that_time_cannot_wait_for_it(world: W
     assert await _entries(world, b) == []
 
 
-async def test_either_guardian_of_the_child_sees_takes_or_leaves_its_waitlist_entries(
+async def test_either_guardian_of_the_child_sees_takes_or_leaves_its_waitlist_entries_and_is_told(
     world: World,
 ):
     institution_id, room_id, _ = await bookable_room(world, capacity=1, staff=1)
@@ -150,3 +150,9 @@ async def test_either_guardian_of_the_child_sees_takes_or_leaves_its_waitlist_en
     taken = await _post(world, f"/v1/waitlist/{offer['id']}/accept", None, father)
     assert taken.status_code == 201, taken.text  # type: ignore[attr-defined]
     assert await _entries(world, mother) == []
+    for parent in (mother, father):  # both are told of the offer and of the booking it became
+        notes = await world.client.get("/v1/notifications", headers=world.fresh(parent.headers))
+        assert [n["kind"] for n in notes.json()] == ["booked", "waitlist_offer"]
+    stranger_notes = await world.client.get("/v1/notifications",
+                                            headers=world.fresh(holder.headers))  # fmt: skip
+    assert "waitlist_offer" not in {n["kind"] for n in stranger_notes.json()}
