@@ -77,7 +77,8 @@ async def seed(conn: asyncpg.Connection, rng: random.Random, count: int, rooms: 
             kind = rng.choice(kinds)
             rule = NATIONAL_CLASS_RULES[kind]
             room_id, rd = uuid4(), uuid4()
-            room_rows.append((room_id, iid, f"班{r}", kind.value, rule.max_class_size, rule.children_per_carer))  # fmt: skip
+            room_rows.append((room_id, iid, f"班{r}", kind.value, rule.max_class_size, rule.children_per_carer,
+                              rule.max_class_size, rule.children_per_carer))  # fmt: skip
             term_rows.append((room_id, iid, offers, shifts))
             day_rows.append((rd, room_id, iid, DAY))
             for _ in range(rule.max_class_size * 6 // 10):

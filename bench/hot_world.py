@@ -33,7 +33,7 @@ from bench.http_load import Request
 from domain.account.aggregate import account_id_for
 from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift
 from domain.child.aggregate import Child, Sex
-from domain.class_types import ClassType
+from domain.class_types import NATIONAL, ClassType
 from domain.institution.aggregate import Institution
 from domain.institution.kinds import Category, Ownership, StaffRole
 from domain.institution.values import Location, OpeningInterval, Room, hhmm
@@ -129,7 +129,8 @@ async def build_hot_room(
             (wide_room, "热门大班", WIDE_CAPACITY, WIDE_STAFF),
             (tight_room, "热门小班", TIGHT_CAPACITY, TIGHT_STAFF),
         ):
-            institution.add_room(Room(room_id, name, ClassType.older_toddler, capacity, 7), now)
+            room = Room(room_id, name, ClassType.older_toddler, capacity, 7)
+            institution.add_room(room, NATIONAL, now)  # the bench city keeps the national rules
             institution.publish_offers(room_id, offers, now)
             shifts = tuple(Shift(d, 0, WHOLE_DAY, staff) for d in ALL_WEEK)
             institution.plan_roster(room_id, shifts, now)

@@ -1,10 +1,14 @@
-"""Class types (班型) with the national limits of 托育机构设置标准（试行）, as parameters (see RULES.md)."""
+"""Class types (班型) with the national limits of 托育机构设置标准（试行）, as parameters (see RULES.md),
+and a city's own tighter limits over them (ClassRules)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 import msgspec
+
+from domain.errors import InvalidValue
 
 
 class ClassType(StrEnum):
@@ -41,3 +45,76 @@ HOME_BASED_POINT_MAX_CHILDREN = 5
 
 def chinese_name(class_type: ClassType) -> str:
     return NATIONAL_CLASS_RULES[class_type].chinese_name
+
+
+class LocalClassRule(msgspec.Struct, frozen=True):
+    """A city's rule for one class type, in place of the national one: never looser (a
+    narrower age window, a smaller class, fewer children per carer)."""
+
+    class_type: ClassType
+    min_age_months: int
+    max_age_months: int
+    max_class_size: int
+    children_per_carer: int
+
+
+class ClassRules:
+    """The class table in force in a city: its own rules where it set them, else national."""
+
+    __slots__ = ("local",)
+
+    def __init__(self, local: Mapping[ClassType, LocalClassRule] | None = None) -> None:
+        self.local = dict(local or {})
+
+    def __getitem__(self, class_type: ClassType) -> ClassRule:
+        national = NATIONAL_CLASS_RULES[class_type]
+        own = self.local.get(class_type)
+        if own is None:
+            return national
+        return ClassRule(
+            national.chinese_name, own.min_age_months, own.max_age_months,
+            own.max_class_size, own.children_per_carer,
+        )  # fmt: skip
+
+    def ratio_for_age(self, months: int) -> int:
+        """Children per carer for a child of this age (its age's class: a mixed room holds
+        everyone to the strictest among its children)."""
+        if months < 12:
+            return self[ClassType.infant].children_per_carer
+        if months < 24:
+            return self[ClassType.toddler].children_per_carer
+        return self[ClassType.older_toddler].children_per_carer
+
+
+NATIONAL = ClassRules()
+
+
+def check_local_rule(rule: LocalClassRule, field: str) -> None:
+    """A city's rule may tighten the national one, never loosen it; `field` names the rule in
+    the request (e.g. `rules[0]`)."""
+    national = NATIONAL_CLASS_RULES[rule.class_type]
+    name = f"{national.chinese_name} ({rule.class_type})"
+    if (
+        not national.min_age_months
+        <= rule.min_age_months
+        < rule.max_age_months
+        <= (national.max_age_months)
+    ):
+        raise InvalidValue(
+            f"a {name} age window must lie within the national {national.min_age_months}–"
+            f"{national.max_age_months} months and not be empty; "
+            f"{rule.min_age_months}–{rule.max_age_months} asked",
+            field=f"{field}.min_age_months",
+        )
+    if not 1 <= rule.max_class_size <= national.max_class_size:
+        raise InvalidValue(
+            f"a {name} class may be at most the national {national.max_class_size} children;"
+            f" {rule.max_class_size} asked",
+            field=f"{field}.max_class_size", limit=national.max_class_size,
+        )  # fmt: skip
+    if not 1 <= rule.children_per_carer <= national.children_per_carer:
+        raise InvalidValue(
+            f"a {name} needs at least one carer per {national.children_per_carer} children"
+            f" nationally; 1:{rule.children_per_carer} is looser",
+            field=f"{field}.children_per_carer", limit=national.children_per_carer,
+        )  # fmt: skip

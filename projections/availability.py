@@ -22,7 +22,7 @@ import asyncpg
 from domain.booking.capacity import Presence, crowd_fits, first_breach
 from domain.booking.eligibility import AgeDoesNotFit, check_age_fits, children_per_carer
 from domain.booking.terms import CareOffer, price_fen
-from domain.class_types import ClassType
+from domain.class_types import NATIONAL, ClassRules, ClassType
 from projections.institution_queries import DISTANCE_KM
 from projections.room_catalogue import (
     ROOM_COLUMNS,
@@ -61,12 +61,13 @@ def local_instant(day: date, minute: int, timezone: str) -> datetime:
     return datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)) + timedelta(minutes=minute)
 
 
-def ages_that_fit(birth_date: date, day: date) -> dict[ClassType, int]:
-    """Class types whose age window takes the child on `day`, with the child's age in months."""
+def ages_that_fit(birth_date: date, day: date, rules: ClassRules) -> dict[ClassType, int]:
+    """Class types whose age window (in a city's `rules`) takes the child on `day`, with the
+    child's age in months."""
     fits = {}
     for class_type in ClassType:
         try:
-            fits[class_type] = check_age_fits(class_type, birth_date, day)
+            fits[class_type] = check_age_fits(class_type, birth_date, day, rules)
         except AgeDoesNotFit:
             continue
     return fits
@@ -103,9 +104,12 @@ async def find_available(
     """
     show_room = show_room or room_as_dict
     show_institution = show_institution or institution_as_dict
-    ages = ages_that_fit(birth_date, day)
+    # A city's windows lie within the national ones: the national fit finds every candidate,
+    # each institution's own city's rules then decide.
+    ages = ages_that_fit(birth_date, day, NATIONAL)
     if end_min <= start_min or not ages:
         return []
+    ages_in = {id(NATIONAL): ages}  # per city's rules (one object per city in a copy)
     weekday = day.isoweekday()
     class_types = {c.value for c in ages}
     if catalogue is None:
@@ -126,7 +130,12 @@ async def find_available(
         if start is None:
             start = starts_at[i.timezone] = local_instant(day, start_min, i.timezone)
         notice = (start - now).total_seconds() / 60
+        here = ages_in.get(id(i.rules))
+        if here is None:
+            here = ages_in[id(i.rules)] = ages_that_fit(birth_date, day, i.rules)
         for room in its_rooms:
+            if _CLASS_TYPES[room.class_type] not in here:
+                continue
             slot = room.slot(weekday, start_min, end_min, care_type)
             if notice >= slot.most_notice:  # the usual case: every offer's notice is given
                 fitting = slot.offers
@@ -141,10 +150,12 @@ async def find_available(
     found: dict[UUID, tuple[float, Institution, list[Any]]] = {}
     minutes = end_min - start_min
     for distance, room, slot, fitting in candidates:
-        here = present.get(room.room_id, NOBODY)
-        if not _has_room(room, ages, here, slot.carers, weekday, start_min, end_min):
-            continue
         i = room.institution
+        there = present.get(room.room_id, NOBODY)
+        if not _has_room(
+            room, ages_in[id(i.rules)], there, slot.carers, weekday, start_min, end_min
+        ):
+            continue
         institution = found.get(i.institution_id)
         if institution is None:
             if len(found) == limit:
@@ -190,7 +201,9 @@ def _has_room(
     with the fewest `carers` rostered): first of the whole day, then of those overlapping
     the interval, before they are made Presences for the minute-by-minute sweep."""
     class_type = _CLASS_TYPES[room.class_type]
-    per_carer = children_per_carer(class_type, room.children_per_carer, ages[class_type])
+    per_carer = children_per_carer(
+        class_type, room.children_per_carer, ages[class_type], room.institution.rules
+    )
     mixed = class_type is ClassType.mixed
     if _fits_by_count(present, per_carer, mixed, carers, room.capacity):
         return True

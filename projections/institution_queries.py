@@ -7,6 +7,9 @@ from uuid import UUID
 
 import asyncpg
 
+from domain.class_types import ClassType, LocalClassRule
+from projections.institutions import local_rules_from
+
 # Great-circle distance in km (haversine) from ($1, $2) to the institution.
 DISTANCE_KM = (
     "2 * 6371.0088 * asin(sqrt(power(sin(radians(i.lat - $1) / 2), 2)"
@@ -89,3 +92,17 @@ async def list_staff(
         institution_id,
     )
     return [dict(r) for r in rows]
+
+
+async def city_class_rules(
+    conn: asyncpg.Connection | asyncpg.Pool, city_id: UUID
+) -> tuple[str, dict[ClassType, LocalClassRule]] | None:
+    """The city's name and its own class rules (rm_city_class_rules), or None if unknown."""
+    row = await conn.fetchrow(
+        "SELECT c.name, r.rules::text AS rules FROM rm_cities c"
+        " LEFT JOIN rm_city_class_rules r ON r.city_id = c.id WHERE c.id = $1",
+        city_id,
+    )
+    if row is None:
+        return None
+    return row["name"], local_rules_from(row["rules"])

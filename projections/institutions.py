@@ -1,7 +1,11 @@
 """Read model `institutions`: the public directory, institution detail and the admin's own view.
 
-Handles Institution events; tables rm_institutions, rm_rooms, rm_institution_staff and
-rm_room_terms (each room's published care offers and planned roster, as JSON).
+Handles Institution events and City.ClassRulesSet; tables rm_institutions, rm_rooms,
+rm_institution_staff, rm_room_terms (each room's published care offers and planned roster, as
+JSON) and rm_city_class_rules (each city's own class rules, by class type, as JSON).
+A room's `capacity` and `children_per_carer` are those in force: as the admin set them
+(`set_capacity`, `set_children_per_carer`), never looser than its city's class rules, as the
+decisions hold them (`Institution.room_in_force`).
 Each batch is folded to final row states first, then written with one statement per table.
 """
 
@@ -15,6 +19,8 @@ import asyncpg
 import msgspec
 
 from domain.booking.terms import DEFAULT_REFUND_POLICY, CareOffer, Shift
+from domain.city.aggregate import City
+from domain.class_types import ClassType, LocalClassRule
 from domain.institution.aggregate import Institution
 from projections.base import Envelope
 
@@ -31,6 +37,7 @@ handles: tuple[type, ...] = (
     Institution.RefundPolicyPublished,
     Institution.ClosureAnnounced,
     Institution.BookingSettingsChanged,
+    City.ClassRulesSet,
 )
 tables = (
     "rm_institutions",
@@ -39,6 +46,7 @@ tables = (
     "rm_room_terms",
     "rm_closures",
     "rm_booking_settings",
+    "rm_city_class_rules",
 )
 schema = """
 CREATE TABLE IF NOT EXISTS rm_institutions (
@@ -52,7 +60,8 @@ CREATE TABLE IF NOT EXISTS rm_institutions (
 CREATE INDEX IF NOT EXISTS rm_institutions_district ON rm_institutions (district_code);
 CREATE TABLE IF NOT EXISTS rm_rooms (
     id uuid PRIMARY KEY, institution_id uuid NOT NULL, name text NOT NULL,
-    class_type text NOT NULL, capacity integer NOT NULL, children_per_carer integer NOT NULL
+    class_type text NOT NULL, capacity integer NOT NULL, children_per_carer integer NOT NULL,
+    set_capacity integer NOT NULL, set_children_per_carer integer NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rm_rooms_institution ON rm_rooms (institution_id);
 CREATE TABLE IF NOT EXISTS rm_institution_staff (
@@ -73,6 +82,21 @@ CREATE TABLE IF NOT EXISTS rm_room_terms (
     offers jsonb NOT NULL DEFAULT '[]', shifts jsonb NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS rm_room_terms_institution ON rm_room_terms (institution_id);
+CREATE TABLE IF NOT EXISTS rm_city_class_rules (city_id uuid PRIMARY KEY, rules jsonb NOT NULL);
+"""
+# The rooms named, and those of the cities named, to the size and ratio in force.
+_IN_FORCE = """
+UPDATE rm_rooms r SET
+    capacity = least(r.set_capacity, coalesce(own.size, r.set_capacity)),
+    children_per_carer = least(r.set_children_per_carer, coalesce(own.ratio, r.set_children_per_carer))
+FROM (
+    SELECT r2.id, (c.rules -> r2.class_type ->> 'max_class_size')::int AS size,
+           (c.rules -> r2.class_type ->> 'children_per_carer')::int AS ratio
+    FROM rm_rooms r2 JOIN rm_institutions i ON i.id = r2.institution_id
+    LEFT JOIN rm_city_class_rules c ON c.city_id = i.city_id
+    WHERE r2.id = ANY($1::uuid[]) OR i.city_id = ANY($2::uuid[])
+) AS own
+WHERE r.id = own.id
 """
 
 _json = msgspec.json.Encoder()
@@ -84,6 +108,14 @@ def _to_json(intervals: Any) -> str:
 
 _DEFAULT_POLICY = _to_json(DEFAULT_REFUND_POLICY)
 _offers = msgspec.json.Decoder(list[CareOffer])
+_local_rules = msgspec.json.Decoder(dict[ClassType, LocalClassRule])
+
+
+def local_rules_from(raw: str | None) -> dict[ClassType, LocalClassRule]:
+    """A city's own class rules from its rm_city_class_rules row (none: national rules)."""
+    return _local_rules.decode(raw) if raw else {}
+
+
 _shifts = msgspec.json.Decoder(list[Shift])
 
 
@@ -124,10 +156,13 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     shifts: dict[UUID, tuple[UUID, UUID, str]] = {}
     closures: list[tuple[Any, ...]] = []
     settings: dict[UUID, tuple[Any, ...]] = {}
+    city_rules: dict[UUID, str] = {}
     for envelope in batch:
         event = envelope.event
         iid = event.originator_id
-        if isinstance(event, Institution.Registered):
+        if isinstance(event, City.ClassRulesSet):
+            city_rules[iid] = _to_json({rule.class_type: rule for rule in event.rules})
+        elif isinstance(event, Institution.Registered):
             loc = event.location
             institutions[iid] = [
                 iid, event.name, event.city_id, event.district_code, event.town, loc.address,
@@ -144,7 +179,7 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             room = event.room
             rooms[room.room_id] = (
                 room.room_id, iid, room.name, room.class_type.value, room.capacity,
-                room.children_per_carer,
+                room.children_per_carer, room.capacity, room.children_per_carer,
             )  # fmt: skip
         elif isinstance(event, Institution.StaffAttached):
             staff[(iid, event.account_id)] = event.role.value
@@ -179,11 +214,21 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     if rooms:
         await conn.execute(
             "INSERT INTO rm_rooms SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[],"
-            " $4::text[], $5::int[], $6::int[]) ON CONFLICT (id) DO UPDATE SET"
-            " name = excluded.name, class_type = excluded.class_type,"
-            " capacity = excluded.capacity, children_per_carer = excluded.children_per_carer",
+            " $4::text[], $5::int[], $6::int[], $7::int[], $8::int[]) ON CONFLICT (id) DO UPDATE"
+            " SET name = excluded.name, class_type = excluded.class_type,"
+            " capacity = excluded.capacity, children_per_carer = excluded.children_per_carer,"
+            " set_capacity = excluded.set_capacity,"
+            " set_children_per_carer = excluded.set_children_per_carer",
             *map(list, zip(*rooms.values(), strict=True)),
         )
+    if city_rules:
+        await conn.executemany(
+            "INSERT INTO rm_city_class_rules VALUES ($1, $2::jsonb)"
+            " ON CONFLICT (city_id) DO UPDATE SET rules = excluded.rules",
+            list(city_rules.items()),
+        )
+    if rooms or city_rules:
+        await conn.execute(_IN_FORCE, list(rooms), list(city_rules))
     if policies:
         await conn.executemany(
             "UPDATE rm_institutions SET refund_policy = $2::jsonb WHERE id = $1",

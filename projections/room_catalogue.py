@@ -26,8 +26,15 @@ import msgspec
 from domain.booking.capacity import fewest_carers
 from domain.booking.terms import CareOffer, RefundPolicy, Shift
 from domain.booking.visit_rules import covering_offer
+from domain.class_types import NATIONAL, ClassRules
 from domain.institution.values import OpeningInterval, km_between
-from projections.institutions import offers_on, room_offers, room_shifts, shifts_on
+from projections.institutions import (
+    local_rules_from,
+    offers_on,
+    room_offers,
+    room_shifts,
+    shifts_on,
+)
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -36,11 +43,12 @@ _ASKED_BOUND = 32  # slots a room (and intervals an institution) remembers
 ROOM_COLUMNS = (
     "i.id, i.name, i.address, i.puhui, i.category, i.timezone, i.opening_hours,"
     " i.refund_policy, i.lat, i.lng, r.id, r.name, r.class_type, r.capacity,"
-    " r.children_per_carer, t.offers, t.shifts"
+    " r.children_per_carer, t.offers, t.shifts, c.rules::text"
 )
 ROOMS = (
     " FROM rm_institutions i JOIN rm_rooms r ON r.institution_id = i.id"
     " JOIN rm_room_terms t ON t.room_id = r.id"
+    " LEFT JOIN rm_city_class_rules c ON c.city_id = i.city_id"
 )
 _ALL_ROOMS = f"SELECT {ROOM_COLUMNS}{ROOMS}"
 _CLOSURES = "SELECT institution_id, day, room_id FROM rm_closures"
@@ -63,6 +71,7 @@ class Institution:
     # what every search answering with this institution shows, made once with the copy
     refund_policy_shown: dict[str, Any]
     refund_policy_text: str
+    rules: ClassRules  # its city's class rules (one object per city's rules)
     # what earlier searches asked, as Room._asked: (weekday, start, end) → open throughout
     _asked: dict[tuple[int, int, int], bool] = field(
         default_factory=dict, compare=False, repr=False
@@ -182,15 +191,19 @@ def covering(
 def rooms_from(rows: list[asyncpg.Record]) -> list[Room]:
     """Rooms of rows starting with ROOM_COLUMNS (each institution decoded once)."""
     institutions: dict[UUID, Institution] = {}
+    city_rules: dict[str | None, ClassRules] = {None: NATIONAL}
     rooms = []
     for (iid, name, address, puhui, category, zone, hours, policy, lat, lng,
-         room_id, room_name, class_type, capacity, per_carer, offers, shifts, *_) in rows:  # fmt: skip
+         room_id, room_name, class_type, capacity, per_carer, offers, shifts, local, *_) in rows:  # fmt: skip
         institution = institutions.get(iid)
         if institution is None:
             refund_policy = _policy.decode(policy)
+            rules = city_rules.get(local)
+            if rules is None:
+                rules = city_rules[local] = ClassRules(local_rules_from(local))
             institution = institutions[iid] = Institution(
                 iid, name, address, puhui, category, zone, _hours.decode(hours), refund_policy,
-                lat, lng, msgspec.to_builtins(refund_policy), refund_policy.describe(),
+                lat, lng, msgspec.to_builtins(refund_policy), refund_policy.describe(), rules,
             )  # fmt: skip
         all_offers, all_shifts = room_offers(offers), room_shifts(shifts)
         by_weekday = {d: (offers_on(all_offers, d), shifts_on(all_shifts, d)) for d in range(1, 8)}

@@ -25,6 +25,7 @@ from backend.api.routes.booking_terms import BookingTermsController
 from backend.api.routes.bookings import BookingsController, institution_bookings
 from backend.api.routes.child_care import ChildCareController
 from backend.api.routes.children import ChildrenController, consent_notices
+from backend.api.routes.city_rules import class_rules, set_class_rules
 from backend.api.routes.enrolments import EnrolmentsController, institution_enrolments
 from backend.api.routes.health import live, ready
 from backend.api.routes.institutions import InstitutionsController, districts
@@ -50,6 +51,8 @@ ROUTES: list[Any] = [
     AuthController,
     me,
     districts,
+    class_rules,
+    set_class_rules,
     InstitutionsController,
     RoomsController,
     StaffController,

@@ -19,6 +19,7 @@ from domain.booking.eligibility import AgeDoesNotFit, check_age_fits
 from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift
 from domain.child.aggregate import Child, Sex, age_in_months
 from domain.child.care import HealthRecord, HealthRecordKind
+from domain.class_types import NATIONAL
 from domain.errors import DomainError
 from domain.institution.aggregate import Institution
 from domain.institution.values import Room
@@ -98,11 +99,12 @@ async def register_family(
 
 
 def regular_place(inst: DemoInstitution, birth_date: date, term: tuple[date, date]) -> Room | None:
-    """A room of `inst` the child fits all term (from its first to its last day)."""
+    """A room of `inst` the child fits all term (from its first to its last day; the demo
+    cities keep the national class rules)."""
     for room in inst.rooms:
         try:
             for day in term:
-                check_age_fits(room.class_type, birth_date, day)
+                check_age_fits(room.class_type, birth_date, day, NATIONAL)
         except AgeDoesNotFit:
             continue
         return room

@@ -155,7 +155,10 @@ async def _furnish(
 ) -> CommandAccepted:
     """All rooms and caregivers of one institution in one command, as the system (by=None)."""
     for room in inst.rooms:
-        await institutions.add_room(uow, now, inst.institution_id, room, by=None)
+        request = institutions.RoomRequest(
+            room.room_id, room.name, room.class_type, room.capacity, room.children_per_carer
+        )
+        await institutions.add_room(uow, now, inst.institution_id, request, by=None)
     for carer in inst.caregivers:
         await institutions.add_staff(
             uow, now, inst.institution_id, _invite(carer, password_hash), by=None

@@ -18,6 +18,7 @@ from api_schema.common import CommandAccepted
 from backend.auth import attendance_codes
 from backend.commands import UnitOfWork
 from backend.services.bookings import offer_freed_places
+from backend.services.institutions import class_rules_of
 from domain.account.aggregate import account_id_for, normalise_phone
 from domain.attendance.day import AttendanceDay, attendance_day_id
 from domain.attendance.health import AbnormalOutcome, HealthCheck
@@ -60,8 +61,9 @@ def check_device_time(at: datetime, now: datetime) -> None:
         )
 
 
-def room_rules(institution: Institution, room_id: UUID) -> RoomRules:
-    room = institution.require_room(room_id)
+async def room_rules(uow: UnitOfWork, institution: Institution, room_id: UUID) -> RoomRules:
+    """The room's size and ratio in force (never looser than its city's class rules)."""
+    room = institution.room_in_force(room_id, await class_rules_of(uow, institution))
     return RoomRules(room.room_id, room.capacity, room.children_per_carer)
 
 
@@ -135,14 +137,16 @@ async def check_in(
     if arrival.method is CheckInMethod.app_code:
         code = attendance_codes.verify(secret, child.id, arrival.code, arrival.at)
     months = age_in_months(child.birth_date, day)
+    rules = await class_rules_of(uow, institution)
     present = PresentChild(
         child.id, room.room_id, arrival.at,
-        children_per_carer(room.class_type, room.children_per_carer, months),
+        children_per_carer(room.class_type, room.children_per_carer, months, rules),
         booking_id, enrolment_id,
     )  # fmt: skip
     today = await attendance_day(uow, institution, day, now)
     status = today.check_in(
-        present, room_rules(institution, room.room_id), filed_places=institution.filed_places,
+        present, await room_rules(uow, institution, room.room_id),
+        filed_places=institution.filed_places,
         by=arrival.by, method=arrival.method, health=arrival.health, outcome=arrival.outcome,
         note=arrival.note, override_reason=arrival.override_reason, code=code,
         local_time=hhmm(minute), now=now,
@@ -207,7 +211,7 @@ async def check_out(
     collector = Collector(name, phone, relation, departure.identity_check,
                           stated_name="" if written == name else written)  # fmt: skip
     today.check_out(
-        child.id, room_rules(institution, present.room_id), collector, by=departure.by,
+        child.id, await room_rules(uow, institution, present.room_id), collector, by=departure.by,
         at=departure.at, code=code, now=now,
     )  # fmt: skip
     if present.booking_id is not None:

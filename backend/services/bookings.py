@@ -13,7 +13,7 @@ from litestar.exceptions import PermissionDeniedException
 from api_schema.booking import BookingAccepted, BookingCancelled, ClosureAccepted
 from backend.commands import UnitOfWork
 from backend.services.children import guarded_child
-from backend.services.institutions import administered
+from backend.services.institutions import administered, class_rules_of
 from domain.booking.capacity import Presence
 from domain.booking.eligibility import check_age_fits, children_per_carer
 from domain.booking.enrolment import RoomEnrolments, room_enrolments_id
@@ -61,15 +61,18 @@ async def prepare(
     await uow.prefetch(booking_reads(request))  # in one round trip
     child = await guarded_child(uow, request.child_id, request.guardian_id)
     institution = await uow.get(Institution, request.institution_id, "institution")
-    terms = institution.day_terms(request.room_id, request.day)
-    months = check_age_fits(terms.class_type, child.birth_date, request.day)
+    rules = await class_rules_of(uow, institution)
+    terms = institution.day_terms(request.room_id, request.day, rules)
+    months = check_age_fits(terms.class_type, child.birth_date, request.day, rules)
     starts_at = local_instant(request.day, request.start, institution.timezone)
     ends_at = local_instant(request.day, request.end, institution.timezone)
     draft = Booking(
         booking_id=request.booking_id, child_id=child.id, guardian_id=request.guardian_id,
         care_type=request.care_type, start=request.start, end=request.end, starts_at=starts_at,
         ends_at=ends_at, price_fen=0, refund_policy=institution.refund_policy,
-        children_per_carer=children_per_carer(terms.class_type, terms.children_per_carer, months),
+        children_per_carer=children_per_carer(
+            terms.class_type, terms.children_per_carer, months, rules
+        ),
     )  # fmt: skip
     if terms.closed is None and request.end > request.start:  # else book() names the refusal
         minutes = request.end - request.start
@@ -199,7 +202,9 @@ async def offer_freed_places(uow: UnitOfWork, room_day: RoomDay, now: datetime) 
     if not room_day.waitlist:
         return
     institution = await uow.get(Institution, room_day.institution_id, "institution")
-    terms = institution.day_terms(room_day.room_id, room_day.day)
+    terms = institution.day_terms(
+        room_day.room_id, room_day.day, await class_rules_of(uow, institution)
+    )
     hold = institution.booking_settings.waitlist_offer_minutes
     enrolled = await enrolled_on(uow, room_day.room_id, room_day.day)
     room_day.offer_freed_places(terms, hold, now, enrolled)

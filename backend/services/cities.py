@@ -10,6 +10,7 @@ from backend.commands import UnitOfWork
 from backend.services.institutions import accepted
 from domain.account.aggregate import Account, Role
 from domain.city.aggregate import City, District
+from domain.class_types import LocalClassRule
 
 
 async def register_city(
@@ -62,3 +63,13 @@ async def register_guardian(
     account = Account.register(phone, display_name, Role.guardian, now)
     uow.add(account)
     return accepted(account)
+
+
+async def set_class_rules(
+    uow: UnitOfWork, now: datetime, *, city_id: UUID, rules: tuple[LocalClassRule, ...], by: UUID
+) -> CommandAccepted:
+    """The city's own class rules, from now on binding every booking, check-in and room of its
+    institutions (each of those decisions reads the city)."""
+    city = await uow.get(City, city_id, "city")
+    city.set_class_rules(rules, by, now)
+    return accepted(city)

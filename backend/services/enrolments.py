@@ -12,6 +12,7 @@ from litestar.exceptions import PermissionDeniedException
 from api_schema.common import CommandAccepted
 from backend.commands import UnitOfWork
 from backend.services.children import guarded_child
+from backend.services.institutions import class_rules_of
 from domain.booking.eligibility import check_age_fits, children_per_carer
 from domain.booking.enrolment import Enrolment, RoomEnrolments, room_enrolments_id
 from domain.booking.room_day import RoomDay, room_day_id
@@ -44,17 +45,18 @@ async def enrol(uow: UnitOfWork, now: datetime, request: EnrolmentRequest) -> Co
     if request.first_day < institution.local_date(now):
         raise InvalidValue("a term starts today or later: days gone cannot be taken",
                            field="first_day")  # fmt: skip
-    first_terms = institution.day_terms(request.room_id, request.first_day)
+    rules = await class_rules_of(uow, institution)
+    first_terms = institution.day_terms(request.room_id, request.first_day, rules)
     # The child must fit the class all term; at the start it is youngest, so needs most care.
-    months = check_age_fits(first_terms.class_type, child.birth_date, request.first_day)
-    check_age_fits(first_terms.class_type, child.birth_date, request.last_day)
+    months = check_age_fits(first_terms.class_type, child.birth_date, request.first_day, rules)
+    check_age_fits(first_terms.class_type, child.birth_date, request.last_day, rules)
     enrolment = Enrolment(
         enrolment_id=request.enrolment_id, child_id=child.id, guardian_id=request.guardian_id,
         care_type=request.care_type, weekdays=tuple(sorted(set(request.weekdays))),
         first_day=request.first_day, last_day=request.last_day, start=request.start,
         end=request.end, price_fen=0,
         children_per_carer=children_per_carer(
-            first_terms.class_type, first_terms.children_per_carer, months
+            first_terms.class_type, first_terms.children_per_carer, months, rules
         ),
     )  # fmt: skip
     days = enrolment.days()
@@ -81,7 +83,9 @@ async def enrol(uow: UnitOfWork, now: datetime, request: EnrolmentRequest) -> Co
         room_day = await uow.find(RoomDay, room_day_id(request.room_id, day))
         if room_day is not None:
             booked_on[day] = room_day.presences(now=now)
-    room.enrol(enrolment, lambda d: institution.day_terms(request.room_id, d), booked_on, now)
+    room.enrol(
+        enrolment, lambda d: institution.day_terms(request.room_id, d, rules), booked_on, now
+    )
     child.hold_regular(
         RegularHold(enrolment.enrolment_id, enrolment.weekdays, enrolment.first_day,
                     enrolment.last_day, enrolment.start, enrolment.end, request.room_id),

@@ -12,7 +12,7 @@ from api_schema.common import CommandAccepted
 from backend.commands import UnitOfWork
 from domain.account.aggregate import Account, Role, account_id_for
 from domain.city.aggregate import City
-from domain.class_types import NATIONAL_CLASS_RULES, ClassType
+from domain.class_types import ClassRules, ClassType
 from domain.institution.aggregate import Institution
 from domain.institution.kinds import Category, Ownership, StaffRole
 from domain.institution.values import Location, OpeningInterval, Room
@@ -116,27 +116,44 @@ async def remove_staff(
     return accepted(institution)
 
 
-def room_from_spec(
-    room_id: UUID, name: str, class_type: ClassType, capacity: int, children_per_carer: int | None
-) -> Room:
-    ratio = children_per_carer or NATIONAL_CLASS_RULES[class_type].children_per_carer
-    return Room(room_id, name.strip(), class_type, capacity, ratio)
+async def class_rules_of(uow: UnitOfWork, institution: Institution) -> ClassRules:
+    """The class rules in force where the institution is: its city's (read at a version, so a
+    decision on them conflicts with a change of them)."""
+    city = await uow.get(City, institution.city_id, "city")
+    return city.class_rules()
+
+
+@dataclass(frozen=True)
+class RoomRequest:
+    """A room as an admin describes it; without a ratio, the city's rule for its class type."""
+
+    room_id: UUID
+    name: str
+    class_type: ClassType
+    capacity: int
+    children_per_carer: int | None = None
+
+    def room(self, rules: ClassRules) -> Room:
+        ratio = self.children_per_carer or rules[self.class_type].children_per_carer
+        return Room(self.room_id, self.name.strip(), self.class_type, self.capacity, ratio)
 
 
 async def add_room(
-    uow: UnitOfWork, now: datetime, institution_id: UUID, room: Room, by: UUID | None
+    uow: UnitOfWork, now: datetime, institution_id: UUID, request: RoomRequest, by: UUID | None
 ) -> CommandAccepted:
     institution = await administered(uow, institution_id, by)
-    institution.add_room(room, now)
-    return CommandAccepted(id=room.room_id, version=institution.version)
+    rules = await class_rules_of(uow, institution)
+    institution.add_room(request.room(rules), rules, now)
+    return CommandAccepted(id=request.room_id, version=institution.version)
 
 
 async def change_room(
-    uow: UnitOfWork, now: datetime, institution_id: UUID, room: Room, by: UUID | None
+    uow: UnitOfWork, now: datetime, institution_id: UUID, request: RoomRequest, by: UUID | None
 ) -> CommandAccepted:
     institution = await administered(uow, institution_id, by)
-    institution.change_room(room, now)
-    return CommandAccepted(id=room.room_id, version=institution.version)
+    rules = await class_rules_of(uow, institution)
+    institution.change_room(request.room(rules), rules, now)
+    return CommandAccepted(id=request.room_id, version=institution.version)
 
 
 async def change_opening_hours(

@@ -32,7 +32,7 @@ async def clock_in(
 ) -> CommandAccepted:
     institution, room, today = await _staff_room_day(uow, now, institution_id, room_id, by, at)
     current = today.staff.get(by)
-    left = room_rules(institution, current) if current is not None else None
+    left = await room_rules(uow, institution, current) if current is not None else None
     today.clock_in(by, room, left, at, now)
     return CommandAccepted(id=by, version=today.version)
 
@@ -51,7 +51,7 @@ async def _staff_room_day(
     """The institution (`by` on its staff), the room's rules, and the day of `at`."""
     check_device_time(at, now)
     institution, _ = await staffed_institution(uow, institution_id, by)
-    room = room_rules(institution, room_id)
+    room = await room_rules(uow, institution, room_id)
     day, _ = local_moment(at, institution.timezone)
     return institution, room, await attendance_day(uow, institution, day, now)
 

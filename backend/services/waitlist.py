@@ -17,6 +17,7 @@ from backend.services.bookings import (
     prepare,
     room_day_for,
 )
+from backend.services.institutions import class_rules_of
 from domain.booking.room_day import RoomDay
 from domain.booking.waitlist import WaitlistEntry
 from domain.child.aggregate import Child
@@ -89,7 +90,9 @@ async def expire_offers(uow: UnitOfWork, now: datetime, *, room_day_id: UUID) ->
     """Offers not taken in time lapse; the next families in line get theirs."""
     room_day = await uow.get(RoomDay, room_day_id, "room_day")
     institution = await uow.get(Institution, room_day.institution_id, "institution")
-    terms = institution.day_terms(room_day.room_id, room_day.day)
+    terms = institution.day_terms(
+        room_day.room_id, room_day.day, await class_rules_of(uow, institution)
+    )
     enrolled = await enrolled_on(uow, room_day.room_id, room_day.day)
     hold = institution.booking_settings.waitlist_offer_minutes
     room_day.expire_offers(terms, hold, now, enrolled)

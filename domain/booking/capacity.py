@@ -5,16 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 
 from domain.booking.terms import Shift
-from domain.class_types import NATIONAL_CLASS_RULES, ClassType
-
-
-def ratio_for_age(months: int) -> int:
-    """Children per carer the national rule sets for a child of this age (strictest class)."""
-    if months < 12:
-        return NATIONAL_CLASS_RULES[ClassType.infant].children_per_carer
-    if months < 24:
-        return NATIONAL_CLASS_RULES[ClassType.toddler].children_per_carer
-    return NATIONAL_CLASS_RULES[ClassType.older_toddler].children_per_carer
 
 
 class Presence:

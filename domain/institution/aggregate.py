@@ -6,6 +6,8 @@ from datetime import date, datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from domain.aggregate import TuoyuAggregate
 from domain.booking.room_day import DayTerms
 from domain.booking.terms import (
@@ -20,6 +22,7 @@ from domain.booking.terms import (
     check_shifts,
 )
 from domain.city.aggregate import City
+from domain.class_types import ClassRules
 from domain.errors import AlreadyExists, InvalidValue, NotFound
 from domain.institution.kinds import Category, Ownership, StaffRole
 from domain.institution.rules import check_filing, check_room, check_rooms_fit_filing
@@ -216,19 +219,36 @@ class Institution(TuoyuAggregate):
         check_opening_hours(opening_hours)
         self.emit(self.OpeningHoursChanged, now, opening_hours=opening_hours)
 
-    def add_room(self, room: Room, now: datetime) -> None:
+    def add_room(self, room: Room, rules: ClassRules, now: datetime) -> None:
+        """Add a room within the city's class `rules` and the filed places."""
         if room.room_id in self.rooms:
             raise AlreadyExists(f"room {room.room_id} exists already", field="room_id")
-        check_room(self.category, room)
+        check_room(self.category, room, rules)
         check_rooms_fit_filing(self.filed_places, [*self.rooms.values(), room])
         self.emit(self.RoomAdded, now, room=room)
 
-    def change_room(self, room: Room, now: datetime) -> None:
+    def change_room(self, room: Room, rules: ClassRules, now: datetime) -> None:
         self.require_room(room.room_id)
-        check_room(self.category, room)
+        check_room(self.category, room, rules)
         others = [r for r in self.rooms.values() if r.room_id != room.room_id]
         check_rooms_fit_filing(self.filed_places, [*others, room])
         self.emit(self.RoomChanged, now, room=room)
+
+    def room_in_force(self, room_id: UUID, rules: ClassRules) -> Room:
+        """The room with its size and ratio never looser than the city's class `rules` now: a
+        room set up before the city tightened them runs at the city's limit."""
+        room = self.require_room(room_id)
+        rule = rules[room.class_type]
+        if (
+            room.capacity <= rule.max_class_size
+            and room.children_per_carer <= rule.children_per_carer
+        ):
+            return room
+        return msgspec.structs.replace(
+            room,
+            capacity=min(room.capacity, rule.max_class_size),
+            children_per_carer=min(room.children_per_carer, rule.children_per_carer),
+        )
 
     def require_room(self, room_id: UUID) -> Room:
         room = self.rooms.get(room_id)
@@ -287,9 +307,10 @@ class Institution(TuoyuAggregate):
         """The institution's local day of an instant."""
         return at.astimezone(ZoneInfo(self.timezone)).date()
 
-    def day_terms(self, room_id: UUID, day: date) -> DayTerms:
-        """The room's rules on `day` (a local date): hours, offers and roster of its weekday."""
-        room = self.require_room(room_id)
+    def day_terms(self, room_id: UUID, day: date, rules: ClassRules) -> DayTerms:
+        """The room's rules on `day` (a local date): hours, offers and roster of its weekday,
+        its size and ratio as `room_in_force`."""
+        room = self.room_in_force(room_id, rules)
         weekday = day.isoweekday()
         return DayTerms(
             class_type=room.class_type,

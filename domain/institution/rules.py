@@ -1,10 +1,11 @@
-"""Rules of filing and rooms: sizes and ratios may be tightened from the national rule, never loosened."""
+"""Rules of filing and rooms: sizes and ratios may be tightened from the city's rule (the national
+one unless the city set its own), never loosened."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from domain.class_types import HOME_BASED_POINT_MAX_CHILDREN, NATIONAL_CLASS_RULES, ClassType
+from domain.class_types import HOME_BASED_POINT_MAX_CHILDREN, ClassRules, ClassType
 from domain.errors import InvalidValue, RuleViolated
 from domain.institution.kinds import Category
 from domain.institution.values import Room
@@ -23,8 +24,8 @@ def check_filing(name: str, category: Category, filed_places: int) -> None:
         )
 
 
-def check_room(category: Category, room: Room) -> None:
-    rule = NATIONAL_CLASS_RULES[room.class_type]
+def check_room(category: Category, room: Room, rules: ClassRules) -> None:
+    rule = rules[room.class_type]
     home_room = room.class_type is ClassType.home_based
     if (category is Category.home_based) != home_room:
         raise InvalidValue(

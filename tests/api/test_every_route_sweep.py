@@ -145,7 +145,7 @@ async def sweep(pg_server: Any, template_db: str) -> AsyncIterator[Sweep]:
             "institution_id": str(institution_id), "room_id": str(room_id),
             "child_id": str(child), "booking_id": booked.json()["id"],
             "enrolment_id": enrolled.json()["id"], "account_id": str(caregiver.account_id),
-            "entry_id": str(uuid.uuid4()), "day": DAY,
+            "entry_id": str(uuid.uuid4()), "day": DAY, "city_id": str(world.city_id),
         }  # fmt: skip
         query = {
             "date": DAY, "on": DAY, "lat": "31.3195", "lng": "120.6290", "start": "09:00",
@@ -256,6 +256,7 @@ VALID_BODIES: dict[str, dict[str, Any]] = {  # bodies for routes that look the i
     "Roster": {"shifts": [{"weekday": 1, "starts": "08:00", "ends": "17:30", "staff": 2}]},
     "EndEnrolment": {"last_day": day(14)},
     "CancelBooking": {"reason": "生病"},
+    "SetClassRules": {"rules": []},
     "VisitCorrectionRequest": {
         "child_id": str(uuid.uuid4()), "room_id": str(uuid.uuid4()),
         "arrived_at": f"{DAY}T08:10:00+08:00", "reason": "按纸质签到表补录",

@@ -39,12 +39,13 @@ def test_every_route_declares_its_roles_and_the_relationship_it_checks():
     assert undeclared == []
 
 
-def test_public_routes_are_only_the_directory_health_sign_in_and_the_consent_notices():
+def test_public_routes_are_only_the_directory_city_rules_health_sign_in_and_consent_notices():
     public = sorted(
         path for path, handler in _handlers(create_app(Settings())) if handler.opt["access"].public
     )
     assert all(
         p.startswith(("/health", "/v1/auth", "/v1/institutions", "/v1/districts", "/v1/consents"))
+        or p == "/v1/cities/{city_id:uuid}/class-rules"
         for p in public
     )
     assert "/v1/institutions/{institution_id:uuid}/admin" not in public

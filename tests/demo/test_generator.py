@@ -12,7 +12,12 @@ from backend.demo.generator import generate_city
 from backend.demo.geography import CITY_CENTRE
 from backend.demo.model import DemoCity
 from domain.account.aggregate import normalise_phone
-from domain.class_types import HOME_BASED_POINT_MAX_CHILDREN, NATIONAL_CLASS_RULES, ClassType
+from domain.class_types import (
+    HOME_BASED_POINT_MAX_CHILDREN,
+    NATIONAL,
+    NATIONAL_CLASS_RULES,
+    ClassType,
+)
 from domain.institution.kinds import Category, Ownership
 from domain.institution.rules import check_filing, check_room, check_rooms_fit_filing
 from domain.institution.values import check_opening_hours, km_between
@@ -64,7 +69,7 @@ def test_every_room_is_within_the_national_limits_and_rooms_fit_the_filed_places
         check_filing(inst.name, inst.category, inst.filed_places)
         assert inst.rooms, inst.name
         for room in inst.rooms:
-            check_room(inst.category, room)
+            check_room(inst.category, room, NATIONAL)
             rule = NATIONAL_CLASS_RULES[room.class_type]
             assert 1 <= room.capacity <= rule.max_class_size
             assert room.children_per_carer == rule.children_per_carer

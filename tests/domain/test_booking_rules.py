@@ -21,7 +21,7 @@ from domain.booking.room_day import (
 )
 from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift, price_fen, refund_fen
 from domain.child.aggregate import Child, ChildAlreadyBooked, Hold, Sex
-from domain.class_types import ClassType
+from domain.class_types import NATIONAL, ClassType
 from domain.errors import InvalidValue, RuleViolated
 from domain.institution.values import OpeningInterval, hhmm
 
@@ -209,25 +209,29 @@ def test_an_interval_that_ends_before_it_starts_is_refused():
 
 def test_a_child_turning_12_months_leaves_the_infant_class_that_day():
     birth = date(2025, 12, 1)
-    assert check_age_fits(ClassType.infant, birth, date(2026, 11, 30)) == 11
+    assert check_age_fits(ClassType.infant, birth, date(2026, 11, 30), NATIONAL) == 11
     with pytest.raises(AgeDoesNotFit) as refused:
-        check_age_fits(ClassType.infant, birth, date(2026, 12, 1))
+        check_age_fits(ClassType.infant, birth, date(2026, 12, 1), NATIONAL)
     assert refused.value.params["age_months"] == 12
-    assert check_age_fits(ClassType.toddler, birth, date(2026, 12, 1)) == 12
+    assert check_age_fits(ClassType.toddler, birth, date(2026, 12, 1), NATIONAL) == 12
 
 
 def test_a_mixed_room_takes_children_from_18_months_only():
     with pytest.raises(AgeDoesNotFit):
-        check_age_fits(ClassType.mixed, date(2025, 7, 2), DAY)  # 16 months
-    assert check_age_fits(ClassType.mixed, date(2025, 6, 1), DAY) == 18
+        check_age_fits(ClassType.mixed, date(2025, 7, 2), DAY, NATIONAL)  # 16 months
+    assert check_age_fits(ClassType.mixed, date(2025, 6, 1), DAY, NATIONAL) == 18
 
 
 def test_each_child_in_a_mixed_room_brings_the_ratio_of_its_age():
-    assert children_per_carer(ClassType.mixed, 5, 20) == 5
-    assert children_per_carer(ClassType.mixed, 7, 20) == 5  # a 20-month-old tightens 1:7 to 1:5
-    assert children_per_carer(ClassType.mixed, 5, 30) == 5  # the room's own ratio is stricter
-    assert children_per_carer(ClassType.mixed, 7, 30) == 7
-    assert children_per_carer(ClassType.toddler, 4, 20) == 4
+    assert children_per_carer(ClassType.mixed, 5, 20, NATIONAL) == 5
+    assert (
+        children_per_carer(ClassType.mixed, 7, 20, NATIONAL) == 5
+    )  # a 20-month-old tightens 1:7 to 1:5
+    assert (
+        children_per_carer(ClassType.mixed, 5, 30, NATIONAL) == 5
+    )  # the room's own ratio is stricter
+    assert children_per_carer(ClassType.mixed, 7, 30, NATIONAL) == 7
+    assert children_per_carer(ClassType.toddler, 4, 20, NATIONAL) == 4
 
 
 def test_per_hour_prices_are_exact_to_the_minute_and_rounded_up_to_the_fen():

@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from domain.city.aggregate import City, District
-from domain.class_types import ClassType
+from domain.class_types import NATIONAL, ClassType
 from domain.errors import AlreadyExists, InvalidValue, NotFound, RuleViolated
 from domain.institution.aggregate import Institution
 from domain.institution.kinds import Category, Ownership, StaffRole
@@ -87,36 +87,36 @@ def test_coordinates_out_of_range_are_refused_naming_the_field():
 )
 def test_each_class_type_takes_up_to_its_national_size_and_no_more(class_type, largest, ratio):
     inst = institution(filed_places=100)
-    inst.add_room(room(class_type, largest, ratio), NOW)
+    inst.add_room(room(class_type, largest, ratio), NATIONAL, NOW)
     with pytest.raises(InvalidValue) as refused:
-        inst.add_room(room(class_type, largest + 1, ratio), NOW)
+        inst.add_room(room(class_type, largest + 1, ratio), NATIONAL, NOW)
     assert refused.value.field == "capacity"
 
 
 def test_a_stricter_ratio_is_allowed_but_a_looser_one_is_refused():
     inst = institution()
-    inst.add_room(room(ClassType.toddler, 10, 4), NOW)
+    inst.add_room(room(ClassType.toddler, 10, 4), NATIONAL, NOW)
     with pytest.raises(InvalidValue) as refused:
-        inst.add_room(room(ClassType.toddler, 10, 6), NOW)
+        inst.add_room(room(ClassType.toddler, 10, 6), NATIONAL, NOW)
     assert refused.value.field == "children_per_carer"
 
 
 def test_rooms_together_may_not_exceed_the_filed_places():
     inst = institution(filed_places=25)
-    inst.add_room(room(capacity=15), NOW)
+    inst.add_room(room(capacity=15), NATIONAL, NOW)
     with pytest.raises(RuleViolated):
-        inst.add_room(room(capacity=11), NOW)
-    inst.add_room(room(capacity=10), NOW)
+        inst.add_room(room(capacity=11), NATIONAL, NOW)
+    inst.add_room(room(capacity=10), NATIONAL, NOW)
 
 
 def test_resizing_a_room_counts_the_other_rooms_only():
     inst = institution(filed_places=25)
-    inst.add_room(room(capacity=15), NOW)
+    inst.add_room(room(capacity=15), NATIONAL, NOW)
     second = room(capacity=10)
-    inst.add_room(second, NOW)
-    inst.change_room(Room(second.room_id, "改名班", ClassType.toddler, 10, 5), NOW)
+    inst.add_room(second, NATIONAL, NOW)
+    inst.change_room(Room(second.room_id, "改名班", ClassType.toddler, 10, 5), NATIONAL, NOW)
     with pytest.raises(RuleViolated):
-        inst.change_room(Room(second.room_id, "改名班", ClassType.toddler, 11, 5), NOW)
+        inst.change_room(Room(second.room_id, "改名班", ClassType.toddler, 11, 5), NATIONAL, NOW)
     assert inst.rooms[second.room_id].name == "改名班"
 
 
@@ -124,14 +124,14 @@ def test_a_home_based_point_files_at_most_five_places_and_has_only_home_rooms():
     with pytest.raises(InvalidValue):
         institution(Category.home_based, filed_places=6)
     point = institution(Category.home_based, filed_places=5)
-    point.add_room(room(ClassType.home_based, 5, 3), NOW)
+    point.add_room(room(ClassType.home_based, 5, 3), NATIONAL, NOW)
     with pytest.raises(InvalidValue):
-        point.add_room(room(ClassType.toddler, 5, 5), NOW)
+        point.add_room(room(ClassType.toddler, 5, 5), NATIONAL, NOW)
 
 
 def test_a_center_cannot_have_a_home_based_room():
     with pytest.raises(InvalidValue):
-        institution().add_room(room(ClassType.home_based, 5, 3), NOW)
+        institution().add_room(room(ClassType.home_based, 5, 3), NATIONAL, NOW)
 
 
 def test_attaching_the_same_staff_member_twice_in_the_same_role_is_refused():
@@ -153,11 +153,11 @@ def test_the_domain_never_reads_the_clock():
 def test_a_closure_of_the_whole_institution_closes_every_room_that_day_only():
     inst = institution()
     r = room()
-    inst.add_room(r, NOW)
+    inst.add_room(r, NATIONAL, NOW)
     day = date(2026, 12, 24)
     inst.announce_closure(day, None, "圣诞节活动", NOW)
-    assert inst.day_terms(r.room_id, day).closed == "圣诞节活动"
-    assert inst.day_terms(r.room_id, date(2026, 12, 25)).closed is None
+    assert inst.day_terms(r.room_id, day, NATIONAL).closed == "圣诞节活动"
+    assert inst.day_terms(r.room_id, date(2026, 12, 25), NATIONAL).closed is None
     with pytest.raises(AlreadyExists):
         inst.announce_closure(day, None, "again", NOW)
     with pytest.raises(InvalidValue):
@@ -167,7 +167,7 @@ def test_a_closure_of_the_whole_institution_closes_every_room_that_day_only():
 def test_a_same_day_closure_holds_from_its_announcement_and_a_day_gone_cannot_be_closed():
     inst = institution()
     r = room()
-    inst.add_room(r, NOW)
+    inst.add_room(r, NATIONAL, NOW)
     arrived, announced = NOW + timedelta(hours=1), NOW + timedelta(hours=3)
     inst.announce_closure(NOW.date(), r.room_id, "水管爆裂", announced)
     assert (

@@ -23,7 +23,7 @@ from domain.booking.room_day import Booking, RoomDay, offer_for, room_day_id
 from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift, price_fen
 from domain.child.aggregate import Child, Hold, Sex
 from domain.city.aggregate import City, District
-from domain.class_types import ClassType
+from domain.class_types import NATIONAL, ClassType
 from domain.institution.aggregate import Institution
 from domain.institution.kinds import Category, Ownership
 from domain.institution.values import Location, OpeningInterval, Room
@@ -102,7 +102,7 @@ async def institution(
             opening_hours=hours, now=NOW,
         )  # fmt: skip
         for r in rooms:
-            i.add_room(Room(r.room_id, r.name, r.class_type, r.capacity, r.ratio), NOW)
+            i.add_room(Room(r.room_id, r.name, r.class_type, r.capacity, r.ratio), NATIONAL, NOW)
             i.publish_offers(r.room_id, r.offers, NOW)
             i.plan_roster(r.room_id, r.shifts, NOW)
         if policy is not None:
@@ -158,11 +158,11 @@ async def book(
     async def decide(uow: UnitOfWork) -> CommandAccepted:
         c = await uow.get(Child, child_id)
         i = await uow.get(Institution, institution_id)
-        terms = i.day_terms(room_id, day)
+        terms = i.day_terms(room_id, day, NATIONAL)
         ratio = per_carer
         if ratio is None:
-            months = check_age_fits(terms.class_type, c.birth_date, day)
-            ratio = children_per_carer(terms.class_type, terms.children_per_carer, months)
+            months = check_age_fits(terms.class_type, c.birth_date, day, NATIONAL)
+            ratio = children_per_carer(terms.class_type, terms.children_per_carer, months, NATIONAL)
         starts_at = local_instant(day, hm(start), i.timezone).astimezone(UTC)
         ends_at = local_instant(day, hm(end), i.timezone).astimezone(UTC)
         draft = Booking(

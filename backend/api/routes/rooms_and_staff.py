@@ -28,7 +28,7 @@ class RoomsController(Controller):
         institution_id: FromPath[UUID],
         data: JSONBody[RoomSpec],
     ) -> Response[CommandAccepted]:
-        room = service.room_from_spec(
+        room = service.RoomRequest(
             runtime(request).ids.new(),
             data.name,
             ClassType(data.class_type),
@@ -50,7 +50,7 @@ class RoomsController(Controller):
         room_id: FromPath[UUID],
         data: JSONBody[RoomSpec],
     ) -> Response[CommandAccepted]:
-        room = service.room_from_spec(
+        room = service.RoomRequest(
             room_id, data.name, ClassType(data.class_type), data.capacity, data.children_per_carer
         )
         by = request.user.account_id
