@@ -80,6 +80,19 @@ class UnitOfWork:
         found.check_usable()
         return found
 
+    async def read_only(self, cls: type[A], stream_id: UUID, what: str = "") -> A:
+        """An aggregate the decision reads and never changes (a city's class rules, read by
+        every booking and check-in of the city). On a first try the cache's committed copy
+        is shared, not taken: taken, it would make every other decision in the process that
+        needs it meanwhile read its stream again. Its version is checked like any read's."""
+        shared = None if stream_id in self._loaded else self._store.cache.peek(stream_id)
+        if not self._trust_cache or shared is None or not isinstance(shared, cls):
+            return await self.get(cls, stream_id, what)
+        self._read_versions[stream_id] = _version_of(shared)
+        self._unread.add(stream_id)
+        self._loaded[stream_id] = shared  # no pending events: put back unchanged
+        return shared  # type: ignore[no-any-return]
+
     async def prefetch(self, stream_ids: list[UUID]) -> None:
         """Read several streams the decision will need in one round trip."""
         wanted = [

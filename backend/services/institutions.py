@@ -118,8 +118,9 @@ async def remove_staff(
 
 async def class_rules_of(uow: UnitOfWork, institution: Institution) -> ClassRules:
     """The class rules in force where the institution is: its city's (read at a version, so a
-    decision on them conflicts with a change of them)."""
-    city = await uow.get(City, institution.city_id, "city")
+    decision on them conflicts with a change of them; shared, never changed: see
+    `UnitOfWork.read_only`)."""
+    city = await uow.read_only(City, institution.city_id, "city")
     return city.class_rules()
 
 

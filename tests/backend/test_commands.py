@@ -431,3 +431,49 @@ async def test_a_snapshot_that_cannot_be_written_leaves_the_committed_command_an
     assert "snapshot of" in caplog.text and "not written" in caplog.text
     assert await store.latest_snapshot(city.id) is None
     assert (await load_aggregate(store, city.id)).version == 100
+
+
+async def test_decisions_reading_one_aggregate_at_once_share_its_cached_copy_unread(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+):
+    """Every booking and check-in of a city reads the city's rules: many at once must not
+    each read the city's stream because another took the cached copy."""
+    city = await registered_city(store)
+    await execute(store, CommandContext(now=NOW), adding(city.id, "a"), CommandAccepted)
+    reads = count_stream_reads(store, monkeypatch)
+    both_inside = asyncio.Barrier(2)
+    seen = []
+
+    async def reading(uow):
+        shared = await uow.read_only(City, city.id, "city")
+        seen.append(shared)
+        await both_inside.wait()  # the other decision reads it meanwhile
+        return CommandAccepted(id=city.id, version=shared.version)
+
+    await asyncio.gather(*(execute(store, CommandContext(now=NOW), reading, CommandAccepted)
+                           for _ in range(2)))  # fmt: skip
+    assert reads == [] and seen[0] is seen[1] and store.cache.peek(city.id) is seen[0]
+
+
+async def test_a_shared_copy_another_process_made_stale_makes_the_decision_read_it_again(
+    store: EventStore, pool
+):
+    other = EventStore(pool)  # a second server process: its own cache
+    try:
+        city, written = await registered_city(store), await registered_city(store)
+        await execute(store, CommandContext(now=NOW), adding(city.id, "a"), CommandAccepted)
+        await execute(other, CommandContext(now=NOW), adding(city.id, "b"), CommandAccepted)
+        versions = []
+
+        async def reading_one_writing_another(uow):
+            read = await uow.read_only(City, city.id, "city")
+            versions.append(read.version)
+            changed = await uow.get(City, written.id, "city")
+            changed.add_district(District(f"d{len(versions)}", "区", 1, ()), NOW)
+            return accepted(changed)
+
+        await execute(store, CommandContext(now=NOW), reading_one_writing_another, CommandAccepted)
+        assert versions == [2, 3]  # decided on the stale copy, refused at the append, again
+        assert len((await load_aggregate(store, written.id)).districts) == 1
+    finally:
+        await other.close()
