@@ -122,12 +122,15 @@ _ALARM = (
     " DO UPDATE SET breach = excluded.breach, since = excluded.since"
 )
 _ALARM_OFF = "DELETE FROM rm_room_alarms WHERE day_id = $1 AND room_id = $2"
-_NAP = (  # only for a child still here: a nap entry replayed after its child left is history
+# Only for a child still in the entry's room: a nap entry replayed after its child left the
+# room (collected, or gone to another) is history, as in AttendanceDay.CareLogged.
+_NAP = (
     "INSERT INTO rm_live_naps SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM rm_live_children"
-    " WHERE day_id = $1 AND child_id = $2) ON CONFLICT (day_id, child_id)"
+    " WHERE day_id = $1 AND child_id = $2 AND room_id = $3) ON CONFLICT (day_id, child_id)"
     " DO UPDATE SET last_seen = greatest(rm_live_naps.last_seen, excluded.last_seen)"
 )
-_NAP_OVER = "DELETE FROM rm_live_naps WHERE day_id = $1 AND child_id = $2"
+_NAP_OVER = "DELETE FROM rm_live_naps WHERE day_id = $1 AND child_id = $2 AND room_id = $3"
+_NAPS_GONE = "DELETE FROM rm_live_naps WHERE day_id = $1 AND child_id = $2"  # it left the room
 _FEED = "INSERT INTO rm_occupancy_feed VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
 # An admin may correct an erased child's register (it is kept); the child's day stays gone.
 _CORRECTION_DAY = (
@@ -284,7 +287,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             w.add(
                 ("child", day_id, e.child_id),
                 (_CHILD_OUT, (day_id, e.child_id)),
-                (_NAP_OVER, (day_id, e.child_id)),
+                (_NAPS_GONE, (day_id, e.child_id)),
                 (_CHILD_DAY, (e.child_id, day, pos, institution, e.at, "check_out", title,
                               detail, e.by)),
                 (_REGISTER_OUT, (day_id, e.child_id, e.at, e.by, collector_name(k), k.relation,
@@ -326,7 +329,8 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                     w.add(("child", day_id, child_id),
                           (_NAP, (day_id, child_id, entry.room_id, entry.at)))  # fmt: skip
                 elif entry.kind is CareKind.nap_end:
-                    w.add(("child", day_id, child_id), (_NAP_OVER, (day_id, child_id)))
+                    w.add(("child", day_id, child_id),
+                          (_NAP_OVER, (day_id, child_id, entry.room_id)))  # fmt: skip
         elif isinstance(e, A.UncollectedEscalated):
             detail = f"闭园后仍未接走，第{e.level}次提醒" + ("，已通知园长" if e.level >= 2 else "")
             w.add(

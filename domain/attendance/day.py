@@ -166,7 +166,8 @@ class AttendanceDay(TuoyuAggregate):
         def apply(self, day: AttendanceDay) -> None:
             e = self.entry
             for child_id in e.child_ids:
-                if child_id not in day.present:  # replayed after the child left: history
+                here = day.present.get(child_id)
+                if here is None or here.room_id != e.room_id:  # replayed after it left: history
                     continue
                 if e.kind is CareKind.nap_start:
                     day.napping[child_id] = e.at

@@ -8,8 +8,10 @@ import dataclasses
 import logging
 import uuid
 from datetime import timedelta
+from uuid import UUID
 
 from backend import scheduler
+from backend.clock import Clock
 from backend.scheduler import escalate_uncollected_children
 from backend.state import Runtime
 from projections import attendance, attendance_queries
@@ -21,7 +23,7 @@ from tests.api.attendance_world import (
     check_in_body,
     check_out_body,
 )
-from tests.api.booking_world import bookable_room
+from tests.api.booking_world import HOURLY, bookable_room, booking_body, put
 from tests.api.days import DAY
 from tests.api.world import World
 
@@ -111,6 +113,47 @@ async def test_care_a_tablet_logged_offline_reaches_the_children_in_the_room_at_
     live = (await world.client.get(f"/v1/institutions/{room.institution_id}/occupancy/live",
                                    headers=world.fresh(room.admin.headers))).json()  # fmt: skip
     assert live["rooms"][0]["nap_checks_overdue"] == 0  # the child who left is not asleep here
+
+
+async def test_a_nap_synced_from_a_room_its_child_has_left_for_another_is_history_there(
+    world: World,
+):
+    room = await attending_room(world)
+    child = room.children[0]
+    frozen, world.runtime.clock = world.runtime.clock, Clock()  # set up on the real clock
+    try:
+        base = f"/v1/institutions/{room.institution_id}"
+        added = await world.add_room(room.institution_id, room.admin, name="月亮班")
+        second = UUID(added.json()["id"])
+        await put(world, f"{base}/rooms/{second}/offers", {"offers": [HOURLY]}, room.admin)
+        shifts = [
+            {"weekday": d, "starts": "08:00", "ends": "17:30", "staff": 2} for d in range(1, 6)
+        ]
+        await put(world, f"{base}/rooms/{second}/roster", {"shifts": shifts}, room.admin)
+        later = booking_body(room.institution_id, second, child, "11:00", "13:00")
+        assert (await world.post("/v1/bookings", later, room.guardian)).status_code == 201
+        other_carer = await caregiver_of(world, room.institution_id, room.admin)
+    finally:
+        world.runtime.clock = frozen
+    assert (await world.post("/v1/attendance/check-ins", check_in_body(room, child),
+                             room.caregiver)).status_code == 201  # fmt: skip
+    world.runtime.clock.at = NINE + timedelta(minutes=150)  # type: ignore[attr-defined]
+    out = check_out_body(room, child, room.guardian.phone, minutes=120)
+    assert (await world.post("/v1/attendance/check-outs", out, room.caregiver)).status_code == 201
+    clocked = await world.post("/v1/staff/clock-ins", {"room_id": str(second), "at": at(120)},
+                               other_carer)  # fmt: skip
+    assert clocked.status_code == 201, clocked.text
+    moved = {**check_in_body(room, child, minutes=120), "room_id": str(second)}
+    assert (await world.post("/v1/attendance/check-ins", moved, other_carer)).status_code == 201
+    synced = {"room_id": str(room.room_id), "kind": "nap_start", "child_ids": [str(child)],
+              "at": at(60)}  # logged in the first room at 10:00, synced at 11:30  # fmt: skip
+    assert (await world.post("/v1/attendance/care-logs", synced, room.caregiver)).status_code == 201
+    live = (await world.client.get(f"/v1/institutions/{room.institution_id}/occupancy/live",
+                                   headers=world.fresh(room.admin.headers))).json()  # fmt: skip
+    assert [r["nap_checks_overdue"] for r in live["rooms"]] == [0, 0]  # asleep nowhere
+    nap = {"room_id": str(second), "kind": "nap_start", "child_ids": [str(child)], "at": at(150)}
+    started = await world.post("/v1/attendance/care-logs", nap, other_carer)
+    assert started.status_code == 201, started.text  # not "already asleep"
 
 
 async def test_a_shared_tablet_replays_a_colleagues_queue_without_doubling_it(world: World):

@@ -270,6 +270,24 @@ def test_a_nap_end_replayed_after_its_child_was_collected_is_recorded_as_history
     assert child.child_id not in day.napping
 
 
+def test_a_nap_replayed_from_a_room_its_child_has_left_for_another_is_history_there():
+    day = staffed()
+    day.clock_in(SECOND_CARER, OTHER_ROOM, None, EIGHT, EIGHT)
+    child, _ = arrive(day)
+    collect(day, child, minutes=100)
+    back = EIGHT + timedelta(minutes=110)  # brought to the other room
+    moved = PresentChild(child.child_id, OTHER_ROOM.room_id, back, 5)
+    day.check_in(moved, OTHER_ROOM, filed_places=50, by=CARER, method=CheckInMethod.manual,
+                 health=WELL, outcome=None, note="", override_reason=None, code=None,
+                 local_time="09:50", now=back)  # fmt: skip
+    day.log_care(care(CareKind.nap_start, (child.child_id,), minutes=60), None, back)  # synced late
+    assert child.child_id not in day.napping  # not asleep in the room it is in now
+    nap = CareEntry(uuid4(), CareKind.nap_start, OTHER_ROOM.room_id, (child.child_id,),
+                    back + timedelta(minutes=10), CARER)  # fmt: skip
+    day.log_care(nap, None, back + timedelta(minutes=10))
+    assert day.napping[child.child_id] == back + timedelta(minutes=10)
+
+
 def test_care_for_a_child_not_in_the_room_is_refused():
     day = staffed()
     with pytest.raises(ChildNotPresent):
