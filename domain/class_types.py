@@ -94,15 +94,11 @@ def check_local_rule(rule: LocalClassRule, field: str) -> None:
     the request (e.g. `rules[0]`)."""
     national = NATIONAL_CLASS_RULES[rule.class_type]
     name = f"{national.chinese_name} ({rule.class_type})"
-    if (
-        not national.min_age_months
-        <= rule.min_age_months
-        < rule.max_age_months
-        <= (national.max_age_months)
-    ):
+    youngest, too_old = national.min_age_months, national.max_age_months
+    if not youngest <= rule.min_age_months < rule.max_age_months <= too_old:
         raise InvalidValue(
-            f"a {name} age window must lie within the national {national.min_age_months}–"
-            f"{national.max_age_months} months and not be empty; "
+            f"a {name} age window must lie within the national {youngest}–{too_old} months"
+            " and not be empty; "
             f"{rule.min_age_months}–{rule.max_age_months} asked",
             field=f"{field}.min_age_months",
         )
