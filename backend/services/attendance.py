@@ -34,6 +34,7 @@ from domain.attendance.values import (
 from domain.booking.eligibility import children_per_carer
 from domain.booking.room_day import RoomDay, room_day_id
 from domain.child.aggregate import Child, age_in_months
+from domain.class_types import ClassRules
 from domain.clocks import CLOCK_SKEW
 from domain.errors import InvalidValue
 from domain.institution.aggregate import Institution
@@ -61,9 +62,9 @@ def check_device_time(at: datetime, now: datetime) -> None:
         )
 
 
-async def room_rules(uow: UnitOfWork, institution: Institution, room_id: UUID) -> RoomRules:
-    """The room's size and ratio in force (never looser than its city's class rules)."""
-    room = institution.room_in_force(room_id, await class_rules_of(uow, institution))
+def room_rules(institution: Institution, room_id: UUID, rules: ClassRules) -> RoomRules:
+    """The room's size and ratio in force (never looser than its city's class `rules`)."""
+    room = institution.room_in_force(room_id, rules)
     return RoomRules(room.room_id, room.capacity, room.children_per_carer)
 
 
@@ -145,7 +146,7 @@ async def check_in(
     )  # fmt: skip
     today = await attendance_day(uow, institution, day, now)
     status = today.check_in(
-        present, await room_rules(uow, institution, room.room_id),
+        present, room_rules(institution, room.room_id, rules),
         filed_places=institution.filed_places,
         by=arrival.by, method=arrival.method, health=arrival.health, outcome=arrival.outcome,
         note=arrival.note, override_reason=arrival.override_reason, code=code,
@@ -211,7 +212,8 @@ async def check_out(
     collector = Collector(name, phone, relation, departure.identity_check,
                           stated_name="" if written == name else written)  # fmt: skip
     today.check_out(
-        child.id, await room_rules(uow, institution, present.room_id), collector, by=departure.by,
+        child.id, room_rules(institution, present.room_id, await class_rules_of(uow, institution)),
+        collector, by=departure.by,
         at=departure.at, code=code, now=now,
     )  # fmt: skip
     if present.booking_id is not None:

@@ -18,6 +18,7 @@ from backend.services.attendance import (
     staffed_institution,
 )
 from backend.services.bookings import local_instant
+from backend.services.institutions import class_rules_of
 from domain.attendance.care_log import CareEntry, CareKind
 from domain.attendance.day import AttendanceDay
 from domain.attendance.room_ratio import RoomRules
@@ -32,7 +33,8 @@ async def clock_in(
 ) -> CommandAccepted:
     institution, room, today = await _staff_room_day(uow, now, institution_id, room_id, by, at)
     current = today.staff.get(by)
-    left = await room_rules(uow, institution, current) if current is not None else None
+    rules = await class_rules_of(uow, institution)  # the city read for `room`, in this decision
+    left = room_rules(institution, current, rules) if current is not None else None
     today.clock_in(by, room, left, at, now)
     return CommandAccepted(id=by, version=today.version)
 
@@ -51,7 +53,7 @@ async def _staff_room_day(
     """The institution (`by` on its staff), the room's rules, and the day of `at`."""
     check_device_time(at, now)
     institution, _ = await staffed_institution(uow, institution_id, by)
-    room = await room_rules(uow, institution, room_id)
+    room = room_rules(institution, room_id, await class_rules_of(uow, institution))
     day, _ = local_moment(at, institution.timezone)
     return institution, room, await attendance_day(uow, institution, day, now)
 
