@@ -121,9 +121,9 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
         if isinstance(e, RoomDay.CareBooked):
             body = f"{summary}，费用{_yuan(e.booking.price_fen)}"
             notes.add(subject, pos, "booked", "预约成功", body, at)
+        elif isinstance(e, RoomDay.BookingCancelled) and not e.by_institution:
+            notes.cancelled_by_family(subject, e, pos, at)
         elif isinstance(e, RoomDay.BookingCancelled):
-            if not e.by_institution:
-                continue  # a guardian cancelled it
             body = f"{summary}：机构取消，全额退款{_yuan(e.refund_fen)}。{e.reason}"
             notes.add(subject, pos, "cancelled_by_institution", "预约已被取消", body, at)
         elif isinstance(e, RoomDay.NoShowReleased):
@@ -221,6 +221,19 @@ class _Notes:
             self.rows.append(
                 (pos, account, kind, subject.subject_id, title, body, at, subject.child_id)
             )
+
+    def cancelled_by_family(self, subject: _Subject, e: Any, pos: int, at: datetime) -> None:
+        """A guardian cancelled: a receipt with the refund to them, word to the others."""
+        refund = f"按退款规则退款{_yuan(e.refund_fen)}。"
+        for account in self.family(subject.booker, subject.child_id):
+            if account == e.by:
+                body = f"您已取消{subject.summary}，{refund}"
+            elif e.by is None:  # cancelled before the canceller was recorded
+                body = f"{subject.summary}：家长已取消，{refund}"
+            else:
+                body = f"{subject.summary}：另一位监护人已取消，{refund}"
+            self.rows.append((pos, account, "cancelled_by_guardian", subject.subject_id,
+                              "预约已取消", body, at, subject.child_id))  # fmt: skip
 
     def closed_day(self, e: Any, pos: int, at: datetime) -> None:
         """One notice per guardian (a notice is keyed by position and account), with every

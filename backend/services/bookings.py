@@ -153,7 +153,9 @@ async def cancel_booking(
                 "only a guardian of the child or an admin of the institution"
             )
         by_institution = True
-    refund = day.cancel(booking_id, by_institution=by_institution, reason=reason, now=now)
+    refund = day.cancel(
+        booking_id, by_institution=by_institution, reason=reason, now=now, by=actor_id
+    )
     if child is not None and booking_id in child.holds:
         child.release(booking_id, now)
     await offer_freed_places(uow, day, now)
@@ -186,7 +188,9 @@ async def announce_closure(
         if room_day is None:
             continue
         for booking_id, booking in list(room_day.bookings.items()):
-            room_day.cancel(booking_id, by_institution=True, reason=f"机构停课：{reason}", now=now)
+            room_day.cancel(
+                booking_id, by_institution=True, reason=f"机构停课：{reason}", now=now, by=by
+            )
             child = await uow.get(Child, booking.child_id, "child")
             if booking_id in child.holds:
                 child.release(booking_id, now)

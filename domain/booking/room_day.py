@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from uuid import UUID, uuid5
 
 import msgspec
@@ -85,10 +86,19 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
             room_day.child_of[self.booking.booking_id] = self.booking.child_id
 
     class BookingCancelled(TuoyuAggregate.Event):
+        """Version 2 added `by`, the account that cancelled (None: the system, or unknown
+        for a cancellation recorded before it was kept)."""
+
+        class_version = 2
         booking_id: UUID
         by_institution: bool
         refund_fen: int
         reason: str
+        by: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["by"] = None
 
         def apply(self, room_day: RoomDay) -> None:
             room_day.drop_booking(self.booking_id)
@@ -216,15 +226,18 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
             )  # fmt: skip
         self.emit(self.CareBooked, now, booking=booking)
 
-    def cancel(self, booking_id: UUID, by_institution: bool, reason: str, now: datetime) -> int:
-        """Cancel an active booking; return the refund in fen under its published policy."""
+    def cancel(
+        self, booking_id: UUID, by_institution: bool, reason: str, now: datetime, *, by: UUID | None
+    ) -> int:
+        """Cancel an active booking (`by` the account that asked); return the refund in fen
+        under its published policy."""
         booking = self.active(booking_id)
         refund = refund_fen(
             booking.refund_policy, booking.price_fen, booking.starts_at, now, by_institution
         )
         self.emit(
             self.BookingCancelled, now, booking_id=booking_id, by_institution=by_institution,
-            refund_fen=refund, reason=reason,
+            refund_fen=refund, reason=reason, by=by,
         )  # fmt: skip
         return refund
 

@@ -232,6 +232,35 @@ async def test_an_admin_cancelling_refunds_in_full(world: World):
     assert cancelled.json()["refund_fen"] == booked["price_fen"]
 
 
+async def test_a_guardian_cancelling_gets_a_receipt_and_the_other_guardian_is_told(world: World):
+    institution_id, room_id, _ = await bookable_room(world)
+    mother, stranger = await world.guardian(), await world.guardian()
+    child = await child_of(world, mother)
+    added = await world.post(f"/v1/children/{child}/guardians",
+                             {"phone": "13612340003", "display_name": "孩子爸爸"}, mother)  # fmt: skip
+    assert added.status_code == 201, added.text
+    father = await world.guardian("13612340003")
+    booked = (
+        await world.post("/v1/bookings", booking_body(institution_id, room_id, child), mother)
+    ).json()
+    cancelled = await world.post(f"/v1/bookings/{booked['id']}/cancel", {"reason": "改期"}, father)
+    assert cancelled.status_code == 200, cancelled.text
+    refund = cancelled.json()["refund_fen"]
+
+    async def latest(who) -> dict:
+        notes = await world.client.get("/v1/notifications", headers=world.fresh(who.headers))
+        return dict(notes.json()[0])
+
+    receipt, word = await latest(father), await latest(mother)
+    assert receipt["kind"] == word["kind"] == "cancelled_by_guardian"
+    assert receipt["booking_id"] == word["booking_id"] == booked["id"]
+    assert receipt["body"].startswith("您已取消")
+    assert "另一位监护人已取消" in word["body"]
+    assert all(f"退款¥{refund // 100}.{refund % 100:02d}" in n["body"] for n in (receipt, word))
+    told = await world.client.get("/v1/notifications", headers=world.fresh(stranger.headers))
+    assert told.json() == []
+
+
 async def test_two_hundred_parents_racing_for_thirty_child_slots_get_exactly_thirty(world: World):
     # 15 places (and 3 carers × 5) in the morning and 15 in the afternoon: 30 child-slots.
     institution_id, room_id, admin = await bookable_room(world, capacity=15, staff=3)

@@ -149,7 +149,7 @@ def test_a_cancelled_booking_s_hours_no_longer_count_toward_the_child_s_day():
     day, child = room_day(), uuid4()
     day.book(booking("08:00", "12:00", child=child), terms(), NOW)
     day.book(later := booking("12:00", "14:00", child=child), terms(), NOW)
-    day.cancel(later.booking_id, by_institution=False, reason="", now=NOW)
+    day.cancel(later.booking_id, by_institution=False, reason="", now=NOW, by=None)
     day.book(booking("14:00", "16:00", child=child), terms(), NOW)
 
 
@@ -171,7 +171,7 @@ def test_what_a_room_day_keeps_of_its_active_bookings_equals_a_fresh_count_after
     first, second = booking("08:00", "10:00", child=child), booking("09:00", "11:00")
     day.book(first, terms(), NOW)
     day.book(second, terms(), NOW)
-    day.cancel(second.booking_id, by_institution=True, reason="", now=NOW)
+    day.cancel(second.booking_id, by_institution=True, reason="", now=NOW, by=None)
     day.book(booking("10:00", "12:00", child=child), terms(), NOW)
     day.check_in(first.booking_id, uuid4(), NOW)
     day.complete(first.booking_id, uuid4(), NOW)
@@ -262,11 +262,11 @@ def test_cancelling_frees_the_place_and_cannot_happen_twice():
     t = terms(capacity=1, staff=1)
     first = booking()
     day.book(first, t, NOW)
-    refund = day.cancel(first.booking_id, by_institution=False, reason="生病", now=NOW)
+    refund = day.cancel(first.booking_id, by_institution=False, reason="生病", now=NOW, by=None)
     assert refund == first.price_fen // 2  # 13 h ahead: the late rate, 50 %
     day.book(booking(), t, NOW)
     with pytest.raises(RuleViolated, match="already cancelled"):
-        day.cancel(first.booking_id, by_institution=False, reason="", now=NOW)
+        day.cancel(first.booking_id, by_institution=False, reason="", now=NOW, by=None)
 
 
 def test_the_same_child_cannot_be_booked_twice_for_overlapping_times_anywhere():

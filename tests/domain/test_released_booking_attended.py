@@ -44,6 +44,6 @@ def test_only_a_booking_freed_as_a_no_show_today_can_hold_its_place_again():
     day.book(active, terms(), NOW)
     with pytest.raises(RuleViolated):
         day.attended_after_release(active.booking_id, active.starts_at, uuid4(), NOW)
-    day.cancel(active.booking_id, by_institution=False, reason="", now=NOW)
+    day.cancel(active.booking_id, by_institution=False, reason="", now=NOW, by=None)
     with pytest.raises(RuleViolated):  # a cancellation was refunded: it stays cancelled
         day.attended_after_release(active.booking_id, active.starts_at, uuid4(), NOW)

@@ -47,7 +47,7 @@ def test_a_freed_place_goes_to_the_first_in_line_and_is_held_against_new_booking
     a, b = entry(), entry()
     day.join_waitlist(a, t, NOW)
     day.join_waitlist(b, t, NOW)
-    day.cancel(first.booking_id, by_institution=False, reason="", now=NOW)
+    day.cancel(first.booking_id, by_institution=False, reason="", now=NOW, by=None)
     assert day.offer_freed_places(t, 15, NOW) == [a.entry_id]
     with pytest.raises(RoomFull):
         day.book(booking(), t, NOW)  # the place is held for a
@@ -57,7 +57,7 @@ def test_an_offer_is_taken_only_while_open_and_only_by_its_family():
     day, t, first = full_day()
     a = entry()
     day.join_waitlist(a, t, NOW)
-    day.cancel(first.booking_id, by_institution=False, reason="", now=NOW)
+    day.cancel(first.booking_id, by_institution=False, reason="", now=NOW, by=None)
     day.offer_freed_places(t, 15, NOW)
     with pytest.raises(OfferNotOpen):
         day.take_offer(a.entry_id, a.guardian_id, uuid4(), NOW + timedelta(minutes=15))
@@ -69,7 +69,7 @@ def test_a_lapsed_offer_passes_to_the_next_in_line():
     a, b = entry(), entry()
     day.join_waitlist(a, t, NOW)
     day.join_waitlist(b, t, NOW)
-    day.cancel(first.booking_id, by_institution=False, reason="", now=NOW)
+    day.cancel(first.booking_id, by_institution=False, reason="", now=NOW, by=None)
     day.offer_freed_places(t, 15, NOW)
     assert day.expire_offers(t, 15, NOW + timedelta(minutes=16)) == [a.entry_id]
     assert day.waitlist[b.entry_id].offered_until == NOW + timedelta(minutes=31)
@@ -78,7 +78,7 @@ def test_a_lapsed_offer_passes_to_the_next_in_line():
 def test_a_lapsed_offer_holds_no_place_even_before_the_job_expires_it():
     day, t, first = full_day()
     day.join_waitlist(entry(), t, NOW)
-    day.cancel(first.booking_id, by_institution=False, reason="", now=NOW)
+    day.cancel(first.booking_id, by_institution=False, reason="", now=NOW, by=None)
     day.offer_freed_places(t, 15, NOW)
     with pytest.raises(RoomFull):
         day.book(booking(), t, NOW + timedelta(minutes=14))

@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
 
 from backend.eventstore.mapper import MsgspecMapper
 from domain.aggregate import TuoyuAggregate
+from domain.booking.room_day import RoomDay
 
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
 
@@ -56,3 +58,15 @@ def test_a_current_event_round_trips_with_its_class_version():
     stored = [mapper.to_stored_event(e) for e in events]
     assert b'"class_version":2' in stored[1].state
     assert [mapper.to_domain_event(s) for s in stored] == events
+
+
+def test_a_cancellation_stored_before_the_canceller_was_kept_reads_as_by_no_one():
+    booking_id = uuid4()
+    old_payload = (
+        b'{"timestamp":"2026-09-01T00:00:00Z","booking_id":"%s","by_institution":false,'
+        b'"refund_fen":6000,"reason":""}' % str(booking_id).encode()
+    )
+    stored = StoredEvent(uuid4(), 3, get_topic(RoomDay.BookingCancelled), old_payload)
+    event = MsgspecMapper().to_domain_event(stored)
+    assert event.by is None
+    assert (event.booking_id, event.refund_fen) == (booking_id, 6000)

@@ -16,7 +16,7 @@ def test_a_room_day_from_its_snapshot_rebuilds_its_active_bookings_index_on_firs
     active_bookings(day)  # built before the snapshot: must not travel with it
     day.book(booking("08:00", "10:00", child=child), terms(), NOW)
     day.book(second := booking("10:00", "11:00"), terms(), NOW)
-    day.cancel(second.booking_id, by_institution=True, reason="", now=NOW)
+    day.cancel(second.booking_id, by_institution=True, reason="", now=NOW, by=None)
     day.collect_events()
     topic, state = encode_snapshot(day, ChildKeys())
     assert b"_active_bookings" not in state

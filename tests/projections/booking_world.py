@@ -197,7 +197,7 @@ async def cancel(
     async def decide(uow: UnitOfWork) -> CommandAccepted:
         room_day = await uow.get(RoomDay, room_day_id(room_id, day))
         c = await uow.get(Child, room_day.child_of[booking_id])
-        room_day.cancel(booking_id, by_institution, reason, now)
+        room_day.cancel(booking_id, by_institution, reason, now, by=None)
         c.release(booking_id, now)
         return CommandAccepted(id=booking_id, version=room_day.version)
 
