@@ -229,7 +229,7 @@ class ClosureAccepted(msgspec.Struct, frozen=True):
     replayed: bool = False
 
 
-class BookingSettingsIn(msgspec.Struct, frozen=True):
+class BookingSettingsBody(msgspec.Struct, frozen=True):
     no_show_after_minutes: Annotated[
         int, msgspec.Meta(ge=5, le=240, description="release a booking not checked in by then")
     ] = 30
@@ -247,6 +247,15 @@ class BookingSettingsIn(msgspec.Struct, frozen=True):
     ] = 15
     escalate_every_minutes: Annotated[
         int, msgspec.Meta(ge=5, le=120, description="how often the escalation repeats")
+    ] = 15
+    nap_check_minutes: Annotated[
+        int,
+        msgspec.Meta(
+            ge=5,
+            le=15,
+            description="how long a sleeping child may go unchecked before the live view flags"
+            " it (Beijing: every 10–15 minutes)",
+        ),
     ] = 15
 
 

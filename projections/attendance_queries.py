@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from domain.attendance.care_log import NAP_CHECK_EVERY_MINUTES
 from domain.attendance.day import attendance_day_id
 from domain.attendance.room_ratio import room_status
+from domain.booking.terms import NAP_CHECK_MINUTES
 from domain.child.aggregate import age_in_months
 from domain.class_types import ClassType, chinese_name
 from domain.institution.values import local_hhmm
@@ -23,7 +23,9 @@ async def live_occupancy(conn: Conn, institution_id: UUID, now: datetime) -> dic
     """Every room of the institution now: who is in, staff, ratio, headroom, alarms, and who is
     expected in the next hour (booked and not yet arrived, or enrolled and not yet seen today)."""
     institution = await conn.fetchrow(
-        "SELECT timezone, filed_places FROM rm_institutions WHERE id = $1", institution_id
+        "SELECT i.timezone, i.filed_places, s.nap_check_minutes FROM rm_institutions i"
+        " LEFT JOIN rm_booking_settings s ON s.institution_id = i.id WHERE i.id = $1",
+        institution_id,
     )
     if institution is None:
         return None
@@ -55,7 +57,7 @@ async def live_occupancy(conn: Conn, institution_id: UUID, now: datetime) -> dic
         await conn.fetch(
             "SELECT room_id, count(*)::int FROM rm_live_naps WHERE day_id = $1"
             " AND last_seen < $2::timestamptz - make_interval(mins => $3) GROUP BY room_id",
-            day_id, now, NAP_CHECK_EVERY_MINUTES[1],
+            day_id, now, institution["nap_check_minutes"] or NAP_CHECK_MINUTES[1],
         )
     )  # fmt: skip
     out_rooms = []

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
+from domain.booking.terms import BookingSettings
 from domain.class_types import ClassType, LocalClassRule
 from projections.institutions import local_rules_from
 
@@ -106,3 +107,16 @@ async def city_class_rules(
     if row is None:
         return None
     return row["name"], local_rules_from(row["rules"])
+
+
+async def booking_settings(
+    conn: asyncpg.Connection | asyncpg.Pool, institution_id: UUID
+) -> BookingSettings:
+    """The institution's settings: as its admin last set them, else the defaults."""
+    row = await conn.fetchrow(
+        "SELECT no_show_after_minutes, waitlist_offer_minutes, check_in_tolerance_minutes,"
+        " uncollected_after_minutes, escalate_every_minutes, nap_check_minutes"
+        " FROM rm_booking_settings WHERE institution_id = $1",
+        institution_id,
+    )
+    return BookingSettings() if row is None else BookingSettings(*row.values())

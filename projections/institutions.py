@@ -2,7 +2,8 @@
 
 Handles Institution events and City.ClassRulesSet; tables rm_institutions, rm_rooms,
 rm_institution_staff, rm_room_terms (each room's published care offers and planned roster, as
-JSON) and rm_city_class_rules (each city's own class rules, by class type, as JSON).
+JSON), rm_booking_settings (an institution's settings once it changed them; until then the
+defaults of `BookingSettings` hold), rm_closures and rm_city_class_rules (each city's own class rules, by class type, as JSON).
 A room's `capacity` and `children_per_carer` are those in force: as the admin set them
 (`set_capacity`, `set_children_per_carer`), never looser than its city's class rules, as the
 decisions hold them (`Institution.room_in_force`).
@@ -71,7 +72,9 @@ CREATE TABLE IF NOT EXISTS rm_institution_staff (
 CREATE INDEX IF NOT EXISTS rm_institution_staff_account ON rm_institution_staff (account_id);
 CREATE TABLE IF NOT EXISTS rm_booking_settings (
     institution_id uuid PRIMARY KEY, no_show_after_minutes integer NOT NULL,
-    waitlist_offer_minutes integer NOT NULL
+    waitlist_offer_minutes integer NOT NULL, check_in_tolerance_minutes integer NOT NULL,
+    uncollected_after_minutes integer NOT NULL, escalate_every_minutes integer NOT NULL,
+    nap_check_minutes integer NOT NULL
 );
 CREATE TABLE IF NOT EXISTS rm_closures (
     institution_id uuid NOT NULL, room_id uuid, day date NOT NULL, reason text NOT NULL
@@ -196,7 +199,7 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             shifts[event.room_id] = (event.room_id, iid, _to_json(event.shifts))
         elif isinstance(event, Institution.BookingSettingsChanged):
             s = event.settings
-            settings[iid] = (iid, s.no_show_after_minutes, s.waitlist_offer_minutes)
+            settings[iid] = (iid, *msgspec.structs.astuple(s))
         elif isinstance(event, Institution.ClosureAnnounced):
             closures.append((iid, event.room_id, event.day, event.reason))
     if institutions:
@@ -256,8 +259,13 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
         await conn.executemany("INSERT INTO rm_closures VALUES ($1, $2, $3, $4)", closures)
     if settings:
         await conn.executemany(
-            "INSERT INTO rm_booking_settings VALUES ($1, $2, $3) ON CONFLICT (institution_id)"
-            " DO UPDATE SET no_show_after_minutes = excluded.no_show_after_minutes,"
-            " waitlist_offer_minutes = excluded.waitlist_offer_minutes",
+            "INSERT INTO rm_booking_settings VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " ON CONFLICT (institution_id) DO UPDATE SET"
+            " no_show_after_minutes = excluded.no_show_after_minutes,"
+            " waitlist_offer_minutes = excluded.waitlist_offer_minutes,"
+            " check_in_tolerance_minutes = excluded.check_in_tolerance_minutes,"
+            " uncollected_after_minutes = excluded.uncollected_after_minutes,"
+            " escalate_every_minutes = excluded.escalate_every_minutes,"
+            " nap_check_minutes = excluded.nap_check_minutes",
             list(settings.values()),
         )

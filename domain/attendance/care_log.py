@@ -17,7 +17,7 @@ from domain.errors import InvalidValue
 class CareKind(StrEnum):
     midday_check = "midday_check"  # 午检
     nap_start = "nap_start"
-    nap_check = "nap_check"  # every 10–15 minutes while asleep, with who
+    nap_check = "nap_check"  # while asleep, with who (BookingSettings.nap_check_minutes)
     nap_end = "nap_end"
     meal = "meal"
     toileting = "toileting"
@@ -44,7 +44,6 @@ INCIDENT_CATEGORIES = (
     "fall", "bump", "bite", "scratch", "illness", "allergy", "lost_item", "suspected_abuse",
     "other",
 )  # fmt: skip
-NAP_CHECK_EVERY_MINUTES = (10, 15)  # Beijing's local rule; the read model flags gaps beyond 15
 
 
 class CareEntry(msgspec.Struct, frozen=True):

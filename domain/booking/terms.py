@@ -60,18 +60,22 @@ class RefundPolicy(msgspec.Struct, frozen=True):
 
 DEFAULT_REFUND_POLICY = RefundPolicy(full_refund_hours_before=24, late_refund_percent=50)
 MIN_NO_SHOW_MINUTES, MAX_NO_SHOW_MINUTES = 5, 240
+# Beijing's rule is a check every 10–15 minutes; an institution may check more often, never less.
+NAP_CHECK_MINUTES = (5, 15)
 
 
 class BookingSettings(msgspec.Struct, frozen=True):
     """Product policy per institution: when an absent child's place is released, how long a
     waitlisted family has to take a freed place, how early a booked child may be checked in,
-    and when (after closing) an uncollected child is escalated, and how often again."""
+    when (after closing) an uncollected child is escalated, and how often again, and how long
+    a sleeping child may go unchecked before the live view flags it."""
 
     no_show_after_minutes: int = 30
     waitlist_offer_minutes: int = 15
     check_in_tolerance_minutes: int = 30
     uncollected_after_minutes: int = 15
     escalate_every_minutes: int = 15
+    nap_check_minutes: int = NAP_CHECK_MINUTES[1]
 
 
 def check_booking_settings(settings: BookingSettings) -> None:
@@ -87,6 +91,12 @@ def check_booking_settings(settings: BookingSettings) -> None:
         raise InvalidValue("0–120 minutes", field="uncollected_after_minutes")
     if not 5 <= settings.escalate_every_minutes <= 120:
         raise InvalidValue("5–120 minutes", field="escalate_every_minutes")
+    low, high = NAP_CHECK_MINUTES
+    if not low <= settings.nap_check_minutes <= high:
+        raise InvalidValue(
+            f"{low}–{high} minutes: a sleeping child is checked at least every {high} minutes",
+            field="nap_check_minutes",
+        )
 
 
 class Shift(msgspec.Struct, frozen=True):

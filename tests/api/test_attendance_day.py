@@ -14,9 +14,9 @@ from tests.api.attendance_world import (
     check_in,
     check_out_body,
 )
-from tests.api.booking_world import bookable_room, booking_body
+from tests.api.booking_world import bookable_room, booking_body, put
 from tests.api.days import DAY
-from tests.api.world import World
+from tests.api.world import World, idem
 
 DAY_PATH = "/v1/children/{}/days/" + DAY
 
@@ -69,6 +69,38 @@ async def test_a_nap_is_logged_in_order_and_a_check_before_it_starts_is_refused(
         ("check_in", "张老师"), ("nap_start", "张老师"), ("nap_check", "张老师"),
         ("nap_end", "张老师"),
     ]  # fmt: skip
+
+
+async def test_an_institution_checking_naps_every_ten_minutes_sees_eleven_unchecked_flagged(
+    world: World,
+):
+    _, _, other_admin = await bookable_room(world)  # signed in before the clock moves
+    room = await attending_room(world)
+    settings_path = f"/v1/institutions/{room.institution_id}/booking-settings"
+    live_path = f"/v1/institutions/{room.institution_id}/occupancy/live"
+
+    async def overdue() -> int:
+        await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+        live = await world.client.get(live_path, headers=world.fresh(room.admin.headers))
+        return int(live.json()["rooms"][0]["nap_checks_overdue"])
+
+    await check_in(world, room, room.children[0])
+    await _care(world, room, kind="nap_start", child_ids=[str(room.children[0])])
+    world.runtime.clock.at = NINE + timedelta(minutes=11)  # type: ignore[attr-defined]
+    assert await overdue() == 0  # the default: every 15 minutes
+    read = await world.client.get(settings_path, headers=world.fresh(room.caregiver.headers))
+    assert read.status_code == 200 and read.json()["nap_check_minutes"] == 15
+    await put(world, settings_path, {"nap_check_minutes": 10}, room.admin)
+    assert await overdue() == 1
+    read = await world.client.get(settings_path, headers=world.fresh(room.caregiver.headers))
+    assert read.json()["nap_check_minutes"] == 10
+    assert read.json()["no_show_after_minutes"] == 30  # the rest as the defaults
+    for stranger in (room.guardian, other_admin):
+        refused = await world.client.get(settings_path, headers=world.fresh(stranger.headers))
+        assert refused.status_code == 403, refused.text
+    carer_put = await world.client.put(settings_path, json={"nap_check_minutes": 5},
+                                       headers={**world.fresh(room.caregiver.headers), **idem()})  # fmt: skip
+    assert carer_put.status_code == 403
 
 
 async def test_medication_needs_the_guardians_authorisation_and_stops_at_its_doses(world: World):

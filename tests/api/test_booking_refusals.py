@@ -117,6 +117,8 @@ OFFERS, ROSTER = TERMS + "/rooms/{room}/offers", TERMS + "/rooms/{room}/roster"
          400, "validation", "no_show_after_minutes"),
         ("put", TERMS + "/booking-settings", {"check_in_tolerance_minutes": -1},
          400, "validation", "check_in_tolerance_minutes"),
+        ("put", TERMS + "/booking-settings", {"nap_check_minutes": 20},
+         400, "validation", "nap_check_minutes"),
         ("post", TERMS + "/closures", {"date": "2026-13-01", "reason": "停水"},
          400, "validation", "date"),
         ("post", TERMS + "/closures", {"date": DAY, "reason": "   "},
@@ -127,7 +129,7 @@ OFFERS, ROSTER = TERMS + "/rooms/{room}/offers", TERMS + "/rooms/{room}/roster"
     ids=["offer-closes-before-it-opens", "offer-negative-price", "offer-unknown-weekday",
          "shift-ends-before-it-starts", "shift-no-staff", "shift-negative-staff",
          "refund-over-100-percent", "refund-negative-hours", "settings-negative-no-show",
-         "settings-negative-tolerance", "closure-no-such-date", "closure-blank-reason",
+         "settings-negative-tolerance", "settings-naps-checked-too-rarely", "closure-no-such-date", "closure-blank-reason",
          "closure-in-the-past"],
 )  # fmt: skip
 async def test_bad_booking_terms_are_refused_naming_the_field_and_nothing_is_written(

@@ -1,4 +1,5 @@
-"""What a room offers (care types, hours, prices), its planned staff, and the refund policy."""
+"""What a room offers (care types, hours, prices), its planned staff, the refund policy, closures
+and the institution's booking and attendance settings."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, post, put
+import msgspec
+from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from api_schema.booking import (
-    BookingSettingsIn,
+    BookingSettingsBody,
     CareOffers,
     ClosureAccepted,
     NewClosure,
@@ -19,14 +21,15 @@ from api_schema.booking import (
     Roster,
 )
 from api_schema.common import CommandAccepted
-from backend.api.commanding import run_command
-from backend.api.routes.institutions import ADMIN, minutes
+from backend.api.commanding import run_command, runtime
+from backend.api.routes.institutions import ADMIN, STAFF, minutes
 from backend.auth.principal import Principal
 from backend.commands import CommandContext, UnitOfWork
 from backend.services import bookings
 from backend.services.institutions import accepted, administered
 from domain.booking.terms import BookingSettings, CareOffer, CareType, RefundPolicy, Shift
 from domain.institution.aggregate import Institution
+from projections import institution_queries
 
 
 async def _change(
@@ -109,18 +112,22 @@ class BookingTermsController(Controller):
             result_type=ClosureAccepted,
         )
 
+    @get("/booking-settings", opt=STAFF)
+    async def current_booking_settings(
+        self, request: Request[Principal, Any, Any], institution_id: FromPath[UUID]
+    ) -> BookingSettingsBody:
+        """The settings in force: as the admin last set them, else the defaults."""
+        settings = await institution_queries.booking_settings(runtime(request).pool, institution_id)
+        return BookingSettingsBody(**msgspec.structs.asdict(settings))
+
     @put("/booking-settings", opt=ADMIN)
     async def booking_settings(
         self,
         request: Request[Principal, Any, Any],
         institution_id: FromPath[UUID],
-        data: JSONBody[BookingSettingsIn],
+        data: JSONBody[BookingSettingsBody],
     ) -> Response[CommandAccepted]:
-        settings = BookingSettings(
-            data.no_show_after_minutes, data.waitlist_offer_minutes,
-            data.check_in_tolerance_minutes, data.uncollected_after_minutes,
-            data.escalate_every_minutes,
-        )  # fmt: skip
+        settings = BookingSettings(**msgspec.structs.asdict(data))
         return await _change(
             request, institution_id, lambda inst, now: inst.change_booking_settings(settings, now)
         )
