@@ -139,6 +139,19 @@ async def feed_after(
     return rows
 
 
+async def clock_rows_between(
+    conn: Conn, institution_id: UUID, after: int, upto: int
+) -> list[asyncpg.Record]:
+    """The institution's staff clock rows of the feed in (after, upto], in feed order."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT position, kind, data::text AS data FROM rm_occupancy_feed"
+        " WHERE institution_id = $1 AND position > $2 AND position <= $3"
+        " AND kind IN ('staff_clocked_in', 'staff_clocked_out') ORDER BY position",
+        institution_id, after, upto,
+    )  # fmt: skip
+    return rows
+
+
 async def child_day(
     conn: Conn, child_id: UUID, day: date, staff_of: UUID | None = None
 ) -> list[dict[str, Any]]:

@@ -3,7 +3,9 @@
 Admins see every room. A caregiver sees the institution's totals and the rooms where they are
 on shift now: not the children of a room they are not looking after (ADR 0021). On the stream
 the set of rooms follows the caregiver's own clock events as they come, so a move shows the
-new room's events from the move on (the app fetches `/occupancy/live` for its state).
+new room's events from the move on (the app fetches `/occupancy/live` for its state). A stream
+resumed from `Last-Event-ID` starts from the rooms they were in at that event, so the events it
+replays are those of the rooms they were in at each one.
 """
 
 from __future__ import annotations
@@ -33,6 +35,22 @@ class _RowRoom(msgspec.Struct):
 
 _row_room = msgspec.json.Decoder(_RowRoom)
 _CLOCKED_IN, _CLOCKED_OUT = "staff_clocked_in", "staff_clocked_out"
+
+
+def rooms_back_then(carer: UUID, rooms_now: set[UUID], clock_rows: list[FeedRow]) -> set[UUID]:
+    """The rooms `carer` was clocked in to before `clock_rows` (the institution's clock rows
+    since then, in feed order), from those they are clocked in to after them: undone newest
+    first, a clock-in leaves the room and a clock-out returns to it."""
+    rooms = set(rooms_now)
+    for row in reversed(clock_rows):
+        about = _row_room.decode(row.data)
+        if about.staff_id != carer:
+            continue
+        if row.kind == _CLOCKED_IN:
+            rooms.discard(about.room_id)
+        elif row.kind == _CLOCKED_OUT:
+            rooms.add(about.room_id)
+    return rooms
 
 
 class CarerFeed:

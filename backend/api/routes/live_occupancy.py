@@ -17,7 +17,7 @@ from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api_schema.attendance import LiveOccupancy
-from backend.api.carer_view import CarerFeed, only_rooms, rooms_of
+from backend.api.carer_view import CarerFeed, only_rooms, rooms_back_then, rooms_of
 from backend.api.commanding import runtime
 from backend.auth.access import allow, staff_of_institution, staff_role
 from backend.auth.principal import Principal
@@ -120,9 +120,15 @@ async def occupancy_stream(
     carer = await carer_in_view(rt, institution_id, request.user)
     snapshot = await live_for(rt, institution_id, carer) if after is None else None
     scope = None
-    if carer is not None:  # the rooms in view as of the snapshot, or as of now on resuming
-        in_view = snapshot or await live_for(rt, institution_id, carer)
-        scope = CarerFeed(carer, {r.room_id for r in in_view[0].rooms})
+    if carer is not None:  # the rooms in view as of the snapshot, or as of the resumed event
+        live = (snapshot or await live_for(rt, institution_id, carer))[0]
+        rooms = {r.room_id for r in live.rooms}
+        if after is not None and live.position is not None and after < live.position:
+            clocks = await attendance_queries.clock_rows_between(
+                rt.pool, institution_id, after, live.position
+            )
+            rooms = rooms_back_then(carer, rooms, [FeedRow(*r) for r in clocks])
+        scope = CarerFeed(carer, rooms)
     return ServerSentEvent(_events(rt, institution_id, after, snapshot, scope))
 
 
