@@ -21,6 +21,7 @@ from domain.attendance.care_log import (
 from domain.attendance.corrections import VisitCorrection, check_correction, corrected_visit
 from domain.attendance.health import AbnormalOutcome, HealthCheck, check_health_check
 from domain.attendance.replays import (
+    check_no_stay_after,
     check_no_visit_after,
     close_open_stay,
     in_room_at,
@@ -353,6 +354,7 @@ class AttendanceDay(TuoyuAggregate):
         current = self.staff.get(staff_id)
         if current == room.room_id:
             raise AlreadyExists("already clocked in to this room", field="room_id")
+        check_no_stay_after(self.staff_stays.get(staff_id, ()), at)
         if current is not None:
             self._check_after_clock_in(staff_id, at, "the move")
         if current is not None and left is not None:

@@ -26,16 +26,35 @@ def is_replayed(child: PresentChild, now: datetime) -> bool:
     return child.since < now - LATE_AFTER
 
 
+def end_of_stay_after(stays: Sequence[Visit], at: datetime) -> datetime | None:
+    """When the first stay recorded as ended after `at` (beyond CLOCK_SKEW) ended, if any: a
+    stay that begins at `at` would overlap it."""
+    return next((v.left for v in stays if v.left is not None and v.left - at > CLOCK_SKEW), None)
+
+
 def check_no_visit_after(visits: Sequence[Visit], child: PresentChild) -> None:
     """A replayed arrival must not fall inside, or before the end of, a visit recorded since
     (the child was checked in and out by another device): an admin corrects the register."""
-    for visit in visits:
-        if visit.left is not None and visit.left - child.since > CLOCK_SKEW:
-            raise VisitOverlaps(
-                f"the child was here until {visit.left.isoformat()}: an arrival at"
-                f" {child.since.isoformat()} would overlap it (an admin corrects the register)",
-                field="at",
-            )
+    left = end_of_stay_after(visits, child.since)
+    if left is not None:
+        raise VisitOverlaps(
+            f"the child was here until {left.isoformat()}: an arrival at"
+            f" {child.since.isoformat()} would overlap it (an admin corrects the register)",
+            field="at",
+        )
+
+
+def check_no_stay_after(stays: Sequence[Visit], at: datetime) -> None:
+    """A carer's clock-in (a phone replaying one made offline) must not fall inside, or before
+    the end of, a stay recorded since by another device: the carer would count twice in the
+    room's ratio for that time."""
+    left = end_of_stay_after(stays, at)
+    if left is not None:
+        raise VisitOverlaps(
+            f"already clocked in until {left.isoformat()}: a clock-in at"
+            f" {at.isoformat()} would overlap it (clock in at the time you start now)",
+            field="at",
+        )
 
 
 def status_at(

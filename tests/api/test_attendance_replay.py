@@ -179,6 +179,36 @@ async def test_a_shared_tablet_replays_a_colleagues_queue_without_doubling_it(wo
     assert await _count(world, "CareLogged") == 1
 
 
+async def test_a_clock_in_replayed_into_a_stay_recorded_since_is_refused_so_no_carer_counts_twice(
+    world: World,
+):
+    """The carer's phone clocked in offline at 09:00; the room's tablet had them in from 09:30
+    to 10:30. The phone's clock-in, synced at 11:30, would have them in the room twice between
+    09:30 and 10:30 (and a check-in replayed for 10:00 judged with two carers)."""
+    room = await attending_room(world, children=6, clock_in=False)  # 托小班 1:5
+    clock = world.runtime.clock
+    body = {"room_id": str(room.room_id)}
+    clock.at = NINE + timedelta(minutes=30)  # type: ignore[attr-defined]
+    assert (await world.post("/v1/staff/clock-ins", {**body, "at": at(30)}, room.caregiver)
+            ).status_code == 201  # fmt: skip
+    clock.at = NINE + timedelta(minutes=90)  # type: ignore[attr-defined]
+    assert (await world.post("/v1/staff/clock-outs", {**body, "at": at(90)}, room.caregiver)
+            ).status_code == 201  # fmt: skip
+    clock.at = NINE + timedelta(minutes=150)  # type: ignore[attr-defined]
+    replayed = await world.post("/v1/staff/clock-ins", {**body, "at": at(0)}, room.caregiver)
+    assert replayed.status_code == 409, replayed.text
+    assert (replayed.json()["type"], replayed.json()["field"]) == ("/problems/visit-overlaps", "at")
+    assert await _count(world, "StaffClockedIn") == 1
+    statuses = []  # six arrivals the tablet recorded offline at 10:00, when one carer was in
+    for child in room.children:
+        body_at_ten = check_in_body(room, child, minutes=60)
+        statuses.append((await world.post("/v1/attendance/check-ins", body_at_ten, room.admin)
+                         ).status_code)  # fmt: skip
+    assert statuses == [201] * 5 + [409]
+    after = await world.post("/v1/staff/clock-ins", {**body, "at": at(89)}, room.caregiver)
+    assert after.status_code == 201, after.text  # within the devices' two minutes of skew
+
+
 async def test_concurrent_check_ins_never_break_the_ratio(world: World):
     room = await attending_room(world, children=12)  # 托小班 1:5, one carer clocked in
     answers = await asyncio.gather(
