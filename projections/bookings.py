@@ -130,8 +130,9 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             if row is not None:
                 row.update(status="cancelled", refund_fen=e.refund_fen, cancelled_by=by)
                 row["updated_at"] = e.timestamp
-            else:
+            else:  # after any move of this batch (moves are written after cancellations)
                 cancelled[e.booking_id] = (e.booking_id, e.refund_fen, by, e.timestamp)
+                moved.pop(e.booking_id, None)
             detail = cancellation_detail(e.by_institution, e.refund_fen, e.reason)
             history.append((e.booking_id, "cancelled", e.timestamp, envelope.position, detail))
         elif type(e) in _MOVES:

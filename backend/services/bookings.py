@@ -109,10 +109,13 @@ async def book_into(
     draft: Booking,
     now: datetime,
     enrolled: list[Presence],
+    *,
+    waited: bool = False,
 ) -> BookingAccepted:
+    """Book `draft` (`waited`: a waitlist offer taken, its notice judged when it joined)."""
     hold = hold_for(draft, room_day)
     child.check_free(hold)  # before the room-day changes: a refused booking leaves it as it was
-    room_day.book(draft, terms, now, enrolled)
+    room_day.book(draft, terms, now, enrolled, waited=waited)
     child.hold(hold, now)
     return BookingAccepted(
         id=draft.booking_id, version=room_day.version, status="confirmed",
@@ -202,13 +205,27 @@ async def announce_closure(
 
 
 async def offer_freed_places(uow: UnitOfWork, room_day: RoomDay, now: datetime) -> None:
-    """A place came free on this room-day: the waitlist gets its offers, in the same command."""
-    if not room_day.waitlist:
+    """A place came free on this room-day: the waitlist gets its offers, in the same command.
+    Only to children who can still take it: whose visit has not begun, and who have not been
+    booked meanwhile for an overlapping time (they keep their place in the line)."""
+    waiting = [e for e in room_day.waitlist.values() if e.offered_until is None]
+    if not waiting:
         return
     institution = await uow.get(Institution, room_day.institution_id, "institution")
     terms = institution.day_terms(
         room_day.room_id, room_day.day, await class_rules_of(uow, institution)
     )
-    hold = institution.booking_settings.waitlist_offer_minutes
+    await uow.prefetch([e.child_id for e in waiting])
+    open_until = {}
+    for entry in waiting:
+        hold = Hold(
+            entry.entry_id, local_instant(entry.day, entry.start, institution.timezone),
+            local_instant(entry.day, entry.end, institution.timezone), entry.day, entry.start,
+            entry.end, room_day.room_id,
+        )  # fmt: skip
+        child = await uow.find(Child, entry.child_id)
+        if hold.starts_at > now and child is not None and child.is_free(hold):
+            open_until[entry.entry_id] = hold.starts_at
+    minutes = institution.booking_settings.waitlist_offer_minutes
     enrolled = await enrolled_on(uow, room_day.room_id, room_day.day)
-    room_day.offer_freed_places(terms, hold, now, enrolled)
+    room_day.offer_freed_places(terms, minutes, now, open_until, enrolled)

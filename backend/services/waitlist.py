@@ -17,11 +17,9 @@ from backend.services.bookings import (
     prepare,
     room_day_for,
 )
-from backend.services.institutions import class_rules_of
 from domain.booking.room_day import RoomDay
 from domain.booking.waitlist import WaitlistEntry
 from domain.child.aggregate import Child
-from domain.institution.aggregate import Institution
 
 
 async def join_waitlist(uow: UnitOfWork, now: datetime, request: BookingRequest) -> CommandAccepted:
@@ -60,7 +58,7 @@ async def take_offer(
     )  # fmt: skip
     child, institution, terms, draft = await prepare(uow, request)
     enrolled = await enrolled_on(uow, room_day.room_id, room_day.day)
-    return await book_into(room_day, child, institution, terms, draft, now, enrolled)
+    return await book_into(room_day, child, institution, terms, draft, now, enrolled, waited=True)
 
 
 async def leave_waitlist(
@@ -89,11 +87,6 @@ async def _acting_for(
 async def expire_offers(uow: UnitOfWork, now: datetime, *, room_day_id: UUID) -> CommandAccepted:
     """Offers not taken in time lapse; the next families in line get theirs."""
     room_day = await uow.get(RoomDay, room_day_id, "room_day")
-    institution = await uow.get(Institution, room_day.institution_id, "institution")
-    terms = institution.day_terms(
-        room_day.room_id, room_day.day, await class_rules_of(uow, institution)
-    )
-    enrolled = await enrolled_on(uow, room_day.room_id, room_day.day)
-    hold = institution.booking_settings.waitlist_offer_minutes
-    room_day.expire_offers(terms, hold, now, enrolled)
+    if room_day.expire_offers(now):
+        await offer_freed_places(uow, room_day, now)
     return CommandAccepted(id=room_day.id, version=room_day.version)

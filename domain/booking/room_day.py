@@ -178,13 +178,17 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         if booking is not None and active is not None:
             active.remove(booking)
 
-    def check_visit(self, booking: Booking, terms: DayTerms, now: datetime) -> CareOffer:
+    def check_visit(
+        self, booking: Booking, terms: DayTerms, now: datetime, *, waited: bool = False
+    ) -> CareOffer:
         """The visit's own rules, whatever the room holds (open that day, an offer covering it,
-        opening hours, length, notice): the same for a booking and for a place waited for."""
+        opening hours, length, notice): the same for a booking and for a place waited for. A
+        waitlist offer taken (`waited`) is not held to the notice: the family gave it when it
+        joined, and the place came free later."""
         if terms.closed is not None:
             raise NotBookable(f"closed on {self.day.isoformat()}: {terms.closed}", field="date")
         offer = offer_for(booking, terms)
-        check_times(booking, terms, offer, now)
+        check_times(booking, terms, offer, now, notice=not waited)
         return offer
 
     def book(
@@ -193,9 +197,11 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         terms: DayTerms,
         now: datetime,
         enrolled: Sequence[Presence] = (),
+        *,
+        waited: bool = False,
     ) -> None:
         """Record the booking if every rule holds; `enrolled` are the day's regular places."""
-        offer = self.check_visit(booking, terms, now)
+        offer = self.check_visit(booking, terms, now, waited=waited)
         booked = active_bookings(self).minutes.get(booking.child_id.int, 0)
         over = self.completed_minutes.get(booking.child_id, 0)  # a visit over still counts
         if booked + over + booking.end - booking.start > offer.max_minutes_per_day:

@@ -43,7 +43,9 @@ def offer_for(booking: Booking, terms: DayTerms) -> CareOffer:
     raise NotBookable(f"{booking.care_type} is offered {window} that day", field="start")
 
 
-def check_times(booking: Booking, terms: DayTerms, offer: CareOffer, now: datetime) -> None:
+def check_times(
+    booking: Booking, terms: DayTerms, offer: CareOffer, now: datetime, *, notice: bool = True
+) -> None:
     if booking.end <= booking.start:
         raise InvalidValue("the booking must end after it starts", field="end")
     if not any(o.opens <= booking.start and booking.end <= o.closes for o in terms.opening_hours):
@@ -55,8 +57,8 @@ def check_times(booking: Booking, terms: DayTerms, offer: CareOffer, now: dateti
             f"at most {offer.max_minutes_per_visit} minutes per visit for {booking.care_type}",
             field="end",
         )
-    notice = (booking.starts_at - now).total_seconds() / 60
-    if notice < offer.min_notice_minutes:
+    ahead = (booking.starts_at - now).total_seconds() / 60
+    if notice and ahead < offer.min_notice_minutes:
         raise NotBookable(
             f"book at least {offer.min_notice_minutes} minutes ahead", field="start",
             notice_minutes=offer.min_notice_minutes,

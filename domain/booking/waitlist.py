@@ -4,7 +4,7 @@ in line gets it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -122,20 +122,32 @@ class WaitlistMixin:
         self.emit(self.WaitlistJoined, now, entry=entry)
 
     def offer_freed_places(
-        self, terms: Any, hold_minutes: int, now: datetime, enrolled: Sequence[Presence] = ()
+        self,
+        terms: Any,
+        hold_minutes: int,
+        now: datetime,
+        open_until: Mapping[UUID, datetime],
+        enrolled: Sequence[Presence] = (),
     ) -> list[UUID]:
-        """Offer freed places to waiting families in joining order; return who got an offer."""
+        """Offer freed places to waiting families in joining order; return who got an offer.
+        Only the entries in `open_until` may get one (the caller knows which children are
+        still free and whose visit has not begun), each held until the sooner of the hold and
+        the time given there (its visit's start): an offer is never open once its visit has
+        begun."""
         if terms.closed is not None:
             return []
         offered = []
         for entry in list(self.waitlist.values()):
             if entry.offered_until is not None:
                 continue
+            latest = open_until.get(entry.entry_id)
+            if latest is None or latest <= now:
+                continue
             new = Presence(entry.start, entry.end, entry.children_per_carer)
             taken = self.presences(enrolled=enrolled, within=(entry.start, entry.end), now=now)
             if first_breach(new, taken, terms.shifts, terms.capacity, _mixed(terms)):
                 continue
-            until = now + timedelta(minutes=hold_minutes)
+            until = min(now + timedelta(minutes=hold_minutes), latest)
             self.emit(self.WaitlistOfferMade, now, entry_id=entry.entry_id, until=until)
             offered.append(entry.entry_id)
         return offered
@@ -150,9 +162,8 @@ class WaitlistMixin:
         self.emit(self.WaitlistOfferTaken, now, entry_id=entry_id, booking_id=booking_id)
         return entry
 
-    def expire_offers(
-        self, terms: Any, hold_minutes: int, now: datetime, enrolled: Sequence[Presence] = ()
-    ) -> list[UUID]:
+    def expire_offers(self, now: datetime) -> list[UUID]:
+        """Offers not taken in time lapse (the caller then offers the places they held)."""
         expired = [
             e.entry_id
             for e in self.waitlist.values()
@@ -160,8 +171,6 @@ class WaitlistMixin:
         ]
         for entry_id in expired:
             self.emit(self.WaitlistOfferExpired, now, entry_id=entry_id)
-        if expired:
-            self.offer_freed_places(terms, hold_minutes, now, enrolled)
         return expired
 
     def leave_waitlist(self, entry_id: UUID, guardian_id: UUID, now: datetime) -> None:

@@ -283,6 +283,14 @@ class Child(ChildCareMixin, TuoyuAggregate):
                     enrolment_id=str(regular.enrolment_id),
                 )  # fmt: skip
 
+    def is_free(self, hold: Hold) -> bool:
+        """Not booked, nor holding a regular place, at any time of `hold`."""
+        try:
+            self.check_free(hold)
+        except ChildAlreadyBooked:
+            return False
+        return True
+
     def hold_regular(self, regular: RegularHold, now: datetime) -> None:
         """Reserve a regular place; refused if it overlaps another one or a booking."""
         for other in self.regular.values():

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from uuid import UUID
 
 from backend.clock import FrozenClock
 from backend.scheduler import _DUE_NO_SHOWS, release_due_no_shows
 from backend.state import Runtime
 from domain.booking.terms import MIN_NO_SHOW_MINUTES
-from tests.api.attendance_world import Room, attending_room, check_in, check_out_body
+from tests.api.attendance_world import (
+    Room,
+    attending_room,
+    check_in,
+    check_in_body,
+    check_out_body,
+)
 from tests.api.booking_world import bookable_room, booking_body, many_children, put
 from tests.api.days import DAY, NINE
 from tests.api.world import World, idem
@@ -218,3 +225,25 @@ async def test_the_no_show_tick_reads_only_bookings_still_awaiting_their_child(w
         plan = "\n".join(r[0] for r in await conn.fetch("EXPLAIN " + _DUE_NO_SHOWS, START))
     assert "rm_bookings_awaiting_arrival" in plan, plan
     assert "Index Cond: (starts_at <=" in plan, plan
+
+
+async def test_a_booking_checked_in_then_cancelled_in_one_projector_step_reads_cancelled(
+    world: World,
+):
+    """The read model takes whatever has committed since its last step: a check-in and the
+    admin's cancellation right after must end as the last of them, not the first."""
+    room = await attending_room(world)
+    [booking] = room.bookings
+    rt = world.runtime
+    assert await rt.projector.wait_until(await rt.store.head_position())
+    await rt.projector.stop()  # both events reach the read model in one step
+    arrived = await world.post("/v1/attendance/check-ins", check_in_body(room, room.children[0]),
+                               room.caregiver)  # fmt: skip
+    assert arrived.status_code == 201, arrived.text
+    cancelled = await world.post(f"/v1/bookings/{booking}/cancel",
+                                 {"reason": "孩子不舒服，机构取消"}, room.admin)  # fmt: skip
+    assert cancelled.status_code == 200, cancelled.text
+    await rt.projector.catch_up()
+    row = await rt.pool.fetchrow("SELECT status, refund_fen FROM rm_bookings WHERE id = $1",
+                                 UUID(booking))  # fmt: skip
+    assert (row["status"], row["refund_fen"]) == ("cancelled", cancelled.json()["refund_fen"])

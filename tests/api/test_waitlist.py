@@ -3,11 +3,12 @@ while, and passed on to the next when not taken."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from backend.clock import FrozenClock
 from backend.scheduler import expire_lapsed_offers
 from tests.api.booking_world import DAY, bookable_room, booking_body, child_of
+from tests.api.days import NINE
 from tests.api.world import World, idem
 
 
@@ -118,6 +119,64 @@ async def test_a_child_booked_elsewhere_at_that_time_cannot_wait_for_it(world: W
     assert joined.status_code == 409  # type: ignore[attr-defined]
     assert joined.json()["type"] == "/problems/child-already-booked"  # type: ignore[attr-defined]
     assert await _entries(world, b) == []
+
+
+async def _full_room_and_a_line(world: World, families: int):
+    """A room of one place, booked 09:00–11:00 on DAY, and `families` waiting for the same."""
+    institution_id, room_id, _ = await bookable_room(world, capacity=1, staff=1)
+    first, *line = [await world.guardian() for _ in range(families + 1)]
+    booked = await _post(world, "/v1/bookings",
+                         booking_body(institution_id, room_id, await child_of(world, first)),
+                         first)  # fmt: skip
+    assert booked.status_code == 201, booked.text  # type: ignore[attr-defined]
+    children = []
+    for guardian in line:
+        children.append(await child_of(world, guardian))
+        joined = await _post(world, "/v1/waitlist",
+                             booking_body(institution_id, room_id, children[-1]), guardian)  # fmt: skip
+        assert joined.status_code == 201, joined.text  # type: ignore[attr-defined]
+    return first, booked.json()["id"], line, children  # type: ignore[attr-defined]
+
+
+async def test_a_family_booked_elsewhere_meanwhile_is_passed_over_and_keeps_its_place_in_line(
+    world: World,
+):
+    first, booking, (b, c), (cb, _) = await _full_room_and_a_line(world, 2)
+    elsewhere, elsewhere_room, _ = await bookable_room(world)
+    booked = await _post(world, "/v1/bookings", booking_body(elsewhere, elsewhere_room, cb), b)
+    assert booked.status_code == 201, booked.text  # type: ignore[attr-defined]
+    await _post(world, f"/v1/bookings/{booking}/cancel", {"reason": "改期"}, first)
+    assert (await _entries(world, b))[0]["status"] == "waiting"  # cannot take it: not offered
+    assert (await _entries(world, c))[0]["status"] == "offered"  # the first who can
+
+
+async def test_a_place_freed_inside_the_notice_is_held_until_the_visit_starts_and_can_be_taken(
+    world: World,
+):
+    """The hourly offer asks 60 minutes' notice; the place frees at 08:50 for 09:00. The family
+    gave notice when it joined: it may take the place, held until 09:00, not the usual 15
+    minutes; once the visit has begun, a freed place is offered to no one."""
+    first, booking, (b, c), _ = await _full_room_and_a_line(world, 2)
+    world.runtime.clock = FrozenClock(at=NINE - timedelta(minutes=10))
+    await _post(world, f"/v1/bookings/{booking}/cancel", {"reason": "孩子发烧"}, first)
+    [offer] = await _entries(world, b)
+    assert offer["status"] == "offered"
+    assert datetime.fromisoformat(offer["offered_until"]) == NINE, offer
+    world.runtime.clock = FrozenClock(at=NINE + timedelta(minutes=1))
+    assert await expire_lapsed_offers(world.runtime) == 1  # lapsed at the start: c gets none
+    world.last_position = await world.runtime.store.head_position()
+    assert (await _entries(world, c))[0]["status"] == "waiting"
+    late = await _post(world, f"/v1/waitlist/{offer['id']}/accept", None, b)
+    assert late.status_code == 404  # type: ignore[attr-defined]
+
+
+async def test_a_waiting_family_takes_a_place_freed_inside_the_notice(world: World):
+    first, booking, (b,), _ = await _full_room_and_a_line(world, 1)
+    world.runtime.clock = FrozenClock(at=NINE - timedelta(minutes=30))
+    await _post(world, f"/v1/bookings/{booking}/cancel", {"reason": "孩子发烧"}, first)
+    [offer] = await _entries(world, b)
+    taken = await _post(world, f"/v1/waitlist/{offer['id']}/accept", None, b)
+    assert taken.status_code == 201, taken.text  # type: ignore[attr-defined]
 
 
 async def test_either_guardian_of_the_child_sees_takes_or_leaves_its_waitlist_entries_and_is_told(

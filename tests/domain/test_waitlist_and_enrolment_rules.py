@@ -22,6 +22,12 @@ def entry(child=None, guardian=None, start=9 * 60, end=11 * 60) -> WaitlistEntry
                          start, end, 5)  # fmt: skip
 
 
+def all_can_take(day, until=NOW + timedelta(days=1)) -> dict:
+    """Every waiting entry may get an offer, held at most until `until` (the service passes the
+    entries whose child is still free, until their visit's start)."""
+    return {entry_id: until for entry_id in day.waitlist}
+
+
 def full_day(capacity: int = 1):
     day, t = room_day(), terms(capacity=capacity, staff=5)
     first = booking()
@@ -48,9 +54,21 @@ def test_a_freed_place_goes_to_the_first_in_line_and_is_held_against_new_booking
     day.join_waitlist(a, t, NOW)
     day.join_waitlist(b, t, NOW)
     day.cancel(first.booking_id, by_institution=False, reason="", now=NOW, by=None)
-    assert day.offer_freed_places(t, 15, NOW) == [a.entry_id]
+    assert day.offer_freed_places(t, 15, NOW, all_can_take(day)) == [a.entry_id]
     with pytest.raises(RoomFull):
         day.book(booking(), t, NOW)  # the place is held for a
+
+
+def test_only_those_who_can_take_it_get_an_offer_held_no_later_than_they_are_told():
+    day, t, first = full_day()
+    a, b = entry(), entry()
+    day.join_waitlist(a, t, NOW)
+    day.join_waitlist(b, t, NOW)
+    day.cancel(first.booking_id, by_institution=False, reason="", now=NOW, by=None)
+    starts = NOW + timedelta(minutes=5)
+    assert day.offer_freed_places(t, 15, NOW, {b.entry_id: starts}) == [b.entry_id]
+    assert day.waitlist[a.entry_id].offered_until is None  # passed over, still in line
+    assert day.waitlist[b.entry_id].offered_until == starts  # not the 15 minutes
 
 
 def test_an_offer_is_taken_only_while_open_and_only_by_its_family():
@@ -58,7 +76,7 @@ def test_an_offer_is_taken_only_while_open_and_only_by_its_family():
     a = entry()
     day.join_waitlist(a, t, NOW)
     day.cancel(first.booking_id, by_institution=False, reason="", now=NOW, by=None)
-    day.offer_freed_places(t, 15, NOW)
+    day.offer_freed_places(t, 15, NOW, all_can_take(day))
     with pytest.raises(OfferNotOpen):
         day.take_offer(a.entry_id, a.guardian_id, uuid4(), NOW + timedelta(minutes=15))
     day.take_offer(a.entry_id, a.guardian_id, uuid4(), NOW + timedelta(minutes=14))
@@ -70,8 +88,10 @@ def test_a_lapsed_offer_passes_to_the_next_in_line():
     day.join_waitlist(a, t, NOW)
     day.join_waitlist(b, t, NOW)
     day.cancel(first.booking_id, by_institution=False, reason="", now=NOW, by=None)
-    day.offer_freed_places(t, 15, NOW)
-    assert day.expire_offers(t, 15, NOW + timedelta(minutes=16)) == [a.entry_id]
+    day.offer_freed_places(t, 15, NOW, all_can_take(day))
+    later = NOW + timedelta(minutes=16)
+    assert day.expire_offers(later) == [a.entry_id]
+    assert day.offer_freed_places(t, 15, later, all_can_take(day)) == [b.entry_id]
     assert day.waitlist[b.entry_id].offered_until == NOW + timedelta(minutes=31)
 
 
@@ -79,7 +99,7 @@ def test_a_lapsed_offer_holds_no_place_even_before_the_job_expires_it():
     day, t, first = full_day()
     day.join_waitlist(entry(), t, NOW)
     day.cancel(first.booking_id, by_institution=False, reason="", now=NOW, by=None)
-    day.offer_freed_places(t, 15, NOW)
+    day.offer_freed_places(t, 15, NOW, all_can_take(day))
     with pytest.raises(RoomFull):
         day.book(booking(), t, NOW + timedelta(minutes=14))
     day.book(booking(), t, NOW + timedelta(minutes=15))  # lapsed: the place is free again
