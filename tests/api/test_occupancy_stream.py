@@ -49,6 +49,22 @@ async def test_the_stream_sends_a_snapshot_then_each_change_and_resumes_from_las
     assert [int(e["id"]) for e in resumed] == sorted(int(e["id"]) for e in resumed)
 
 
+async def test_a_last_event_id_the_feed_never_gave_starts_the_stream_with_a_snapshot(
+    world: World, server_url: str
+):
+    """Garbage (`²` is a digit to `str.isdigit`, not to `int`), past a bigint, or beyond the
+    feed's head (kept across a database restore): the client gets a snapshot to start from,
+    not a server error, a broken stream, or silence until positions catch up."""
+    room = await attending_room(world)
+    url = f"{server_url}/v1/institutions/{room.institution_id}/occupancy/stream"
+    head = await world.runtime.store.head_position()
+    for last in ("\u00b2".encode("latin-1"), "9" * 30, str(head + 1_000_000), "abc"):
+        seen: list[dict[str, Any]] = []
+        headers = {**world.fresh(room.admin.headers), "Last-Event-ID": last}
+        await asyncio.wait_for(read_events(url, headers, 1, seen), 10)  # type: ignore[arg-type]
+        assert seen[0]["event"] == "snapshot", (last, seen)
+
+
 async def test_the_stream_is_refused_to_a_guardian(world: World, server_url: str):
     room = await attending_room(world)
     url = f"{server_url}/v1/institutions/{room.institution_id}/occupancy/stream"

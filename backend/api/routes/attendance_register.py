@@ -100,6 +100,16 @@ async def attendance_register(
     return await _rows(request, room_id, date)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet program shows as text: one that would start a formula (a name
+    typed by a family as `=HYPERLINK(…)`) gets a leading apostrophe (OWASP's CSV injection
+    advice); the regulator's program then shows the apostrophe, not a link it would follow."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
 @get(
     "/v1/rooms/{room_id:uuid}/attendance.csv",
     tags=["attendance"],
@@ -114,13 +124,13 @@ async def attendance_register_csv(
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
     for row in await _rows(request, room_id, date):
-        writer.writerow([
+        writer.writerow([spreadsheet_safe(cell) for cell in (
             row.child, row.checked_in or "", row.checked_in_by or "", row.method or "",
             "" if row.temperature_c is None else f"{row.temperature_c:.1f}", row.morning_check,
             row.note, row.override_reason or "", row.checked_out or "", row.checked_out_by or "",
             row.collector or "", row.identity_check or "", row.corrected_by or "",
             row.correction_reason or "",
-        ])  # fmt: skip
+        )])  # fmt: skip
     filename = f"attendance-{room_id}-{date.isoformat()}.csv"
     return Response(
         "\ufeff" + buffer.getvalue(),

@@ -36,6 +36,7 @@ from domain.child.care import (
     HealthRecordKind,
     MedicationAuthorisation,
 )
+from domain.clocks import FAMILIES_TIMEZONE, families_today
 from domain.institution.values import local_hhmm
 from projections import attendance_queries
 from projections import children as children_model
@@ -104,16 +105,14 @@ class ChildCareController(Controller):
         data: JSONBody[HealthRecordIn],
     ) -> Response[CommandAccepted]:
         """The admission check (入托体检, vaccination record checked) or a re-examination."""
-        rt = runtime(request)
         record = HealthRecord(
             HealthRecordKind(data.kind), data.examined_on, data.passed, data.vaccination_checked,
             request.user.account_id, data.note,
         )  # fmt: skip
-        today = rt.clock.now().date()
         return await run_command(
             request,
             lambda uow, ctx: service.record_health(
-                uow, ctx.now, child_id=child_id, record=record, today=today
+                uow, ctx.now, child_id=child_id, record=record, today=families_today(ctx.now)
             ),
             created=True,
         )
@@ -126,14 +125,18 @@ class ChildCareController(Controller):
         data: JSONBody[DelegateIn],
     ) -> Response[CommandAccepted]:
         """Name an adult who may collect the child on one day only."""
-        rt, by = runtime(request), request.user.account_id
+        by = request.user.account_id
         named = Delegate(data.name, data.phone, data.day)
-        today = rt.clock.now().date()
         return await run_command(
             request,
             lambda uow, ctx: service.delegate_pickup(
-                uow, ctx.now, child_id=child_id, by=by, delegate=named, today=today
-            ),
+                uow,
+                ctx.now,
+                child_id=child_id,
+                by=by,
+                delegate=named,
+                today=families_today(ctx.now),
+            ),  # fmt: skip
             created=True,
         )
 
@@ -186,7 +189,7 @@ class ChildCareController(Controller):
         staff_of = None if request.user.role is Role.guardian else request.user.account_id
         rows = await attendance_queries.child_day(rt.pool, child_id, day, staff_of)
         await log_child_read(rt.pool, child_id, request.user, "child's day", rt.clock.now())
-        zone = rows[0]["timezone"] if rows else "Asia/Shanghai"
+        zone = rows[0]["timezone"] if rows else FAMILIES_TIMEZONE
         entries = [
             ChildDayEntry(local_hhmm(r["at"], r["timezone"]), r["at"], r["kind"], r["title"],
                           r["detail"], r["by_name"])

@@ -31,6 +31,7 @@ from backend.state import Runtime
 from domain.account.aggregate import Role
 from domain.child.aggregate import Child, ChildErased, PickupAdult, Sex, age_in_months
 from domain.child.consent import NOTICES
+from domain.clocks import families_today
 from projections import attendance_queries
 from projections import children as children_model
 from projections import waitlist as waitlist_model
@@ -88,7 +89,6 @@ class ChildrenController(Controller):
     ) -> Response[CommandAccepted]:
         rt = runtime(request)
         child_id, guardian = rt.ids.new(), request.user.account_id
-        today = rt.clock.now().date()
         return await run_command(
             request,
             lambda uow, ctx: service.register_child(
@@ -100,7 +100,7 @@ class ChildrenController(Controller):
                 birth_date=data.birth_date,
                 sex=Sex(data.sex),
                 consent=data.consent_care_booking,
-                today=today,
+                today=families_today(ctx.now),
             ),  # fmt: skip
             created=True,
         )
@@ -109,7 +109,7 @@ class ChildrenController(Controller):
     async def mine(self, request: Request[Principal, Any, Any]) -> list[ChildView]:
         rt = runtime(request)
         rows = await children_model.list_for_guardian(rt.pool, request.user.account_id)
-        today = rt.clock.now().date()
+        today = families_today(rt.clock.now())
         return [child_view(r, today) for r in rows]
 
     @get("/{child_id:uuid}", opt=CHILD_READERS)
@@ -126,7 +126,7 @@ class ChildrenController(Controller):
         await log_child_read(rt.pool, child_id, request.user, "child profile", now)
         adults = await children_model.pickup_adults(rt.pool, child_id)
         return ChildDetail(
-            child=child_view(row, now.date()),
+            child=child_view(row, families_today(now)),
             guardians=len(row["guardians"]),
             pickup_adults=[PickupAdultIn(a["name"], a["phone"], a["relation"]) for a in adults],
         )
@@ -174,7 +174,7 @@ class ChildrenController(Controller):
         answer 410 `child-erased`."""
         rt = runtime(request)
         by, now = request.user.account_id, rt.clock.now()
-        today = now.date()
+        today = families_today(now)
         present = await attendance_queries.is_present(rt.pool, child_id, now)
         waiting = await waitlist_model.open_entry_of_child(rt.pool, child_id, today)
         response = await run_command(

@@ -4,6 +4,7 @@ sees the rooms they are clocked in to (backend/api/carer_view.py)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,7 @@ STAFF = allow(
         "institution_admin", "caregiver"),
 )  # fmt: skip
 KEEP_ALIVE_SECONDS = 15.0
+FEED_ID = re.compile(r"[0-9]{1,18}")  # a position the feed gives (bigint), in ASCII digits
 FEED_PAGE = 500
 
 
@@ -115,21 +117,30 @@ async def occupancy_stream(
     A caregiver's stream carries the events of the rooms they are clocked in to, and their own
     clock-ins and clock-outs (after a clock-in, fetch `/occupancy/live` for the room's state)."""
     rt = runtime(request)
-    last = request.headers.get("last-event-id", "").strip()
-    after = int(last) if last.isdigit() else None
+    after = resume_point(request.headers.get("last-event-id", ""))
     carer = await carer_in_view(rt, institution_id, request.user)
-    snapshot = await live_for(rt, institution_id, carer) if after is None else None
+    now = await live_for(rt, institution_id, carer)
+    live = now[0]
+    if after is not None and after > live.position:
+        after = None  # an id this feed has not given (a restored database): start afresh
+    snapshot = now if after is None else None
     scope = None
     if carer is not None:  # the rooms in view as of the snapshot, or as of the resumed event
-        live = (snapshot or await live_for(rt, institution_id, carer))[0]
         rooms = {r.room_id for r in live.rooms}
-        if after is not None and live.position is not None and after < live.position:
+        if after is not None and after < live.position:
             clocks = await attendance_queries.clock_rows_between(
                 rt.pool, institution_id, after, live.position
             )
             rooms = rooms_back_then(carer, rooms, [FeedRow(*r) for r in clocks])
         scope = CarerFeed(carer, rooms)
     return ServerSentEvent(_events(rt, institution_id, after, snapshot, scope))
+
+
+def resume_point(last_event_id: str) -> int | None:
+    """The position to resume after, or None (a snapshot first) for an id the feed never gives:
+    not ASCII digits (`²` passes `str.isdigit`), or beyond a bigint."""
+    text = last_event_id.strip()
+    return int(text) if FEED_ID.fullmatch(text) else None
 
 
 async def _events(
