@@ -188,16 +188,30 @@ class Departure:
     code: str | None
 
 
+async def day_of_stay(
+    uow: UnitOfWork, institution_id: UUID, child_id: UUID, at: datetime, timezone: str
+) -> AttendanceDay | None:
+    """The attendance day of the child's stay at `at`: the local day of `at`, or the day before
+    while the child is still here from it (collected after midnight, escalated all evening)."""
+    day, _ = local_moment(at, timezone)
+    found = await uow.find(AttendanceDay, attendance_day_id(institution_id, day))
+    if found is not None and child_id in found.present:
+        return found
+    before = await uow.find(AttendanceDay, attendance_day_id(institution_id, day - timedelta(1)))
+    return before if before is not None and child_id in before.present else found
+
+
 async def check_out(
     uow: UnitOfWork, now: datetime, departure: Departure, secret: str
 ) -> CommandAccepted:
     check_device_time(departure.at, now)
     await uow.prefetch([departure.institution_id, departure.child_id])
     institution, _ = await staffed_institution(uow, departure.institution_id, departure.by)
-    day, _ = local_moment(departure.at, institution.timezone)
-    today = await uow.find(AttendanceDay, attendance_day_id(institution.id, day))
+    today = await day_of_stay(uow, institution.id, departure.child_id, departure.at,
+                              institution.timezone)  # fmt: skip
     if today is None:
         raise NotCheckedIn("the child is not checked in today", field="child_id")
+    day = today.day
     child = await uow.get(Child, departure.child_id, "child")
     present = today.present_child(child.id)
     phone = normalise_phone(departure.collector_phone)

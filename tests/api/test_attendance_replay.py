@@ -346,3 +346,31 @@ async def test_a_full_day_rebuilt_from_its_events_equals_the_live_read_models(wo
     await world.runtime.projector.rebuild(attendance)
 
     assert await _tables(world) == live
+
+
+async def test_a_child_collected_after_midnight_is_checked_out_on_its_day_and_alerts_stop(
+    world: World,
+):
+    """Escalated all evening, the child is collected at 00:10: the check-out belongs to the
+    day of the stay, not to the new local day that never saw the child."""
+    room = await attending_room(world)
+    child = room.children[0]
+    assert (await world.post("/v1/attendance/check-ins", check_in_body(room, child),
+                             room.caregiver)).status_code == 201  # fmt: skip
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    world.runtime.clock.at = NINE + timedelta(hours=9)  # type: ignore[attr-defined]  # 18:00
+    assert await escalate_uncollected_children(world.runtime) == 1
+    world.runtime.clock.at = NINE + timedelta(hours=15, minutes=10)  # type: ignore[attr-defined]
+    collected = await world.post(
+        "/v1/attendance/check-outs",
+        check_out_body(room, child, room.guardian.phone, minutes=15 * 60 + 10), room.caregiver,
+    )  # fmt: skip
+    assert collected.status_code == 201, collected.text
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    world.runtime.clock.at = NINE + timedelta(hours=16)  # type: ignore[attr-defined]
+    assert await escalate_uncollected_children(world.runtime) == 0
+    twice = await world.post(
+        "/v1/attendance/check-outs",
+        check_out_body(room, child, room.guardian.phone, minutes=16 * 60), room.caregiver,
+    )  # fmt: skip
+    assert twice.status_code == 409, twice.text
