@@ -17,8 +17,9 @@ from domain.booking.eligibility import check_age_fits, children_per_carer
 from domain.booking.enrolment import Enrolment, RoomEnrolments, room_enrolments_id
 from domain.booking.room_day import RoomDay, room_day_id
 from domain.booking.terms import CareType, price_fen
-from domain.booking.visit_rules import NotBookable
+from domain.booking.visit_rules import NotBookable, covering_offer
 from domain.child.aggregate import Child, RegularHold
+from domain.class_types import ClassRules
 from domain.errors import InvalidValue
 from domain.institution.aggregate import Institution
 from domain.institution.kinds import StaffRole
@@ -60,19 +61,11 @@ async def enrol(uow: UnitOfWork, now: datetime, request: EnrolmentRequest) -> Co
         ),
     )  # fmt: skip
     days = enrolment.days()
-    offers = [
-        o for o in institution.offers.get(request.room_id, ()) if o.care_type is request.care_type
-    ]
-    per_day = [o for o in offers if o.opens <= request.start and request.end <= o.closes]
-    if not per_day:
-        raise NotBookable(
-            f"this room offers no {request.care_type} at those hours", field="care_type"
-        )
-    day_price = price_fen(per_day[0], request.end - request.start)
+    week = week_prices(institution, request, days, rules)
     closed = tuple(d for d in days if institution.closed_reason(request.room_id, d) is not None)
     enrolment = msgspec.structs.replace(
-        enrolment, price_fen=day_price * (len(days) - len(closed)), day_price_fen=day_price,
-        uncharged=closed,
+        enrolment, price_fen=sum(week[d.isoweekday() - 1] for d in days if d not in closed),
+        week_prices_fen=week, uncharged=closed,
     )  # fmt: skip
     room = await uow.find(RoomEnrolments, room_enrolments_id(request.room_id))
     if room is None:
@@ -92,6 +85,30 @@ async def enrol(uow: UnitOfWork, now: datetime, request: EnrolmentRequest) -> Co
         now,
     )  # fmt: skip
     return CommandAccepted(id=enrolment.enrolment_id, version=room.version)
+
+
+def week_prices(
+    institution: Institution, request: EnrolmentRequest, days: list[date], rules: ClassRules
+) -> tuple[int, ...]:
+    """A day's price on each weekday of the term, Monday to Sunday, by the offer that covers
+    the place's hours on that weekday (offers differ by weekday); 0 on days not taken, or
+    not offered (enrolling then names the day that fails)."""
+    week = [0] * 7
+    priced: set[int] = set()
+    for day in days:
+        weekday = day.isoweekday()
+        if weekday in priced:
+            continue
+        offers = institution.day_terms(request.room_id, day, rules).offers
+        offer = covering_offer(offers, request.care_type, request.start, request.end)
+        if offer is not None:
+            week[weekday - 1] = price_fen(offer, request.end - request.start)
+            priced.add(weekday)
+    if not priced:
+        raise NotBookable(
+            f"this room offers no {request.care_type} at those hours", field="care_type"
+        )
+    return tuple(week)
 
 
 async def end_enrolment(

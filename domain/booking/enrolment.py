@@ -18,7 +18,7 @@ from domain.aggregate import TuoyuAggregate
 from domain.booking.capacity import Presence, first_breach
 from domain.booking.room_day import DayTerms, RatioWouldBreak, RoomFull
 from domain.booking.terms import CareType
-from domain.booking.visit_rules import NotBookable
+from domain.booking.visit_rules import NotBookable, covering_offer
 from domain.class_types import ClassType
 from domain.errors import InvalidValue, NotFound, RuleViolated
 from domain.institution.values import hhmm
@@ -44,11 +44,21 @@ class Enrolment(msgspec.Struct, frozen=True):
     end: int
     children_per_carer: int
     price_fen: int  # the term's, over the days it was open when enrolled
-    day_price_fen: int = 0  # one day's (0 in enrolments made before days were refunded)
+    day_price_fen: int = 0  # one day's, every weekday alike (enrolments before week_prices_fen)
     uncharged: tuple[date, ...] = ()  # days already closed when enrolled: not in the price
+    week_prices_fen: tuple[int, ...] = ()  # a day's price, Monday to Sunday (0: not taken)
 
     def on(self, day: date) -> bool:
         return self.first_day <= day <= self.last_day and day.isoweekday() in self.weekdays
+
+    def price_on(self, day: date) -> int:
+        """What one day of the term costs (what a closure of that day pays back): by the offer
+        of its weekday; an older enrolment's one day price, or its share of the term."""
+        if self.week_prices_fen:
+            return self.week_prices_fen[day.isoweekday() - 1]
+        if self.day_price_fen:
+            return self.day_price_fen
+        return self.price_fen // max(len(self.days()), 1)
 
     def days(self) -> list[date]:
         count = (self.last_day - self.first_day).days + 1
@@ -142,12 +152,19 @@ class RoomEnrolments(TuoyuAggregate):
                     f" {day.isoformat()} (weekday {day.isoweekday()})",
                     field="weekdays",
                 )
-            if not any(o.care_type is enrolment.care_type and o.opens <= enrolment.start
-                       and enrolment.end <= o.closes for o in terms.offers):  # fmt: skip
+            offer = covering_offer(terms.offers, enrolment.care_type, enrolment.start,
+                                   enrolment.end)  # fmt: skip
+            if offer is None:
                 raise NotBookable(
                     f"no {enrolment.care_type} offered at those hours on {day.isoformat()}",
                     field="care_type",
                 )
+            longest = min(offer.max_minutes_per_visit, offer.max_minutes_per_day)
+            if enrolment.end - enrolment.start > longest:
+                raise NotBookable(
+                    f"at most {longest} minutes a day of {enrolment.care_type} on"
+                    f" {day.isoformat()}", field="end",
+                )  # fmt: skip
             present = [*self.presences_on(day), *booked_on.get(day, ())]
             mixed = terms.class_type is ClassType.mixed
             breach = first_breach(new, present, terms.shifts, terms.capacity, mixed)
@@ -168,7 +185,7 @@ class RoomEnrolments(TuoyuAggregate):
         if day.isoformat() in self.closed_days:
             return 0
         refunds = tuple(
-            ClosedDayRefund(e.enrolment_id, e.child_id, e.guardian_id, _day_price(e))
+            ClosedDayRefund(e.enrolment_id, e.child_id, e.guardian_id, e.price_on(day))
             for e in self.enrolments.values()
             if e.on(day) and day not in e.uncharged  # a day never paid is not paid back
         )
@@ -187,12 +204,6 @@ class RoomEnrolments(TuoyuAggregate):
             )
         self.emit(self.EnrolmentEnded, now, enrolment_id=enrolment_id, last_day=last_day)
         return enrolment
-
-
-def _day_price(enrolment: Enrolment) -> int:
-    if enrolment.day_price_fen:
-        return enrolment.day_price_fen
-    return enrolment.price_fen // max(len(enrolment.days()), 1)  # an older enrolment's share
 
 
 def _check_term(enrolment: Enrolment) -> list[date]:

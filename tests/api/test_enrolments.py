@@ -209,3 +209,51 @@ async def test_a_term_the_child_outgrows_or_is_too_young_for_is_refused_naming_t
     shorter = enrolment(institution_id, room_id, turns_two, last_day=day(20))
     accepted = await _post(world, "/v1/enrolments", shorter, parent)
     assert accepted.status_code == 201, accepted.text  # type: ignore[attr-defined]
+
+
+async def test_a_regular_place_is_priced_and_refunded_by_the_offer_of_each_weekday(world: World):
+    """Hourly care costs 30 元/h Monday to Wednesday and 50 元/h Thursday and Friday: a place on
+    Tuesdays and Thursdays costs what a booking of each day would, and a closed Thursday
+    gives that Thursday's price back."""
+    early_week = {**HOURLY, "weekdays": [1, 2, 3]}
+    late_week = {**HOURLY, "weekdays": [4, 5], "price_fen": 5000}
+    institution_id, room_id, admin = await bookable_room(world, offers=[early_week, late_week])
+    parent = await world.guardian()
+    child, sibling = await child_of(world, parent), await child_of(world, parent)
+    thursday = day(2)
+    booked = await _post(world, "/v1/bookings",
+                         {**booking_body(institution_id, room_id, sibling), "date": thursday},
+                         parent)  # fmt: skip
+    assert booked.json()["price_fen"] == 10000  # type: ignore[attr-defined]  # 2 h at 50 元
+    body = enrolment(institution_id, room_id, child, care_type="hourly", weekdays=[2, 4],
+                     first_day=DAY, last_day=thursday, start="09:00", end="11:00")  # fmt: skip
+    enrolled = await _post(world, "/v1/enrolments", body, parent)
+    assert enrolled.status_code == 201, enrolled.text  # type: ignore[attr-defined]
+    [view] = (await world.client.get("/v1/enrolments", headers=world.fresh(parent.headers))).json()
+    assert view["price_fen"] == 6000 + 10000  # a Tuesday at 30 元/h, a Thursday at 50 元/h
+    closure = await _post(world, f"/v1/institutions/{institution_id}/closures",
+                          {"date": thursday, "reason": "停电检修"}, admin)  # fmt: skip
+    assert closure.status_code == 201, closure.text  # type: ignore[attr-defined]
+    notes = (await world.client.get("/v1/notifications", headers=world.fresh(parent.headers))
+             ).json()  # fmt: skip
+    assert [n["body"] for n in notes if n["kind"] == "regular_day_closed"] == [
+        f"{thursday} 停课，常规托位当天费用退还¥100.00。机构停课：停电检修"
+    ]
+
+
+async def test_a_regular_place_longer_than_the_offer_allows_a_visit_is_refused(world: World):
+    """Hourly care is at most 300 minutes a visit: a place 08:30–17:00 is refused like a
+    booking of those hours, naming the rule and the day."""
+    institution_id, room_id, _ = await bookable_room(world)
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    long_booking = await _post(world, "/v1/bookings",
+                               booking_body(institution_id, room_id, child, "08:30", "17:00"),
+                               parent)  # fmt: skip
+    assert long_booking.json()["type"] == "/problems/not-bookable"  # type: ignore[attr-defined]
+    enrolled = await _post(world, "/v1/enrolments",
+                           enrolment(institution_id, room_id, child, care_type="hourly"), parent)  # fmt: skip
+    assert enrolled.status_code == 409, enrolled.text  # type: ignore[attr-defined]
+    problem = enrolled.json()  # type: ignore[attr-defined]
+    assert (problem["type"], problem["field"]) == ("/problems/not-bookable", "end")
+    assert "300 minutes" in problem["detail"]
