@@ -17,7 +17,7 @@ from domain.booking.eligibility import check_age_fits, children_per_carer
 from domain.booking.enrolment import Enrolment, RoomEnrolments, room_enrolments_id
 from domain.booking.room_day import RoomDay, room_day_id
 from domain.booking.terms import CareType, price_fen
-from domain.booking.visit_rules import NotBookable, covering_offer
+from domain.booking.visit_rules import covering_offer
 from domain.child.aggregate import Child, RegularHold
 from domain.class_types import ClassRules
 from domain.errors import InvalidValue
@@ -94,20 +94,11 @@ def week_prices(
     the place's hours on that weekday (offers differ by weekday); 0 on days not taken, or
     not offered (enrolling then names the day that fails)."""
     week = [0] * 7
-    priced: set[int] = set()
     for day in days:
-        weekday = day.isoweekday()
-        if weekday in priced:
-            continue
         offers = institution.day_terms(request.room_id, day, rules).offers
         offer = covering_offer(offers, request.care_type, request.start, request.end)
         if offer is not None:
-            week[weekday - 1] = price_fen(offer, request.end - request.start)
-            priced.add(weekday)
-    if not priced:
-        raise NotBookable(
-            f"this room offers no {request.care_type} at those hours", field="care_type"
-        )
+            week[day.isoweekday() - 1] = price_fen(offer, request.end - request.start)
     return tuple(week)
 
 
