@@ -22,7 +22,8 @@ from domain.booking.enrolment import RoomEnrolments
 from domain.booking.room_day import RoomDay
 from domain.booking.terms import CARE_TYPE_CHINESE
 from domain.child.aggregate import Child
-from domain.institution.values import hhmm
+from domain.clocks import FAMILIES_TIMEZONE
+from domain.institution.values import hhmm, local_hhmm
 from projections.attendance_notices import ADMIN_NOTICE, NOTICE, Notices, attendance_notices
 from projections.attendance_notices import HANDLES as ATTENDANCE_EVENTS
 from projections.base import Envelope, erasures_apart
@@ -36,6 +37,7 @@ handles: tuple[type, ...] = (
     RoomDay.WaitlistJoined,
     RoomDay.WaitlistOfferMade,
     RoomDay.WaitlistOfferExpired,
+    RoomDay.WaitlistClosed,
     RoomEnrolments.DayClosed,
     *ATTENDANCE_EVENTS,
     Child.DataErased,
@@ -133,8 +135,12 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             body = f"{summary}：离线签到已补录，孩子在名额释放前已到园，预约已恢复。"
             notes.add(subject, pos, "booking_restored", "预约已恢复", body, at)
         elif isinstance(e, RoomDay.WaitlistOfferMade):
-            body = f"{summary}：有名额空出，已为您保留，请在{e.until.isoformat()}之前确认。"
+            until = local_hhmm(e.until, FAMILIES_TIMEZONE)
+            body = f"{summary}：有名额空出，已为您保留，请在{until}之前确认。"
             notes.add(subject, pos, "waitlist_offer", "候补名额", body, at)
+        elif isinstance(e, RoomDay.WaitlistClosed):
+            body = f"{summary}：当天停课，候补已取消。{e.reason}"
+            notes.add(subject, pos, "waitlist_closed", "候补已取消", body, at)
         else:
             body = f"{summary}：保留的候补名额已过期。"
             notes.add(subject, pos, "waitlist_lapsed", "候补已过期", body, at)

@@ -23,6 +23,7 @@ handles: tuple[type, ...] = (
     RoomDay.WaitlistOfferExpired,
     RoomDay.WaitlistOfferTaken,
     RoomDay.WaitlistLeft,
+    RoomDay.WaitlistClosed,
 )
 tables = ("rm_waitlist",)
 schema = """
@@ -42,6 +43,7 @@ _STATUS = {
     RoomDay.WaitlistOfferExpired: "expired",
     RoomDay.WaitlistOfferTaken: "booked",
     RoomDay.WaitlistLeft: "left",
+    RoomDay.WaitlistClosed: "closed",
 }
 
 

@@ -178,18 +178,22 @@ async def announce_closure(
     by: UUID | None,
 ) -> ClosureAccepted:
     """Close a room (or every room) for a day: no more bookings, every booking already made
-    for it is cancelled by the institution and refunded in full, and every regular place that
-    day gets the day's price back, with the reason given."""
+    for it is cancelled by the institution and refunded in full, every regular place that
+    day gets the day's price back (the child is free to be booked elsewhere then), and its
+    waitlist ends (offers too), with the reason given."""
     institution = await administered(uow, institution_id, by)
     institution.announce_closure(day, room_id, reason, now)
     cancelled = refunded = 0
     for room in [room_id] if room_id else list(institution.rooms):
         regular = await uow.find(RoomEnrolments, room_enrolments_id(room))
-        if regular is not None:
-            refunded += regular.close_day(day, f"机构停课：{reason}", now)
+        for refund in regular.close_day(day, f"机构停课：{reason}", now) if regular else ():
+            child = await uow.get(Child, refund.child_id, "child")
+            child.free_regular_day(refund.enrolment_id, day, now)  # free to be booked elsewhere
+            refunded += 1
         room_day = await uow.find(RoomDay, room_day_id(room, day))
         if room_day is None:
             continue
+        room_day.close_waitlist(f"机构停课：{reason}", now)
         for booking_id, booking in list(room_day.bookings.items()):
             room_day.cancel(
                 booking_id, by_institution=True, reason=f"机构停课：{reason}", now=now, by=by

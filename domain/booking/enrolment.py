@@ -179,11 +179,11 @@ class RoomEnrolments(TuoyuAggregate):
                 )  # fmt: skip
         self.emit(self.ChildEnrolled, now, enrolment=enrolment)
 
-    def close_day(self, day: date, reason: str, now: datetime) -> int:
+    def close_day(self, day: date, reason: str, now: datetime) -> tuple[ClosedDayRefund, ...]:
         """The institution closed the room on `day`: every regular place that day gets the
         day's price back (a room closed, then its whole institution, refunds once)."""
         if day.isoformat() in self.closed_days:
-            return 0
+            return ()
         refunds = tuple(
             ClosedDayRefund(e.enrolment_id, e.child_id, e.guardian_id, e.price_on(day))
             for e in self.enrolments.values()
@@ -191,7 +191,7 @@ class RoomEnrolments(TuoyuAggregate):
         )
         if refunds:
             self.emit(self.DayClosed, now, day=day, reason=reason, refunds=refunds)
-        return len(refunds)
+        return refunds
 
     def end(self, enrolment_id: UUID, last_day: date, now: datetime) -> Enrolment:
         enrolment = self.enrolments.get(enrolment_id)

@@ -80,6 +80,15 @@ class WaitlistMixin:
         def apply(self, room_day: Any) -> None:
             room_day.waitlist.pop(self.entry_id, None)
 
+    class WaitlistClosed(TuoyuAggregate.Event):
+        """The institution closed the room that day: nobody waits for it any more."""
+
+        entry_id: UUID
+        reason: str
+
+        def apply(self, room_day: Any) -> None:
+            room_day.waitlist.pop(self.entry_id, None)
+
     if TYPE_CHECKING:  # provided by TuoyuAggregate; a real def here would shadow it
 
         def emit(self, event_class: type[Any], now: datetime, **fields: Any) -> None: ...
@@ -172,6 +181,13 @@ class WaitlistMixin:
         for entry_id in expired:
             self.emit(self.WaitlistOfferExpired, now, entry_id=entry_id)
         return expired
+
+    def close_waitlist(self, reason: str, now: datetime) -> int:
+        """The room is closed that day: every entry ends, an open offer with it."""
+        entries = list(self.waitlist)
+        for entry_id in entries:
+            self.emit(self.WaitlistClosed, now, entry_id=entry_id, reason=reason)
+        return len(entries)
 
     def leave_waitlist(self, entry_id: UUID, guardian_id: UUID, now: datetime) -> None:
         self._entry(entry_id, guardian_id)

@@ -100,6 +100,19 @@ class Child(ChildCareMixin, TuoyuAggregate):
         def apply(self, child: Child) -> None:
             child.regular[self.regular.enrolment_id] = self.regular
 
+    class RegularDayFreed(TuoyuAggregate.Event):
+        """The institution closed the room on `day` (and paid it back): the child is free
+        to be booked elsewhere at those hours."""
+
+        enrolment_id: UUID
+        day: date
+
+        def apply(self, child: Child) -> None:
+            held = child.regular[self.enrolment_id]
+            child.regular[self.enrolment_id] = msgspec.structs.replace(
+                held, freed=(*held.freed, self.day)
+            )
+
     class EnrolmentShortened(TuoyuAggregate.Event):
         enrolment_id: UUID
         last_day: date
@@ -306,6 +319,11 @@ class Child(ChildCareMixin, TuoyuAggregate):
                     field="first_day",
                 )
         self.emit(self.EnrolmentHeld, now, regular=regular)
+
+    def free_regular_day(self, enrolment_id: UUID, day: date, now: datetime) -> None:
+        held = self.regular.get(enrolment_id)
+        if held is not None and day not in held.freed:
+            self.emit(self.RegularDayFreed, now, enrolment_id=enrolment_id, day=day)
 
     def shorten_regular(self, enrolment_id: UUID, last_day: date, now: datetime) -> None:
         if enrolment_id in self.regular:

@@ -49,6 +49,7 @@ class RegularHold(msgspec.Struct, frozen=True):
     start: int
     end: int
     room_id: UUID | None = None
+    freed: tuple[date, ...] = ()  # days the institution closed the room: the child is free
 
     def covers(self, day: date, start: int, end: int) -> bool:
         return (
@@ -56,6 +57,7 @@ class RegularHold(msgspec.Struct, frozen=True):
             and day.isoweekday() in self.weekdays
             and self.start < end
             and start < self.end
+            and day not in self.freed
         )
 
     def overlaps(self, other: RegularHold) -> bool:

@@ -257,3 +257,24 @@ async def test_a_regular_place_longer_than_the_offer_allows_a_visit_is_refused(w
     problem = enrolled.json()  # type: ignore[attr-defined]
     assert (problem["type"], problem["field"]) == ("/problems/not-bookable", "end")
     assert "300 minutes" in problem["detail"]
+
+
+async def test_a_regular_places_closed_day_frees_the_child_to_be_booked_elsewhere(world: World):
+    """The usual room is closed (and paid back) on a Tuesday of the term: the family finds
+    temporary care elsewhere for those hours, which the regular place no longer blocks."""
+    institution_id, room_id, admin = await _room(world, capacity=2)
+    elsewhere, elsewhere_room, _ = await bookable_room(world)
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    body = enrolment(institution_id, room_id, child, weekdays=[2, 3])
+    assert (await _post(world, "/v1/enrolments", body, parent)).status_code == 201  # type: ignore[attr-defined]
+    other_care = booking_body(elsewhere, elsewhere_room, child)  # 09:00–11:00 on DAY, a Tuesday
+    blocked = await _post(world, "/v1/bookings", other_care, parent)
+    assert blocked.json()["type"] == "/problems/child-already-booked"  # type: ignore[attr-defined]
+    closed = await _post(world, f"/v1/institutions/{institution_id}/closures",
+                         {"date": DAY, "reason": "停电检修"}, admin)  # fmt: skip
+    assert closed.json()["regular_places_refunded"] == 1  # type: ignore[attr-defined]
+    booked = await _post(world, "/v1/bookings", other_care, parent)
+    assert booked.status_code == 201, booked.text  # type: ignore[attr-defined]
+    next_day = await _post(world, "/v1/bookings", {**other_care, "date": day(1)}, parent)
+    assert next_day.json()["type"] == "/problems/child-already-booked"  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ while, and passed on to the next when not taken."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from backend.clock import FrozenClock
 from backend.scheduler import expire_lapsed_offers
@@ -121,31 +122,44 @@ async def test_a_child_booked_elsewhere_at_that_time_cannot_wait_for_it(world: W
     assert await _entries(world, b) == []
 
 
-async def _full_room_and_a_line(world: World, families: int):
-    """A room of one place, booked 09:00–11:00 on DAY, and `families` waiting for the same."""
-    institution_id, room_id, _ = await bookable_room(world, capacity=1, staff=1)
-    first, *line = [await world.guardian() for _ in range(families + 1)]
+class Line(NamedTuple):
+    """A room of one place, booked 09:00–11:00 on DAY by `first`, and families waiting."""
+
+    institution_id: str
+    room_id: str
+    admin: Any
+    first: Any
+    booking: str
+    waiting: list[Any]
+    children: list[str]
+
+
+async def _full_room_and_a_line(world: World, families: int) -> Line:
+    institution_id, room_id, admin = await bookable_room(world, capacity=1, staff=1)
+    first, *waiting = [await world.guardian() for _ in range(families + 1)]
     booked = await _post(world, "/v1/bookings",
                          booking_body(institution_id, room_id, await child_of(world, first)),
                          first)  # fmt: skip
     assert booked.status_code == 201, booked.text  # type: ignore[attr-defined]
     children = []
-    for guardian in line:
+    for guardian in waiting:
         children.append(await child_of(world, guardian))
         joined = await _post(world, "/v1/waitlist",
                              booking_body(institution_id, room_id, children[-1]), guardian)  # fmt: skip
         assert joined.status_code == 201, joined.text  # type: ignore[attr-defined]
-    return first, booked.json()["id"], line, children  # type: ignore[attr-defined]
+    return Line(str(institution_id), str(room_id), admin, first,
+                booked.json()["id"], waiting, children)  # type: ignore[attr-defined]  # fmt: skip
 
 
 async def test_a_family_booked_elsewhere_meanwhile_is_passed_over_and_keeps_its_place_in_line(
     world: World,
 ):
-    first, booking, (b, c), (cb, _) = await _full_room_and_a_line(world, 2)
+    line = await _full_room_and_a_line(world, 2)
+    (b, c), cb = line.waiting, line.children[0]
     elsewhere, elsewhere_room, _ = await bookable_room(world)
     booked = await _post(world, "/v1/bookings", booking_body(elsewhere, elsewhere_room, cb), b)
     assert booked.status_code == 201, booked.text  # type: ignore[attr-defined]
-    await _post(world, f"/v1/bookings/{booking}/cancel", {"reason": "改期"}, first)
+    await _post(world, f"/v1/bookings/{line.booking}/cancel", {"reason": "改期"}, line.first)
     assert (await _entries(world, b))[0]["status"] == "waiting"  # cannot take it: not offered
     assert (await _entries(world, c))[0]["status"] == "offered"  # the first who can
 
@@ -156,9 +170,10 @@ async def test_a_place_freed_inside_the_notice_is_held_until_the_visit_starts_an
     """The hourly offer asks 60 minutes' notice; the place frees at 08:50 for 09:00. The family
     gave notice when it joined: it may take the place, held until 09:00, not the usual 15
     minutes; once the visit has begun, a freed place is offered to no one."""
-    first, booking, (b, c), _ = await _full_room_and_a_line(world, 2)
+    line = await _full_room_and_a_line(world, 2)
+    b, c = line.waiting
     world.runtime.clock = FrozenClock(at=NINE - timedelta(minutes=10))
-    await _post(world, f"/v1/bookings/{booking}/cancel", {"reason": "孩子发烧"}, first)
+    await _post(world, f"/v1/bookings/{line.booking}/cancel", {"reason": "孩子发烧"}, line.first)
     [offer] = await _entries(world, b)
     assert offer["status"] == "offered"
     assert datetime.fromisoformat(offer["offered_until"]) == NINE, offer
@@ -171,9 +186,10 @@ async def test_a_place_freed_inside_the_notice_is_held_until_the_visit_starts_an
 
 
 async def test_a_waiting_family_takes_a_place_freed_inside_the_notice(world: World):
-    first, booking, (b,), _ = await _full_room_and_a_line(world, 1)
+    line = await _full_room_and_a_line(world, 1)
+    [b] = line.waiting
     world.runtime.clock = FrozenClock(at=NINE - timedelta(minutes=30))
-    await _post(world, f"/v1/bookings/{booking}/cancel", {"reason": "孩子发烧"}, first)
+    await _post(world, f"/v1/bookings/{line.booking}/cancel", {"reason": "孩子发烧"}, line.first)
     [offer] = await _entries(world, b)
     taken = await _post(world, f"/v1/waitlist/{offer['id']}/accept", None, b)
     assert taken.status_code == 201, taken.text  # type: ignore[attr-defined]
@@ -215,3 +231,29 @@ async def test_either_guardian_of_the_child_sees_takes_or_leaves_its_waitlist_en
     stranger_notes = await world.client.get("/v1/notifications",
                                             headers=world.fresh(holder.headers))  # fmt: skip
     assert "waitlist_offer" not in {n["kind"] for n in stranger_notes.json()}
+
+
+async def test_a_closure_ends_the_days_waitlist_and_its_offer_and_tells_the_families(
+    world: World,
+):
+    line = await _full_room_and_a_line(world, 2)
+    (b, c), admin = line.waiting, line.admin
+    await _post(world, f"/v1/bookings/{line.booking}/cancel", {"reason": "改期"}, line.first)
+    [offer] = await _entries(world, b)
+    assert offer["status"] == "offered"
+    notes = (await world.client.get("/v1/notifications", headers=world.fresh(b.headers))).json()
+    assert "T" not in notes[0]["body"] and "请在" in notes[0]["body"]  # a local time, not UTC
+    institution_id, room_id = line.institution_id, line.room_id
+    closed = await _post(world, f"/v1/institutions/{institution_id}/closures",
+                         {"date": DAY, "room_id": room_id, "reason": "停水"}, admin)  # fmt: skip
+    assert closed.status_code == 201, closed.text  # type: ignore[attr-defined]
+    assert await _entries(world, b) == [] and await _entries(world, c) == []
+    for family in (b, c):
+        told = (await world.client.get("/v1/notifications", headers=world.fresh(family.headers))
+                ).json()  # fmt: skip
+        assert told[0]["kind"] == "waitlist_closed" and "停水" in told[0]["body"]
+    occupancy = (await world.client.get(f"/v1/rooms/{room_id}/occupancy?date={DAY}",
+                                        headers=world.fresh(admin.headers))).json()  # fmt: skip
+    assert occupancy["closed"] and max(s["held"] for s in occupancy["segments"]) == 0
+    taken = await _post(world, f"/v1/waitlist/{offer['id']}/accept", None, b)
+    assert taken.status_code == 404  # type: ignore[attr-defined]
