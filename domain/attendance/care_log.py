@@ -108,6 +108,8 @@ def children_cared_for(
     children = entry.child_ids or in_room.all
     if not children:
         raise ChildNotPresent("no child is present in this room", field="room_id")
+    if not entry.child_ids and entry.kind in NAP_KINDS:
+        return _whole_room_nap(entry.kind, children, napping)
     for child_id in children:
         if child_id not in in_room.named:
             raise ChildNotPresent(
@@ -121,6 +123,23 @@ def children_cared_for(
         if entry.kind in (CareKind.nap_check, CareKind.nap_end) and child_id not in napping:
             raise NapRuleBroken("the child's nap has not started", field="child_ids")
     return tuple(children)
+
+
+NAP_KINDS = (CareKind.nap_start, CareKind.nap_check, CareKind.nap_end)
+
+
+def _whole_room_nap(
+    kind: CareKind, in_room: tuple[UUID, ...], napping: dict[UUID, datetime]
+) -> tuple[UUID, ...]:
+    """One tap for the whole room: "naps begin" for the children awake, a check or "naps
+    end" for the children asleep; refused only if it covers nobody."""
+    asleep = kind is not CareKind.nap_start
+    children = tuple(c for c in in_room if (c in napping) is asleep)
+    if not children:
+        raise NapRuleBroken(
+            "no child in this room is " + ("asleep" if asleep else "awake"), field="room_id"
+        )
+    return children
 
 
 class RoomAt(msgspec.Struct, frozen=True):

@@ -37,11 +37,13 @@ from domain.attendance.values import (
     CodeAlreadyUsed,
     Collector,
     DoseLimitReached,
+    InstitutionFull,
     NotCheckedIn,
     NotClockedIn,
     PresentChild,
     Visit,
 )
+from domain.booking.room_day import RatioWouldBreak, RoomFull
 from domain.clocks import CLOCK_SKEW
 from domain.errors import AlreadyExists, InvalidValue
 
@@ -276,8 +278,12 @@ class AttendanceDay(TuoyuAggregate):
                 return "turned_away"
             if not note.strip():
                 raise InvalidValue("admitting after an abnormal check needs a note", field="note")
-        if override_reason is None:
+        try:
             self._check_room_takes(child, room, filed_places, local_time, replayed)
+            override_reason = None  # the room takes the child: nothing was overridden
+        except (RoomFull, RatioWouldBreak, InstitutionFull):
+            if override_reason is None:
+                raise
         self.emit(
             self.ChildCheckedIn, now, child=child, by=by, method=method, health=health,
             note=note, override_reason=override_reason, code=code,

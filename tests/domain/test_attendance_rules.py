@@ -96,6 +96,13 @@ def test_an_admin_override_admits_past_the_ratio_and_raises_the_alarm():
     assert day.alarms[ROOM.room_id] == "ratio"
 
 
+def test_an_override_reason_where_the_room_takes_the_child_is_no_override():
+    day = staffed()
+    arrive(day, override="以防万一")  # 1 child, 1 carer: nothing to let past
+    [arrived] = [e for e in day.collect_events() if type(e).__name__ == "ChildCheckedIn"]
+    assert arrived.override_reason is None  # kept out of the audit trail of overrides
+
+
 def test_a_full_room_refuses_even_with_carers_enough():
     day = staffed(carers=2)
     for _ in range(4):
@@ -292,6 +299,22 @@ def test_care_for_a_child_not_in_the_room_is_refused():
     day = staffed()
     with pytest.raises(ChildNotPresent):
         day.log_care(care(CareKind.meal, (uuid4(),), meal="lunch"), None, EIGHT)
+
+
+def test_one_tap_nap_entries_for_the_room_cover_the_children_awake_or_asleep_as_fits():
+    day = staffed()
+    sleeper, _ = arrive(day)
+    wakeful, _ = arrive(day)
+    day.log_care(care(CareKind.nap_start, (sleeper.child_id,), minutes=60), None, EIGHT)
+    check = day.log_care(care(CareKind.nap_check, minutes=70), None, EIGHT)  # the whole room
+    assert check.child_ids == (sleeper.child_id,)  # not refused for the child awake
+    rest = day.log_care(care(CareKind.nap_start, minutes=75), None, EIGHT)
+    assert rest.child_ids == (wakeful.child_id,)  # the one not yet asleep
+    end = day.log_care(care(CareKind.nap_end, minutes=120), None, EIGHT)
+    assert set(end.child_ids) == {sleeper.child_id, wakeful.child_id} and not day.napping
+    with pytest.raises(NapRuleBroken) as refused:
+        day.log_care(care(CareKind.nap_check, minutes=125), None, EIGHT)  # nobody asleep
+    assert refused.value.field == "room_id"
 
 
 def test_a_meal_must_name_which_meal():
