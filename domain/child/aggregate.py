@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from calendar import monthrange
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
@@ -43,8 +44,11 @@ class StillWithinRetention(RuleViolated):
 
 
 def age_in_months(birth_date: date, on: date) -> int:
+    """Whole months of age on `on`. A month is complete on the birth day of the month, or on
+    its last day where it has no such day: born 31 August, six months on 28 February."""
     months = (on.year - birth_date.year) * 12 + on.month - birth_date.month
-    return months - 1 if on.day < birth_date.day else months
+    month_end = on.day == monthrange(on.year, on.month)[1]
+    return months - 1 if on.day < birth_date.day and not month_end else months
 
 
 class Child(ChildCareMixin, TuoyuAggregate):

@@ -20,7 +20,7 @@ from domain.booking.room_day import (
     RoomFull,
 )
 from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift, price_fen, refund_fen
-from domain.child.aggregate import Child, ChildAlreadyBooked, Hold, Sex
+from domain.child.aggregate import Child, ChildAlreadyBooked, Hold, Sex, age_in_months
 from domain.class_types import NATIONAL, ClassType
 from domain.errors import InvalidValue, RuleViolated
 from domain.institution.values import OpeningInterval, hhmm
@@ -214,6 +214,14 @@ def test_a_child_turning_12_months_leaves_the_infant_class_that_day():
         check_age_fits(ClassType.infant, birth, date(2026, 12, 1), NATIONAL)
     assert refused.value.params["age_months"] == 12
     assert check_age_fits(ClassType.toddler, birth, date(2026, 12, 1), NATIONAL) == 12
+
+
+def test_a_child_born_on_the_31st_completes_a_month_on_the_last_day_of_a_shorter_one():
+    birth = date(2026, 8, 31)
+    assert age_in_months(birth, date(2027, 2, 27)) == 5
+    assert age_in_months(birth, date(2027, 2, 28)) == 6  # February has no 31st
+    assert check_age_fits(ClassType.infant, birth, date(2027, 2, 28), NATIONAL) == 6
+    assert age_in_months(birth, date(2026, 9, 30)) == 1 and age_in_months(birth, DAY) == 3
 
 
 def test_a_mixed_room_takes_children_from_18_months_only():
