@@ -87,16 +87,24 @@ async def list_for_guardian(
 
 
 async def list_for_institution_day(
-    conn: asyncpg.Connection | asyncpg.Pool, institution_id: UUID, day: date
-) -> list[dict[str, Any]]:
-    """Every booking (any status) of the institution on a local day, by start time and room."""
+    conn: asyncpg.Connection | asyncpg.Pool, institution_id: UUID, day: date, *, limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
+    """A page of the bookings (any status) of the institution on a local day, by start time
+    and room, and how many there are."""
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM {_FROM} WHERE b.institution_id = $1 AND b.day = $2"
-        " ORDER BY b.starts_at, r.name, b.room_id, b.id",
-        institution_id,
-        day,
-    )
-    return [_booking(r) for r in rows]
+        f"SELECT {_COLUMNS}, count(*) OVER () AS total FROM {_FROM}"
+        " WHERE b.institution_id = $1 AND b.day = $2"
+        " ORDER BY b.starts_at, r.name, b.room_id, b.id LIMIT $3 OFFSET $4",
+        institution_id, day, limit, offset,
+    )  # fmt: skip
+    if rows:
+        return [_booking(r) for r in rows], int(rows[0]["total"])
+    total = await conn.fetchval(  # past the last page (or none): count without fetching
+        "SELECT count(*) FROM rm_bookings WHERE institution_id = $1 AND day = $2",
+        institution_id, day,
+    )  # fmt: skip
+    return [], int(total)
 
 
 async def room_occupancy(

@@ -214,7 +214,7 @@ async def test_a_caregiver_cannot_book_and_another_institutions_admin_cannot_see
         await world.client.get(f"/v1/bookings/{booked['id']}", headers=other_admin.headers)
     ).status_code == 403
     own = await world.client.get(day_list, headers=world.fresh(admin.headers))
-    assert [b["id"] for b in own.json()] == [booked["id"]]
+    assert [b["id"] for b in own.json()["items"]] == [booked["id"]]
 
 
 async def test_an_admin_cancelling_refunds_in_full(world: World):
@@ -476,3 +476,25 @@ async def test_a_forbidden_booking_in_the_rush_is_refused_alone(world: World):
         )
     )
     assert [r.status_code for r in responses] == [201, 201, 403, 201, 201, 201]
+
+
+async def test_an_institutions_day_of_bookings_comes_a_page_at_a_time(world: World):
+    institution_id, room_id, admin = await bookable_room(world)
+    guardian = await world.guardian()
+    for child in await many_children(world, guardian, 3):
+        booked = await world.post("/v1/bookings", booking_body(institution_id, room_id, child),
+                                  guardian)  # fmt: skip
+        assert booked.status_code == 201, booked.text
+    day_list = f"/v1/institutions/{institution_id}/bookings?date={DAY}"
+    pages = [
+        (
+            await world.client.get(
+                f"{day_list}&limit=2&offset={offset}", headers=world.fresh(admin.headers)
+            )
+        ).json()  # fmt: skip
+        for offset in (0, 2, 4)
+    ]
+    assert [(len(p["items"]), p["total"]) for p in pages] == [(2, 3), (1, 3), (0, 3)]
+    assert len({b["id"] for p in pages for b in p["items"]}) == 3
+    too_big = await world.client.get(f"{day_list}&limit=500", headers=world.fresh(admin.headers))
+    assert too_big.status_code == 400 and "limit" in too_big.text

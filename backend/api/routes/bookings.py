@@ -186,9 +186,15 @@ class BookingsController(Controller):
     opt=STAFF,
 )
 async def institution_bookings(
-    request: Request[Principal, Any, Any], institution_id: FromPath[UUID], date: FromQuery[date]
-) -> list[BookingView]:
-    rows = await booking_queries.list_for_institution_day(
-        runtime(request).pool, institution_id, date
+    request: Request[Principal, Any, Any],
+    institution_id: FromPath[UUID],
+    date: FromQuery[date],
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
+) -> BookingPage:
+    """The institution's bookings on a local day (any status), by start time and room, a page
+    at a time: a busy day holds thousands."""
+    rows, total = await booking_queries.list_for_institution_day(
+        runtime(request).pool, institution_id, date, limit=limit, offset=offset
     )
-    return [booking_view(r) for r in rows]
+    return BookingPage([booking_view(r) for r in rows], total, limit, offset)
