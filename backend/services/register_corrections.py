@@ -18,6 +18,7 @@ from api_schema.common import CommandAccepted
 from backend.commands import UnitOfWork
 from backend.services.attendance import attendance_day, local_moment, staffed_institution
 from domain.attendance.corrections import VisitCorrection
+from domain.child.aggregate import Child
 from domain.errors import InvalidValue, RuleViolated
 from domain.institution.kinds import StaffRole
 
@@ -64,4 +65,7 @@ async def correct_visit(
         )
     register = await attendance_day(uow, institution, day, now)
     register.correct_visit(correction, now)
+    if correction.replaces is None:  # a visit the register missed is a day the child attended
+        child = await uow.get(Child, correction.child_id, "child")
+        child.note_attended(day, now)  # (else it could seem away long enough to re-examine)
     return CommandAccepted(id=correction.child_id, version=register.version)

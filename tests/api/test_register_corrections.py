@@ -11,8 +11,9 @@ from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
+from backend.commands import load_aggregate
 from tests.api.attendance_world import NINE, Room, at, attending_room, caregiver_of, check_in
-from tests.api.days import DAY, local
+from tests.api.days import DAY, DAY_DATE, local
 from tests.api.world import World
 
 REASON = "平板离线两天，按纸质签到表补录"
@@ -89,6 +90,8 @@ async def test_an_admin_adds_the_visit_a_tablet_could_no_longer_send_once_howeve
         "SELECT data FROM rm_occupancy_feed WHERE kind = 'visit_corrected'"
     )
     assert [json.loads(r["data"])["child_id"] for r in feed] == [str(child)]
+    attended = await load_aggregate(world.runtime.store, child)
+    assert attended.last_attended == DAY_DATE  # counts for the re-examination's 3 months
 
 
 async def test_of_ten_admins_adding_overlapping_visits_at_once_exactly_one_lands(world: World):
