@@ -119,11 +119,11 @@ async def occupancy_stream(
     rt = runtime(request)
     after = resume_point(request.headers.get("last-event-id", ""))
     carer = await carer_in_view(rt, institution_id, request.user)
-    now = await live_for(rt, institution_id, carer)
-    live = now[0]
+    current = await live_for(rt, institution_id, carer)
+    live = current[0]
     if after is not None and after > live.position:
         after = None  # an id this feed has not given (a restored database): start afresh
-    snapshot = now if after is None else None
+    snapshot = current if after is None else None
     scope = None
     if carer is not None:  # the rooms in view as of the snapshot, or as of the resumed event
         rooms = {r.room_id for r in live.rooms}
