@@ -296,12 +296,13 @@ class AttendanceDay(TuoyuAggregate):
         replayed: bool,
     ) -> None:  # fmt: skip
         """Live, the room as it is now; replayed, the room as it was at the child's arrival."""
-        if replayed:
+        if replayed:  # the others' visits: one of its own ending within the skew is not another
+            others = {c: v for c, v in self.visits.items() if c != child.child_id}
             status = status_at(
-                room, self.visits, self.staff_stays, child.since, child.children_per_carer,
+                room, others, self.staff_stays, child.since, child.children_per_carer,
                 staff_slack=CLOCK_SKEW,
             )  # fmt: skip
-            in_institution = present_at(self.visits, child.since) + 1
+            in_institution = present_at(others, child.since) + 1
         else:
             status = self.status_of(room, arriving=child.children_per_carer)
             in_institution = len(self.present) + 1

@@ -431,3 +431,21 @@ def test_a_child_collected_and_brought_back_at_once_by_devices_with_skewed_clock
         note="", override_reason=None, code=None, local_time="08:17", now=ahead,
     )  # fmt: skip
     assert day.check_in(back, ROOM, **args) == "checked_in"  # type: ignore[arg-type]
+
+
+def test_a_replayed_return_within_the_skew_of_its_own_departure_is_not_counted_twice():
+    """The child left at 08:20 by one device; another, offline, had it back at 08:19 (clocks a
+    minute apart). At 08:19 the room held it once, with two others: 1:3 holds."""
+    day = staffed()
+    child, _ = arrive(day)
+    arrive(day)
+    arrive(day)
+    left = EIGHT + timedelta(minutes=20)
+    day.check_out(child.child_id, ROOM, MUM, by=CARER, at=left, code=None, now=left)
+    back = PresentChild(child.child_id, ROOM.room_id, left - timedelta(minutes=1), 3)
+    args = dict(
+        filed_places=3, by=CARER, method=CheckInMethod.manual, health=WELL, outcome=None,
+        note="", override_reason=None, code=None, local_time="08:19",
+        now=EIGHT + timedelta(minutes=50),
+    )  # fmt: skip
+    assert day.check_in(back, ROOM, **args) == "checked_in"  # type: ignore[arg-type]
