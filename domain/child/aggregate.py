@@ -361,8 +361,8 @@ class Child(ChildCareMixin, TuoyuAggregate):
                 return hold.booking_id, None
         for regular in self.regular.values():
             if regular.room_id in (None, room_id) and regular.covers(
-                day, minute - tolerance, minute + tolerance + 1
-            ):
+                day, minute, minute + tolerance + 1
+            ):  # from `tolerance` before its start (as a booking) until its end
                 return None, regular.enrolment_id
         released = released_covering(self.released, room_id, at, slack)
         if released is not None:

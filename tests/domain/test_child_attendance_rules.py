@@ -184,3 +184,15 @@ def test_a_released_booking_does_not_hold_time_the_child_was_booked_for_since():
     c.collect_events()
     c.attended_after_release(booking, NOW + timedelta(minutes=70))
     assert list(c.holds) == [since] and not c.collect_events()
+
+
+def test_a_regular_place_covers_an_arrival_from_the_tolerance_before_its_start_until_its_end():
+    c = admitted()
+    enrolment = uuid4()
+    c.hold_regular(RegularHold(enrolment, (TODAY.isoweekday(),), TODAY, TODAY, 510, 1020, ROOM),
+                   NOW)  # fmt: skip  # 08:30–17:00
+    assert c.care_covering(ROOM, NOW, TODAY, 480, 30) == (None, enrolment)  # 08:00
+    assert c.care_covering(ROOM, NOW, TODAY, 1019, 30) == (None, enrolment)  # 16:59
+    for minute in (479, 1020, 1040):  # 07:59, 17:00, 17:20: not within its hours
+        with pytest.raises(CareNotCovered):
+            c.care_covering(ROOM, NOW, TODAY, minute, 30)
