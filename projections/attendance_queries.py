@@ -110,10 +110,14 @@ def age_class(months: int) -> str:
 
 _EXPECTED = """
 SELECT room_id, sum(n)::int FROM (
-    SELECT room_id, count(*) AS n FROM rm_bookings
-     WHERE institution_id = $1 AND day = $2 AND status = 'confirmed'
-       AND starts_at < $3::timestamptz + interval '1 hour' AND ends_at > $3::timestamptz
-     GROUP BY room_id
+    SELECT b.room_id, count(*) AS n FROM rm_bookings b
+     WHERE b.institution_id = $1 AND b.day = $2 AND b.status = 'confirmed'
+       AND b.starts_at < $3::timestamptz + interval '1 hour' AND b.ends_at > $3::timestamptz
+       AND NOT EXISTS (SELECT 1 FROM rm_live_children l
+                        WHERE l.day_id = $5 AND l.child_id = b.child_id)
+       AND NOT EXISTS (SELECT 1 FROM rm_attendance_register r WHERE r.day_id = $5
+                          AND r.child_id = b.child_id AND r.status = 'turned_away')
+     GROUP BY b.room_id
     UNION ALL
     SELECT e.room_id, count(*) FROM rm_enrolments e
      WHERE e.institution_id = $1 AND e.first_day <= $2 AND $2 <= e.last_day
@@ -121,6 +125,8 @@ SELECT room_id, sum(n)::int FROM (
        AND e.start_min < $4 + 60 AND e.end_min > $4
        AND NOT EXISTS (SELECT 1 FROM rm_attendance_register r
                         WHERE r.day_id = $5 AND r.child_id = e.child_id)
+       AND NOT EXISTS (SELECT 1 FROM rm_closures c WHERE c.institution_id = $1
+                          AND c.day = $2 AND (c.room_id IS NULL OR c.room_id = e.room_id))
      GROUP BY e.room_id
 ) expected GROUP BY room_id
 """

@@ -159,7 +159,7 @@ async def room_occupancy(
         regular = [e["children_per_carer"] for e in enrolled if e[1] <= start < e[2]]
         here = booked + holding + regular
         staff = sum(s.staff for s in shifts if s.starts <= start < s.ends)
-        per_carer = min(here) if mixed and here else room_ratio
+        per_carer = min([room_ratio, *here]) if mixed else room_ratio  # never looser than the room's
         counts = {
             "booked": len(booked), "enrolled": len(regular), "held": len(holding),
             "capacity": capacity, "ratio_capacity": staff * per_carer,

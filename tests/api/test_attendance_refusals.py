@@ -19,7 +19,7 @@ from tests.api.attendance_world import (
     check_in,
     check_out_body,
 )
-from tests.api.booking_world import booking_body, many_children
+from tests.api.booking_world import booking_body, enrolment, many_children
 from tests.api.days import DAY
 from tests.api.world import Caller, World
 
@@ -139,6 +139,38 @@ async def test_live_occupancy_expects_a_booked_child_until_it_arrives(world: Wor
     assert (await check_in(world, room, second)).status_code == 201
     [shown] = (await _live(world, room))["rooms"]
     assert shown["expected_next_hour"] == 0 and len(shown["children"]) == 2
+
+
+async def test_live_occupancy_expects_neither_a_child_turned_away_nor_one_here_for_its_next_booking(
+    world: World,
+):
+    room = await attending_room(world, children=2)  # both booked 09:00–11:00
+    sent_home, staying = room.children
+    later = booking_body(room.institution_id, room.room_id, staying, "11:00", "12:00")
+    assert (await world.post("/v1/bookings", later, room.guardian)).status_code == 201
+    fever = await check_in(world, room, sent_home, health_check={"temperature_c": 38.2},
+                           abnormal_outcome="refuse", note="建议就医")  # fmt: skip
+    assert fever.json()["status"] == "turned_away", fever.text
+    assert (await check_in(world, room, staying)).status_code == 201
+    world.runtime.clock.at = NINE + timedelta(minutes=90)  # type: ignore[attr-defined]
+    [shown] = (await _live(world, room))["rooms"]
+    assert shown["expected_next_hour"] == 0  # one went home, the other is here for 11:00 too
+
+
+async def test_live_occupancy_expects_no_regular_place_in_a_room_closed_today(world: World):
+    room = await attending_room(world, clock_in=False)
+    [child] = await many_children(world, room.guardian, 1)
+    body = enrolment(room.institution_id, room.room_id, child, weekdays=[2],
+                     care_type="hourly", start="09:00", end="11:00")  # fmt: skip
+    assert (await world.post("/v1/enrolments", body, room.guardian)).status_code == 201
+    [shown] = (await _live(world, room))["rooms"]
+    assert shown["expected_next_hour"] == 2  # the booking and the regular place
+    closure = {"date": DAY, "reason": "停电检修", "room_id": str(room.room_id)}
+    closed = await world.post(f"/v1/institutions/{room.institution_id}/closures", closure,
+                              room.admin)  # fmt: skip
+    assert closed.status_code == 201, closed.text
+    [shown] = (await _live(world, room))["rooms"]
+    assert shown["expected_next_hour"] == 0  # the booking cancelled, the place given back
 
 
 async def _booked_at_eleven(world: World, room: Room) -> UUID:

@@ -165,3 +165,34 @@ async def test_the_door_holds_children_booked_before_a_tightening_to_the_city_s_
     fifth = await check_in(world, room, room.children[4])
     assert fifth.status_code == 409, fifth.text
     assert fifth.json()["type"] == "/problems/ratio-exceeded"
+
+
+async def test_a_mixed_rooms_occupancy_shows_the_city_s_tighter_ratio_the_bookings_stop_at(
+    world: World,
+):
+    """A mixed room, one carer: a child of 30 months booked at 1:7; the city then sets mixed
+    classes to 1:5. The room-day's ratio capacity is 5, where the bookings stop."""
+    institution_id, room_id, admin = await bookable_room(world, class_type="mixed",
+                                                         capacity=18, staff=1)  # fmt: skip
+    guardian = await world.guardian()
+    born = months_before_day(30).isoformat()
+    children = [await child_of(world, guardian, born) for _ in range(6)]
+
+    async def book(child: UUID) -> Any:
+        return await world.post("/v1/bookings", booking_body(institution_id, room_id, child),
+                                guardian)  # fmt: skip
+
+    assert (await book(children[0])).status_code == 201
+    mixed = {"class_type": "mixed", "min_age_months": 18, "max_age_months": 36,
+             "max_class_size": 18, "children_per_carer": 5}  # fmt: skip
+    assert (await _set(world, await world.regulator(), mixed)).status_code == 200
+
+    async def ratio_capacity_at_nine() -> int:
+        response = await world.client.get(f"/v1/rooms/{room_id}/occupancy?date={DAY}",
+                                          headers=world.fresh(admin.headers))  # fmt: skip
+        [nine] = [s for s in response.json()["segments"] if s["start"] == "09:00"]
+        return int(nine["ratio_capacity"])
+
+    assert await ratio_capacity_at_nine() == 5
+    assert [(await book(child)).status_code for child in children[1:]] == [201] * 4 + [409]
+    assert await ratio_capacity_at_nine() == 5
