@@ -107,6 +107,35 @@ async def list_for_institution_day(
     return [], int(total)
 
 
+_CHILD_TIME = """
+SELECT room_id, start_min, end_min, status FROM rm_bookings
+ WHERE child_id = $1 AND day = $2 AND status IN ('confirmed', 'checked_in', 'completed')
+UNION ALL
+SELECT e.room_id, e.start_min, e.end_min, 'regular' FROM rm_enrolments e
+ WHERE e.child_id = $1 AND e.first_day <= $2 AND $2 <= e.last_day
+   AND extract(isodow FROM $2::date)::int = ANY(e.weekdays)
+   AND NOT EXISTS (SELECT 1 FROM rm_closures c WHERE c.institution_id = e.institution_id
+                      AND c.day = $2 AND (c.room_id IS NULL OR c.room_id = e.room_id))
+"""
+
+
+async def child_time(
+    conn: asyncpg.Connection | asyncpg.Pool, child_id: UUID, day: date
+) -> tuple[list[tuple[int, int]], dict[UUID, int]]:
+    """The child's time taken on a local day, as a booking decides: the intervals it is booked
+    or has a regular place (not on a day its room closed), and per room the minutes of its
+    bookings there, over or to come (each room's offer limits a child's minutes a day)."""
+    taken: list[tuple[int, int]] = []
+    used: dict[UUID, int] = {}
+    for row in await conn.fetch(_CHILD_TIME, child_id, day):
+        if row["status"] != "completed":
+            taken.append((row["start_min"], row["end_min"]))
+        if row["status"] != "regular":
+            minutes = row["end_min"] - row["start_min"]
+            used[row["room_id"]] = used.get(row["room_id"], 0) + minutes
+    return taken, used
+
+
 async def room_occupancy(
     conn: asyncpg.Connection | asyncpg.Pool, room_id: UUID, day: date, now: datetime
 ) -> dict[str, Any] | None:
@@ -159,7 +188,9 @@ async def room_occupancy(
         regular = [e["children_per_carer"] for e in enrolled if e[1] <= start < e[2]]
         here = booked + holding + regular
         staff = sum(s.staff for s in shifts if s.starts <= start < s.ends)
-        per_carer = min([room_ratio, *here]) if mixed else room_ratio  # never looser than the room's
+        per_carer = (
+            min([room_ratio, *here]) if mixed else room_ratio
+        )  # never looser than the room's
         counts = {
             "booked": len(booked), "enrolled": len(regular), "held": len(holding),
             "capacity": capacity, "ratio_capacity": staff * per_carer,

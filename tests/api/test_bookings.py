@@ -341,6 +341,32 @@ async def test_availability_lists_nearby_rooms_that_can_take_the_child_with_pric
     assert "全额退款" in found[0]["refund_policy"]
 
 
+async def test_availability_lists_no_room_the_childs_own_day_rules_out(world: World):
+    """What the booking would refuse, the search does not list: a time the child is booked
+    elsewhere, or more hours in a room than its offer allows a child a day (hourly: 480)."""
+    institution_id, room_id, _ = await bookable_room(world)
+    elsewhere, elsewhere_room, _ = await bookable_room(world)
+    guardian = await world.guardian()
+    [child] = await many_children(world, guardian, 1)
+
+    async def rooms_for(start: str, end: str) -> set[str]:
+        query = (f"/v1/availability?lat=31.3195&lng=120.6290&radius_km=3&date={DAY}"
+                 f"&start={start}&end={end}&child_id={child}")  # fmt: skip
+        found = await world.client.get(query, headers=world.fresh(guardian.headers))
+        return {r["room_id"] for i in found.json() for r in i["rooms"]}
+
+    morning = booking_body(elsewhere, elsewhere_room, child, "08:00", "13:00")
+    assert (await world.post("/v1/bookings", morning, guardian)).status_code == 201
+    assert await rooms_for("09:00", "11:00") == set()  # booked elsewhere then
+    assert await rooms_for("13:00", "16:00") == {str(room_id), str(elsewhere_room)}
+    assert await rooms_for("13:00", "16:30") == {str(room_id)}  # 5 h there already, 3.5 more
+    more = booking_body(elsewhere, elsewhere_room, child, "13:00", "16:30")
+    refused = await world.post("/v1/bookings", more, guardian)
+    assert refused.json()["type"] == "/problems/not-bookable"
+    here = booking_body(institution_id, room_id, child, "13:00", "16:30")
+    assert (await world.post("/v1/bookings", here, guardian)).status_code == 201
+
+
 async def test_a_room_searched_then_filled_by_another_family_is_not_offered_until_it_frees(
     world: World,
 ):

@@ -116,13 +116,17 @@ async def find_availability(
     child = await _child(rt, child_id)
     if child is None or request.user.account_id not in child["guardians"]:
         raise PermissionDeniedException("only a guardian of this child")
+    start_min, end_min = minutes(start), minutes(end)
+    taken, used = await booking_queries.child_time(rt.pool, child_id, date)
+    if any(s < end_min and start_min < e for s, e in taken):
+        return []  # the child is booked, or has its regular place, at that time
     return await availability.find_available(
-        rt.pool, lat=lat, lng=lng, radius_km=radius_km, day=date, start_min=minutes(start),
-        end_min=minutes(end), birth_date=child["birth_date"], care_type=care_type,
+        rt.pool, lat=lat, lng=lng, radius_km=radius_km, day=date, start_min=start_min,
+        end_min=end_min, birth_date=child["birth_date"], care_type=care_type,
         now=rt.clock.now(),
         catalogue=(rt.room_catalogue, rt.projector.changes(institutions_model.name)),
         presence=rt.room_presence, show_room=_available_room,
-        show_institution=_available_institution,
+        show_institution=_available_institution, used_minutes=used,
     )  # fmt: skip
 
 
