@@ -126,10 +126,13 @@ async def test_an_institution_lists_the_days_bookings_by_start(store: EventStore
     early = await book(store, second, mother, iid, room_id, "08:30", "10:00")
     await project(store)
 
-    listed = await booking_queries.list_for_institution_day(store.pool, iid, DAY)
+    listed, total = await booking_queries.list_for_institution_day(store.pool, iid, DAY)
 
-    assert [b["id"] for b in listed] == [early, late]
-    assert await booking_queries.list_for_institution_day(store.pool, iid, DAY.replace(day=2)) == []
+    assert [b["id"] for b in listed] == [early, late] and total == 2
+    second_page = await booking_queries.list_for_institution_day(store.pool, iid, DAY, offset=1)
+    assert [b["id"] for b in second_page[0]] == [late] and second_page[1] == 2
+    other_day = DAY.replace(day=2)
+    assert await booking_queries.list_for_institution_day(store.pool, iid, other_day) == ([], 0)
     assert await booking_queries.get_booking(store.pool, uuid4()) is None
 
 
