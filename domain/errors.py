@@ -41,3 +41,10 @@ class Gone(DomainError):
     """The thing existed but is gone for good (a child whose personal data was erased)."""
 
     code = "gone"
+
+
+def require_text(**fields: str) -> None:
+    """Refuse the first of these fields that is blank (nothing but spaces), naming it."""
+    for name, value in fields.items():
+        if not value.strip():
+            raise InvalidValue(f"{name} must not be blank", field=name)

@@ -1,6 +1,7 @@
 """Read model `children`: each child's minimum identity and who their guardians are.
 
-Handles Child.Registered, GuardianAdded, PickupAdultAuthorised and DataErased; tables
+Handles Child.Registered, GuardianAdded, PickupAdultAuthorised, CollectionBlocked (a person who
+must not collect is no pick-up adult) and DataErased; tables
 rm_children, rm_child_guardians, rm_child_pickup_adults. Only what screens and access checks
 need is kept (PIPL art. 28: minimum); consent purposes and holds stay in the event stream.
 
@@ -23,7 +24,8 @@ from projections.base import Envelope
 
 name = "children"
 handles: tuple[type, ...] = (
-    Child.Registered, Child.GuardianAdded, Child.PickupAdultAuthorised, Child.DataErased,
+    Child.Registered, Child.GuardianAdded, Child.PickupAdultAuthorised, Child.CollectionBlocked,
+    Child.DataErased,
 )  # fmt: skip
 tables = ("rm_children", "rm_child_guardians", "rm_child_pickup_adults")
 schema = """
@@ -48,6 +50,7 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     guardians: dict[tuple[UUID, UUID], None] = {}  # ordered set
     adults: list[tuple[UUID, str, str, str, int]] = []
     erased: list[UUID] = []
+    blocked: list[tuple[UUID, str]] = []  # after any authorisation: a blocked phone gets none
     for envelope in batch:
         e = envelope.event
         cid = e.originator_id
@@ -59,6 +62,8 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             guardians[(cid, e.account_id)] = None
         elif isinstance(e, Child.DataErased):
             erased.append(cid)
+        elif isinstance(e, Child.CollectionBlocked):
+            blocked.append((cid, e.person.phone))
         else:
             a = e.adult
             adults.append((cid, a.name, a.phone, a.relation, envelope.position))
@@ -79,6 +84,10 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
         await conn.executemany(
             "INSERT INTO rm_child_pickup_adults VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             adults,
+        )
+    if blocked:
+        await conn.executemany(
+            "DELETE FROM rm_child_pickup_adults WHERE child_id = $1 AND phone = $2", blocked
         )
     if erased:
         await conn.execute(

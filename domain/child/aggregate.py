@@ -10,10 +10,10 @@ from uuid import UUID
 import msgspec
 
 from domain.aggregate import TuoyuAggregate
-from domain.child.care import ERASED_DAY, NOBODY, CareNotCovered, ChildCareMixin
+from domain.child.care import ERASED_DAY, NOBODY, CareNotCovered, ChildCareMixin, CollectorBlocked
 from domain.child.consent import CARE_BOOKING, retention_cutoff
 from domain.child.holds import Hold, RegularHold, ReleasedHold, keep_releases, released_covering
-from domain.errors import AlreadyExists, Gone, InvalidValue, NotFound, RuleViolated
+from domain.errors import AlreadyExists, Gone, InvalidValue, NotFound, RuleViolated, require_text
 
 
 class Sex(StrEnum):
@@ -274,6 +274,9 @@ class Child(ChildCareMixin, TuoyuAggregate):
         self.emit(self.GuardianAdded, now, account_id=account_id)
 
     def authorise_pickup(self, adult: PickupAdult, now: datetime) -> None:
+        require_text(name=adult.name, relation=adult.relation)
+        if any(b.phone == adult.phone for b in self.blocked):
+            raise CollectorBlocked("this person must not collect the child", field="phone")
         if any(a.phone == adult.phone for a in self.pickup_adults):
             raise AlreadyExists("this adult may already collect the child", field="phone")
         self.emit(self.PickupAdultAuthorised, now, adult=adult)

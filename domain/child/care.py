@@ -12,7 +12,7 @@ from uuid import UUID
 import msgspec
 
 from domain.aggregate import TuoyuAggregate
-from domain.errors import AlreadyExists, InvalidValue, RuleViolated
+from domain.errors import AlreadyExists, InvalidValue, RuleViolated, require_text
 
 AWAY_MONTHS_BEFORE_REEXAMINATION = 3  # 托育机构管理规范: away ≥ 3 months → re-examined
 # What personal fields read as once the child's key is destroyed (see TuoyuAggregate.Event).
@@ -113,6 +113,7 @@ def add_months(day: date, months: int) -> date:
 class ChildCareMixin:
     """Attendance-related events and rules of a Child (kept apart to keep files small)."""
 
+    birth_date: date
     guardians: tuple[UUID, ...]
     pickup_adults: tuple[Any, ...]
     health_records: tuple[HealthRecord, ...]
@@ -146,7 +147,10 @@ class ChildCareMixin:
         erased = {"person": BlockedCollector("", "", "")}
 
         def apply(self, child: Any) -> None:
-            child.blocked = (*child.blocked, self.person)
+            child.blocked = (*child.blocked, self.person)  # no longer a standing pick-up adult
+            child.pickup_adults = tuple(
+                a for a in child.pickup_adults if a.phone != self.person.phone
+            )
 
     class MedicationAuthorised(TuoyuAggregate.Event):
         authorisation: MedicationAuthorisation
@@ -177,6 +181,9 @@ class ChildCareMixin:
     def record_health(self, record: HealthRecord, today: date, now: datetime) -> None:
         if record.examined_on > today:
             raise InvalidValue("the examination date is in the future", field="examined_on")
+        if record.examined_on < self.birth_date:
+            raise InvalidValue("the examination date is before the child's birth",
+                               field="examined_on")  # fmt: skip
         if record.kind is HealthRecordKind.admission and not record.vaccination_checked:
             raise InvalidValue(
                 "an admission record needs the vaccination record checked",
@@ -210,6 +217,7 @@ class ChildCareMixin:
             self.emit(self.Attended, now, day=day)
 
     def delegate_pickup(self, delegate: Delegate, today: date, now: datetime) -> None:
+        require_text(name=delegate.name)
         if delegate.day < today:
             raise InvalidValue("a delegate is named for today or a later day", field="day")
         if any(b.phone == delegate.phone for b in self.blocked):
@@ -217,11 +225,14 @@ class ChildCareMixin:
         self.emit(self.PickupDelegated, now, delegate=delegate)
 
     def block_collector(self, person: BlockedCollector, now: datetime) -> None:
+        require_text(name=person.name)
         if any(b.phone == person.phone for b in self.blocked):
             raise AlreadyExists("this person is already on the list", field="phone")
+
         self.emit(self.CollectionBlocked, now, person=person)
 
     def authorise_medication(self, authorisation: MedicationAuthorisation, now: datetime) -> None:
+        require_text(medicine=authorisation.medicine, dose=authorisation.dose)
         if authorisation.last_day < authorisation.first_day:
             raise InvalidValue("the last day is before the first", field="last_day")
         if not 1 <= authorisation.max_doses_per_day <= 6:

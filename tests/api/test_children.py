@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from backend.clock import FrozenClock
 from tests.api.booking_world import DAY, bookable_room, booking_body, child_of
 from tests.api.days import NINE, months_before_day
@@ -152,3 +154,60 @@ async def test_a_cancelled_booking_no_longer_opens_the_childs_profile_to_that_in
     assert cancelled.status_code == 200, cancelled.text
     after = await world.client.get(f"/v1/children/{child}", headers=world.fresh(admin.headers))
     assert after.status_code == 403
+
+
+PEOPLE_AND_MEDICINES = [
+    ("pickup-adults", {"name": "  ", "phone": "13955550001", "relation": "外婆"}, "name"),
+    ("pickup-adults", {"name": "王外婆", "phone": "13955550001", "relation": " "}, "relation"),
+    ("delegates", {"name": " ", "phone": "13955550001", "day": DAY}, "name"),
+    ("blocked-collectors", {"name": " ", "phone": "13955550001", "reason": "法院判决"}, "name"),
+    ("medication-authorisations", {"medicine": " ", "dose": "5 ml", "max_doses_per_day": 1,
+                                   "first_day": DAY, "last_day": DAY}, "medicine"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"), PEOPLE_AND_MEDICINES,
+    ids=["adult-blank-name", "adult-blank-relation", "delegate-blank-name",
+         "blocked-blank-name", "medicine-blank"],
+)  # fmt: skip
+async def test_a_blank_name_of_the_childs_people_or_medicine_is_refused_and_nothing_written(
+    world: World, path: str, body: dict, field: str
+):
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    before = await world.runtime.store.head_position()
+    refused = await world.post(f"/v1/children/{child}/{path}", body, parent)
+    assert refused.status_code == 422, refused.text
+    assert (refused.json()["type"], refused.json()["field"]) == ("/problems/invalid-value", field)
+    assert await world.runtime.store.head_position() == before
+
+
+async def test_a_person_who_must_not_collect_is_no_longer_and_cannot_become_a_pick_up_adult(
+    world: World,
+):
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    grandmother = {"name": "王外婆", "phone": "13955550001", "relation": "外婆"}
+    assert (await world.post(f"/v1/children/{child}/pickup-adults", grandmother,
+                             parent)).status_code == 201  # fmt: skip
+    blocked = {"name": "王外婆", "phone": "13955550001", "reason": "法院判决"}
+    assert (await world.post(f"/v1/children/{child}/blocked-collectors", blocked,
+                             parent)).status_code == 201  # fmt: skip
+    profile = await world.client.get(f"/v1/children/{child}", headers=world.fresh(parent.headers))
+    assert profile.json()["pickup_adults"] == []
+    again = await world.post(f"/v1/children/{child}/pickup-adults", grandmother, parent)
+    assert again.status_code == 409, again.text
+    assert (again.json()["type"], again.json()["field"]) == ("/problems/collector-blocked", "phone")
+
+
+async def test_a_health_record_dated_before_the_childs_birth_is_refused(world: World):
+    institution_id, room_id, admin = await bookable_room(world)
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    booked = await world.post("/v1/bookings", booking_body(institution_id, room_id, child), parent)
+    assert booked.status_code == 201, booked.text
+    record = {"kind": "admission", "examined_on": "2000-01-01", "passed": True,
+              "vaccination_checked": True}  # fmt: skip
+    refused = await world.post(f"/v1/children/{child}/health-records", record, admin)
+    assert refused.status_code == 422 and refused.json()["field"] == "examined_on", refused.text
