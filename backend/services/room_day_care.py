@@ -70,7 +70,7 @@ async def log_care(
     max_doses = None
     if entry.kind is CareKind.medication and entry.authorisation_id and entry.child_ids:
         child = await uow.get(Child, entry.child_ids[0], "child")
-        authorisation = child.medication_for(entry.authorisation_id, day)
+        authorisation = child.medication_for(entry.authorisation_id, day, entry.at)
         max_doses = authorisation.max_doses_per_day
         entry = CareEntry(
             entry.entry_id, entry.kind, entry.room_id, entry.child_ids, entry.at, entry.by,

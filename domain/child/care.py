@@ -12,6 +12,7 @@ from uuid import UUID
 import msgspec
 
 from domain.aggregate import TuoyuAggregate
+from domain.clocks import CLOCK_SKEW, families_today
 from domain.errors import AlreadyExists, InvalidValue, RuleViolated, require_text
 
 AWAY_MONTHS_BEFORE_REEXAMINATION = 3  # 托育机构管理规范: away ≥ 3 months → re-examined
@@ -57,6 +58,7 @@ class MedicationAuthorisation(msgspec.Struct, frozen=True):
     last_day: date
     authorised_by: UUID
     instructions: str = ""
+    authorised_at: datetime | None = None  # None on authorisations recorded before it was kept
 
     def dose_to_give(self, dose: str | None) -> str:
         """The dose a carer logs: the one the guardian authorised (said again, or left out).
@@ -233,10 +235,13 @@ class ChildCareMixin:
 
     def authorise_medication(self, authorisation: MedicationAuthorisation, now: datetime) -> None:
         require_text(medicine=authorisation.medicine, dose=authorisation.dose)
+        if authorisation.first_day < families_today(now):
+            raise InvalidValue("an authorisation starts today or later", field="first_day")
         if authorisation.last_day < authorisation.first_day:
             raise InvalidValue("the last day is before the first", field="last_day")
         if not 1 <= authorisation.max_doses_per_day <= 6:
             raise InvalidValue("1–6 doses a day", field="max_doses_per_day")
+        authorisation = msgspec.structs.replace(authorisation, authorised_at=now)
         self.emit(self.MedicationAuthorised, now, authorisation=authorisation)
 
     def collector_relation(
@@ -260,10 +265,20 @@ class ChildCareMixin:
             "neither a guardian, an authorised adult nor today's delegate", field="collector"
         )
 
-    def medication_for(self, authorisation_id: UUID, day: date) -> MedicationAuthorisation:
+    def medication_for(
+        self, authorisation_id: UUID, day: date, at: datetime
+    ) -> MedicationAuthorisation:
+        """The guardian's authorisation a dose given at `at` (local `day`) is logged against:
+        in force that day, and given after it was made (a tablet replays a dose late)."""
         authorisation = self.medication.get(authorisation_id)
         if authorisation is None or not (authorisation.first_day <= day <= authorisation.last_day):
             raise MedicationNotAuthorised(
                 "no guardian's authorisation covers this medicine today", field="authorisation_id"
             )
+        since = authorisation.authorised_at
+        if since is not None and at < since - CLOCK_SKEW:
+            raise MedicationNotAuthorised(
+                f"the dose at {at.isoformat()} was given before the guardian authorised it at"
+                f" {since.isoformat()}", field="at",
+            )  # fmt: skip
         return authorisation

@@ -145,13 +145,23 @@ def test_a_person_on_the_must_not_collect_list_is_refused_even_if_authorised():
         c.delegate_pickup(Delegate("爸爸", "13600000005", TODAY), TODAY, NOW)
 
 
-def test_medication_is_given_only_within_the_authorised_days():
+def test_medication_is_given_only_within_the_authorised_days_and_after_the_authorisation():
     c = admitted()
     authorisation = MedicationAuthorisation(uuid4(), "布洛芬", "5 ml", 2, TODAY, TODAY, MUM)
     c.authorise_medication(authorisation, NOW)
-    assert c.medication_for(authorisation.authorisation_id, TODAY) == authorisation
+    given = NOW + timedelta(hours=2)
+    found = c.medication_for(authorisation.authorisation_id, TODAY, given)
+    assert (found.medicine, found.authorised_at) == ("布洛芬", NOW)
     with pytest.raises(MedicationNotAuthorised):
-        c.medication_for(authorisation.authorisation_id, TODAY + timedelta(days=1))
+        c.medication_for(authorisation.authorisation_id, TODAY + timedelta(days=1), given)
+    with pytest.raises(MedicationNotAuthorised) as early:  # a tablet's dose from before it
+        c.medication_for(authorisation.authorisation_id, TODAY, NOW - timedelta(minutes=30))
+    assert early.value.field == "at"
+    yesterday = MedicationAuthorisation(uuid4(), "布洛芬", "5 ml", 2, TODAY - timedelta(days=1),
+                                        TODAY, MUM)  # fmt: skip
+    with pytest.raises(InvalidValue) as backdated:
+        c.authorise_medication(yesterday, NOW)
+    assert backdated.value.field == "first_day"
 
 
 def test_a_dose_other_than_the_authorised_one_is_refused_and_the_same_dose_in_other_words_is_not():
