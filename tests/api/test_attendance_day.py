@@ -201,6 +201,23 @@ async def test_a_childs_day_is_refused_to_another_family_another_institution_and
     assert [r["purpose"] for r in log] == ["child's day"]
 
 
+async def test_staff_read_a_childs_day_until_thirty_days_after_it_and_the_guardian_always(
+    world: World,
+):
+    room = await attending_room(world)
+    child = room.children[0]
+    await check_in(world, room, child)
+
+    async def read_on(days_later: int, who) -> int:
+        world.runtime.clock.at = NINE + timedelta(days=days_later)  # type: ignore[attr-defined]
+        response = await world.client.get(DAY_PATH.format(child),
+                                          headers=world.fresh(who.headers))  # fmt: skip
+        return response.status_code
+
+    assert [await read_on(d, room.caregiver) for d in (0, 30, 31)] == [200, 200, 403]
+    assert await read_on(400, room.guardian) == 200
+
+
 async def test_staff_read_only_their_own_institutions_part_of_a_day_spent_at_two(world: World):
     second_id, second_room_id, second_admin = await bookable_room(world)
     second_carer = await caregiver_of(world, second_id, second_admin)

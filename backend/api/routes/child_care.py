@@ -40,6 +40,7 @@ from domain.clocks import FAMILIES_TIMEZONE, families_today
 from domain.institution.values import local_hhmm
 from projections import attendance_queries
 from projections import children as children_model
+from projections.children import STAFF_ACCESS_AFTER_CARE
 
 
 async def _staff_caring_for_child(principal: Principal, connection: Any, rt: Runtime) -> bool:
@@ -55,8 +56,11 @@ async def _guardian_or_staff_of_that_day(
 ) -> bool:
     if principal.role is Role.guardian:
         return await guardian_of_child(principal, connection, rt)
+    day = connection.path_params.get("day")
+    if not isinstance(day, date) or day < families_today(rt.clock.now()) - STAFF_ACCESS_AFTER_CARE:
+        return False  # as with the profile: 30 days after the care ended (ADR 0020)
     attended = await attendance_queries.institutions_attended(
-        rt.pool, connection.path_params.get("child_id"), connection.path_params.get("day")
+        rt.pool, connection.path_params.get("child_id"), day
     )
     if not attended:
         return False
@@ -78,7 +82,8 @@ STAFF_CARING = allow(
 DAY_READERS = allow(
     Role.guardian, Role.caregiver, Role.institution_admin,
     relation="a guardian of the child (the whole day), or staff of an institution the child"
-    " attended that day (only what happened there; staff reads are logged)",
+    " attended that day, until 30 days after it (only what happened there; staff reads are"
+    " logged)",
     check=_guardian_or_staff_of_that_day,
 )  # fmt: skip
 
