@@ -117,6 +117,9 @@ async def test_commands_about_an_erased_child_answer_410_and_a_replayed_erasure_
     refused = await world.post(f"/v1/children/{child}/pickup-adults", adult, parent)
     assert refused.status_code == 410
     assert refused.headers["content-type"].startswith("application/problem+json")
+    code = await world.client.get(f"/v1/children/{child}/attendance-code",
+                                  headers=world.fresh(parent.headers))  # fmt: skip
+    assert code.status_code == 410  # no drop-off code for a child that is gone
 
 
 async def test_a_child_with_a_booking_ahead_is_erased_only_after_it_is_cancelled(world: World):

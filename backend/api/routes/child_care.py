@@ -29,6 +29,7 @@ from backend.auth.principal import Principal
 from backend.services import children as service
 from backend.state import Runtime
 from domain.account.aggregate import Role
+from domain.child.aggregate import Child, ChildErased
 from domain.child.care import (
     BlockedCollector,
     Delegate,
@@ -99,6 +100,8 @@ class ChildCareController(Controller):
         """The rotating one-time code (and QR text) the guardian shows at drop-off and pick-up;
         a fresh one every 2 minutes, each accepted once, for at most 4 minutes."""
         rt = runtime(request)
+        if await rt.store.has_event(child_id, Child.DataErased):
+            raise ChildErased("this child's personal data was erased", field="child_id")
         shown = attendance_codes.code_for(rt.settings.jwt_secret, child_id, rt.clock.now())
         return AttendanceCode(shown.code, shown.qr, shown.valid_until)
 
