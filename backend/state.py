@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from api_schema.attendance import LiveOccupancy
+from backend.auth.data_access import LoggedToday
 from backend.auth.otp import LogSmsSender, SmsSender
 from backend.clock import Clock, IdSource
 from backend.eventstore.store import EventStore
@@ -45,6 +46,8 @@ class Runtime:
     children_seen: UnmovedCache[UUID, dict[str, Any]] = field(
         default_factory=lambda: UnmovedCache(50_000)
     )
+    # which children each staff reader was logged seeing today (auth.data_access)
+    logged_today: LoggedToday = field(default_factory=LoggedToday)
     feed_hub: FeedHub = field(init=False)  # which institutions' live feeds moved
     # room → (institution, time zone): neither ever changes once the room exists
     room_homes: dict[UUID, tuple[UUID, str]] = field(default_factory=dict)

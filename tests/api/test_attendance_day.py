@@ -218,6 +218,23 @@ async def test_staff_read_a_childs_day_until_thirty_days_after_it_and_the_guardi
     assert await read_on(400, room.guardian) == 200
 
 
+async def test_staff_seeing_a_childs_name_in_the_live_view_is_logged_once_a_day_each(
+    world: World,
+):
+    room = await attending_room(world)
+    child = room.children[0]
+    await check_in(world, room, child)
+    live = f"/v1/institutions/{room.institution_id}/occupancy/live"
+    for reader in (room.admin, room.admin, room.caregiver, room.admin):
+        shown = await world.client.get(live, headers=world.fresh(reader.headers))
+        assert [c["name"] for r in shown.json()["rooms"] for c in r["children"]] == ["小宝"]
+    log = (await world.client.get(f"/v1/children/{child}/access-log",
+                                  headers=world.fresh(room.guardian.headers))).json()  # fmt: skip
+    assert sorted((r["role"], r["purpose"]) for r in log) == [
+        ("caregiver", "live occupancy"), ("institution_admin", "live occupancy"),
+    ]  # fmt: skip
+
+
 async def test_staff_read_only_their_own_institutions_part_of_a_day_spent_at_two(world: World):
     second_id, second_room_id, second_admin = await bookable_room(world)
     second_carer = await caregiver_of(world, second_id, second_admin)

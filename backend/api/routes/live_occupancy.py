@@ -21,10 +21,12 @@ from api_schema.attendance import LiveOccupancy
 from backend.api.carer_view import CarerFeed, only_rooms, rooms_back_then, rooms_of
 from backend.api.commanding import runtime
 from backend.auth.access import allow, staff_of_institution, staff_role
+from backend.auth.data_access import log_children_seen
 from backend.auth.principal import Principal
 from backend.live_feed import FeedRow
 from backend.state import Runtime
 from domain.account.aggregate import Role
+from domain.clocks import families_today
 from projections import attendance, attendance_queries
 
 STAFF = allow(
@@ -101,8 +103,18 @@ async def occupancy_live(
     room; a caregiver the institution's totals and the rooms they are clocked in to."""
     rt = runtime(request)
     carer = await carer_in_view(rt, institution_id, request.user)
-    _, encoded = await live_for(rt, institution_id, carer)
+    live, encoded = await live_for(rt, institution_id, carer)
+    await log_names_seen(rt, live, request.user)
     return Response(encoded, media_type=MediaType.JSON)  # type: ignore[arg-type]  # as encoded
+
+
+async def log_names_seen(rt: Runtime, live: LiveOccupancy, reader: Principal) -> None:
+    """The answer names the children present, with their ages: each reader is logged once a
+    day per child (RULES.md: staff reads of a child's identity data are logged)."""
+    now = rt.clock.now()
+    children = [c.child_id for room in live.rooms for c in room.children]
+    await log_children_seen(rt.pool, rt.logged_today, children, reader, "live occupancy", now,
+                            families_today(now))  # fmt: skip
 
 
 @get("/v1/institutions/{institution_id:uuid}/occupancy/stream", tags=["attendance"], opt=STAFF)
@@ -124,6 +136,8 @@ async def occupancy_stream(
     if after is not None and after > live.position:
         after = None  # an id this feed has not given (a restored database): start afresh
     snapshot = current if after is None else None
+    if snapshot is not None:
+        await log_names_seen(rt, live, request.user)
     scope = None
     if carer is not None:  # the rooms in view as of the snapshot, or as of the resumed event
         rooms = {r.room_id for r in live.rooms}
