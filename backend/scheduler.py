@@ -41,7 +41,9 @@ RETENTION_LOCK = 7_479_000_004
 _DUE_NO_SHOWS = (
     "SELECT b.id, b.room_day_id FROM rm_bookings b"
     " LEFT JOIN rm_booking_settings s ON s.institution_id = b.institution_id"
-    " WHERE b.status = 'confirmed'"
+    " WHERE b.status = 'confirmed' AND NOT EXISTS (SELECT 1 FROM rm_live_children l"
+    "   JOIN rm_attendance_days d ON d.id = l.day_id WHERE l.child_id = b.child_id"
+    "   AND l.room_id = b.room_id AND d.institution_id = b.institution_id AND d.day = b.day)"
     f" AND b.starts_at <= $1::timestamptz - make_interval(mins => {MIN_NO_SHOW_MINUTES})"
     " AND b.starts_at + make_interval(mins => coalesce(s.no_show_after_minutes, 30)) <= $1"
     " ORDER BY b.starts_at LIMIT 500"

@@ -36,7 +36,7 @@ from domain.booking.room_day import RoomDay, room_day_id
 from domain.child.aggregate import Child, age_in_months
 from domain.class_types import ClassRules
 from domain.clocks import CLOCK_SKEW
-from domain.errors import InvalidValue
+from domain.errors import InvalidValue, RuleViolated
 from domain.institution.aggregate import Institution
 from domain.institution.kinds import StaffRole
 from domain.institution.values import hhmm
@@ -230,12 +230,11 @@ async def check_out(
         collector, by=departure.by,
         at=departure.at, code=code, now=now,
     )  # fmt: skip
-    if present.booking_id is not None:
-        room_day = await uow.find(RoomDay, room_day_id(present.room_id, day))
-        booking = present.booking_id
-        if room_day is not None and booking in room_day.checked_in and booking in room_day.bookings:
-            room_day.complete(booking, departure.by, now)
-            await offer_freed_places(uow, room_day, now)
+    room_day = await uow.find(RoomDay, room_day_id(present.room_id, day))
+    if room_day is not None and room_day.end_stay(
+        child.id, present.since, departure.at, departure.by, now
+    ):
+        await offer_freed_places(uow, room_day, now)
     return CommandAccepted(id=child.id, version=today.version)
 
 
@@ -246,6 +245,12 @@ async def release_no_show(
     room_day = await uow.get(RoomDay, room_day_id, "room_day")
     institution = await uow.get(Institution, room_day.institution_id, "institution")
     after = institution.booking_settings.no_show_after_minutes
+    child_of = room_day.child_of.get(booking_id)
+    today = await uow.find(AttendanceDay, attendance_day_id(institution.id, room_day.day))
+    here = today.present.get(child_of) if today is not None and child_of else None
+    if here is not None and here.room_id == room_day.room_id:
+        raise RuleViolated("the child is here (from an earlier booking): not a no-show",
+                           field="booking_id")  # fmt: skip
     booking = room_day.release_no_show(booking_id, after, now)
     child = await uow.find(Child, booking.child_id)  # found even if erased since: freed alike
     if child is not None and booking_id in child.holds:

@@ -268,6 +268,24 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
             raise RuleViolated("the child was never checked in", field="booking_id")
         self.emit(self.BookingCompleted, now, booking_id=booking_id, by=by)
 
+    def end_stay(
+        self, child_id: UUID, since: datetime, left: datetime, by: UUID, now: datetime
+    ) -> int:
+        """The child, here from `since`, left at `left`: its bookings here are over, the one it
+        was checked in for and any that began while it stayed (a second booking of the day
+        the child was already here for is attended, not a no-show). Returns how many ended."""
+        ended = 0
+        for booking_id, booking in list(self.bookings.items()):
+            if booking.child_id != child_id:
+                continue
+            if booking_id not in self.checked_in:
+                if not since <= booking.starts_at <= left:
+                    continue
+                self.emit(self.BookingCheckedIn, now, booking_id=booking_id, by=by)
+            self.emit(self.BookingCompleted, now, booking_id=booking_id, by=by)
+            ended += 1
+        return ended
+
     def attended_after_release(
         self, booking_id: UUID, arrived_at: datetime, by: UUID, now: datetime
     ) -> None:

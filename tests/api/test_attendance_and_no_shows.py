@@ -247,3 +247,31 @@ async def test_a_booking_checked_in_then_cancelled_in_one_projector_step_reads_c
     row = await rt.pool.fetchrow("SELECT status, refund_fen FROM rm_bookings WHERE id = $1",
                                  UUID(booking))  # fmt: skip
     assert (row["status"], row["refund_fen"]) == ("cancelled", cancelled.json()["refund_fen"])
+
+
+async def test_a_child_staying_on_into_its_next_booking_is_no_no_show_and_both_end_at_pick_up(
+    world: World,
+):
+    """Booked 09:00–11:00 and 11:00–12:00 in the same room, checked in once at 09:00: at 11:40
+    the second booking is not released (the child is here); the pick-up at 12:00 ends both."""
+    room = await attending_room(world)  # clock at 09:00 on DAY, the first booking 09:00–11:00
+    child = room.children[0]
+    next_one = booking_body(room.institution_id, room.room_id, child, "11:00", "12:00")
+    second = await world.post("/v1/bookings", next_one, room.guardian)
+    assert second.status_code == 201, second.text
+    assert (await check_in(world, room, child)).status_code == 201
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    world.runtime.clock.at = NINE + timedelta(minutes=160)  # type: ignore[attr-defined]
+    assert await release_due_no_shows(world.runtime) == 0
+    world.runtime.clock.at = NINE + timedelta(hours=3)  # type: ignore[attr-defined]
+    out = await world.post("/v1/attendance/check-outs",
+                           check_out_body(room, child, room.guardian.phone, minutes=180),
+                           room.caregiver)  # fmt: skip
+    assert out.status_code == 201, out.text
+    world.last_position = await world.runtime.store.head_position()
+    statuses = [(await _status(world, b, room.guardian))["status"]
+                for b in (*room.bookings, second.json()["id"])]  # fmt: skip
+    assert statuses == ["completed", "completed"]
+    notices = (await world.client.get("/v1/notifications",
+                                      headers=world.fresh(room.guardian.headers))).json()  # fmt: skip
+    assert "no_show" not in {n["kind"] for n in notices}
