@@ -245,9 +245,9 @@ async def release_no_show(
     room_day = await uow.get(RoomDay, room_day_id, "room_day")
     institution = await uow.get(Institution, room_day.institution_id, "institution")
     after = institution.booking_settings.no_show_after_minutes
-    child_of = room_day.child_of.get(booking_id)
+    child_id = room_day.child_of.get(booking_id)
     today = await uow.find(AttendanceDay, attendance_day_id(institution.id, room_day.day))
-    here = today.present.get(child_of) if today is not None and child_of else None
+    here = today.present.get(child_id) if today is not None and child_id else None
     if here is not None and here.room_id == room_day.room_id:
         raise RuleViolated("the child is here (from an earlier booking): not a no-show",
                            field="booking_id")  # fmt: skip
