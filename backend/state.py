@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -48,6 +49,10 @@ class Runtime:
     )
     # which children each staff reader was logged seeing today (auth.data_access)
     logged_today: LoggedToday = field(default_factory=LoggedToday)
+    # a child's booked time on a day, for the same searches (routes.occupancy_and_availability)
+    child_times: UnmovedCache[tuple[UUID, date], tuple[list[tuple[int, int]], dict[UUID, int]]] = (
+        field(default_factory=lambda: UnmovedCache(50_000))
+    )
     feed_hub: FeedHub = field(init=False)  # which institutions' live feeds moved
     # room → (institution, time zone): neither ever changes once the room exists
     room_homes: dict[UUID, tuple[UUID, str]] = field(default_factory=dict)
