@@ -28,6 +28,16 @@ def all_can_take(day, until=NOW + timedelta(days=1)) -> dict:
     return {entry_id: until for entry_id in day.waitlist}
 
 
+def freed_with_two_waiting():
+    """A full room-day with two families waiting, whose one place was just cancelled."""
+    day, t, first = full_day()
+    waiting = entry(), entry()
+    for waiter in waiting:
+        day.join_waitlist(waiter, t, NOW)
+    day.cancel(first.booking_id, by_institution=False, reason="", now=NOW, by=None)
+    return day, t, waiting
+
+
 def full_day(capacity: int = 1):
     day, t = room_day(), terms(capacity=capacity, staff=5)
     first = booking()
@@ -49,22 +59,14 @@ def test_a_child_waits_once_for_an_interval():
 
 
 def test_a_freed_place_goes_to_the_first_in_line_and_is_held_against_new_bookings():
-    day, t, first = full_day()
-    a, b = entry(), entry()
-    day.join_waitlist(a, t, NOW)
-    day.join_waitlist(b, t, NOW)
-    day.cancel(first.booking_id, by_institution=False, reason="", now=NOW, by=None)
+    day, t, (a, _) = freed_with_two_waiting()
     assert day.offer_freed_places(t, 15, NOW, all_can_take(day)) == [a.entry_id]
     with pytest.raises(RoomFull):
         day.book(booking(), t, NOW)  # the place is held for a
 
 
 def test_only_those_who_can_take_it_get_an_offer_held_no_later_than_they_are_told():
-    day, t, first = full_day()
-    a, b = entry(), entry()
-    day.join_waitlist(a, t, NOW)
-    day.join_waitlist(b, t, NOW)
-    day.cancel(first.booking_id, by_institution=False, reason="", now=NOW, by=None)
+    day, t, (a, b) = freed_with_two_waiting()
     starts = NOW + timedelta(minutes=5)
     assert day.offer_freed_places(t, 15, NOW, {b.entry_id: starts}) == [b.entry_id]
     assert day.waitlist[a.entry_id].offered_until is None  # passed over, still in line
@@ -83,11 +85,7 @@ def test_an_offer_is_taken_only_while_open_and_only_by_its_family():
 
 
 def test_a_lapsed_offer_passes_to_the_next_in_line():
-    day, t, first = full_day()
-    a, b = entry(), entry()
-    day.join_waitlist(a, t, NOW)
-    day.join_waitlist(b, t, NOW)
-    day.cancel(first.booking_id, by_institution=False, reason="", now=NOW, by=None)
+    day, t, (a, b) = freed_with_two_waiting()
     day.offer_freed_places(t, 15, NOW, all_can_take(day))
     later = NOW + timedelta(minutes=16)
     assert day.expire_offers(later) == [a.entry_id]
