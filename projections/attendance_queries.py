@@ -15,6 +15,7 @@ from domain.booking.terms import NAP_CHECK_MINUTES
 from domain.child.aggregate import age_in_months
 from domain.class_types import ClassType, chinese_name
 from domain.institution.values import local_hhmm
+from projections.enrolments import held_on
 
 Conn: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
@@ -108,7 +109,7 @@ def age_class(months: int) -> str:
     return chinese_name(ClassType.toddler if months < 24 else ClassType.older_toddler)
 
 
-_EXPECTED = """
+_EXPECTED = f"""
 SELECT room_id, sum(n)::int FROM (
     SELECT b.room_id, count(*) AS n FROM rm_bookings b
      WHERE b.institution_id = $1 AND b.day = $2 AND b.status = 'confirmed'
@@ -120,13 +121,10 @@ SELECT room_id, sum(n)::int FROM (
      GROUP BY b.room_id
     UNION ALL
     SELECT e.room_id, count(*) FROM rm_enrolments e
-     WHERE e.institution_id = $1 AND e.first_day <= $2 AND $2 <= e.last_day
-       AND extract(isodow FROM $2::date)::int = ANY(e.weekdays)
+     WHERE e.institution_id = $1 AND {held_on("$2")}
        AND e.start_min < $4 + 60 AND e.end_min > $4
        AND NOT EXISTS (SELECT 1 FROM rm_attendance_register r
                         WHERE r.day_id = $5 AND r.child_id = e.child_id)
-       AND NOT EXISTS (SELECT 1 FROM rm_closures c WHERE c.institution_id = $1
-                          AND c.day = $2 AND (c.room_id IS NULL OR c.room_id = e.room_id))
      GROUP BY e.room_id
 ) expected GROUP BY room_id
 """

@@ -14,7 +14,7 @@ from domain.booking.room_day import room_day_id
 from domain.booking.terms import RefundPolicy
 from domain.class_types import ClassType
 from projections.bookings import STATUS_ORDER
-from projections.enrolments import PRESENT_ON
+from projections.enrolments import PRESENT_ON, held_on
 from projections.institutions import room_shifts, shifts_on
 
 DAY_MINUTES = 24 * 60
@@ -69,21 +69,7 @@ async def list_for_guardian(
     where = (
         f"b.child_id IN (SELECT child_id FROM rm_child_guardians WHERE account_id = $1) AND {when}"
     )
-    rows = await conn.fetch(
-        f"SELECT {_COLUMNS}, count(*) OVER () AS total FROM {_FROM}"
-        f" WHERE {where} ORDER BY b.starts_at {order}, b.id LIMIT $3 OFFSET $4",
-        account_id,
-        now,
-        limit,
-        offset,
-    )
-    if rows:
-        total = int(rows[0]["total"])
-    else:  # past the last page (or none): count without fetching
-        total = await conn.fetchval(
-            f"SELECT count(*) FROM rm_bookings b WHERE {where}", account_id, now
-        )
-    return [_booking(r) for r in rows], int(total)
+    return await _page(conn, where, f"b.starts_at {order}, b.id", (account_id, now), limit, offset)
 
 
 async def list_for_institution_day(
@@ -92,30 +78,34 @@ async def list_for_institution_day(
 ) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
     """A page of the bookings (any status) of the institution on a local day, by start time
     and room, and how many there are."""
+    where = "b.institution_id = $1 AND b.day = $2"
+    order = "b.starts_at, r.name, b.room_id, b.id"
+    return await _page(conn, where, order, (institution_id, day), limit, offset)
+
+
+async def _page(
+    conn: asyncpg.Connection | asyncpg.Pool, where: str, order: str, args: tuple[Any, Any],
+    limit: int, offset: int,
+) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
+    """One page of the bookings `where` ($1, $2: `args`) says, by `order`, and how many there
+    are in all, in one query (a second only past the last page)."""
     rows = await conn.fetch(
         f"SELECT {_COLUMNS}, count(*) OVER () AS total FROM {_FROM}"
-        " WHERE b.institution_id = $1 AND b.day = $2"
-        " ORDER BY b.starts_at, r.name, b.room_id, b.id LIMIT $3 OFFSET $4",
-        institution_id, day, limit, offset,
+        f" WHERE {where} ORDER BY {order} LIMIT $3 OFFSET $4",
+        *args, limit, offset,
     )  # fmt: skip
     if rows:
         return [_booking(r) for r in rows], int(rows[0]["total"])
-    total = await conn.fetchval(  # past the last page (or none): count without fetching
-        "SELECT count(*) FROM rm_bookings WHERE institution_id = $1 AND day = $2",
-        institution_id, day,
-    )  # fmt: skip
+    total = await conn.fetchval(f"SELECT count(*) FROM rm_bookings b WHERE {where}", *args)
     return [], int(total)
 
 
-_CHILD_TIME = """
+_CHILD_TIME = f"""
 SELECT room_id, start_min, end_min, status FROM rm_bookings
  WHERE child_id = $1 AND day = $2 AND status IN ('confirmed', 'checked_in', 'completed')
 UNION ALL
 SELECT e.room_id, e.start_min, e.end_min, 'regular' FROM rm_enrolments e
- WHERE e.child_id = $1 AND e.first_day <= $2 AND $2 <= e.last_day
-   AND extract(isodow FROM $2::date)::int = ANY(e.weekdays)
-   AND NOT EXISTS (SELECT 1 FROM rm_closures c WHERE c.institution_id = e.institution_id
-                      AND c.day = $2 AND (c.room_id IS NULL OR c.room_id = e.room_id))
+ WHERE e.child_id = $1 AND {held_on("$2")}
 """
 
 

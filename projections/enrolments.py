@@ -47,6 +47,18 @@ PRESENT_ON = (
 )
 
 
+def held_on(day: str) -> str:
+    """SQL conditions on `rm_enrolments e`: a regular place held on the local day `day` (a
+    query parameter, e.g. "$2"), not in a room the institution closed that day (a closed day
+    was given back)."""
+    return (
+        f"e.first_day <= {day} AND {day} <= e.last_day"
+        f" AND extract(isodow FROM {day}::date)::int = ANY(e.weekdays)"
+        " AND NOT EXISTS (SELECT 1 FROM rm_closures c WHERE c.institution_id = e.institution_id"
+        f" AND c.day = {day} AND (c.room_id IS NULL OR c.room_id = e.room_id))"
+    )
+
+
 async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     # Enrolments are rare: applied in order, one statement each.
     for envelope in batch:

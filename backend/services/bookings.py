@@ -183,21 +183,20 @@ async def announce_closure(
     waitlist ends (offers too), with the reason given."""
     institution = await administered(uow, institution_id, by)
     institution.announce_closure(day, room_id, reason, now)
+    why = f"机构停课：{reason}"  # as the families and the records read it
     cancelled = refunded = 0
     for room in [room_id] if room_id else list(institution.rooms):
         regular = await uow.find(RoomEnrolments, room_enrolments_id(room))
-        for refund in regular.close_day(day, f"机构停课：{reason}", now) if regular else ():
+        for refund in regular.close_day(day, why, now) if regular else ():
             child = await uow.get(Child, refund.child_id, "child")
             child.free_regular_day(refund.enrolment_id, day, now)  # free to be booked elsewhere
             refunded += 1
         room_day = await uow.find(RoomDay, room_day_id(room, day))
         if room_day is None:
             continue
-        room_day.close_waitlist(f"机构停课：{reason}", now)
+        room_day.close_waitlist(why, now)
         for booking_id, booking in list(room_day.bookings.items()):
-            room_day.cancel(
-                booking_id, by_institution=True, reason=f"机构停课：{reason}", now=now, by=by
-            )
+            room_day.cancel(booking_id, by_institution=True, reason=why, now=now, by=by)
             child = await uow.get(Child, booking.child_id, "child")
             if booking_id in child.holds:
                 child.release(booking_id, now)

@@ -21,7 +21,7 @@ from api_schema.attendance import (
 )
 from api_schema.common import CommandAccepted
 from backend.api.commanding import run_command, runtime
-from backend.api.routes.children import GUARDIAN_OF_CHILD, guardian_of_child
+from backend.api.routes.children import GUARDIAN_OF_CHILD, guardian_of_child, refuse_if_erased
 from backend.auth import attendance_codes
 from backend.auth.access import allow
 from backend.auth.data_access import log_child_read
@@ -29,7 +29,6 @@ from backend.auth.principal import Principal
 from backend.services import children as service
 from backend.state import Runtime
 from domain.account.aggregate import Role
-from domain.child.aggregate import Child, ChildErased
 from domain.child.care import (
     BlockedCollector,
     Delegate,
@@ -100,8 +99,7 @@ class ChildCareController(Controller):
         """The rotating one-time code (and QR text) the guardian shows at drop-off and pick-up;
         a fresh one every 2 minutes, each accepted once, for at most 4 minutes."""
         rt = runtime(request)
-        if await rt.store.has_event(child_id, Child.DataErased):
-            raise ChildErased("this child's personal data was erased", field="child_id")
+        await refuse_if_erased(rt, child_id)
         shown = attendance_codes.code_for(rt.settings.jwt_secret, child_id, rt.clock.now())
         return AttendanceCode(shown.code, shown.qr, shown.valid_until)
 

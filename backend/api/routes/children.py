@@ -79,6 +79,12 @@ async def consent_notices() -> list[ConsentNoticeView]:
     return [ConsentNoticeView(**vars(notice)) for notice in NOTICES.values()]
 
 
+async def refuse_if_erased(rt: Runtime, child_id: UUID) -> None:
+    """410 for a child whose personal data was erased (its guardians may still ask about it)."""
+    if await rt.store.has_event(child_id, Child.DataErased):
+        raise ChildErased("this child's personal data was erased", field="child_id")
+
+
 class ChildrenController(Controller):
     path = "/v1/children"
     tags = ["children"]
@@ -118,9 +124,8 @@ class ChildrenController(Controller):
     ) -> ChildDetail:
         rt = runtime(request)
         row = await children_model.get_child(rt.pool, child_id)
-        if row is None and await rt.store.has_event(child_id, Child.DataErased):
-            raise ChildErased("this child's personal data was erased", field="child_id")
         if row is None:
+            await refuse_if_erased(rt, child_id)
             raise NotFoundException("no such child")
         now = rt.clock.now()
         await log_child_read(rt.pool, child_id, request.user, "child profile", now)
