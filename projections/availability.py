@@ -154,7 +154,7 @@ async def find_available(
     if not candidates:
         return []
     room_ids = [room.room_id for _, room, _, _ in candidates]
-    present = await (presence or RoomPresence()).of_rooms(conn, room_ids, day)
+    present = await (presence or RoomPresence()).of_rooms(conn, room_ids, day, now)
     found: dict[UUID, tuple[float, Institution, list[Any]]] = {}
     minutes = end_min - start_min
     for distance, room, slot, fitting in candidates:

@@ -9,6 +9,9 @@ bookings and waitlist rows are a room-day's (their events are the RoomDay stream
 that room-day is read again; an enrolment covers a term of days, and a change another process
 made (or a rebuild) is not known by stream: then the whole copy goes.
 
+A waitlist offer holds its place until `offered_until`; the job that expires offers runs now
+and then, so a search judges each kept offer by the time of the search, not by its row.
+
 A read racing a change must not keep what it read before the change: each change is numbered,
 the last few are remembered with their room-days, and a read keeps only rows no change has
 touched since it started (none at all, if more changes came than are remembered).
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Collection, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
@@ -30,15 +33,19 @@ from projections.enrolments import PRESENT_ON
 # Parallel lists of who is present that day: start minutes, end minutes, children per carer.
 Present = tuple[list[int], list[int], list[int]]
 NOBODY: Present = ([], [], [])
+# What is kept of a room-day: who is present, and when each waitlist offer among them lapses
+# (None when the day has no offer: the usual case, with nothing to filter).
+Kept = tuple[Present, list[datetime | None] | None]
 KEYED_BY_ROOM_DAY = frozenset((bookings.name, waitlist.name))  # their rows are a room-day's
 READ_BY_SEARCHES = KEYED_BY_ROOM_DAY | {enrolments.name}
 # The whole day's presence of some rooms in one round trip; a row per room with people.
 PRESENT_ALL_DAY = (
-    "SELECT room_id, array_agg(start_min), array_agg(end_min), array_agg(children_per_carer)"
-    " FROM (SELECT room_id, start_min, end_min, children_per_carer FROM rm_bookings"
+    "SELECT room_id, array_agg(start_min), array_agg(end_min), array_agg(children_per_carer),"
+    " array_agg(until) FROM (SELECT room_id, start_min, end_min, children_per_carer,"
+    " NULL::timestamptz AS until FROM rm_bookings"
     " WHERE room_id = ANY($1::uuid[]) AND day = $2 AND status IN ('confirmed', 'checked_in')"
-    f" UNION ALL {PRESENT_ON}"
-    " UNION ALL SELECT d.room_id, w.start_min, w.end_min, w.children_per_carer"
+    f" UNION ALL SELECT *, NULL::timestamptz FROM ({PRESENT_ON}) enrolled"
+    " UNION ALL SELECT d.room_id, w.start_min, w.end_min, w.children_per_carer, w.offered_until"
     " FROM rm_waitlist w JOIN rm_room_days d ON d.id = w.room_day_id"
     " WHERE d.room_id = ANY($1::uuid[]) AND w.day = $2 AND w.status = 'offered'"
     ") present GROUP BY room_id"
@@ -48,7 +55,7 @@ _ALL = None  # a change not known by room-day
 
 class RoomPresence:
     def __init__(self, bound: int = 50_000, remembered_changes: int = 256) -> None:
-        self._present: dict[tuple[UUID, date], Present] = {}  # (room, day) → that day's
+        self._present: dict[tuple[UUID, date], Kept] = {}  # (room, day) → that day's
         self._key_of: dict[UUID, tuple[UUID, date]] = {}  # room-day id → (room, day) kept
         self._bound = bound
         self._change = 0  # how many changes were heard
@@ -57,30 +64,37 @@ class RoomPresence:
         )  # (change number, the room-days it touched or _ALL)
 
     async def of_rooms(
-        self, conn: asyncpg.Connection | asyncpg.Pool, room_ids: Sequence[UUID], day: date
+        self,
+        conn: asyncpg.Connection | asyncpg.Pool,
+        room_ids: Sequence[UUID],
+        day: date,
+        now: datetime,
     ) -> dict[UUID, Present]:
-        """Each room's presence on `day` (NOBODY if none): kept ones, the rest read at once."""
+        """Each room's presence on `day` (NOBODY if none) at `now`, when a lapsed waitlist offer
+        holds no place: kept ones, the rest read at once."""
         found: dict[UUID, Present] = {}
         missing = []
         for room_id in room_ids:
-            present = self._present.get((room_id, day))
-            if present is None:
+            kept = self._present.get((room_id, day))
+            if kept is None:
                 missing.append(room_id)
             else:
-                found[room_id] = present
+                found[room_id] = _at(kept, now)
         if not missing:
             return found
         started_at = self._change
-        read = dict.fromkeys(missing, NOBODY)
-        for room_id, starts, ends, per_carer in await conn.fetch(PRESENT_ALL_DAY, missing, day):
-            read[room_id] = (starts, ends, per_carer)
-        found.update(read)
+        read: dict[UUID, Kept] = dict.fromkeys(missing, (NOBODY, None))
+        for room_id, starts, ends, per_carer, until in await conn.fetch(
+            PRESENT_ALL_DAY, missing, day
+        ):
+            offers = until if any(u is not None for u in until) else None
+            read[room_id] = ((starts, ends, per_carer), offers)
         touched = self._touched_since(started_at)
-        if touched is not _ALL:
-            for room_id, present in read.items():
-                room_day = room_day_id(room_id, day)
-                if room_day not in touched:
-                    self._keep(room_id, day, room_day, present)
+        for room_id, kept in read.items():
+            found[room_id] = _at(kept, now)
+            room_day = room_day_id(room_id, day)
+            if touched is not _ALL and room_day not in touched:
+                self._keep(room_id, day, room_day, kept)
         return found
 
     def heard(self, names: Sequence[str], streams: Mapping[str, Collection[UUID]]) -> None:
@@ -120,9 +134,25 @@ class RoomPresence:
                 touched |= room_days
         return frozenset(touched)
 
-    def _keep(self, room_id: UUID, day: date, room_day: UUID, present: Present) -> None:
+    def _keep(self, room_id: UUID, day: date, room_day: UUID, present: Kept) -> None:
         if len(self._present) >= self._bound:  # the oldest kept goes first
             oldest = next(iter(self._key_of))
             del self._present[self._key_of.pop(oldest)]
         self._present[(room_id, day)] = present
         self._key_of[room_day] = (room_id, day)
+
+
+def _at(kept: Kept, now: datetime) -> Present:
+    """Who holds a place at `now`: a waitlist offer only until it lapses."""
+    present, offers = kept
+    if offers is None:
+        return present
+    holding = [until is None or now < until for until in offers]
+    if all(holding):
+        return present
+    starts, ends, per_carers = present
+    return (
+        [s for s, held in zip(starts, holding, strict=True) if held],
+        [e for e, held in zip(ends, holding, strict=True) if held],
+        [p for p, held in zip(per_carers, holding, strict=True) if held],
+    )

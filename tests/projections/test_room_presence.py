@@ -17,6 +17,7 @@ from projections import bookings, enrolments, notifications, waitlist
 from projections.room_presence import NOBODY, Present, RoomPresence
 from tests.projections.booking_world import (
     DAY,
+    NOW,
     RoomSpec,
     book,
     child,
@@ -48,7 +49,7 @@ async def _cancel_unheard(store: EventStore, room_id: UUID) -> None:
 
 
 async def _present(presence: RoomPresence, store: EventStore, room_id: UUID) -> Present:
-    return (await presence.of_rooms(store.pool, [room_id], DAY))[room_id]
+    return (await presence.of_rooms(store.pool, [room_id], DAY, NOW))[room_id]
 
 
 BOOKED = ([540], [660], [5])  # 09:00–11:00, 1:5
@@ -69,13 +70,16 @@ class _HeldRead:
         return rows
 
     def of_rooms(self, presence: RoomPresence, room_id: UUID) -> asyncio.Task[Any]:
-        return asyncio.create_task(presence.of_rooms(self, [room_id], DAY))  # type: ignore[arg-type]
+        return asyncio.create_task(presence.of_rooms(self, [room_id], DAY, NOW))  # type: ignore[arg-type]
 
 
 async def test_a_room_day_is_kept_until_a_change_to_that_room_day_is_heard(store: EventStore):
     room, other = await _rooms_each_with_a_booking(store, 2)
     presence = RoomPresence()
-    assert await presence.of_rooms(store.pool, [room, other], DAY) == {room: BOOKED, other: BOOKED}
+    assert await presence.of_rooms(store.pool, [room, other], DAY, NOW) == {
+        room: BOOKED,
+        other: BOOKED,
+    }
 
     await _cancel_unheard(store, room)
     assert await _present(presence, store, room) == BOOKED  # kept: not read again
@@ -92,7 +96,7 @@ async def test_a_room_with_nobody_that_day_is_kept_as_nobody(store: EventStore):
     presence = RoomPresence()
     other_day = date(2026, 12, 2)
 
-    assert await presence.of_rooms(store.pool, [room], other_day) == {room: NOBODY}
+    assert await presence.of_rooms(store.pool, [room], other_day, NOW) == {room: NOBODY}
     assert await _present(presence, store, room) == BOOKED
 
 
