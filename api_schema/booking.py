@@ -144,6 +144,7 @@ class RefundPreview(msgspec.Struct, frozen=True):
     price_fen: int
     refund_fen: int
     rule: str
+    cancellable: bool = True  # by the caller, now: not once the child has arrived (a family)
 
 
 class StatusChange(msgspec.Struct, frozen=True):

@@ -62,6 +62,10 @@ class RatioWouldBreak(RuleViolated):
     code = "ratio-exceeded"
 
 
+class AlreadyArrived(RuleViolated):
+    code = "already-arrived"
+
+
 class RoomDay(WaitlistMixin, TuoyuAggregate):
     room_id: UUID
     institution_id: UUID
@@ -236,8 +240,14 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         self, booking_id: UUID, by_institution: bool, reason: str, now: datetime, *, by: UUID | None
     ) -> int:
         """Cancel an active booking (`by` the account that asked); return the refund in fen
-        under its published policy."""
+        under its published policy. Once the child has arrived, only the institution can (a
+        family's booking then ends at pick-up)."""
         booking = self.active(booking_id)
+        if booking_id in self.checked_in and not by_institution:
+            raise AlreadyArrived(
+                "the child has arrived: the booking ends when the child is collected",
+                field="booking_id",
+            )
         refund = refund_fen(
             booking.refund_policy, booking.price_fen, booking.starts_at, now, by_institution
         )

@@ -249,6 +249,39 @@ async def test_a_booking_checked_in_then_cancelled_in_one_projector_step_reads_c
     assert (row["status"], row["refund_fen"]) == ("cancelled", cancelled.json()["refund_fen"])
 
 
+async def test_a_guardian_cannot_cancel_a_booking_once_the_child_has_arrived(world: World):
+    room = await attending_room(world)
+    [booking] = room.bookings
+    world.runtime.clock.at = START - timedelta(minutes=10)  # type: ignore[attr-defined]
+    arrived = await check_in(world, room, room.children[0], minutes=-10)  # early, before 09:00
+    assert arrived.status_code == 201, arrived.text
+
+    late = await world.post(f"/v1/bookings/{booking}/cancel", {"reason": "不来了"}, room.guardian)
+    assert late.status_code == 409, late.text
+    assert late.json()["type"].endswith("/already-arrived")
+    assert late.json()["field"] == "booking_id"
+    assert (await _status(world, booking, room.guardian))["status"] == "checked_in"
+    preview = await world.client.get(
+        f"/v1/bookings/{booking}/refund-preview", headers=world.fresh(room.guardian.headers)
+    )
+    assert (preview.json()["cancellable"], preview.json()["refund_fen"]) == (False, 0)
+
+
+async def test_a_guardians_cancel_racing_the_drop_off_never_leaves_a_present_child_cancelled(
+    world: World,
+):
+    room = await attending_room(world)
+    [booking], [child] = room.bookings, room.children
+    world.runtime.clock.at = START - timedelta(minutes=10)  # type: ignore[attr-defined]
+    arrived, cancelled = await asyncio.gather(
+        check_in(world, room, child, minutes=-10),
+        world.post(f"/v1/bookings/{booking}/cancel", {"reason": "不来了"}, room.guardian),
+    )
+    assert sorted([arrived.status_code, cancelled.status_code]) in ([200, 409], [201, 409])
+    status = (await _status(world, booking, room.guardian))["status"]
+    assert status == ("checked_in" if arrived.status_code == 201 else "cancelled")
+
+
 async def test_a_child_staying_on_into_its_next_booking_is_no_no_show_and_both_end_at_pick_up(
     world: World,
 ):

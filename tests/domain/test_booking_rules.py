@@ -12,6 +12,7 @@ import pytest
 from domain.booking.active import ActiveBookings, active_bookings
 from domain.booking.eligibility import AgeDoesNotFit, check_age_fits, children_per_carer
 from domain.booking.room_day import (
+    AlreadyArrived,
     Booking,
     DayTerms,
     NotBookable,
@@ -275,6 +276,18 @@ def test_cancelling_frees_the_place_and_cannot_happen_twice():
     day.book(booking(), t, NOW)
     with pytest.raises(RuleViolated, match="already cancelled"):
         day.cancel(first.booking_id, by_institution=False, reason="", now=NOW, by=None)
+
+
+def test_a_family_cannot_cancel_once_the_child_has_arrived_and_the_institution_still_can():
+    day = room_day()
+    first = booking()
+    day.book(first, terms(capacity=1, staff=1), NOW)
+    day.check_in(first.booking_id, uuid4(), NOW)
+    with pytest.raises(AlreadyArrived):
+        day.cancel(first.booking_id, by_institution=False, reason="", now=NOW, by=None)
+    assert day.cancel(first.booking_id, by_institution=True, reason="", now=NOW, by=None) == (
+        first.price_fen
+    )
 
 
 def test_the_same_child_cannot_be_booked_twice_for_overlapping_times_anywhere():

@@ -144,17 +144,21 @@ class BookingsController(Controller):
     async def refund_preview(
         self, request: Request[Principal, Any, Any], booking_id: FromPath[UUID]
     ) -> RefundPreview:
-        """What cancelling now would refund, under the policy published when it was booked."""
+        """What cancelling now would refund, under the policy published when it was booked,
+        and whether the caller may cancel it now (a family not once the child has arrived)."""
         rt = runtime(request)
         row = await booking_row(rt, booking_id)
         policy = _policy(row)
+        by_institution = request.user.role is Role.institution_admin
+        cancellable = row["status"] == "confirmed" or (
+            row["status"] == "checked_in" and by_institution
+        )
         refund = 0
-        if row["status"] in ("confirmed", "checked_in"):
-            by_institution = request.user.role is Role.institution_admin
+        if cancellable:
             refund = refund_fen(
                 policy, row["price_fen"], row["starts_at"], rt.clock.now(), by_institution
             )
-        return RefundPreview(booking_id, row["price_fen"], refund, policy.describe())
+        return RefundPreview(booking_id, row["price_fen"], refund, policy.describe(), cancellable)
 
     @post("/{booking_id:uuid}/cancel", opt=CANCEL_BOOKING, status_code=200)
     async def cancel(
