@@ -1,7 +1,8 @@
 """Command execution: load aggregates (snapshot + tail), decide, append once, retry on conflict.
 
 A command key (from `Idempotency-Key`) makes a retried command return its first answer and
-write nothing twice; the same key with a different request is refused.
+write nothing twice; the same key with a different request is refused. A key is bound when
+its command writes: a refused command leaves no row, so a retry is decided again.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ class TooMuchContention(Exception):
 
 class IdempotencyKeyReused(Exception):
     """The same Idempotency-Key came with a different request (422)."""
+
+
+KEY_REUSED = "this Idempotency-Key was used for a different request"
 
 
 @dataclass(frozen=True)
@@ -348,7 +352,7 @@ async def stored_answer(store: EventStore, command_key: str | None) -> StoredAns
 
 def _replay(answer: StoredAnswer, ctx: CommandContext, result_type: type[R]) -> CommandOutcome[R]:
     if answer.request_hash != ctx.request_hash:
-        raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
+        raise IdempotencyKeyReused(KEY_REUSED)
     value = msgspec.json.decode(answer.result or b"null", type=result_type)
     return CommandOutcome(value, answer.last_position, replayed=True)
 

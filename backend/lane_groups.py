@@ -28,9 +28,11 @@ from uuid import UUID
 import msgspec
 
 from backend.commands import (
+    KEY_REUSED,
     MAX_ATTEMPTS,
     CommandContext,
     CommandOutcome,
+    IdempotencyKeyReused,
     TooMuchContention,
     UnitOfWork,
     _replay,
@@ -222,8 +224,11 @@ def _settle(
         for twin in job.twins:
             _settle_replay(twin, answer)
         return
-    for twin in job.twins:
-        _settle(twin, error=error)
+    for twin in job.twins:  # the same key: the same request shares the refusal
+        if twin.ctx.request_hash == job.ctx.request_hash:
+            _settle(twin, error=error)
+        else:
+            _settle(twin, error=IdempotencyKeyReused(KEY_REUSED))
 
 
 def _settle_replay(job: _Job, answer: StoredAnswer) -> None:

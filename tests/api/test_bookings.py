@@ -314,6 +314,30 @@ async def test_the_same_key_replayed_twenty_times_at_once_books_once(world: Worl
     assert UUID(responses[0].json()["id"])
 
 
+async def test_one_key_sent_at_once_with_a_refused_request_and_another_never_gives_the_other_the_refusal(
+    world: World,
+):
+    institution_id, room_id, _ = await bookable_room(world, capacity=1, staff=1)
+    guardian = await world.guardian()
+    first, refused, other = await many_children(world, guardian, 3)
+    filled = await world.post(
+        "/v1/bookings", booking_body(institution_id, room_id, first), guardian
+    )
+    assert filled.status_code == 201, filled.text
+    headers = {**world.fresh(guardian.headers), "Idempotency-Key": "one-key-two-requests"}
+    full, noon = await asyncio.gather(
+        world.client.post("/v1/bookings", headers=headers,
+                          json=booking_body(institution_id, room_id, refused)),
+        world.client.post("/v1/bookings", headers=headers,
+                          json=booking_body(institution_id, room_id, other, "12:00", "13:00")),
+    )  # fmt: skip
+    # Whichever came first gets its own answer, the other is told the key is taken: the noon
+    # booking is never answered with the other request's "the room is full at 09:00".
+    assert (full.status_code, noon.status_code) in ((409, 422), (422, 201)), noon.text
+    reused = noon if noon.status_code == 422 else full
+    assert "different request" in reused.json()["detail"]
+
+
 async def test_availability_lists_nearby_rooms_that_can_take_the_child_with_price_and_policy(
     world: World,
 ):
