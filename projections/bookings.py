@@ -29,6 +29,7 @@ handles: tuple[type, ...] = (
     RoomDay.BookingCheckedIn,
     RoomDay.BookingCompleted,
     RoomDay.NoShowReleased,
+    RoomDay.TurnedAwayReleased,
     RoomDay.ReleasedBookingAttended,
 )
 # Plain status moves: the event class and the status it leads to.
@@ -36,11 +37,13 @@ _MOVES: dict[type, str] = {
     RoomDay.BookingCheckedIn: "checked_in",
     RoomDay.BookingCompleted: "completed",
     RoomDay.NoShowReleased: "no_show",
+    RoomDay.TurnedAwayReleased: "turned_away",
     RoomDay.ReleasedBookingAttended: "checked_in",
 }
 # What the history says beside a move, when it says more than the status.
 _NOTES: dict[type, str] = {
     RoomDay.NoShowReleased: "未按时签到，名额已释放",
+    RoomDay.TurnedAwayReleased: "晨检未通过，未入园，名额已释放",
     RoomDay.ReleasedBookingAttended: "离线签到补录：孩子在名额释放前已到园，预约恢复",
 }
 tables = ("rm_room_days", "rm_bookings", "rm_booking_history")
@@ -70,7 +73,9 @@ CREATE TABLE IF NOT EXISTS rm_booking_history (
 """
 
 # Status order within one event (requested, then confirmed at the same instant).
-STATUS_ORDER = ("requested", "confirmed", "checked_in", "completed", "cancelled", "no_show")
+STATUS_ORDER = (
+    "requested", "confirmed", "checked_in", "completed", "cancelled", "no_show", "turned_away",
+)  # fmt: skip
 
 _json = msgspec.json.Encoder()
 _BOOKING_FIELDS = (

@@ -241,7 +241,8 @@ async def check_out(
 async def release_no_show(
     uow: UnitOfWork, now: datetime, *, room_day_id: UUID, booking_id: UUID
 ) -> CommandAccepted:
-    """The system frees the place; the child's time is released too."""
+    """The system frees the place; the child's time is released too. A child turned away at
+    the door today is released as such, not as a no-show."""
     room_day = await uow.get(RoomDay, room_day_id, "room_day")
     institution = await uow.get(Institution, room_day.institution_id, "institution")
     after = institution.booking_settings.no_show_after_minutes
@@ -251,7 +252,8 @@ async def release_no_show(
     if here is not None and here.room_id == room_day.room_id:
         raise RuleViolated("the child is here (from an earlier booking): not a no-show",
                            field="booking_id")  # fmt: skip
-    booking = room_day.release_no_show(booking_id, after, now)
+    turned_away = today is not None and child_id in today.turned_away
+    booking = room_day.release_no_show(booking_id, after, now, turned_away=turned_away)
     child = await uow.find(Child, booking.child_id)  # found even if erased since: freed alike
     if child is not None and booking_id in child.holds:
         child.release(booking_id, now)

@@ -69,6 +69,7 @@ class AttendanceDay(TuoyuAggregate):
     doses: dict[UUID, int]  # medication authorisation → doses given today
     visits: dict[UUID, list[Visit]]  # child → its stays in rooms today, in the order recorded
     staff_stays: dict[UUID, list[Visit]]  # carer → their stays in rooms today (clock-in to out)
+    turned_away: set[UUID]  # children refused at the door today (the morning check)
 
     class Opened(TuoyuAggregate.Created):
         institution_id: UUID
@@ -106,6 +107,9 @@ class AttendanceDay(TuoyuAggregate):
         by: UUID
         health: HealthCheck
         note: str
+
+        def apply(self, day: AttendanceDay) -> None:
+            day.turned_away.add(self.child_id)
 
     class ChildCheckedOut(TuoyuAggregate.Event):
         child_id: UUID
@@ -221,6 +225,7 @@ class AttendanceDay(TuoyuAggregate):
         self.doses = {}
         self.visits = {}
         self.staff_stays = {}
+        self.turned_away = set()
 
     @classmethod
     def open(

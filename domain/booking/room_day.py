@@ -138,6 +138,20 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
             room_day.drop_booking(self.booking_id)
             room_day.ended[self.booking_id] = "no_show"
 
+    class TurnedAwayReleased(TuoyuAggregate.Event):
+        """The child came but was turned away at the door (the morning check); when no arrival
+        followed by the no-show time, its place is freed. Not a no-show: the family came, and
+        was told at the door."""
+
+        booking_id: UUID
+        after_minutes: int
+
+        def apply(self, room_day: RoomDay) -> None:
+            if (booking := room_day.bookings.get(self.booking_id)) is not None:
+                room_day.released[self.booking_id] = booking
+            room_day.drop_booking(self.booking_id)
+            room_day.ended[self.booking_id] = "turned_away"
+
     class ReleasedBookingAttended(TuoyuAggregate.Event):
         """A drop-off made while the booking stood, replayed by an offline tablet after the
         no-show job freed it: the child was there, so the booking holds its place again,
@@ -309,12 +323,16 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
             self.ReleasedBookingAttended, now, booking_id=booking_id, arrived_at=arrived_at, by=by
         )
 
-    def release_no_show(self, booking_id: UUID, after_minutes: int, now: datetime) -> Booking:
-        """Free the place of a child not checked in `after_minutes` after the start."""
+    def release_no_show(
+        self, booking_id: UUID, after_minutes: int, now: datetime, *, turned_away: bool = False
+    ) -> Booking:
+        """Free the place of a child not checked in `after_minutes` after the start: a no-show,
+        or (`turned_away`) a child refused at the door who did not come back in by then."""
         booking = self.active(booking_id)
         if booking_id in self.checked_in:
             raise RuleViolated("the child arrived: not a no-show", field="booking_id")
         if now < booking.starts_at + timedelta(minutes=after_minutes):
             raise RuleViolated("too early to call it a no-show", field="booking_id")
-        self.emit(self.NoShowReleased, now, booking_id=booking_id, after_minutes=after_minutes)
+        released = self.TurnedAwayReleased if turned_away else self.NoShowReleased
+        self.emit(released, now, booking_id=booking_id, after_minutes=after_minutes)
         return booking

@@ -111,6 +111,27 @@ async def test_the_guardian_is_told_of_the_booking_and_of_its_release(world: Wor
     assert "名额已释放" in notes[0]["body"] and notes[0]["booking_id"] == booking
 
 
+async def test_a_child_turned_away_at_the_door_is_released_as_turned_away_not_as_a_no_show(
+    world: World,
+):
+    room = await attending_room(world)
+    [child], [booking] = room.children, room.bookings
+    fever = {"health_check": {"temperature_c": 38.5}, "abnormal_outcome": "refuse", "note": "发热"}
+    refused = await check_in(world, room, child, **fever)
+    assert refused.json()["status"] == "turned_away", refused.text
+    await _freed_as_no_show(world, room)  # the job runs at the no-show time: one released
+    world.last_position = await world.runtime.store.head_position()
+
+    seen = await _status(world, booking, room.guardian)
+    assert seen["status"] == "turned_away"
+    assert seen["history"][-1]["detail"] == "晨检未通过，未入园，名额已释放"
+    notes = (
+        await world.client.get("/v1/notifications", headers=world.fresh(room.guardian.headers))
+    ).json()
+    assert "no_show" not in [n["kind"] for n in notes]  # told once, at the door
+    assert "turned_away" in [n["kind"] for n in notes]
+
+
 async def test_a_drop_off_replayed_after_the_no_show_job_freed_its_booking_restores_it(
     world: World,
 ):
