@@ -35,7 +35,8 @@ async def live_occupancy(conn: Conn, institution_id: UUID, now: datetime) -> dic
     day, minute = local.date(), local.hour * 60 + local.minute
     day_id = attendance_day_id(institution_id, day)
     rooms = await conn.fetch(
-        "SELECT id, name, class_type, capacity FROM rm_rooms WHERE institution_id = $1"
+        "SELECT id, name, class_type, capacity, children_per_carer FROM rm_rooms"
+        " WHERE institution_id = $1"
         " ORDER BY name, id",
         institution_id,
     )
@@ -65,7 +66,9 @@ async def live_occupancy(conn: Conn, institution_id: UUID, now: datetime) -> dic
     for room in rooms:
         here = [c for c in children if c["room_id"] == room["id"]]
         carers = [s for s in staff if s["room_id"] == room["id"]]
-        status = room_status([c["children_per_carer"] for c in here], len(carers), room["capacity"])
+        most = room["children_per_carer"]  # in force: a city may have tightened it since
+        needs = [min(c["children_per_carer"], most) for c in here]
+        status = room_status(needs, len(carers), room["capacity"])
         out_rooms.append({
             "room_id": room["id"], "name": room["name"], "class_type": room["class_type"],
             "class_name": chinese_name(ClassType(room["class_type"])),

@@ -237,7 +237,15 @@ class AttendanceDay(TuoyuAggregate):
         )  # fmt: skip
 
     def status_of(self, room: RoomRules, arriving: int | None = None) -> RoomStatus:
-        needs = [c.children_per_carer for c in self.present.values() if c.room_id == room.room_id]
+        """The room now (with a child of ratio `arriving` in): each child present needs the
+        ratio it arrived with, never looser than the room's in force (a city may have
+        tightened its rules since, ADR 0022)."""
+        most = room.children_per_carer
+        needs = [
+            min(c.children_per_carer, most)
+            for c in self.present.values()
+            if c.room_id == room.room_id
+        ]
         if arriving is not None:
             needs.append(arriving)
         staff = sum(1 for r in self.staff.values() if r == room.room_id)

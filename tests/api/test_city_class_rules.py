@@ -5,12 +5,13 @@ ones, and binding rooms, bookings, availability and the door in that city's inst
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from backend.services import cities
 from domain.city.aggregate import District
-from tests.api.attendance_world import attending_room, check_in
+from tests.api.attendance_world import at, attending_room, check_in
 from tests.api.booking_world import bookable_room, booking_body, child_of
 from tests.api.days import DAY, months_before_day
 from tests.api.world import _PASSWORD_HASH, Caller, World, idem, new_phone
@@ -196,3 +197,46 @@ async def test_a_mixed_rooms_occupancy_shows_the_city_s_tighter_ratio_the_bookin
     assert await ratio_capacity_at_nine() == 5
     assert [(await book(child)).status_code for child in children[1:]] == [201] * 4 + [409]
     assert await ratio_capacity_at_nine() == 5
+
+
+async def _live_room(world: World, room: Any) -> dict[str, Any]:
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    response = await world.client.get(
+        f"/v1/institutions/{room.institution_id}/occupancy/live",
+        headers=world.fresh(room.admin.headers),
+    )
+    assert response.status_code == 200, response.text
+    [seen] = response.json()["rooms"]
+    return seen
+
+
+async def test_children_present_when_a_city_tightens_count_at_the_new_ratio_in_the_live_view(
+    world: World,
+):
+    regulator = await world.regulator()
+    room = await attending_room(world, children=5)  # one carer: 5 children at 1:5
+    for child in room.children:
+        assert (await check_in(world, room, child)).status_code == 201
+    assert (await _set(world, regulator, TODDLERS_BY_FOUR)).status_code == 200
+
+    seen = await _live_room(world, room)
+    assert (seen["required_staff"], seen["ratio_ok"]) == (2, False)
+
+
+async def test_a_carer_leaving_after_a_tightening_raises_the_ratio_alarm_at_the_new_ratio(
+    world: World,
+):
+    regulator = await world.regulator()
+    room = await attending_room(world, children=5)
+    second = await world.post("/v1/staff/clock-ins", {"room_id": str(room.room_id), "at": at()},
+                              room.admin)  # fmt: skip
+    assert second.status_code == 201, second.text
+    for child in room.children:
+        assert (await check_in(world, room, child)).status_code == 201
+    assert (await _set(world, regulator, TODDLERS_BY_FOUR)).status_code == 200
+
+    world.runtime.clock.at += timedelta(minutes=5)  # type: ignore[attr-defined]
+    out = await world.post("/v1/staff/clock-outs", {"room_id": str(room.room_id), "at": at(5)},
+                           room.admin)  # fmt: skip
+    assert out.status_code == 201, out.text
+    assert (await _live_room(world, room))["alarm"] == "ratio"  # 5 at 1:4 need 2 carers
