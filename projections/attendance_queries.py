@@ -40,17 +40,28 @@ async def live_occupancy(conn: Conn, institution_id: UUID, now: datetime) -> dic
         " ORDER BY name, id",
         institution_id,
     )
+    # The day before too: a child nobody collected is still here after midnight, on its day's
+    # record, and so is the carer who stayed with it (one not clocked out, in a room without
+    # such a child, is a forgotten clock-out: not counted).
+    day_before = attendance_day_id(institution_id, day - timedelta(days=1))
     children = await conn.fetch(
-        "SELECT l.room_id, l.child_id, l.since, l.children_per_carer, c.name, c.birth_date"
+        "SELECT l.room_id, l.child_id, l.since, l.children_per_carer, c.name, c.birth_date,"
+        " l.day_id = $2 AS stayed_on"
         " FROM rm_live_children l LEFT JOIN rm_children c ON c.id = l.child_id"
-        " WHERE l.day_id = $1 ORDER BY l.since",
-        day_id,
-    )
-    staff = await conn.fetch(
-        "SELECT s.room_id, s.staff_id, s.since, a.display_name FROM rm_live_staff s"
-        " LEFT JOIN rm_accounts a ON a.id = s.staff_id WHERE s.day_id = $1 ORDER BY s.since",
-        day_id,
-    )
+        " WHERE l.day_id = ANY(ARRAY[$1, $2]::uuid[]) ORDER BY l.since",
+        day_id, day_before,
+    )  # fmt: skip
+    stayed_in = {c["room_id"] for c in children if c["stayed_on"]}
+    staff = [
+        s
+        for s in await conn.fetch(
+            "SELECT s.room_id, s.staff_id, s.since, a.display_name, s.day_id = $2 AS stayed_on"
+            " FROM rm_live_staff s LEFT JOIN rm_accounts a ON a.id = s.staff_id"
+            " WHERE s.day_id = ANY(ARRAY[$1, $2]::uuid[]) ORDER BY s.since",
+            day_id, day_before,
+        )  # fmt: skip
+        if not s["stayed_on"] or s["room_id"] in stayed_in
+    ]
     alarms = dict(
         await conn.fetch("SELECT room_id, breach FROM rm_room_alarms WHERE day_id = $1", day_id)
     )

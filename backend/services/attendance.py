@@ -189,16 +189,17 @@ class Departure:
 
 
 async def day_of_stay(
-    uow: UnitOfWork, institution_id: UUID, child_id: UUID, at: datetime, timezone: str
+    uow: UnitOfWork, institution_id: UUID, who: UUID, at: datetime, timezone: str
 ) -> AttendanceDay | None:
-    """The attendance day of the child's stay at `at`: the local day of `at`, or the day before
-    while the child is still here from it (collected after midnight, escalated all evening)."""
+    """The attendance day of the stay of `who` (a child, or a carer clocked in) at `at`: the
+    local day of `at`, or the day before while they are still here from it (a child collected
+    after midnight, escalated all evening, and the carer who stayed with it)."""
     day, _ = local_moment(at, timezone)
     found = await uow.find(AttendanceDay, attendance_day_id(institution_id, day))
-    if found is not None and child_id in found.present:
+    if found is not None and found.has_here(who):
         return found
     before = await uow.find(AttendanceDay, attendance_day_id(institution_id, day - timedelta(1)))
-    return before if before is not None and child_id in before.present else found
+    return before if before is not None and before.has_here(who) else found
 
 
 async def check_out(

@@ -13,6 +13,7 @@ from backend.commands import UnitOfWork
 from backend.services.attendance import (
     attendance_day,
     check_device_time,
+    day_of_stay,
     local_moment,
     room_rules,
     staffed_institution,
@@ -42,18 +43,32 @@ async def clock_in(
 async def clock_out(
     uow: UnitOfWork, now: datetime, *, institution_id: UUID, room_id: UUID, by: UUID, at: datetime
 ) -> CommandAccepted:
-    _, room, today = await _staff_room_day(uow, now, institution_id, room_id, by, at)
+    """Clock out of the day the carer is clocked in on: after midnight, still the day before
+    (they stayed with a child nobody collected)."""
+    _, room, today = await _staff_room_day(uow, now, institution_id, room_id, by, at, staying=True)
     today.clock_out(by, room, at, now)
     return CommandAccepted(id=by, version=today.version)
 
 
 async def _staff_room_day(
-    uow: UnitOfWork, now: datetime, institution_id: UUID, room_id: UUID, by: UUID, at: datetime
+    uow: UnitOfWork,
+    now: datetime,
+    institution_id: UUID,
+    room_id: UUID,
+    by: UUID,
+    at: datetime,
+    *,
+    staying: bool = False,
 ) -> tuple[Institution, RoomRules, AttendanceDay]:
-    """The institution (`by` on its staff), the room's rules, and the day of `at`."""
+    """The institution (`by` on its staff), the room's rules, and the day of `at` (`staying`:
+    the day before while `by` is still clocked in on it)."""
     check_device_time(at, now)
     institution, _ = await staffed_institution(uow, institution_id, by)
     room = room_rules(institution, room_id, await class_rules_of(uow, institution))
+    if staying:
+        found = await day_of_stay(uow, institution.id, by, at, institution.timezone)
+        if found is not None:
+            return institution, room, found
     day, _ = local_moment(at, institution.timezone)
     return institution, room, await attendance_day(uow, institution, day, now)
 

@@ -236,6 +236,10 @@ class AttendanceDay(TuoyuAggregate):
             institution_id=institution_id, day=day, timezone=timezone,
         )  # fmt: skip
 
+    def has_here(self, person: UUID) -> bool:
+        """A child checked in, or a carer clocked in, that day and not gone yet."""
+        return person in self.present or person in self.staff
+
     def status_of(self, room: RoomRules, arriving: int | None = None) -> RoomStatus:
         """The room now (with a child of ratio `arriving` in): each child present needs the
         ratio it arrived with, never looser than the room's in force (a city may have

@@ -374,3 +374,63 @@ async def test_a_child_collected_after_midnight_is_checked_out_on_its_day_and_al
         check_out_body(room, child, room.guardian.phone, minutes=16 * 60), room.caregiver,
     )  # fmt: skip
     assert twice.status_code == 409, twice.text
+
+
+async def _live_after_midnight(world: World, room) -> dict:
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    response = await world.client.get(
+        f"/v1/institutions/{room.institution_id}/occupancy/live",
+        headers=world.fresh(room.admin.headers),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_after_midnight_the_live_view_shows_the_uncollected_child_and_the_carer_with_it(
+    world: World,
+):
+    room = await attending_room(world)  # one carer clocked in at 09:00
+    child = room.children[0]
+    assert (await world.post("/v1/attendance/check-ins", check_in_body(room, child),
+                             room.caregiver)).status_code == 201  # fmt: skip
+    world.runtime.clock.at = NINE + timedelta(hours=15, minutes=30)  # type: ignore[attr-defined]
+
+    live = await _live_after_midnight(world, room)  # 00:30, the next local day
+    [seen] = live["rooms"]
+    assert [c["child_id"] for c in seen["children"]] == [str(child)]
+    assert (live["children_present"], live["staff_present"], seen["ratio_ok"]) == (1, 1, True)
+
+
+async def test_after_midnight_a_carer_still_clocked_in_from_the_day_before_counts_only_beside_such_a_child(
+    world: World,
+):
+    room = await attending_room(world)  # the carer forgot to clock out; no child stayed
+    world.runtime.clock.at = NINE + timedelta(hours=15, minutes=30)  # type: ignore[attr-defined]
+    live = await _live_after_midnight(world, room)
+    assert (live["children_present"], live["staff_present"]) == (0, 0)
+
+
+async def test_a_carer_who_stayed_past_midnight_with_an_uncollected_child_clocks_out_of_that_day(
+    world: World,
+):
+    room = await attending_room(world)
+    child = room.children[0]
+    assert (await world.post("/v1/attendance/check-ins", check_in_body(room, child),
+                             room.caregiver)).status_code == 201  # fmt: skip
+    world.runtime.clock.at = NINE + timedelta(hours=15, minutes=30)  # type: ignore[attr-defined]
+    collected = await world.post(
+        "/v1/attendance/check-outs",
+        check_out_body(room, child, room.guardian.phone, minutes=15 * 60 + 20), room.caregiver,
+    )  # fmt: skip
+    assert collected.status_code == 201, collected.text
+    out = await world.post(
+        "/v1/staff/clock-outs", {"room_id": str(room.room_id), "at": at(15 * 60 + 25)},
+        room.caregiver,
+    )  # fmt: skip
+    assert out.status_code == 201, out.text
+    again = await world.post(
+        "/v1/staff/clock-outs", {"room_id": str(room.room_id), "at": at(15 * 60 + 26)},
+        room.caregiver,
+    )  # fmt: skip
+    assert again.status_code == 409, again.text
+    assert (await _live_after_midnight(world, room))["staff_present"] == 0
