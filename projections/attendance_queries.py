@@ -52,16 +52,13 @@ async def live_occupancy(conn: Conn, institution_id: UUID, now: datetime) -> dic
         day_id, day_before,
     )  # fmt: skip
     stayed_in = {c["room_id"] for c in children if c["stayed_on"]}
-    staff = [
-        s
-        for s in await conn.fetch(
-            "SELECT s.room_id, s.staff_id, s.since, a.display_name, s.day_id = $2 AS stayed_on"
-            " FROM rm_live_staff s LEFT JOIN rm_accounts a ON a.id = s.staff_id"
-            " WHERE s.day_id = ANY(ARRAY[$1, $2]::uuid[]) ORDER BY s.since",
-            day_id, day_before,
-        )  # fmt: skip
-        if not s["stayed_on"] or s["room_id"] in stayed_in
-    ]
+    clocked_in = await conn.fetch(
+        "SELECT s.room_id, s.staff_id, s.since, a.display_name, s.day_id = $2 AS stayed_on"
+        " FROM rm_live_staff s LEFT JOIN rm_accounts a ON a.id = s.staff_id"
+        " WHERE s.day_id = ANY(ARRAY[$1, $2]::uuid[]) ORDER BY s.since",
+        day_id, day_before,
+    )  # fmt: skip
+    staff = [s for s in clocked_in if not s["stayed_on"] or s["room_id"] in stayed_in]
     alarms = dict(
         await conn.fetch("SELECT room_id, breach FROM rm_room_alarms WHERE day_id = $1", day_id)
     )
