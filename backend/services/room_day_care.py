@@ -82,17 +82,15 @@ async def log_care(
     institution.require_room(entry.room_id)
     day, _ = local_moment(entry.at, institution.timezone)
     today = await attendance_day(uow, institution, day, now)
-    max_doses = None
     if entry.kind is CareKind.medication and entry.authorisation_id and entry.child_ids:
         child = await uow.get(Child, entry.child_ids[0], "child")
-        authorisation = child.medication_for(entry.authorisation_id, day, entry.at)
-        max_doses = authorisation.max_doses_per_day
+        authorisation = child.give_dose(entry.authorisation_id, day, entry.at, now)
         entry = CareEntry(
             entry.entry_id, entry.kind, entry.room_id, entry.child_ids, entry.at, entry.by,
             note=entry.note, authorisation_id=entry.authorisation_id,
             medicine=authorisation.medicine, dose=authorisation.dose_to_give(entry.dose),
         )  # fmt: skip
-    logged = today.log_care(entry, max_doses, now)
+    logged = today.log_care(entry, now)
     return CommandAccepted(id=logged.entry_id, version=today.version)
 
 

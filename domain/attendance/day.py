@@ -36,7 +36,6 @@ from domain.attendance.values import (
     CheckInMethod,
     CodeAlreadyUsed,
     Collector,
-    DoseLimitReached,
     InstitutionFull,
     NotCheckedIn,
     NotClockedIn,
@@ -66,7 +65,6 @@ class AttendanceDay(TuoyuAggregate):
     escalations: dict[UUID, int]  # child → how many times the late pick-up was escalated
     used_codes: set[str]
     napping: dict[UUID, datetime]
-    doses: dict[UUID, int]  # medication authorisation → doses given today
     visits: dict[UUID, list[Visit]]  # child → its stays in rooms today, in the order recorded
     staff_stays: dict[UUID, list[Visit]]  # carer → their stays in rooms today (clock-in to out)
     turned_away: set[UUID]  # children refused at the door today (the morning check)
@@ -180,8 +178,6 @@ class AttendanceDay(TuoyuAggregate):
                     day.napping[child_id] = e.at
                 elif e.kind is CareKind.nap_end:
                     day.napping.pop(child_id, None)
-            if e.kind is CareKind.medication and e.authorisation_id is not None:
-                day.doses[e.authorisation_id] = day.doses.get(e.authorisation_id, 0) + 1
 
     class RoomOutOfBounds(TuoyuAggregate.Event):
         """Ratio alarm: the room broke its staff ratio or class size (a carer clocked out…)."""
@@ -222,7 +218,6 @@ class AttendanceDay(TuoyuAggregate):
         self.escalations = {}
         self.used_codes = set()
         self.napping = {}
-        self.doses = {}
         self.visits = {}
         self.staff_stays = {}
         self.turned_away = set()
@@ -405,7 +400,7 @@ class AttendanceDay(TuoyuAggregate):
                 field="at",
             )
 
-    def log_care(self, entry: CareEntry, max_doses: int | None, now: datetime) -> CareEntry:
+    def log_care(self, entry: CareEntry, now: datetime) -> CareEntry:
         """Record care for the named children, or for every child present in the room."""
         check_entry(entry)
         in_room = RoomAt(
@@ -414,12 +409,6 @@ class AttendanceDay(TuoyuAggregate):
             still_here=frozenset(c for c, p in self.present.items() if p.room_id == entry.room_id),
         )
         children = children_cared_for(entry, in_room, self.napping)
-        given = self.doses.get(entry.authorisation_id, 0) if entry.authorisation_id else 0
-        if max_doses is not None and given >= max_doses:
-            raise DoseLimitReached(
-                f"the guardian authorised at most {max_doses} dose(s) a day",
-                field="authorisation_id",
-            )
         entry = msgspec.structs.replace(entry, child_ids=children)
         self.emit(self.CareLogged, now, entry=entry)
         return entry

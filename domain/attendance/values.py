@@ -92,10 +92,6 @@ class NapRuleBroken(RuleViolated):
     code = "nap-sequence"
 
 
-class DoseLimitReached(RuleViolated):
-    code = "medication-dose-limit"
-
-
 class VisitOverlaps(RuleViolated):
     code = "visit-overlaps"
 

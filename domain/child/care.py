@@ -101,6 +101,15 @@ class MedicationNotAuthorised(RuleViolated):
     code = "medication-not-authorised"
 
 
+class DoseLimitReached(RuleViolated):
+    code = "medication-dose-limit"
+
+
+def dose_day(authorisation_id: UUID, day: date) -> str:
+    """The key of an authorisation's doses on one local day."""
+    return f"{authorisation_id}/{day.isoformat()}"
+
+
 def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
@@ -122,6 +131,7 @@ class ChildCareMixin:
     delegates: tuple[Delegate, ...]
     blocked: tuple[BlockedCollector, ...]
     medication: dict[UUID, MedicationAuthorisation]
+    doses_given: dict[str, int]  # dose_day(authorisation, day) → doses given, at any institution
     last_attended: date | None
     emit: Any
 
@@ -166,6 +176,17 @@ class ChildCareMixin:
         def apply(self, child: Any) -> None:
             child.medication[self.authorisation.authorisation_id] = self.authorisation
 
+    class DoseGiven(TuoyuAggregate.Event):
+        """A dose given against an authorisation on a local day (where: the attendance day's
+        care log says; counted here, so a day's limit holds across institutions)."""
+
+        authorisation_id: UUID
+        day: date
+
+        def apply(self, child: Any) -> None:
+            key = dose_day(self.authorisation_id, self.day)
+            child.doses_given[key] = child.doses_given.get(key, 0) + 1
+
     class Attended(TuoyuAggregate.Event):
         day: date
 
@@ -178,6 +199,7 @@ class ChildCareMixin:
         self.delegates = ()
         self.blocked = ()
         self.medication = {}
+        self.doses_given = {}
         self.last_attended = None
 
     def record_health(self, record: HealthRecord, today: date, now: datetime) -> None:
@@ -281,4 +303,19 @@ class ChildCareMixin:
                 f"the dose at {at.isoformat()} was given before the guardian authorised it at"
                 f" {since.isoformat()}", field="at",
             )  # fmt: skip
+        return authorisation
+
+    def give_dose(
+        self, authorisation_id: UUID, day: date, at: datetime, now: datetime
+    ) -> MedicationAuthorisation:
+        """Count a dose given at `at` (local `day`) against the guardian's authorisation, whose
+        doses a day are the child's, at whichever institutions it is cared for that day."""
+        authorisation = self.medication_for(authorisation_id, day, at)
+        limit = authorisation.max_doses_per_day
+        if self.doses_given.get(dose_day(authorisation_id, day), 0) >= limit:
+            raise DoseLimitReached(
+                f"the guardian authorised at most {limit} dose(s) a day",
+                field="authorisation_id",
+            )
+        self.emit(self.DoseGiven, now, authorisation_id=authorisation_id, day=day)
         return authorisation

@@ -130,6 +130,46 @@ async def test_medication_needs_the_guardians_authorisation_and_stops_at_its_dos
     assert notes[0]["kind"] == "medication" and "布洛芬 5 ml" in notes[0]["body"]
 
 
+async def test_a_days_doses_are_counted_across_the_institutions_caring_for_the_child(
+    world: World,
+):
+    """Morning at one institution, afternoon at another: the guardian allowed one dose a day."""
+    other_id, other_room, other_admin = await bookable_room(world)
+    other_carer = await caregiver_of(world, other_id, other_admin)
+    room = await attending_room(world)
+    [child] = room.children
+    afternoon = booking_body(other_id, other_room, child, "13:00", "15:00")
+    assert (await world.post("/v1/bookings", afternoon, room.guardian)).status_code == 201
+    authorised = await world.post(
+        f"/v1/children/{child}/medication-authorisations",
+        {"medicine": "布洛芬混悬液", "dose": "5 ml", "max_doses_per_day": 1, "first_day": DAY,
+         "last_day": DAY}, room.guardian,
+    )  # fmt: skip
+    assert authorised.status_code == 201, authorised.text
+    assert (await check_in(world, room, child)).status_code == 201
+    world.runtime.clock.at = NINE + timedelta(minutes=31)  # type: ignore[attr-defined]
+    dose = {"room_id": str(room.room_id), "kind": "medication", "at": at(30),
+            "child_ids": [str(child)], "authorisation_id": authorised.json()["id"]}  # fmt: skip
+    assert (await world.post("/v1/attendance/care-logs", dose, room.caregiver)).status_code == 201
+
+    world.runtime.clock.at = NINE + timedelta(hours=5)  # type: ignore[attr-defined]  # 14:00
+    out = await world.post("/v1/attendance/check-outs",
+                           check_out_body(room, child, room.guardian.phone, minutes=60),
+                           room.caregiver)  # fmt: skip
+    assert out.status_code == 201, out.text
+    clocked_in = await world.post("/v1/staff/clock-ins",
+                                  {"room_id": str(other_room), "at": at(4 * 60)}, other_carer)  # fmt: skip
+    assert clocked_in.status_code == 201, clocked_in.text
+    arrived = await world.post("/v1/attendance/check-ins", {
+        "child_id": str(child), "room_id": str(other_room), "at": at(4 * 60 + 5),
+        "health_check": {"temperature_c": 36.6}, "method": "manual"}, other_carer)  # fmt: skip
+    assert arrived.status_code == 201, arrived.text
+    second = {**dose, "room_id": str(other_room), "at": at(4 * 60 + 30)}
+    again = await world.post("/v1/attendance/care-logs", second, other_carer)
+    assert again.status_code == 409, again.text
+    assert again.json()["type"] == "/problems/medication-dose-limit"
+
+
 async def _notices(world: World, who) -> list[dict]:
     return (await world.client.get("/v1/notifications",
                                    headers=world.fresh(who.headers))).json()  # fmt: skip

@@ -18,7 +18,6 @@ from domain.attendance.values import (
     ChildNotPresent,
     CodeAlreadyUsed,
     Collector,
-    DoseLimitReached,
     IdentityCheck,
     InstitutionFull,
     NapRuleBroken,
@@ -230,7 +229,7 @@ def collect(day: AttendanceDay, child: PresentChild, minutes: int) -> None:
 def test_lunch_for_the_whole_room_reaches_every_child_present():
     day = staffed(carers=2)
     present = {arrive(day)[0].child_id for _ in range(3)}
-    entry = day.log_care(care(CareKind.meal, meal="lunch", amount="most"), None, EIGHT)
+    entry = day.log_care(care(CareKind.meal, meal="lunch", amount="most"), EIGHT)
     assert set(entry.child_ids) == present
 
 
@@ -252,28 +251,26 @@ def test_care_replayed_late_goes_to_the_children_in_the_room_at_its_own_time():
     stayed, left = arrive(day)[0], arrive(day)[0]
     collect(day, left, minutes=240)  # 12:00, live
     later = arrive(day, minutes=300)[0]  # 13:00
-    lunch = day.log_care(care(CareKind.meal, minutes=180, meal="lunch"), None, EIGHT)  # 11:00
+    lunch = day.log_care(care(CareKind.meal, minutes=180, meal="lunch"), EIGHT)  # 11:00
     assert set(lunch.child_ids) == {stayed.child_id, left.child_id}
     with pytest.raises(ChildNotPresent):  # not yet arrived at 11:00
-        day.log_care(care(CareKind.meal, (later.child_id,), minutes=180, meal="lunch"), None,
-                     EIGHT)  # fmt: skip
+        day.log_care(care(CareKind.meal, (later.child_id,), minutes=180, meal="lunch"), EIGHT)
 
 
 def test_a_child_named_within_the_devices_clock_skew_of_its_arrival_is_cared_for():
     day = staffed()
     child, _ = arrive(day, minutes=1)
-    entry = day.log_care(care(CareKind.observation, (child.child_id,), note="情绪愉快"), None,
-                         EIGHT)  # fmt: skip
+    entry = day.log_care(care(CareKind.observation, (child.child_id,), note="情绪愉快"), EIGHT)
     assert entry.child_ids == (child.child_id,)
 
 
 def test_a_nap_end_replayed_after_its_child_was_collected_is_recorded_as_history():
     day = staffed()
     child, _ = arrive(day)
-    day.log_care(care(CareKind.nap_start, (child.child_id,), minutes=60), None, EIGHT)
+    day.log_care(care(CareKind.nap_start, (child.child_id,), minutes=60), EIGHT)
     collect(day, child, minutes=180)  # collected by another device before the tablet synced
-    day.log_care(care(CareKind.nap_check, (child.child_id,), minutes=75), None, EIGHT)
-    day.log_care(care(CareKind.nap_end, (child.child_id,), minutes=120), None, EIGHT)
+    day.log_care(care(CareKind.nap_check, (child.child_id,), minutes=75), EIGHT)
+    day.log_care(care(CareKind.nap_end, (child.child_id,), minutes=120), EIGHT)
     assert child.child_id not in day.napping
 
 
@@ -287,33 +284,33 @@ def test_a_nap_replayed_from_a_room_its_child_has_left_for_another_is_history_th
     day.check_in(moved, OTHER_ROOM, filed_places=50, by=CARER, method=CheckInMethod.manual,
                  health=WELL, outcome=None, note="", override_reason=None, code=None,
                  local_time="09:50", now=back)  # fmt: skip
-    day.log_care(care(CareKind.nap_start, (child.child_id,), minutes=60), None, back)  # synced late
+    day.log_care(care(CareKind.nap_start, (child.child_id,), minutes=60), back)  # synced late
     assert child.child_id not in day.napping  # not asleep in the room it is in now
     nap = CareEntry(uuid4(), CareKind.nap_start, OTHER_ROOM.room_id, (child.child_id,),
                     back + timedelta(minutes=10), CARER)  # fmt: skip
-    day.log_care(nap, None, back + timedelta(minutes=10))
+    day.log_care(nap, back + timedelta(minutes=10))
     assert day.napping[child.child_id] == back + timedelta(minutes=10)
 
 
 def test_care_for_a_child_not_in_the_room_is_refused():
     day = staffed()
     with pytest.raises(ChildNotPresent):
-        day.log_care(care(CareKind.meal, (uuid4(),), meal="lunch"), None, EIGHT)
+        day.log_care(care(CareKind.meal, (uuid4(),), meal="lunch"), EIGHT)
 
 
 def test_one_tap_nap_entries_for_the_room_cover_the_children_awake_or_asleep_as_fits():
     day = staffed()
     sleeper, _ = arrive(day)
     wakeful, _ = arrive(day)
-    day.log_care(care(CareKind.nap_start, (sleeper.child_id,), minutes=60), None, EIGHT)
-    check = day.log_care(care(CareKind.nap_check, minutes=70), None, EIGHT)  # the whole room
+    day.log_care(care(CareKind.nap_start, (sleeper.child_id,), minutes=60), EIGHT)
+    check = day.log_care(care(CareKind.nap_check, minutes=70), EIGHT)  # the whole room
     assert check.child_ids == (sleeper.child_id,)  # not refused for the child awake
-    rest = day.log_care(care(CareKind.nap_start, minutes=75), None, EIGHT)
+    rest = day.log_care(care(CareKind.nap_start, minutes=75), EIGHT)
     assert rest.child_ids == (wakeful.child_id,)  # the one not yet asleep
-    end = day.log_care(care(CareKind.nap_end, minutes=120), None, EIGHT)
+    end = day.log_care(care(CareKind.nap_end, minutes=120), EIGHT)
     assert set(end.child_ids) == {sleeper.child_id, wakeful.child_id} and not day.napping
     with pytest.raises(NapRuleBroken) as refused:
-        day.log_care(care(CareKind.nap_check, minutes=125), None, EIGHT)  # nobody asleep
+        day.log_care(care(CareKind.nap_check, minutes=125), EIGHT)  # nobody asleep
     assert refused.value.field == "room_id"
 
 
@@ -321,7 +318,7 @@ def test_a_meal_must_name_which_meal():
     day = staffed()
     arrive(day)
     with pytest.raises(InvalidValue) as refused:
-        day.log_care(care(CareKind.meal, meal="feast"), None, EIGHT)
+        day.log_care(care(CareKind.meal, meal="feast"), EIGHT)
     assert refused.value.field == "meal"
 
 
@@ -329,28 +326,18 @@ def test_a_nap_is_checked_only_after_it_started():
     day = staffed()
     child, _ = arrive(day)
     with pytest.raises(NapRuleBroken):
-        day.log_care(care(CareKind.nap_check, (child.child_id,)), None, EIGHT)
-    day.log_care(care(CareKind.nap_start, (child.child_id,)), None, EIGHT)
-    day.log_care(care(CareKind.nap_check, (child.child_id,), note="breathing calm"), None, EIGHT)
-    day.log_care(care(CareKind.nap_end, (child.child_id,)), None, EIGHT)
+        day.log_care(care(CareKind.nap_check, (child.child_id,)), EIGHT)
+    day.log_care(care(CareKind.nap_start, (child.child_id,)), EIGHT)
+    day.log_care(care(CareKind.nap_check, (child.child_id,), note="breathing calm"), EIGHT)
+    day.log_care(care(CareKind.nap_end, (child.child_id,)), EIGHT)
     assert child.child_id not in day.napping
-
-
-def test_medication_stops_at_the_authorised_doses():
-    day = staffed()
-    child, _ = arrive(day)
-    authorisation = uuid4()
-    dose = care(CareKind.medication, (child.child_id,), authorisation_id=authorisation)
-    day.log_care(dose, 1, EIGHT)
-    with pytest.raises(DoseLimitReached):
-        day.log_care(dose, 1, EIGHT)
 
 
 def test_medication_without_an_authorisation_is_refused():
     day = staffed()
     child, _ = arrive(day)
     with pytest.raises(InvalidValue) as refused:
-        day.log_care(care(CareKind.medication, (child.child_id,)), None, EIGHT)
+        day.log_care(care(CareKind.medication, (child.child_id,)), EIGHT)
     assert refused.value.field == "authorisation_id"
 
 

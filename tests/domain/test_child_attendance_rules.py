@@ -15,6 +15,7 @@ from domain.child.care import (
     CollectorBlocked,
     CollectorNotAuthorised,
     Delegate,
+    DoseLimitReached,
     HealthRecord,
     HealthRecordKind,
     HealthRecordMissing,
@@ -162,6 +163,22 @@ def test_medication_is_given_only_within_the_authorised_days_and_after_the_autho
     with pytest.raises(InvalidValue) as backdated:
         c.authorise_medication(yesterday, NOW)
     assert backdated.value.field == "first_day"
+
+
+def test_doses_stop_at_the_authorised_number_a_day_wherever_they_are_given():
+    c = admitted()
+    authorisation = MedicationAuthorisation(
+        uuid4(), "布洛芬", "5 ml", 2, TODAY, TODAY + timedelta(days=1), MUM
+    )
+    c.authorise_medication(authorisation, NOW)
+    morning, afternoon = NOW + timedelta(hours=2), NOW + timedelta(hours=6)
+    c.give_dose(authorisation.authorisation_id, TODAY, morning, morning)  # at one institution
+    c.give_dose(authorisation.authorisation_id, TODAY, afternoon, afternoon)  # at another
+    with pytest.raises(DoseLimitReached) as third:
+        c.give_dose(authorisation.authorisation_id, TODAY, afternoon, afternoon)
+    assert third.value.field == "authorisation_id"
+    tomorrow = afternoon + timedelta(days=1)
+    c.give_dose(authorisation.authorisation_id, TODAY + timedelta(days=1), tomorrow, tomorrow)
 
 
 def test_a_dose_other_than_the_authorised_one_is_refused_and_the_same_dose_in_other_words_is_not():
