@@ -52,7 +52,9 @@ class RegisterInstitution(msgspec.Struct, frozen=True):
     filed_places: Annotated[int, msgspec.Meta(ge=1, le=5000, description="备案托位")]
     opening_hours: list[OpeningHours]
     admin: NewStaff
-    timezone: str = "Asia/Shanghai"
+    timezone: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=64, examples=["Asia/Shanghai"])
+    ] = "Asia/Shanghai"
 
 
 class ChangeOpeningHours(msgspec.Struct, frozen=True):

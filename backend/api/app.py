@@ -35,6 +35,7 @@ from backend.api.routes.occupancy_and_availability import find_availability, roo
 from backend.api.routes.register_corrections import correct_register
 from backend.api.routes.rooms_and_staff import RoomsController, StaffController
 from backend.api.routes.waitlist import WaitlistController
+from backend.api.strict_input import check_input
 from backend.auth.access import AccessMiddleware
 from backend.auth.principal import Principal
 from backend.auth.tokens import ALGORITHM, REQUIRED_CLAIMS, LeewayToken
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     return Litestar(
         route_handlers=ROUTES,
         middleware=[AccessMiddleware()],  # inside the sign-in middleware on_app_init adds
+        before_request=check_input,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],

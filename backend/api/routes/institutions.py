@@ -58,7 +58,7 @@ def intervals(hours: list[OpeningHours]) -> tuple[OpeningInterval, ...]:
 def checked_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:  # OSError: no such file name
         raise InvalidValue(f"unknown IANA time zone {name!r}", field="timezone") from error
     return name
 
