@@ -44,9 +44,15 @@ from domain.institution.values import hhmm
 MAX_REPLAY_DELAY = timedelta(hours=24)
 
 
-def local_moment(at: datetime, timezone: str) -> tuple[date, int]:
-    """The institution's local day and minute after midnight of an instant."""
-    local = at.astimezone(ZoneInfo(timezone))
+def local_moment(at: datetime, timezone: str, field: str = "at") -> tuple[date, int]:
+    """The institution's local day and minute after midnight of an instant (a device's time at
+    the calendar's ends, which has no local day there, is refused naming `field`)."""
+    try:
+        local = at.astimezone(ZoneInfo(timezone))
+    except OverflowError:
+        raise InvalidValue(
+            "the time has no local day: check the device clock", field=field
+        ) from None
     return local.date(), local.hour * 60 + local.minute
 
 

@@ -35,7 +35,9 @@ class NoCareThatDay(RuleViolated):
 
 def correction_day(correction: VisitCorrection, timezone: str) -> date:
     """The register corrected: the local day of the visit replaced, else of the arrival."""
-    return local_moment(correction.replaces or correction.arrived, timezone)[0]
+    if correction.replaces is not None:
+        return local_moment(correction.replaces, timezone, "replaces")[0]
+    return local_moment(correction.arrived, timezone, "arrived_at")[0]
 
 
 async def correct_visit(

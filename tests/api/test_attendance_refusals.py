@@ -9,6 +9,8 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+import pytest
+
 from tests.api.attendance_world import (
     EXAMINED,
     NINE,
@@ -17,6 +19,7 @@ from tests.api.attendance_world import (
     attending_room,
     caregiver_of,
     check_in,
+    check_in_body,
     check_out_body,
 )
 from tests.api.booking_world import booking_body, enrolment, many_children
@@ -253,3 +256,40 @@ async def test_a_clock_out_before_the_clock_in_is_refused_by_field_and_writes_no
     assert (early.json()["type"], early.json()["field"]) == ("/problems/invalid-value", "at")
     assert await world.runtime.pool.fetchval("SELECT count(*) FROM events") == before
     assert len((await _live(world, room))["rooms"][0]["staff"]) == 1
+
+
+CALENDAR_ENDS = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"]  # no local day
+
+
+@pytest.mark.parametrize("when", CALENDAR_ENDS)
+@pytest.mark.parametrize("path", ["/v1/attendance/check-ins", "/v1/attendance/check-outs",
+                                  "/v1/staff/clock-ins", "/v1/attendance/care-logs"])  # fmt: skip
+async def test_a_device_time_at_the_calendars_ends_is_refused_naming_it(
+    world: World, path: str, when: str
+):
+    room = await attending_room(world)
+    before = await world.runtime.pool.fetchval("SELECT count(*) FROM events")
+    body: dict[str, Any] = {
+        "/v1/attendance/check-ins": check_in_body(room, room.children[0]),
+        "/v1/attendance/check-outs": check_out_body(room, room.children[0], room.guardian.phone),
+        "/v1/staff/clock-ins": {"room_id": str(room.room_id)},
+        "/v1/attendance/care-logs": {"room_id": str(room.room_id), "kind": "meal",
+                                     "meal": "lunch", "amount": "all"},
+    }[path]  # fmt: skip
+    response = await world.post(path, {**body, "at": when}, room.caregiver)
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "at"
+    assert await world.runtime.pool.fetchval("SELECT count(*) FROM events") == before
+
+
+@pytest.mark.parametrize("when", CALENDAR_ENDS)
+async def test_a_register_correction_at_the_calendars_ends_is_refused_naming_it(
+    world: World, when: str
+):
+    room = await attending_room(world)
+    body = {"child_id": str(room.children[0]), "room_id": str(room.room_id), "arrived_at": when,
+            "reason": "补录"}  # fmt: skip
+    path = f"/v1/institutions/{room.institution_id}/attendance/corrections"
+    response = await world.post(path, body, room.admin)
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "arrived_at"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from uuid import uuid4
 
+import pytest
+
 from tests.api.world import World, idem, institution_body
 
 
@@ -165,14 +167,17 @@ async def test_an_unknown_district_is_refused(world: World):
     assert response.json()["field"] == "district_code"
 
 
-async def test_an_unknown_time_zone_is_refused(world: World):
+@pytest.mark.parametrize(("timezone", "status"), [("Mars/Olympus", 422), ("a" * 5000, 400)])
+async def test_an_unknown_or_overlong_time_zone_is_refused(
+    world: World, timezone: str, status: int
+):
     regulator = await world.regulator()
     response = await world.client.post(
         "/v1/institutions",
-        json=institution_body(timezone="Mars/Olympus"),
+        json=institution_body(timezone=timezone),
         headers={**regulator.headers, **idem()},
     )
-    assert response.status_code == 422
+    assert response.status_code == status, response.text
     assert response.json()["field"] == "timezone"
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, post
 from litestar.params import JSONBody
@@ -81,7 +80,7 @@ async def institution_zone(rt: Runtime, institution_id: UUID) -> str:
 
 def day_lane(institution_id: UUID, at: datetime, zone: str) -> list[UUID]:
     """Commands on one attendance day queue behind each other in this process."""
-    return [attendance_day_id(institution_id, at.astimezone(ZoneInfo(zone)).date())]
+    return [attendance_day_id(institution_id, service.local_moment(at, zone)[0])]
 
 
 def health(check: HealthCheckIn) -> HealthCheck:
@@ -103,7 +102,7 @@ class AttendanceController(Controller):
         the child as turned away (201, status `turned_away`) and tells the guardian."""
         rt = runtime(request)
         institution_id, zone = await room_home(rt, data.room_id)
-        day = data.at.astimezone(ZoneInfo(zone)).date()
+        day, _ = service.local_moment(data.at, zone)
         arrival = service.Arrival(
             institution_id=institution_id, room_id=data.room_id, child_id=data.child_id,
             at=data.at, by=request.user.account_id, method=CheckInMethod(data.method),
