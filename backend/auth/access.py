@@ -7,6 +7,7 @@ institution*, …).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from domain.account.aggregate import Role
 
 RelationCheck = Callable[[Principal, ASGIConnection[Any, Any, Any, Any], Runtime], Awaitable[bool]]
 MIN_POSITION_HEADER = "x-min-position"
+POSITION = re.compile(r"[0-9]{1,18}")  # an event position (bigint), as the app was given it
 OPENAPI_PATH = "/schema"
 
 
@@ -53,7 +55,7 @@ def runtime_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
 async def wait_for_min_position(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     """Read-your-writes: with `X-Min-Position`, wait (bounded) for the read models to catch up."""
     raw = connection.headers.get(MIN_POSITION_HEADER)
-    if raw and raw.isdigit():
+    if raw and POSITION.fullmatch(raw):  # ASCII digits: `isdigit` takes "²", `int` does not
         runtime = runtime_of(connection)
         await runtime.projector.wait_until(int(raw), runtime.settings.read_wait_seconds)
 

@@ -10,6 +10,7 @@ import pytest
 
 from tests.api.attendance_world import attending_room, check_out_body
 from tests.api.booking_world import EIGHTEEN_MONTHS_OLD, child_of
+from tests.api.days import DAY
 from tests.api.world import World, new_phone
 
 
@@ -78,3 +79,25 @@ async def test_a_backslash_and_u0000_typed_as_text_and_lines_in_a_note_are_kept(
 async def test_a_query_parameter_with_a_control_character_is_refused_naming_it(world: World):
     response = await world.client.get("/v1/institutions?district=gu%00su")
     _refused(response, "district")
+
+
+@pytest.mark.parametrize("position", [b"\xb2", b"1\xb2", b"-1", b"9" * 30])
+async def test_a_min_position_that_is_no_position_is_ignored(world: World, position: bytes):
+    """Headers arrive as latin-1: "²" passes `str.isdigit` and fails `int`."""
+    response = await world.client.get("/v1/institutions", headers={"X-Min-Position": position})
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(("start", "end"), [("11:00", "09:00"), ("09:00", "09:00")])
+async def test_a_search_that_ends_before_it_starts_is_refused_naming_the_end(
+    world: World, start: str, end: str
+):
+    guardian = await world.guardian()
+    child = await child_of(world, guardian)
+    response = await world.client.get(
+        "/v1/availability", headers=world.fresh(guardian.headers),
+        params={"lat": 31.3195, "lng": 120.629, "radius_km": 5, "date": DAY, "start": start,
+                "end": end, "child_id": str(child)},
+    )  # fmt: skip
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "end"

@@ -25,6 +25,7 @@ from backend.state import Runtime
 from domain.account.aggregate import Role
 from domain.booking.terms import CARE_TYPE_CHINESE, CareOffer, price_fen
 from domain.class_types import ClassType, chinese_name
+from domain.errors import InvalidValue
 from domain.institution.values import hhmm
 from projections import availability, booking_queries
 from projections import bookings as bookings_model
@@ -135,6 +136,8 @@ async def find_availability(
     if child is None or request.user.account_id not in child["guardians"]:
         raise PermissionDeniedException("only a guardian of this child")
     start_min, end_min = minutes(start), minutes(end)
+    if end_min <= start_min:
+        raise InvalidValue("the interval must end after it starts", field="end")
     taken, used = await _child_time(rt, child_id, date)
     if any(s < end_min and start_min < e for s, e in taken):
         return []  # the child is booked, or has its regular place, at that time
