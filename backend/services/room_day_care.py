@@ -20,6 +20,7 @@ from backend.services.attendance import (
 )
 from backend.services.bookings import local_instant
 from backend.services.institutions import class_rules_of
+from domain.account.aggregate import Account
 from domain.attendance.care_log import CareEntry, CareKind
 from domain.attendance.day import AttendanceDay
 from domain.attendance.room_ratio import RoomRules
@@ -32,11 +33,16 @@ FALLBACK_CLOSING = 18 * 60  # a day with no opening hours (a child kept on a clo
 async def clock_in(
     uow: UnitOfWork, now: datetime, *, institution_id: UUID, room_id: UUID, by: UUID, at: datetime
 ) -> CommandAccepted:
+    """Clock in to a room, or move to it from another room of the institution; a carer on a
+    shift at another institution is refused (they count toward one ratio at a time)."""
     institution, room, today = await _staff_room_day(uow, now, institution_id, room_id, by, at)
     current = today.staff.get(by)
     rules = await class_rules_of(uow, institution)  # the city read for `room`, in this decision
     left = room_rules(institution, current, rules) if current is not None else None
     today.clock_in(by, room, left, at, now)
+    if current is None:
+        account = await uow.get(Account, by, "account")
+        account.start_shift(institution.id, at, now)
     return CommandAccepted(id=by, version=today.version)
 
 
@@ -45,8 +51,12 @@ async def clock_out(
 ) -> CommandAccepted:
     """Clock out of the day the carer is clocked in on: after midnight, still the day before
     (they stayed with a child nobody collected)."""
-    _, room, today = await _staff_room_day(uow, now, institution_id, room_id, by, at, staying=True)
+    institution, room, today = await _staff_room_day(
+        uow, now, institution_id, room_id, by, at, staying=True
+    )
     today.clock_out(by, room, at, now)
+    account = await uow.get(Account, by, "account")
+    account.end_shift(institution.id, at, now)
     return CommandAccepted(id=by, version=today.version)
 
 

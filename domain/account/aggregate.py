@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from uuid import UUID, uuid5
 
 from domain.aggregate import TuoyuAggregate
-from domain.errors import AlreadyExists, InvalidValue, NotFound
+from domain.errors import AlreadyExists, InvalidValue, NotFound, RuleViolated
 from domain.institution.kinds import StaffRole
 
 ACCOUNT_NAMESPACE = UUID("6f1c2a1e-9d0b-4c1e-8a55-2d7b1f0e7a01")
 MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# A shift open longer than this is a clock-out forgotten, no longer a shift that binds.
+LONGEST_SHIFT = timedelta(hours=24)
+
+
+class ClockedInElsewhere(RuleViolated):
+    code = "clocked-in-elsewhere"
 
 
 class Role(StrEnum):
@@ -46,6 +52,7 @@ class Account(TuoyuAggregate):
     city_id: UUID | None
     district_code: str | None
     memberships: dict[UUID, StaffRole]
+    shifts: dict[UUID, datetime]  # institution → clocked in to one of its rooms since
 
     class Registered(TuoyuAggregate.Created):
         phone: str
@@ -73,6 +80,23 @@ class Account(TuoyuAggregate):
 
         def apply(self, account: Account) -> None:
             account.memberships.pop(self.institution_id, None)
+            account.shifts.pop(self.institution_id, None)  # off the staff: off its shifts
+
+    class ShiftStarted(TuoyuAggregate.Event):
+        """Clocked in at an institution (moves between its rooms are the attendance day's)."""
+
+        institution_id: UUID
+        at: datetime
+
+        def apply(self, account: Account) -> None:
+            account.shifts[self.institution_id] = self.at
+
+    class ShiftEnded(TuoyuAggregate.Event):
+        institution_id: UUID
+        at: datetime
+
+        def apply(self, account: Account) -> None:
+            account.shifts.pop(self.institution_id, None)
 
     def __init__(
         self,
@@ -90,6 +114,7 @@ class Account(TuoyuAggregate):
         self.city_id = city_id
         self.district_code = district_code
         self.memberships: dict[UUID, StaffRole] = {}
+        self.shifts: dict[UUID, datetime] = {}
 
     @classmethod
     def register(
@@ -135,6 +160,23 @@ class Account(TuoyuAggregate):
         if institution_id not in self.memberships:
             raise NotFound("not on this institution's staff", field="account_id")
         self.emit(self.MembershipRevoked, now, institution_id=institution_id)
+
+    def start_shift(self, institution_id: UUID, at: datetime, now: datetime) -> None:
+        """Clock in at an institution at `at`: not while on a shift at another one then (a
+        carer counts toward one room's ratio at a time). A replayed clock-in from before that
+        shift began is history and stands."""
+        for elsewhere, since in self.shifts.items():
+            if elsewhere != institution_id and since <= at < since + LONGEST_SHIFT:
+                raise ClockedInElsewhere(
+                    f"clocked in at another institution since {since.isoformat()}: clock out"
+                    " there first",
+                    field="at", institution_id=str(elsewhere), since=since.isoformat(),
+                )  # fmt: skip
+        self.emit(self.ShiftStarted, now, institution_id=institution_id, at=at)
+
+    def end_shift(self, institution_id: UUID, at: datetime, now: datetime) -> None:
+        if institution_id in self.shifts:
+            self.emit(self.ShiftEnded, now, institution_id=institution_id, at=at)
 
     def change_password(self, password_hash: str, now: datetime) -> None:
         self.emit(self.PasswordChanged, now, password_hash=password_hash)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
 
-from domain.account.aggregate import Account, Role, account_id_for, normalise_phone
+from domain.account.aggregate import (
+    LONGEST_SHIFT,
+    Account,
+    ClockedInElsewhere,
+    Role,
+    account_id_for,
+    normalise_phone,
+)
 from domain.errors import InvalidValue
 from domain.institution.kinds import StaffRole
 
@@ -41,3 +48,17 @@ def test_a_guardian_cannot_join_an_institutions_staff():
     guardian = Account.register("13600000001", "李妈妈", Role.guardian, NOW)
     with pytest.raises(InvalidValue):
         guardian.grant_membership(uuid4(), StaffRole.caregiver, NOW)
+
+
+def test_a_carer_on_a_shift_elsewhere_is_refused_until_it_ends_or_is_a_day_old():
+    carer = Account.register("13600000009", "张老师", Role.caregiver, NOW, password_hash="h")
+    first, second = uuid4(), uuid4()
+    carer.start_shift(first, NOW, NOW)
+    with pytest.raises(ClockedInElsewhere):
+        carer.start_shift(second, NOW + timedelta(hours=3), NOW)
+    carer.start_shift(second, NOW - timedelta(hours=1), NOW)  # a replay from before: history
+    carer.end_shift(second, NOW - timedelta(minutes=5), NOW)
+    carer.start_shift(second, NOW + LONGEST_SHIFT, NOW)  # the first's clock-out was forgotten
+    carer.end_shift(second, NOW + LONGEST_SHIFT, NOW)
+    carer.end_shift(first, NOW + timedelta(hours=8), NOW)
+    carer.start_shift(second, NOW + timedelta(hours=9), NOW)

@@ -214,5 +214,6 @@ async def _clock(
         ),
         created=True,
         lane=day_lane(institution_id, data.at, zone),
+        reads=[institution_id, by],  # the carer's own stream holds their shift (one at a time)
         key_scope=TabletKeys(institution_id),
     )
