@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -74,6 +74,7 @@ class UnitOfWork:
         self._read_versions: dict[UUID, int] = {}
         self._prefetched: dict[UUID, Any] = {}
         self._unread: set[UUID] = set()  # taken from the cache as they were, not read
+        self._shared: set[UUID] = set()  # the cache's own copies, lent by `read_only`
 
     async def get(self, cls: type[A], stream_id: UUID, what: str = "") -> A:
         """The aggregate, usable for a command (`find` also returns erased children)."""
@@ -89,11 +90,14 @@ class UnitOfWork:
         every booking and check-in of the city). On a first try the cache's committed copy
         is shared, not taken: taken, it would make every other decision in the process that
         needs it meanwhile read its stream again. Its version is checked like any read's."""
+        if stream_id in self._shared:
+            return self._loaded[stream_id]  # type: ignore[no-any-return]
         shared = None if stream_id in self._loaded else self._store.cache.peek(stream_id)
         if not self._trust_cache or shared is None or not isinstance(shared, cls):
             return await self.get(cls, stream_id, what)
         self._read_versions[stream_id] = _version_of(shared)
         self._unread.add(stream_id)
+        self._shared.add(stream_id)
         self._loaded[stream_id] = shared  # no pending events: put back unchanged
         return shared  # type: ignore[no-any-return]
 
@@ -110,6 +114,10 @@ class UnitOfWork:
                 self._prefetched[stream_id] = loaded.get(stream_id)
 
     async def find(self, cls: type[A], stream_id: UUID) -> A | None:
+        if stream_id in self._shared:  # lent to be read, now to be changed: an own copy
+            self._shared.discard(stream_id)
+            self._unread.discard(stream_id)
+            del self._loaded[stream_id], self._read_versions[stream_id]
         if stream_id in self._loaded:
             return self._loaded[stream_id]  # type: ignore[no-any-return]
         if stream_id in self._read_versions:  # read here already, and found absent
@@ -151,8 +159,16 @@ class UnitOfWork:
         self._read_versions.setdefault(aggregate.id, 0)
 
     def keep_committed(self) -> None:
-        """After a successful append: every aggregate here is as committed; cache them."""
-        for aggregate in [*self._loaded.values(), *self._prefetched.values()]:
+        """After a successful append: every aggregate here is as committed; cache them. A copy
+        `read_only` lent is put back only as it was read: a decision that took the same copy
+        meanwhile (the one that edits it) may have changed it and not committed yet."""
+        for aggregate in self._own():
+            self._store.cache.put(aggregate)
+        for stream_id in self._shared:
+            lent = self._loaded[stream_id]
+            if not lent.pending_events and _version_of(lent) == self._read_versions[stream_id]:
+                self._store.cache.put(lent)
+        for aggregate in self._prefetched.values():
             if aggregate is not None:
                 self._store.cache.put(aggregate)
 
@@ -166,12 +182,17 @@ class UnitOfWork:
     def append_request(self, ctx: CommandContext, result: bytes | None) -> AppendRequest:
         return self.append_request_for(ctx, result, self.collect_pending())
 
+    def _own(self) -> Iterator[Any]:
+        """The aggregates this decision may change: not those `read_only` lent (another
+        decision may have taken the same copy to change it, and its events are its own)."""
+        return (a for s, a in self._loaded.items() if s not in self._shared)
+
     def has_pending(self) -> bool:
-        return any(agg.pending_events for agg in self._loaded.values())
+        return any(agg.pending_events for agg in self._own())
 
     def collect_pending(self) -> list[Any]:
         """The events decided since the last collection, taken off the aggregates."""
-        return [event for agg in self._loaded.values() for event in agg.collect_events()]
+        return [event for agg in self._own() for event in agg.collect_events()]
 
     def append_request_for(
         self,
@@ -195,7 +216,7 @@ class UnitOfWork:
         """Each aggregate that moved, with the version it was read at."""
         return [
             (agg, self._read_versions.get(agg.id, 0))
-            for agg in self._loaded.values()
+            for agg in self._own()
             if agg.version > self._read_versions.get(agg.id, 0)
         ]
 

@@ -455,6 +455,41 @@ async def test_decisions_reading_one_aggregate_at_once_share_its_cached_copy_unr
     assert reads == [] and seen[0] is seen[1] and store.cache.peek(city.id) is seen[0]
 
 
+async def test_a_shared_copy_changed_by_a_decision_then_refused_is_neither_committed_nor_cached(
+    store: EventStore,
+):
+    """A decision reading the city shares the cache's copy; the regulator's edit takes that
+    same copy, changes it, and is refused after the reader committed: the reader's append must
+    not carry the edit's event, nor the cache keep the edit that never committed."""
+    city, written = await registered_city(store), await registered_city(store)
+    await execute(store, CommandContext(now=NOW), adding(city.id, "a"), CommandAccepted)
+    lent, edited = asyncio.Event(), asyncio.Event()
+
+    async def reading_one_writing_another(uow):
+        await uow.read_only(City, city.id, "city")
+        lent.set()
+        await edited.wait()
+        changed = await uow.get(City, written.id, "city")
+        changed.add_district(District("w", "区w", 1, ()), NOW)
+        return accepted(changed)
+
+    async def editing_then_refused(uow):
+        await lent.wait()
+        shared = await uow.get(City, city.id, "city")
+        shared.add_district(District("x", "区x", 1, ()), NOW)
+        edited.set()
+        await asyncio.sleep(0.05)  # the reader commits meanwhile
+        raise AlreadyExists("refused after all", field="code")
+
+    reader = execute(store, CommandContext(now=NOW), reading_one_writing_another, CommandAccepted)
+    editor = execute(store, CommandContext(now=NOW), editing_then_refused, CommandAccepted)
+    _, refused = await asyncio.gather(reader, editor, return_exceptions=True)
+    assert isinstance(refused, AlreadyExists)
+    assert list((await load_aggregate(store, city.id)).districts) == ["a"]
+    cached = store.cache.peek(city.id)
+    assert cached is None or list(cached.districts) == ["a"]
+
+
 async def test_a_shared_copy_another_process_made_stale_makes_the_decision_read_it_again(
     store: EventStore, pool
 ):
