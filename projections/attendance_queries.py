@@ -40,43 +40,32 @@ async def live_occupancy(conn: Conn, institution_id: UUID, now: datetime) -> dic
         " ORDER BY name, id",
         institution_id,
     )
-    # The day before too: a child nobody collected is still here after midnight, on its day's
-    # record, and so is the carer who stayed with it (one not clocked out, in a room without
-    # such a child, is a forgotten clock-out: not counted).
     day_before = attendance_day_id(institution_id, day - timedelta(days=1))
-    children = await conn.fetch(
-        "SELECT l.room_id, l.child_id, l.since, l.children_per_carer, c.name, c.birth_date,"
-        " l.day_id = $2 AS stayed_on"
-        " FROM rm_live_children l LEFT JOIN rm_children c ON c.id = l.child_id"
-        " WHERE l.day_id = ANY(ARRAY[$1, $2]::uuid[]) ORDER BY l.since",
-        day_id, day_before,
-    )  # fmt: skip
-    stayed_in = {c["room_id"] for c in children if c["stayed_on"]}
-    clocked_in = await conn.fetch(
-        "SELECT s.room_id, s.staff_id, s.since, a.display_name, s.day_id = $2 AS stayed_on"
-        " FROM rm_live_staff s LEFT JOIN rm_accounts a ON a.id = s.staff_id"
-        " WHERE s.day_id = ANY(ARRAY[$1, $2]::uuid[]) ORDER BY s.since",
-        day_id, day_before,
-    )  # fmt: skip
-    staff = [s for s in clocked_in if not s["stayed_on"] or s["room_id"] in stayed_in]
-    alarms = dict(
-        await conn.fetch("SELECT room_id, breach FROM rm_room_alarms WHERE day_id = $1", day_id)
-    )
-    expected = dict(await conn.fetch(_EXPECTED, institution_id, day, now, minute, day_id))
-    overdue = dict(
+    children, staff, stayed_in = await _here_now(conn, day_id, day_before)
+    alarms = _by_room(
         await conn.fetch(
-            "SELECT room_id, count(*)::int FROM rm_live_naps WHERE day_id = $1"
-            " AND last_seen < $2::timestamptz - make_interval(mins => $3) GROUP BY room_id",
-            day_id, now, institution["nap_check_minutes"] or NAP_CHECK_MINUTES[1],
-        )
+            "SELECT room_id, breach, day_id = $2 FROM rm_room_alarms"
+            " WHERE day_id = ANY(ARRAY[$1, $2]::uuid[])",
+            day_id, day_before,
+        ),
+        stayed_in,
+    )  # fmt: skip
+    expected = dict(await conn.fetch(_EXPECTED, institution_id, day, now, minute, day_id))
+    overdue = _by_room(
+        await conn.fetch(
+            "SELECT room_id, count(*)::int, day_id = $4 FROM rm_live_naps"
+            " WHERE day_id = ANY(ARRAY[$1, $4]::uuid[])"
+            " AND last_seen < $2::timestamptz - make_interval(mins => $3) GROUP BY room_id, day_id",
+            day_id, now, institution["nap_check_minutes"] or NAP_CHECK_MINUTES[1], day_before,
+        ),
+        stayed_in,
     )  # fmt: skip
     out_rooms = []
     for room in rooms:
         here = [c for c in children if c["room_id"] == room["id"]]
         carers = [s for s in staff if s["room_id"] == room["id"]]
-        most = room["children_per_carer"]  # in force: a city may have tightened it since
-        needs = [min(c["children_per_carer"], most) for c in here]
-        status = room_status(needs, len(carers), room["capacity"])
+        needs = [c["children_per_carer"] for c in here]
+        status = room_status(needs, len(carers), room["capacity"], room["children_per_carer"])
         out_rooms.append({
             "room_id": room["id"], "name": room["name"], "class_type": room["class_type"],
             "class_name": chinese_name(ClassType(room["class_type"])),
@@ -102,6 +91,47 @@ async def live_occupancy(conn: Conn, institution_id: UUID, now: datetime) -> dic
         "filed_places": institution["filed_places"],
         "rooms": out_rooms,
     }
+
+
+async def _here_now(
+    conn: Conn, day_id: UUID, day_before: UUID
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record], set[UUID]]:
+    """Children and carers here now, and the rooms where a child stayed on from the day before:
+    a child nobody collected is still on its day's record after midnight, and so are the
+    carers who stayed with it in its room. A child or carer here again today is today's; a
+    carer still clocked in the day before in a room with no such child forgot to clock out,
+    and is not counted."""
+    rows = await conn.fetch(
+        "SELECT l.room_id, l.child_id, l.since, l.children_per_carer, c.name, c.birth_date,"
+        " l.day_id = $2 AS stayed_on"
+        " FROM rm_live_children l LEFT JOIN rm_children c ON c.id = l.child_id"
+        " WHERE l.day_id = ANY(ARRAY[$1, $2]::uuid[]) ORDER BY l.since",
+        day_id, day_before,
+    )  # fmt: skip
+    today = {c["child_id"] for c in rows if not c["stayed_on"]}
+    children = [c for c in rows if not c["stayed_on"] or c["child_id"] not in today]
+    stayed_in = {c["room_id"] for c in children if c["stayed_on"]}
+    clocked_in = await conn.fetch(
+        "SELECT s.room_id, s.staff_id, s.since, a.display_name, s.day_id = $2 AS stayed_on"
+        " FROM rm_live_staff s LEFT JOIN rm_accounts a ON a.id = s.staff_id"
+        " WHERE s.day_id = ANY(ARRAY[$1, $2]::uuid[]) ORDER BY s.since",
+        day_id, day_before,
+    )  # fmt: skip
+    on_shift = {s["staff_id"] for s in clocked_in if not s["stayed_on"]}
+    staff = [
+        s
+        for s in clocked_in
+        if not s["stayed_on"] or (s["room_id"] in stayed_in and s["staff_id"] not in on_shift)
+    ]
+    return children, staff, stayed_in
+
+
+def _by_room(rows: list[asyncpg.Record], stayed_in: set[UUID]) -> dict[UUID, Any]:
+    """(room, value, of the day before?) rows: today's value of each room, else the day
+    before's for a room where a child stayed on."""
+    found = {room: value for room, value, before in rows if before and room in stayed_in}
+    found.update((room, value) for room, value, before in rows if not before)
+    return found
 
 
 def _present_child(row: asyncpg.Record, day: date, zone: str) -> dict[str, Any]:

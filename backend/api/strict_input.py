@@ -18,22 +18,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl
 
 import msgspec
 from litestar import Request
 from litestar.exceptions import ValidationException
-from litestar.handlers import HTTPRouteHandler
 
 RULE = "control characters (U+0000–U+001F except tab and line breaks) are not allowed"
-# A JSON escape of a refused character: a backslash that is not itself escaped, then u00XX.
-_ESCAPED = re.compile(rb"(?<!\\)(?:\\\\)*\\u00(?:0[0-8bcefBCEF]|1[0-9a-fA-F])")
+# A JSON escape of a refused character: a backslash that is not itself escaped, then u00XX,
+# or \b or \f (U+0008, U+000C).
+_ESCAPED = re.compile(rb"(?<!\\)(?:\\\\)*\\(?:[bf]|u00(?:0[0-8bcefBCEF]|1[0-9a-fA-F]))")
 _PERCENT = re.compile(rb"%(?:0[0-8bcefBCEF]|1[0-9a-fA-F])")  # the same, in a query string
 _REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _BODY_METHODS = frozenset(("POST", "PUT", "PATCH"))
 _AT = re.compile(r" - at `(\$[^`]*)`$")  # where msgspec says a value failed
-_decoders: dict[HTTPRouteHandler, msgspec.json.Decoder[Any] | None] = {}
 
 
 async def check_input(request: Request[Any, Any, Any]) -> None:
@@ -55,8 +55,9 @@ async def check_input(request: Request[Any, Any, Any]) -> None:
             return  # not JSON: the handler refuses it as such
         for path in _paths_with_refused_text(decoded, "$"):
             raise _refused(path, "body", RULE)
-    decoder = _body_decoder(request.route_handler)
-    if decoder is not None:
+    field = request.route_handler.parsed_data_field
+    if field is not None:
+        decoder = _strict_decoder(field.annotation)
         try:
             decoder.decode(body)
         except msgspec.ValidationError as wrong:
@@ -67,12 +68,10 @@ async def check_input(request: Request[Any, Any, Any]) -> None:
             return  # not JSON: the handler refuses it as such
 
 
-def _body_decoder(handler: HTTPRouteHandler) -> msgspec.json.Decoder[Any] | None:
-    """A strict decoder of the handler's body type (None: the handler takes no body)."""
-    if handler not in _decoders:
-        field = handler.parsed_data_field
-        _decoders[handler] = None if field is None else msgspec.json.Decoder(field.annotation)
-    return _decoders[handler]
+@cache
+def _strict_decoder(body_type: Any) -> msgspec.json.Decoder[Any]:
+    """A strict decoder of a handler's body type, made once per type."""
+    return msgspec.json.Decoder(body_type)
 
 
 def _paths_with_refused_text(value: Any, path: str) -> Iterator[str]:

@@ -67,7 +67,7 @@ class AttendanceDay(TuoyuAggregate):
     napping: dict[UUID, datetime]
     visits: dict[UUID, list[Visit]]  # child → its stays in rooms today, in the order recorded
     staff_stays: dict[UUID, list[Visit]]  # carer → their stays in rooms today (clock-in to out)
-    turned_away: set[UUID]  # children refused at the door today (the morning check)
+    turned_away: set[UUID]  # children refused at the door today and not let in since
 
     class Opened(TuoyuAggregate.Created):
         institution_id: UUID
@@ -86,6 +86,7 @@ class AttendanceDay(TuoyuAggregate):
         def apply(self, day: AttendanceDay) -> None:
             day.present[self.child.child_id] = self.child
             day.collected.pop(self.child.child_id, None)
+            day.turned_away.discard(self.child.child_id)  # let in after all (checked again)
             day.visits.setdefault(self.child.child_id, []).append(
                 Visit(
                     self.child.room_id,
@@ -236,19 +237,12 @@ class AttendanceDay(TuoyuAggregate):
         return person in self.present or person in self.staff
 
     def status_of(self, room: RoomRules, arriving: int | None = None) -> RoomStatus:
-        """The room now (with a child of ratio `arriving` in): each child present needs the
-        ratio it arrived with, never looser than the room's in force (a city may have
-        tightened its rules since, ADR 0022)."""
-        most = room.children_per_carer
-        needs = [
-            min(c.children_per_carer, most)
-            for c in self.present.values()
-            if c.room_id == room.room_id
-        ]
+        """The room now, with a child of ratio `arriving` in (at the room's ratio in force)."""
+        needs = [c.children_per_carer for c in self.present.values() if c.room_id == room.room_id]
         if arriving is not None:
             needs.append(arriving)
         staff = sum(1 for r in self.staff.values() if r == room.room_id)
-        return room_status(needs, staff, room.capacity)
+        return room_status(needs, staff, room.capacity, room.children_per_carer)
 
     def check_in(
         self,

@@ -81,7 +81,7 @@ def status_at(
         1 for stays in staff_stays.values() for v in stays
         if v.room_id == room.room_id and v.covers(at, staff_slack)
     )  # fmt: skip
-    return room_status(needs, staff, room.capacity)
+    return room_status(needs, staff, room.capacity, room.children_per_carer)
 
 
 def present_at(visits: Mapping[UUID, Sequence[Visit]], at: datetime) -> int:

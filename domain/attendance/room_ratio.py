@@ -41,10 +41,17 @@ class RoomStatus(msgspec.Struct, frozen=True):
         return "ratio" if self.out_of_ratio else None
 
 
-def room_status(children_per_carer: Iterable[int], staff: int, capacity: int) -> RoomStatus:
-    """Each present child brings the ratio it needs; the strictest one governs the room
-    (a mixed room tightens when an infant arrives; in other rooms all children agree)."""
-    needs = list(children_per_carer)
+def room_status(
+    children_per_carer: Iterable[int], staff: int, capacity: int, in_force: int | None = None
+) -> RoomStatus:
+    """Each present child brings the ratio it needs (the one it arrived with, never looser than
+    the room's `in_force`: a city may have tightened its rules since, ADR 0022); the strictest
+    one governs the room (a mixed room tightens when an infant arrives; in other rooms all
+    children agree)."""
+    if in_force is None:
+        needs = list(children_per_carer)
+    else:
+        needs = [min(need, in_force) for need in children_per_carer]
     required = -(-len(needs) // min(needs)) if needs else 0
     return RoomStatus(len(needs), staff, required, capacity)
 

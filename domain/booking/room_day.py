@@ -133,10 +133,7 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         after_minutes: int
 
         def apply(self, room_day: RoomDay) -> None:
-            if (booking := room_day.bookings.get(self.booking_id)) is not None:
-                room_day.released[self.booking_id] = booking
-            room_day.drop_booking(self.booking_id)
-            room_day.ended[self.booking_id] = "no_show"
+            room_day.free_released(self.booking_id, "no_show")
 
     class TurnedAwayReleased(TuoyuAggregate.Event):
         """The child came but was turned away at the door (the morning check); when no arrival
@@ -147,10 +144,7 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         after_minutes: int
 
         def apply(self, room_day: RoomDay) -> None:
-            if (booking := room_day.bookings.get(self.booking_id)) is not None:
-                room_day.released[self.booking_id] = booking
-            room_day.drop_booking(self.booking_id)
-            room_day.ended[self.booking_id] = "turned_away"
+            room_day.free_released(self.booking_id, "turned_away")
 
     class ReleasedBookingAttended(TuoyuAggregate.Event):
         """A drop-off made while the booking stood, replayed by an offline tablet after the
@@ -189,6 +183,14 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         self.bookings[booking.booking_id] = booking
         if (active := kept_active_bookings(self)) is not None:
             active.add(booking)
+
+    def free_released(self, booking_id: UUID, why: str) -> None:
+        """A booking whose child did not come in by the no-show time gives up its place; it is
+        kept aside, as `why` ended it, in case an offline tablet's drop-off brings it back."""
+        if (booking := self.bookings.get(booking_id)) is not None:
+            self.released[booking_id] = booking
+        self.drop_booking(booking_id)
+        self.ended[booking_id] = why
 
     def drop_booking(self, booking_id: UUID) -> None:
         booking = self.bookings.pop(booking_id, None)

@@ -65,7 +65,7 @@ class Child(ChildCareMixin, TuoyuAggregate):
     erased_at: datetime | None
     personal_state = (
         "name", "birth_date", "pickup_adults", "health_records", "delegates", "blocked",
-        "medication",
+        "medication", "doses_given",
     )  # fmt: skip
 
     class Registered(TuoyuAggregate.Created):

@@ -182,6 +182,8 @@ class ChildCareMixin:
 
         authorisation_id: UUID
         day: date
+        personal = ("authorisation_id", "day")  # which days a child had medicine: health data
+        erased = {"authorisation_id": NOBODY, "day": ERASED_DAY}
 
         def apply(self, child: Any) -> None:
             key = dose_day(self.authorisation_id, self.day)

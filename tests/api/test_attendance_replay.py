@@ -401,6 +401,36 @@ async def test_after_midnight_the_live_view_shows_the_uncollected_child_and_the_
     assert (live["children_present"], live["staff_present"], seen["ratio_ok"]) == (1, 1, True)
 
 
+async def test_after_midnight_the_last_carer_leaving_a_child_nobody_collected_shows_the_alarm(
+    world: World,
+):
+    room = await attending_room(world)
+    assert (await world.post("/v1/attendance/check-ins", check_in_body(room, room.children[0]),
+                             room.caregiver)).status_code == 201  # fmt: skip
+    world.runtime.clock.at = NINE + timedelta(hours=15, minutes=30)  # type: ignore[attr-defined]
+    out = await world.post("/v1/staff/clock-outs",
+                           {"room_id": str(room.room_id), "at": at(15 * 60 + 25)},
+                           room.caregiver)  # fmt: skip
+    assert out.status_code == 201, out.text
+    [seen] = (await _live_after_midnight(world, room))["rooms"]
+    assert (seen["ratio_ok"], seen["alarm"]) == (False, "ratio")
+
+
+async def test_a_carer_still_clocked_in_from_the_day_before_and_clocked_in_again_counts_once(
+    world: World,
+):
+    room = await attending_room(world)  # nobody collects the child; the carer stays on
+    assert (await world.post("/v1/attendance/check-ins", check_in_body(room, room.children[0]),
+                             room.caregiver)).status_code == 201  # fmt: skip
+    world.runtime.clock.at = NINE + timedelta(hours=23, minutes=30)  # type: ignore[attr-defined]
+    again = await world.post("/v1/staff/clock-ins",
+                             {"room_id": str(room.room_id), "at": at(23 * 60 + 25)},
+                             room.caregiver)  # fmt: skip
+    assert again.status_code == 201, again.text  # 08:25 the next day, on the new day's record
+    live = await _live_after_midnight(world, room)
+    assert (live["children_present"], live["staff_present"]) == (1, 1)
+
+
 async def test_after_midnight_a_carer_still_clocked_in_from_the_day_before_counts_only_beside_such_a_child(
     world: World,
 ):

@@ -43,7 +43,7 @@ async def test_a_number_given_as_a_string_is_refused_naming_it(world: World):
     _refused(response, "capacity")
 
 
-@pytest.mark.parametrize("text", ["外婆\x00", "外\x01婆", "\x1f外婆"])
+@pytest.mark.parametrize("text", ["外婆\x00", "外\x01婆", "\x1f外婆", "外\b婆", "外\f婆"])
 async def test_a_name_with_a_control_character_is_refused_and_the_read_models_keep_going(
     world: World, text: str
 ):

@@ -148,8 +148,17 @@ def test_an_abnormal_morning_check_refused_records_the_child_as_turned_away():
     day.collect_events()
     child, outcome = arrive(day, health=FEVER, outcome=AbnormalOutcome.refuse, note="fever")
     assert outcome == "turned_away"
-    assert child.child_id not in day.present
+    assert child.child_id not in day.present and child.child_id in day.turned_away
     assert events(day) == ["ChildTurnedAway"]
+
+
+def test_a_child_turned_away_then_let_in_after_a_second_check_is_no_longer_turned_away():
+    day = staffed()
+    child, _ = arrive(day, health=FEVER, outcome=AbnormalOutcome.refuse, note="fever")
+    day.check_in(child, ROOM, filed_places=50, by=CARER, method=CheckInMethod.manual,
+                 health=WELL, outcome=None, note="复测正常", override_reason=None, code=None,
+                 local_time="08:30", now=EIGHT)  # fmt: skip
+    assert child.child_id in day.present and child.child_id not in day.turned_away
 
 
 def test_admitting_after_an_abnormal_check_needs_a_note():
