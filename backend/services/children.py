@@ -12,7 +12,8 @@ from api_schema.common import CommandAccepted
 from backend.commands import UnitOfWork
 from domain.account.aggregate import Account, Role, account_id_for, normalise_phone
 from domain.child.aggregate import Child, PickupAdult, Sex
-from domain.child.care import BlockedCollector, Delegate, HealthRecord, MedicationAuthorisation
+from domain.child.care import BlockedCollector, Delegate, HealthRecord
+from domain.child.medication import MedicationAuthorisation
 from domain.errors import InvalidValue, NotFound
 
 

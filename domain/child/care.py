@@ -12,6 +12,12 @@ from uuid import UUID
 import msgspec
 
 from domain.aggregate import TuoyuAggregate
+from domain.child.medication import (
+    DoseLimitReached,
+    MedicationAuthorisation,
+    MedicationNotAuthorised,
+    dose_day,
+)
 from domain.clocks import CLOCK_SKEW, families_today
 from domain.errors import AlreadyExists, InvalidValue, RuleViolated, require_text
 
@@ -49,34 +55,6 @@ class BlockedCollector(msgspec.Struct, frozen=True):
     reason: str
 
 
-class MedicationAuthorisation(msgspec.Struct, frozen=True):
-    authorisation_id: UUID
-    medicine: str
-    dose: str
-    max_doses_per_day: int
-    first_day: date
-    last_day: date
-    authorised_by: UUID
-    instructions: str = ""
-    authorised_at: datetime | None = None  # None on authorisations recorded before it was kept
-
-    def dose_to_give(self, dose: str | None) -> str:
-        """The dose a carer logs: the one the guardian authorised (said again, or left out).
-        Another dose needs a new authorisation from the guardian, never a carer's judgement."""
-        if dose is None or not dose.strip() or _same_dose(dose, self.dose):
-            return self.dose
-        raise MedicationNotAuthorised(
-            f"the guardian authorised {self.dose} of {self.medicine}; a different dose needs"
-            " a new authorisation",
-            field="dose", authorised_dose=self.dose,
-        )  # fmt: skip
-
-
-def _same_dose(a: str, b: str) -> bool:
-    """'5 ml', '5ml' and '5 ML' are one dose; '5 ml' and '10 ml' are not."""
-    return "".join(a.split()).casefold() == "".join(b.split()).casefold()
-
-
 class CareNotCovered(RuleViolated):
     code = "no-care-today"
 
@@ -95,19 +73,6 @@ class CollectorBlocked(RuleViolated):
 
 class CollectorNotAuthorised(RuleViolated):
     code = "collector-not-authorised"
-
-
-class MedicationNotAuthorised(RuleViolated):
-    code = "medication-not-authorised"
-
-
-class DoseLimitReached(RuleViolated):
-    code = "medication-dose-limit"
-
-
-def dose_day(authorisation_id: UUID, day: date) -> str:
-    """The key of an authorisation's doses on one local day."""
-    return f"{authorisation_id}/{day.isoformat()}"
 
 
 def add_months(day: date, months: int) -> date:

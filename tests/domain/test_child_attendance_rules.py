@@ -15,14 +15,16 @@ from domain.child.care import (
     CollectorBlocked,
     CollectorNotAuthorised,
     Delegate,
-    DoseLimitReached,
     HealthRecord,
     HealthRecordKind,
     HealthRecordMissing,
-    MedicationAuthorisation,
-    MedicationNotAuthorised,
     ReexaminationRequired,
     add_months,
+)
+from domain.child.medication import (
+    DoseLimitReached,
+    MedicationAuthorisation,
+    MedicationNotAuthorised,
 )
 from domain.errors import InvalidValue
 

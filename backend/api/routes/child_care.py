@@ -29,13 +29,8 @@ from backend.auth.principal import Principal
 from backend.services import children as service
 from backend.state import Runtime
 from domain.account.aggregate import Role
-from domain.child.care import (
-    BlockedCollector,
-    Delegate,
-    HealthRecord,
-    HealthRecordKind,
-    MedicationAuthorisation,
-)
+from domain.child.care import BlockedCollector, Delegate, HealthRecord, HealthRecordKind
+from domain.child.medication import MedicationAuthorisation
 from domain.clocks import FAMILIES_TIMEZONE, families_today
 from domain.institution.values import local_hhmm
 from projections import attendance_queries
