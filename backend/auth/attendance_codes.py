@@ -4,6 +4,11 @@ Stateless: a 6-digit HMAC of the child and a 2-minute window under the server's 
 app needs no round trip per rotation and a code stolen from a screenshot is stale within
 minutes. The current and the previous window are accepted (a code is valid 2–4 minutes);
 "one-time" is kept by the attendance day, which records every code it consumed.
+
+A code is checked against the device's time (`at`): an offline tablet replays a scan hours
+later (ADR 0007). So the server cannot tell a replay from a signed-in carer giving an old code
+a back-dated `at`; what it keeps is both times, `at` and when it was recorded, side by side in
+the attendance audit trail, and an institution's own staff are the only ones who can do it.
 """
 
 from __future__ import annotations
