@@ -116,3 +116,16 @@ def booking_body(
         "child_id": str(child_id), "institution_id": str(institution_id), "room_id": str(room_id),
         "date": DAY, "start": start, "end": end, "care_type": "hourly",
     }  # fmt: skip
+
+
+async def found_by_search(
+    world: World, who: Caller, child: UUID, start: str = "09:00", end: str = "11:00"
+) -> set[str]:
+    """The institutions the availability search finds for `child` on DAY near the test city."""
+    search = await world.client.get(
+        "/v1/availability", headers=world.fresh(who.headers),
+        params={"lat": 31.3195, "lng": 120.6290, "radius_km": 5, "date": DAY,
+                "start": start, "end": end, "child_id": str(child)},
+    )  # fmt: skip
+    assert search.status_code == 200, search.text
+    return {found["institution_id"] for found in search.json()}

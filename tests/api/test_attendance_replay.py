@@ -17,6 +17,7 @@ from backend.state import Runtime
 from projections import attendance, attendance_queries
 from tests.api.attendance_world import (
     NINE,
+    Room,
     at,
     attending_room,
     caregiver_of,
@@ -376,6 +377,15 @@ async def test_a_child_collected_after_midnight_is_checked_out_on_its_day_and_al
     assert twice.status_code == 409, twice.text
 
 
+async def _child_nobody_collects(world: World) -> Room:
+    """A room whose child arrived at 09:00 and is never collected, its carer on since 09:00."""
+    room = await attending_room(world)
+    arrived = await world.post("/v1/attendance/check-ins", check_in_body(room, room.children[0]),
+                               room.caregiver)  # fmt: skip
+    assert arrived.status_code == 201, arrived.text
+    return room
+
+
 async def _live_after_midnight(world: World, room) -> dict:
     await world.runtime.projector.wait_until(await world.runtime.store.head_position())
     response = await world.client.get(
@@ -389,10 +399,8 @@ async def _live_after_midnight(world: World, room) -> dict:
 async def test_after_midnight_the_live_view_shows_the_uncollected_child_and_the_carer_with_it(
     world: World,
 ):
-    room = await attending_room(world)  # one carer clocked in at 09:00
+    room = await _child_nobody_collects(world)
     child = room.children[0]
-    assert (await world.post("/v1/attendance/check-ins", check_in_body(room, child),
-                             room.caregiver)).status_code == 201  # fmt: skip
     world.runtime.clock.at = NINE + timedelta(hours=15, minutes=30)  # type: ignore[attr-defined]
 
     live = await _live_after_midnight(world, room)  # 00:30, the next local day
@@ -404,9 +412,7 @@ async def test_after_midnight_the_live_view_shows_the_uncollected_child_and_the_
 async def test_after_midnight_the_last_carer_leaving_a_child_nobody_collected_shows_the_alarm(
     world: World,
 ):
-    room = await attending_room(world)
-    assert (await world.post("/v1/attendance/check-ins", check_in_body(room, room.children[0]),
-                             room.caregiver)).status_code == 201  # fmt: skip
+    room = await _child_nobody_collects(world)
     world.runtime.clock.at = NINE + timedelta(hours=15, minutes=30)  # type: ignore[attr-defined]
     out = await world.post("/v1/staff/clock-outs",
                            {"room_id": str(room.room_id), "at": at(15 * 60 + 25)},
@@ -419,9 +425,7 @@ async def test_after_midnight_the_last_carer_leaving_a_child_nobody_collected_sh
 async def test_a_carer_still_clocked_in_from_the_day_before_and_clocked_in_again_counts_once(
     world: World,
 ):
-    room = await attending_room(world)  # nobody collects the child; the carer stays on
-    assert (await world.post("/v1/attendance/check-ins", check_in_body(room, room.children[0]),
-                             room.caregiver)).status_code == 201  # fmt: skip
+    room = await _child_nobody_collects(world)  # and the carer stays on
     world.runtime.clock.at = NINE + timedelta(hours=23, minutes=30)  # type: ignore[attr-defined]
     again = await world.post("/v1/staff/clock-ins",
                              {"room_id": str(room.room_id), "at": at(23 * 60 + 25)},
@@ -443,10 +447,8 @@ async def test_after_midnight_a_carer_still_clocked_in_from_the_day_before_count
 async def test_a_carer_who_stayed_past_midnight_with_an_uncollected_child_clocks_out_of_that_day(
     world: World,
 ):
-    room = await attending_room(world)
+    room = await _child_nobody_collects(world)
     child = room.children[0]
-    assert (await world.post("/v1/attendance/check-ins", check_in_body(room, child),
-                             room.caregiver)).status_code == 201  # fmt: skip
     world.runtime.clock.at = NINE + timedelta(hours=15, minutes=30)  # type: ignore[attr-defined]
     collected = await world.post(
         "/v1/attendance/check-outs",

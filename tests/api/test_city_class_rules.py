@@ -12,7 +12,7 @@ from uuid import UUID
 from backend.services import cities
 from domain.city.aggregate import District
 from tests.api.attendance_world import at, attending_room, check_in
-from tests.api.booking_world import bookable_room, booking_body, child_of
+from tests.api.booking_world import bookable_room, booking_body, child_of, found_by_search
 from tests.api.days import DAY, months_before_day
 from tests.api.world import _PASSWORD_HASH, Caller, World, idem, new_phone
 
@@ -142,17 +142,12 @@ async def test_a_room_set_up_before_the_city_tightened_books_at_the_city_s_ratio
     assert too_young.status_code == 409, too_young.text
     assert too_young.json()["type"] == "/problems/age-does-not-fit"
 
-    async def found_for(child: UUID) -> set[str]:
-        search = await world.client.get(
-            "/v1/availability", headers=world.fresh(guardian.headers),
-            params={"lat": 31.3195, "lng": 120.6290, "radius_km": 5, "date": DAY,
-                    "start": "13:00", "end": "15:00", "child_id": str(child)},
-        )  # fmt: skip
-        assert search.status_code == 200, search.text
-        return {i["institution_id"] for i in search.json()}
-
-    assert str(institution_id) in await found_for(toddlers[4])  # the afternoon is free
-    assert str(institution_id) not in await found_for(young)
+    assert str(institution_id) in await found_by_search(
+        world, guardian, toddlers[4], "13:00", "15:00"
+    )  # free then
+    assert str(institution_id) not in await found_by_search(
+        world, guardian, young, "13:00", "15:00"
+    )
 
 
 async def test_the_door_holds_children_booked_before_a_tightening_to_the_city_s_new_ratio(

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from backend.clock import FrozenClock
 from backend.scheduler import expire_lapsed_offers
-from tests.api.booking_world import DAY, bookable_room, booking_body, child_of
+from tests.api.booking_world import DAY, bookable_room, booking_body, child_of, found_by_search
 from tests.api.days import NINE
 from tests.api.world import World, idem
 
@@ -80,16 +80,6 @@ async def test_an_offer_not_taken_in_time_passes_to_the_next_family(world: World
     assert late.status_code == 404  # type: ignore[attr-defined]
 
 
-async def _found_by_search(world: World, who, child) -> set[str]:
-    search = await world.client.get(
-        "/v1/availability", headers=world.fresh(who.headers),
-        params={"lat": 31.3195, "lng": 120.6290, "radius_km": 5, "date": DAY,
-                "start": "09:00", "end": "11:00", "child_id": str(child)},
-    )  # fmt: skip
-    assert search.status_code == 200, search.text
-    return {found["institution_id"] for found in search.json()}
-
-
 async def test_the_search_shows_a_place_held_by_an_offer_again_once_the_offer_lapses(
     world: World,
 ):
@@ -100,11 +90,11 @@ async def test_the_search_shows_a_place_held_by_an_offer_again_once_the_offer_la
     await _post(world, "/v1/waitlist", booking_body(institution_id, room_id, cb), b)
     await _post(world, f"/v1/bookings/{first.json()['id']}/cancel", {}, a)  # type: ignore[attr-defined]
     await world.runtime.projector.wait_until(await world.runtime.store.head_position())
-    assert str(institution_id) not in await _found_by_search(world, d, cd)  # held for b
+    assert str(institution_id) not in await found_by_search(world, d, cd)  # held for b
 
     # The offer lapsed at +15 min; the job that expires offers has not run yet.
     world.runtime.clock = FrozenClock(at=world.runtime.clock.now() + timedelta(minutes=16))
-    assert str(institution_id) in await _found_by_search(world, d, cd)
+    assert str(institution_id) in await found_by_search(world, d, cd)
 
 
 async def test_joining_the_waitlist_while_a_place_is_free_is_refused(world: World):
