@@ -27,9 +27,11 @@ from litestar import Request
 from litestar.exceptions import ValidationException
 
 RULE = "control characters (U+0000–U+001F except tab and line breaks) are not allowed"
-# A JSON escape of a refused character: a backslash that is not itself escaped, then u00XX,
-# or \b or \f (U+0008, U+000C).
-_ESCAPED = re.compile(rb"(?<!\\)(?:\\\\)*\\(?:[bf]|u00(?:0[0-8bcefBCEF]|1[0-9a-fA-F]))")
+# What may be a JSON escape of a refused character (u00XX, or \b or \f for U+0008, U+000C):
+# a match only sends the body to the exact check (an escaped backslash before it is no escape).
+# Starting with the backslash itself lets the search skip to backslashes: ~1 µs a check-in,
+# where a look-behind first tried every byte (~19 µs).
+_ESCAPED = re.compile(rb"\\(?:[bf]|u00(?:0[0-8bcefBCEF]|1[0-9a-fA-F]))")
 _PERCENT = re.compile(rb"%(?:0[0-8bcefBCEF]|1[0-9a-fA-F])")  # the same, in a query string
 _REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _BODY_METHODS = frozenset(("POST", "PUT", "PATCH"))
@@ -48,7 +50,7 @@ async def check_input(request: Request[Any, Any, Any]) -> None:
     body = await request.body()  # kept by Litestar: the handler's decoding reads it again
     if not body:
         return  # the handler says whether it needs one
-    if _ESCAPED.search(body):
+    if b"\\" in body and _ESCAPED.search(body):
         try:
             decoded = msgspec.json.decode(body)
         except msgspec.DecodeError:
