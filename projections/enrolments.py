@@ -39,11 +39,20 @@ CREATE INDEX IF NOT EXISTS rm_enrolments_guardian ON rm_enrolments (guardian_id)
 CREATE INDEX IF NOT EXISTS rm_enrolments_child ON rm_enrolments (child_id);
 """
 
+
+def in_term(day: str) -> str:
+    """SQL conditions on `rm_enrolments e`: its term covers the local day `day` (a query
+    parameter, e.g. "$2") and it takes that weekday."""
+    return (
+        f"e.first_day <= {day} AND {day} <= e.last_day"
+        f" AND extract(isodow FROM {day}::date)::int = ANY(e.weekdays)"
+    )
+
+
 # The regular places taken in given rooms on one day (for availability and occupancy).
 PRESENT_ON = (
-    "SELECT room_id, start_min, end_min, children_per_carer FROM rm_enrolments"
-    " WHERE room_id = ANY($1::uuid[]) AND first_day <= $2 AND $2 <= last_day"
-    " AND extract(isodow FROM $2::date)::int = ANY(weekdays)"
+    "SELECT e.room_id, e.start_min, e.end_min, e.children_per_carer FROM rm_enrolments e"
+    f" WHERE e.room_id = ANY($1::uuid[]) AND {in_term('$2')}"
 )
 
 
@@ -52,8 +61,7 @@ def held_on(day: str) -> str:
     query parameter, e.g. "$2"), not in a room the institution closed that day (a closed day
     was given back)."""
     return (
-        f"e.first_day <= {day} AND {day} <= e.last_day"
-        f" AND extract(isodow FROM {day}::date)::int = ANY(e.weekdays)"
+        f"{in_term(day)}"
         " AND NOT EXISTS (SELECT 1 FROM rm_closures c WHERE c.institution_id = e.institution_id"
         f" AND c.day = {day} AND (c.room_id IS NULL OR c.room_id = e.room_id))"
     )
