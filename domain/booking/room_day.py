@@ -13,7 +13,7 @@ import msgspec
 from domain.aggregate import TuoyuAggregate
 from domain.booking.active import active_bookings, kept_active_bookings
 from domain.booking.capacity import Presence, first_breach
-from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift, refund_fen
+from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift, may_cancel, refund_fen
 from domain.booking.visit_rules import NotBookable, check_times, offer_for
 from domain.booking.waitlist import WaitlistMixin
 from domain.class_types import ClassType
@@ -259,7 +259,7 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         under its published policy. Once the child has arrived, only the institution can (a
         family's booking then ends at pick-up)."""
         booking = self.active(booking_id)
-        if booking_id in self.checked_in and not by_institution:
+        if not may_cancel(booking_id in self.checked_in, by_institution):
             raise AlreadyArrived(
                 "the child has arrived: the booking ends when the child is collected",
                 field="booking_id",

@@ -148,6 +148,12 @@ def price_fen(offer: CareOffer, minutes: int) -> int:
     return -(-offer.price_fen * minutes // 60)
 
 
+def may_cancel(arrived: bool, by_institution: bool) -> bool:
+    """A family cancels until the child arrives (the booking then ends at pick-up); the
+    institution, as long as the booking stands."""
+    return by_institution or not arrived
+
+
 def refund_fen(
     policy: RefundPolicy, paid_fen: int, starts_at: datetime, now: datetime, by_institution: bool
 ) -> int:

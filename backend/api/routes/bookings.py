@@ -30,7 +30,7 @@ from backend.services import bookings as service
 from backend.state import Runtime
 from domain.account.aggregate import Role
 from domain.booking.room_day import room_day_id
-from domain.booking.terms import CARE_TYPE_CHINESE, CareType, RefundPolicy, refund_fen
+from domain.booking.terms import CARE_TYPE_CHINESE, CareType, RefundPolicy, may_cancel, refund_fen
 from domain.institution.values import hhmm
 from projections import booking_queries
 from projections import children as children_model
@@ -150,8 +150,8 @@ class BookingsController(Controller):
         row = await booking_row(rt, booking_id)
         policy = _policy(row)
         by_institution = request.user.role is Role.institution_admin
-        cancellable = row["status"] == "confirmed" or (
-            row["status"] == "checked_in" and by_institution
+        cancellable = row["status"] in ("confirmed", "checked_in") and may_cancel(
+            row["status"] == "checked_in", by_institution
         )
         refund = 0
         if cancellable:
