@@ -8,6 +8,7 @@ import dataclasses
 import logging
 import uuid
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from backend import scheduler
@@ -349,34 +350,6 @@ async def test_a_full_day_rebuilt_from_its_events_equals_the_live_read_models(wo
     assert await _tables(world) == live
 
 
-async def test_a_child_collected_after_midnight_is_checked_out_on_its_day_and_alerts_stop(
-    world: World,
-):
-    """Escalated all evening, the child is collected at 00:10: the check-out belongs to the
-    day of the stay, not to the new local day that never saw the child."""
-    room = await attending_room(world)
-    child = room.children[0]
-    assert (await world.post("/v1/attendance/check-ins", check_in_body(room, child),
-                             room.caregiver)).status_code == 201  # fmt: skip
-    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
-    world.runtime.clock.at = NINE + timedelta(hours=9)  # type: ignore[attr-defined]  # 18:00
-    assert await escalate_uncollected_children(world.runtime) == 1
-    world.runtime.clock.at = NINE + timedelta(hours=15, minutes=10)  # type: ignore[attr-defined]
-    collected = await world.post(
-        "/v1/attendance/check-outs",
-        check_out_body(room, child, room.guardian.phone, minutes=15 * 60 + 10), room.caregiver,
-    )  # fmt: skip
-    assert collected.status_code == 201, collected.text
-    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
-    world.runtime.clock.at = NINE + timedelta(hours=16)  # type: ignore[attr-defined]
-    assert await escalate_uncollected_children(world.runtime) == 0
-    twice = await world.post(
-        "/v1/attendance/check-outs",
-        check_out_body(room, child, room.guardian.phone, minutes=16 * 60), room.caregiver,
-    )  # fmt: skip
-    assert twice.status_code == 409, twice.text
-
-
 async def _child_nobody_collects(world: World) -> Room:
     """A room whose child arrived at 09:00 and is never collected, its carer on since 09:00."""
     room = await attending_room(world)
@@ -384,6 +357,31 @@ async def _child_nobody_collects(world: World) -> Room:
                                room.caregiver)  # fmt: skip
     assert arrived.status_code == 201, arrived.text
     return room
+
+
+async def _collected_at(world: World, room: Room, minutes: int) -> Any:
+    """The room's child collected by its guardian `minutes` after 09:00 on DAY."""
+    body = check_out_body(room, room.children[0], room.guardian.phone, minutes=minutes)
+    return await world.post("/v1/attendance/check-outs", body, room.caregiver)
+
+
+async def test_a_child_collected_after_midnight_is_checked_out_on_its_day_and_alerts_stop(
+    world: World,
+):
+    """Escalated all evening, the child is collected at 00:10: the check-out belongs to the
+    day of the stay, not to the new local day that never saw the child."""
+    room = await _child_nobody_collects(world)
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    world.runtime.clock.at = NINE + timedelta(hours=9)  # type: ignore[attr-defined]  # 18:00
+    assert await escalate_uncollected_children(world.runtime) == 1
+    world.runtime.clock.at = NINE + timedelta(hours=15, minutes=10)  # type: ignore[attr-defined]
+    collected = await _collected_at(world, room, 15 * 60 + 10)
+    assert collected.status_code == 201, collected.text
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    world.runtime.clock.at = NINE + timedelta(hours=16)  # type: ignore[attr-defined]
+    assert await escalate_uncollected_children(world.runtime) == 0
+    twice = await _collected_at(world, room, 16 * 60)
+    assert twice.status_code == 409, twice.text
 
 
 async def _live_after_midnight(world: World, room) -> dict:
@@ -448,12 +446,8 @@ async def test_a_carer_who_stayed_past_midnight_with_an_uncollected_child_clocks
     world: World,
 ):
     room = await _child_nobody_collects(world)
-    child = room.children[0]
     world.runtime.clock.at = NINE + timedelta(hours=15, minutes=30)  # type: ignore[attr-defined]
-    collected = await world.post(
-        "/v1/attendance/check-outs",
-        check_out_body(room, child, room.guardian.phone, minutes=15 * 60 + 20), room.caregiver,
-    )  # fmt: skip
+    collected = await _collected_at(world, room, 15 * 60 + 20)
     assert collected.status_code == 201, collected.text
     out = await world.post(
         "/v1/staff/clock-outs", {"room_id": str(room.room_id), "at": at(15 * 60 + 25)},
