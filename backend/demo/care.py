@@ -112,11 +112,15 @@ def regular_place(inst: DemoInstitution, birth_date: date, term: tuple[date, dat
 
 
 async def enrol_family(
-    uow: UnitOfWork, now: datetime, *, city: DemoCity, family: DemoFamily, term: tuple[date, date]
+    uow: UnitOfWork, now: datetime, *, city: DemoCity, family: DemoFamily, term_length: timedelta
 ) -> CommandAccepted:
     """A regular place Monday to Friday in the first institution for each child who fits one
-    (while places last), and the admission check its admin recorded."""
+    (while places last), and the admission check its admin recorded. The term starts on the
+    local day of this command's own `now`, the day its decision judges it by: a load that runs
+    past local midnight starts the later families' terms the next day instead of losing them."""
     inst = city.institutions[0]
+    first = (await uow.get(Institution, inst.institution_id, "institution")).local_date(now)
+    term = (first, first + term_length)
     guardian = account_id_for(family.guardian_phone)
     for index, _ in enumerate(family.children):
         child = await uow.find(Child, demo_child_id(family, index))

@@ -68,8 +68,8 @@ async def database_is_empty(runtime: Runtime) -> bool:
 
 def load_day(runtime: Runtime) -> date:
     """The day a demo is loaded on, in the demo city's time zone: generate its city for this
-    day (children's ages count back from it) and its regular places run from it (a term may
-    not start on a day gone there, whatever the UTC date says)."""
+    day (children's ages count back from it; its regular places run from the local day each
+    enrolment is decided on, since a term may not start on a day gone there)."""
     return runtime.clock.now().astimezone(ZoneInfo(TIMEZONE)).date()
 
 
@@ -126,10 +126,9 @@ async def load_demo(
         for f in city.families
     )  # fmt: skip
     today = load_day(runtime)
-    term = (today, today + TERM)
     await _gather(run(partial(care.register_family, family=f, today=today)) for f in city.families)
     for family in city.families:  # one room's enrolments are one stream: in turn, not at once
-        await run(partial(care.enrol_family, city=city, family=family, term=term))
+        await run(partial(care.enrol_family, city=city, family=family, term_length=TERM))
     counts = await runtime.pool.fetchrow(
         "SELECT count(*) FILTER (WHERE topic LIKE '%Child.Registered') AS children,"
         " count(*) FILTER (WHERE topic LIKE '%ChildEnrolled') AS enrolled FROM events"
