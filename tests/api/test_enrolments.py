@@ -11,6 +11,7 @@ from tests.api.booking_world import (
     booking_body,
     child_of,
     enrolment,
+    found_by_search,
 )
 from tests.api.days import DAY, NINE, day, months_before_day
 from tests.api.world import World, idem
@@ -274,6 +275,28 @@ async def test_a_regular_places_closed_day_frees_the_child_to_be_booked_elsewher
     closed = await _post(world, f"/v1/institutions/{institution_id}/closures",
                          {"date": DAY, "reason": "停电检修"}, admin)  # fmt: skip
     assert closed.json()["regular_places_refunded"] == 1  # type: ignore[attr-defined]
+    booked = await _post(world, "/v1/bookings", other_care, parent)
+    assert booked.status_code == 201, booked.text  # type: ignore[attr-defined]
+    next_day = await _post(world, "/v1/bookings", {**other_care, "date": day(1)}, parent)
+    assert next_day.json()["type"] == "/problems/child-already-booked"  # type: ignore[attr-defined]
+
+
+async def test_a_term_enrolled_over_a_day_already_closed_leaves_the_child_free_that_day(
+    world: World,
+):
+    """The room was closed on a Tuesday before the family enrolled: that day is not charged,
+    and the child is free then, found by the search and booked elsewhere alike."""
+    institution_id, room_id, admin = await _room(world, capacity=2)
+    elsewhere, elsewhere_room, _ = await bookable_room(world)
+    closed = await _post(world, f"/v1/institutions/{institution_id}/closures",
+                         {"date": DAY, "reason": "消毒"}, admin)  # fmt: skip
+    assert closed.status_code == 201, closed.text  # type: ignore[attr-defined]
+    parent = await world.guardian()
+    child = await child_of(world, parent)
+    body = enrolment(institution_id, room_id, child, weekdays=[2, 3])
+    assert (await _post(world, "/v1/enrolments", body, parent)).status_code == 201  # type: ignore[attr-defined]
+    assert str(elsewhere) in await found_by_search(world, parent, child)
+    other_care = booking_body(elsewhere, elsewhere_room, child)  # 09:00–11:00 on DAY, a Tuesday
     booked = await _post(world, "/v1/bookings", other_care, parent)
     assert booked.status_code == 201, booked.text  # type: ignore[attr-defined]
     next_day = await _post(world, "/v1/bookings", {**other_care, "date": day(1)}, parent)
