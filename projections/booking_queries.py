@@ -113,13 +113,14 @@ async def child_time(
     conn: asyncpg.Connection | asyncpg.Pool, child_id: UUID, day: date
 ) -> tuple[list[tuple[int, int]], dict[UUID, int]]:
     """The child's time taken on a local day, as a booking decides: the intervals it is booked
-    or has a regular place (not on a day its room closed), and per room the minutes of its
-    bookings there, over or to come (each room's offer limits a child's minutes a day)."""
+    (a visit over still holds its booked time, as the child's own record does, even when the
+    child was collected early) or has a regular place (not on a day its room closed), and per
+    room the minutes of its bookings there, over or to come (each room's offer limits a
+    child's minutes a day)."""
     taken: list[tuple[int, int]] = []
     used: dict[UUID, int] = {}
     for row in await conn.fetch(_CHILD_TIME, child_id, day):
-        if row["status"] != "completed":
-            taken.append((row["start_min"], row["end_min"]))
+        taken.append((row["start_min"], row["end_min"]))
         if row["status"] != "regular":
             minutes = row["end_min"] - row["start_min"]
             used[row["room_id"]] = used.get(row["room_id"], 0) + minutes

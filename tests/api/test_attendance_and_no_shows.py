@@ -17,7 +17,13 @@ from tests.api.attendance_world import (
     check_in_body,
     check_out_body,
 )
-from tests.api.booking_world import bookable_room, booking_body, many_children, put
+from tests.api.booking_world import (
+    bookable_room,
+    booking_body,
+    found_by_search,
+    many_children,
+    put,
+)
 from tests.api.days import DAY, NINE
 from tests.api.world import World, idem
 
@@ -329,3 +335,28 @@ async def test_a_child_staying_on_into_its_next_booking_is_no_no_show_and_both_e
     notices = (await world.client.get("/v1/notifications",
                                       headers=world.fresh(room.guardian.headers))).json()  # fmt: skip
     assert "no_show" not in {n["kind"] for n in notices}
+
+
+async def test_a_child_collected_early_still_holds_its_booked_time_in_the_search_and_booking_alike(
+    world: World,
+):
+    """Collected at 09:30 from a 09:00–11:00 booking: the room has the place back, but the
+    child's booked time stays taken, so neither the search nor a booking offers 10:30–11:30."""
+    other_institution, other_room, _ = await bookable_room(world)
+    room = await attending_room(world)
+    [child] = room.children
+    assert (await check_in(world, room, child)).status_code == 201
+    world.runtime.clock.at = NINE + timedelta(minutes=30)  # type: ignore[attr-defined]
+    out = await world.post("/v1/attendance/check-outs",
+                           check_out_body(room, child, room.guardian.phone, minutes=30),
+                           room.caregiver)  # fmt: skip
+    assert out.status_code == 201, out.text
+    found = await found_by_search(world, room.guardian, child, "10:30", "11:30")
+    assert str(other_institution) not in found
+    booked = await world.post(
+        "/v1/bookings", booking_body(other_institution, other_room, child, "10:30", "11:30"),
+        room.guardian,
+    )  # fmt: skip
+    assert booked.json()["type"] == "/problems/child-already-booked", booked.text
+    after = await found_by_search(world, room.guardian, child, "11:00", "12:00")
+    assert str(other_institution) in after  # from the booked end the child is free again
