@@ -18,6 +18,7 @@ from backend.live_feed import FeedHub
 from backend.projector import Projector
 from backend.settings import Settings
 from backend.unmoved_cache import UnmovedCache
+from projections.booking_queries import UsedMinutes
 from projections.room_catalogue import RoomCatalogue
 from projections.room_presence import RoomPresence
 
@@ -50,8 +51,8 @@ class Runtime:
     # which children each staff reader was logged seeing today (auth.data_access)
     logged_today: LoggedToday = field(default_factory=LoggedToday)
     # a child's booked time on a day, for the same searches (routes.occupancy_and_availability)
-    child_times: UnmovedCache[tuple[UUID, date], tuple[list[tuple[int, int]], dict[UUID, int]]] = (
-        field(default_factory=lambda: UnmovedCache(50_000))
+    child_times: UnmovedCache[tuple[UUID, date], tuple[list[tuple[int, int]], UsedMinutes]] = field(
+        default_factory=lambda: UnmovedCache(50_000)
     )
     feed_hub: FeedHub = field(init=False)  # which institutions' live feeds moved
     # room → (institution, time zone): neither ever changes once the room exists

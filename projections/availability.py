@@ -90,12 +90,12 @@ async def find_available(
     presence: RoomPresence | None = None,
     show_room: ShowRoom | None = None,
     show_institution: ShowInstitution | None = None,
-    used_minutes: Mapping[UUID, int] | None = None,
+    used_minutes: Mapping[tuple[UUID, str], int] | None = None,
 ) -> list[Any]:
     """Institutions within `radius_km`, nearest first, each with the rooms (one entry per room
     and care type) that can take this child from `start_min` to `end_min` on local `day`;
-    `used_minutes`: the child's minutes already booked that day per room (an offer limits
-    them a day).
+    `used_minutes`: the child's minutes already booked that day per room and care type (an
+    offer limits the child's minutes of its care type a day).
     With `catalogue` (the process's copy and the institutions model's change count, read
     now), the rooms come from the copy; else from the read model. With `presence` (the
     process's copy of who is present), only the room-days it does not hold are read.
@@ -144,11 +144,11 @@ async def find_available(
                 fitting = slot.offers
             else:
                 fitting = [o for o in slot.offers if notice >= o.min_notice_minutes]
-            used = used_minutes.get(room.room_id, 0) if used_minutes else 0
-            if used:
+            if used_minutes:
                 fitting = [
-                    o for o in fitting if used + end_min - start_min <= o.max_minutes_per_day
-                ]
+                    o for o in fitting if used_minutes.get((room.room_id, o.care_type), 0)
+                    + end_min - start_min <= o.max_minutes_per_day
+                ]  # fmt: skip
             if fitting:
                 candidates.append((distance, room, slot, fitting))
     if not candidates:

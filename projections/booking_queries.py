@@ -101,29 +101,33 @@ async def _page(
 
 
 _CHILD_TIME = f"""
-SELECT room_id, start_min, end_min, status FROM rm_bookings
+SELECT room_id, care_type, start_min, end_min, status FROM rm_bookings
  WHERE child_id = $1 AND day = $2 AND status IN ('confirmed', 'checked_in', 'completed')
 UNION ALL
-SELECT e.room_id, e.start_min, e.end_min, 'regular' FROM rm_enrolments e
+SELECT e.room_id, e.care_type, e.start_min, e.end_min, 'regular' FROM rm_enrolments e
  WHERE e.child_id = $1 AND {held_on("$2")}
 """
 
 
+UsedMinutes = dict[tuple[UUID, str], int]  # (room, care type) → the child's minutes that day
+
+
 async def child_time(
     conn: asyncpg.Connection | asyncpg.Pool, child_id: UUID, day: date
-) -> tuple[list[tuple[int, int]], dict[UUID, int]]:
+) -> tuple[list[tuple[int, int]], UsedMinutes]:
     """The child's time taken on a local day, as a booking decides: the intervals it is booked
     (a visit over still holds its booked time, as the child's own record does, even when the
     child was collected early) or has a regular place (not on a day its room closed), and per
-    room the minutes of its bookings there, over or to come (each room's offer limits a
-    child's minutes a day)."""
+    room and care type the minutes of its bookings there, over or to come (each care type's
+    offer limits a child's minutes of that care a day in its room)."""
     taken: list[tuple[int, int]] = []
-    used: dict[UUID, int] = {}
+    used: UsedMinutes = {}
     for row in await conn.fetch(_CHILD_TIME, child_id, day):
         taken.append((row["start_min"], row["end_min"]))
         if row["status"] != "regular":
             minutes = row["end_min"] - row["start_min"]
-            used[row["room_id"]] = used.get(row["room_id"], 0) + minutes
+            key = (row["room_id"], row["care_type"])
+            used[key] = used.get(key, 0) + minutes
     return taken, used
 
 

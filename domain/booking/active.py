@@ -1,5 +1,5 @@
 """What a busy room-day asks of its active bookings at every booking, kept rather than
-recomputed over thousands of them: minutes per child, and each booking as a Presence indexed
+recomputed over thousands of them: minutes per child and care type, and each booking as a Presence indexed
 by its start minute, so a new booking looks only at those that can overlap it (their start
 lies less than the longest booking's length before its own) instead of at every one.
 
@@ -24,7 +24,8 @@ class ActiveBookings:
     __slots__ = ("by_start", "longest", "minutes", "presences")
 
     def __init__(self, bookings: Iterable[Booking]) -> None:
-        self.minutes: dict[int, int] = {}  # by the child's UUID as an int: fast to compare
+        # by (the child's UUID as an int: fast to compare, care type)
+        self.minutes: dict[tuple[int, str], int] = {}
         self.presences: dict[UUID, Presence] = {}
         self.by_start: dict[int, dict[UUID, Presence]] = {}
         self.longest = 0  # minutes; never shrinks, so it stays an upper bound
@@ -32,8 +33,8 @@ class ActiveBookings:
             self.add(booking)
 
     def add(self, booking: Booking) -> None:
-        child = booking.child_id.int
-        self.minutes[child] = self.minutes.get(child, 0) + booking.end - booking.start
+        key = (booking.child_id.int, booking.care_type)
+        self.minutes[key] = self.minutes.get(key, 0) + booking.end - booking.start
         presence = Presence(booking.start, booking.end, booking.children_per_carer)
         self.presences[booking.booking_id] = presence
         self.by_start.setdefault(booking.start, {})[booking.booking_id] = presence
@@ -49,12 +50,12 @@ class ActiveBookings:
         return [p for bucket in buckets for p in bucket.values() if p.end > start]
 
     def remove(self, booking: Booking) -> None:
-        child = booking.child_id.int
-        left = self.minutes.get(child, 0) - (booking.end - booking.start)
+        key = (booking.child_id.int, booking.care_type)
+        left = self.minutes.get(key, 0) - (booking.end - booking.start)
         if left > 0:
-            self.minutes[child] = left
+            self.minutes[key] = left
         else:
-            self.minutes.pop(child, None)
+            self.minutes.pop(key, None)
         if self.presences.pop(booking.booking_id, None) is not None:
             bucket = self.by_start[booking.start]
             del bucket[booking.booking_id]

@@ -75,7 +75,8 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
     ended: dict[UUID, str]  # booking id → how it ended
     released: dict[UUID, Booking]  # no-shows freed today: an arrival replayed late may come
     child_of: dict[UUID, UUID]  # every booking ever made here → its child
-    completed_minutes: dict[UUID, int]  # child → booked minutes of its visits completed today
+    # child → care type → booked minutes of its visits completed today
+    completed_minutes: dict[UUID, dict[CareType, int]]
 
     class Opened(TuoyuAggregate.Created):
         room_id: UUID
@@ -123,8 +124,9 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
 
         def apply(self, room_day: RoomDay) -> None:
             if (booking := room_day.bookings.get(self.booking_id)) is not None:
-                done = room_day.completed_minutes
-                done[booking.child_id] = done.get(booking.child_id, 0) + booking.end - booking.start
+                done = room_day.completed_minutes.setdefault(booking.child_id, {})
+                care = booking.care_type
+                done[care] = done.get(care, 0) + booking.end - booking.start
             room_day.drop_booking(self.booking_id)
             room_day.ended[self.booking_id] = "completed"
 
@@ -222,8 +224,10 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
     ) -> None:
         """Record the booking if every rule holds; `enrolled` are the day's regular places."""
         offer = self.check_visit(booking, terms, now, waited=waited)
-        booked = active_bookings(self).minutes.get(booking.child_id.int, 0)
-        over = self.completed_minutes.get(booking.child_id, 0)  # a visit over still counts
+        # each care type's offer limits the child's minutes of that care a day, here
+        care = booking.care_type
+        booked = active_bookings(self).minutes.get((booking.child_id.int, care), 0)
+        over = self.completed_minutes.get(booking.child_id, {}).get(care, 0)  # over still counts
         if booked + over + booking.end - booking.start > offer.max_minutes_per_day:
             raise NotBookable(
                 f"at most {offer.max_minutes_per_day // 60} h of {booking.care_type} a day",

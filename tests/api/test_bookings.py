@@ -7,6 +7,8 @@ from uuid import UUID
 
 from tests.api.booking_world import (
     DAY,
+    FULL_DAY,
+    HOURLY,
     bookable_room,
     booking_body,
     child_of,
@@ -389,6 +391,27 @@ async def test_availability_lists_no_room_the_childs_own_day_rules_out(world: Wo
     assert refused.json()["type"] == "/problems/not-bookable"
     here = booking_body(institution_id, room_id, child, "13:00", "16:30")
     assert (await world.post("/v1/bookings", here, guardian)).status_code == 201
+
+
+async def test_each_care_types_hours_a_day_count_alone_in_the_search_and_the_booking_alike(
+    world: World,
+):
+    """4.5 h of full-day care in the morning take none of the 8 h of hourly care the room
+    allows a child a day: 4 h of hourly care after it are found and booked."""
+    institution_id, room_id, _ = await bookable_room(world, offers=[HOURLY, FULL_DAY])
+    guardian = await world.guardian()
+    [child] = await many_children(world, guardian, 1)
+    morning = {**booking_body(institution_id, room_id, child, "08:00", "12:30"),
+               "care_type": "full_day"}  # fmt: skip
+    assert (await world.post("/v1/bookings", morning, guardian)).status_code == 201
+    found = await world.client.get(
+        "/v1/availability", headers=world.fresh(guardian.headers),
+        params={"lat": 31.3195, "lng": 120.6290, "radius_km": 3, "date": DAY, "start": "13:00",
+                "end": "17:00", "child_id": str(child), "care_type": "hourly"},
+    )  # fmt: skip
+    assert [r["room_id"] for i in found.json() for r in i["rooms"]] == [str(room_id)]
+    afternoon = booking_body(institution_id, room_id, child, "13:00", "17:00")
+    assert (await world.post("/v1/bookings", afternoon, guardian)).status_code == 201
 
 
 async def test_a_room_searched_then_filled_by_another_family_is_not_offered_until_it_frees(

@@ -166,6 +166,42 @@ def test_a_completed_visit_s_hours_still_count_toward_the_child_s_day():
     assert refused.value.field == "end"
 
 
+FULL_DAY = CareOffer(CareType.full_day, (1, 2, 3, 4, 5), 8 * 60, 18 * 60, 12000, "per_session")
+
+
+def test_each_care_types_hours_a_day_count_alone_so_the_order_of_bookings_does_not_matter():
+    """Hourly care is limited to 6 h a day, full-day care is not: 3 h of full-day care and
+    6 h of hourly care are accepted whichever is booked first; a 7th hour of hourly care is
+    not, whichever care the child had before it."""
+    both = terms(offers=(HOURLY, FULL_DAY))
+
+    def day_of(*visits: tuple[CareType, str, str]) -> RoomDay:
+        day, child = room_day(), uuid4()
+        for care, start, end in visits:
+            visit = msgspec.structs.replace(booking(start, end, child=child), care_type=care)
+            day.book(visit, both, NOW)
+        return day
+
+    full = (CareType.full_day, "08:00", "11:00")
+    hourly = [(CareType.hourly, "11:00", "15:00"), (CareType.hourly, "15:00", "17:00")]
+    day_of(full, *hourly)
+    day_of(*hourly, full)
+    with pytest.raises(NotBookable) as refused:
+        day_of(full, *hourly, (CareType.hourly, "17:00", "18:00"))
+    assert refused.value.detail == "at most 6 h of hourly a day"
+
+
+def test_a_completed_visit_counts_toward_its_own_care_types_day_only():
+    both, day, child = terms(offers=(HOURLY, FULL_DAY)), room_day(), uuid4()
+    morning = booking("08:00", "12:00", child=child)
+    morning = msgspec.structs.replace(morning, care_type=CareType.full_day)
+    day.book(morning, both, NOW)
+    day.check_in(morning.booking_id, uuid4(), NOW)
+    day.complete(morning.booking_id, uuid4(), NOW)
+    day.book(booking("12:00", "16:00", child=child), both, NOW)
+    day.book(booking("16:00", "18:00", child=child), both, NOW)  # 6 h of hourly care: allowed
+
+
 def test_what_a_room_day_keeps_of_its_active_bookings_equals_a_fresh_count_after_each_change():
     day, child = room_day(), uuid4()
     kept = active_bookings(day)  # built now, then kept in step by the events
@@ -178,7 +214,7 @@ def test_what_a_room_day_keeps_of_its_active_bookings_equals_a_fresh_count_after
     day.complete(first.booking_id, uuid4(), NOW)
     fresh = ActiveBookings(day.bookings.values())
     assert active_bookings(day) is kept
-    assert kept.minutes == fresh.minutes == {child.int: 120}
+    assert kept.minutes == fresh.minutes == {(child.int, CareType.hourly): 120}
     assert {b: (p.start, p.end) for b, p in kept.presences.items()} == {
         b: (p.start, p.end) for b, p in fresh.presences.items()
     }

@@ -8,6 +8,7 @@ from uuid import uuid4
 from backend.eventstore.child_keys import ChildKeys
 from backend.eventstore.snapshots import decode_snapshot, encode_snapshot
 from domain.booking.active import ActiveBookings, active_bookings
+from domain.booking.terms import CareType
 from tests.domain.test_booking_rules import NOW, booking, room_day, terms
 
 
@@ -22,9 +23,22 @@ def test_a_room_day_from_its_snapshot_rebuilds_its_active_bookings_index_on_firs
     assert b"_active_bookings" not in state
     restored = decode_snapshot(day.id, day.version, topic, state, ChildKeys())
     assert "_active_bookings" not in vars(restored)
-    assert active_bookings(restored).minutes == {child.int: 120}
+    assert active_bookings(restored).minutes == {(child.int, CareType.hourly): 120}
     assert active_bookings(restored).minutes == ActiveBookings(day.bookings.values()).minutes
     restored.book(booking("10:00", "12:00", child=child), terms(), NOW)  # 4 h: still allowed
+
+
+def test_a_room_day_keeps_each_childs_completed_minutes_by_care_type_through_a_snapshot():
+    day, child = room_day(), uuid4()
+    visit = booking("08:00", "12:00", child=child)
+    day.book(visit, terms(), NOW)
+    day.check_in(visit.booking_id, uuid4(), NOW)
+    day.complete(visit.booking_id, uuid4(), NOW)
+    day.collect_events()
+    topic, state = encode_snapshot(day, ChildKeys())
+    restored = decode_snapshot(day.id, day.version, topic, state, ChildKeys())
+    assert restored.completed_minutes == {child: {CareType.hourly: 240}}
+    restored.book(booking("12:00", "14:00", child=child), terms(), NOW)  # 6 h: the limit
 
 
 def test_a_room_day_keeps_its_freed_no_shows_through_a_snapshot():

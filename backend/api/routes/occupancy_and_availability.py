@@ -101,7 +101,7 @@ async def _child(rt: Runtime, child_id: UUID) -> dict[str, Any] | None:
 
 async def _child_time(
     rt: Runtime, child_id: UUID, day: date
-) -> tuple[list[tuple[int, int]], dict[UUID, int]]:
+) -> tuple[list[tuple[int, int]], booking_queries.UsedMinutes]:
     """The child's booked time that day, kept in process while the bookings, regular places
     and closures have not changed: a search otherwise reads no table (ADR 0010)."""
     changes = rt.projector.changes
