@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -19,7 +19,7 @@ from backend.commands import CommandContext, CommandOutcome, UnitOfWork, execute
 from backend.services.attendance import release_no_show
 from backend.services.children import erase_after_retention
 from backend.services.room_day_care import FALLBACK_CLOSING, Escalated, escalate_uncollected
-from backend.services.waitlist import expire_offers
+from backend.services.waitlist import expire_offers, offer_places_come_free
 from backend.state import Runtime
 from domain.booking.terms import MIN_NO_SHOW_MINUTES
 from domain.child.consent import retention_cutoff
@@ -29,11 +29,13 @@ from projections import children as children_model
 from projections import waitlist as waitlist_model
 
 log = logging.getLogger("tuoyu.scheduler")
+ONE_DAY = timedelta(days=1)
 T = TypeVar("T")
 NO_SHOW_LOCK = 7_479_000_001
 WAITLIST_LOCK = 7_479_000_002
 UNCOLLECTED_LOCK = 7_479_000_003
 RETENTION_LOCK = 7_479_000_004
+FREED_PLACES_LOCK = 7_479_000_005
 # Bookings still awaiting their child past the institution's no-show time. Every 30 s, so it
 # reads only bookings still confirmed that started before now minus the shortest no-show time
 # any institution may set (domain/booking/terms.py): a range of the partial index
@@ -115,6 +117,26 @@ async def expire_lapsed_offers(runtime: Runtime) -> int:
     return len(room_days)
 
 
+async def offer_places_freed_by_changes(runtime: Runtime) -> int:
+    """Offer places to waiting families wherever one is free now. A cancellation, a no-show or
+    a pick-up offers its place in its own command; this finds places that came free otherwise
+    (a regular place ended early, a roster or room change, a city's looser rules). Returns how
+    many room-days were looked at; a room-day with no free place is left as it was."""
+    async with _alone(runtime, FREED_PLACES_LOCK) as conn:
+        if conn is None:
+            return 0
+        now = runtime.clock.now()
+        # from yesterday in UTC: today has begun there in every time zone an institution uses
+        room_days = await waitlist_model.room_days_with_waiting(conn, (now - ONE_DAY).date())
+        for room_day_id in room_days:
+            ctx = CommandContext(now=now, actor="system:waitlist")
+            await _each_alone(
+                runtime, ctx, _offerer(now, room_day_id), CommandAccepted,
+                f"free places of room-day {room_day_id}",
+            )  # fmt: skip
+    return len(room_days)
+
+
 async def escalate_uncollected_children(runtime: Runtime) -> int:
     """Past closing + grace, escalate each child still checked in (guardians, then admins too),
     again every few minutes until collected; return how many escalations were raised."""
@@ -148,6 +170,13 @@ def _escalator(now: datetime, day_id: UUID) -> Any:
 def _expirer(now: datetime, room_day_id: UUID) -> Any:
     async def decide(uow: UnitOfWork) -> CommandAccepted:
         return await expire_offers(uow, now, room_day_id=room_day_id)
+
+    return decide
+
+
+def _offerer(now: datetime, room_day_id: UUID) -> Any:
+    async def decide(uow: UnitOfWork) -> CommandAccepted:
+        return await offer_places_come_free(uow, now, room_day_id=room_day_id)
 
     return decide
 
@@ -205,7 +234,10 @@ def start_ticker(runtime: Runtime, every_seconds: float = 30.0) -> Any:
             hourly, IntervalTrigger(hours=1), args=[runtime], id=hourly.__name__,
             max_instances=1, coalesce=True,
         )  # fmt: skip
-    for job in (release_due_no_shows, expire_lapsed_offers, escalate_uncollected_children):
+    for job in (
+        release_due_no_shows, expire_lapsed_offers, offer_places_freed_by_changes,
+        escalate_uncollected_children,
+    ):  # fmt: skip
         scheduler.add_job(
             job,
             IntervalTrigger(seconds=every_seconds),

@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS rm_waitlist (
 CREATE INDEX IF NOT EXISTS rm_waitlist_guardian ON rm_waitlist (guardian_id);
 CREATE INDEX IF NOT EXISTS rm_waitlist_offers ON rm_waitlist (offered_until)
     WHERE status = 'offered';
+CREATE INDEX IF NOT EXISTS rm_waitlist_waiting ON rm_waitlist (day) WHERE status = 'waiting';
 """
 _STATUS = {
     RoomDay.WaitlistOfferExpired: "expired",
@@ -100,6 +101,19 @@ async def room_days_with_lapsed_offers(
         " WHERE status = 'offered' AND offered_until <= $1 LIMIT 500",
         now,
     )
+    return [r["room_day_id"] for r in rows]
+
+
+async def room_days_with_waiting(
+    conn: asyncpg.Pool | asyncpg.Connection, from_day: date, limit: int = 2_000
+) -> list[UUID]:
+    """The room-days from `from_day` on where a family still waits for a place, soonest
+    first."""
+    rows = await conn.fetch(
+        "SELECT room_day_id FROM rm_waitlist WHERE status = 'waiting' AND day >= $1"
+        " GROUP BY room_day_id ORDER BY min(day) LIMIT $2",
+        from_day, limit,
+    )  # fmt: skip
     return [r["room_day_id"] for r in rows]
 
 

@@ -90,3 +90,14 @@ async def expire_offers(uow: UnitOfWork, now: datetime, *, room_day_id: UUID) ->
     if room_day.expire_offers(now):
         await offer_freed_places(uow, room_day, now)
     return CommandAccepted(id=room_day.id, version=room_day.version)
+
+
+async def offer_places_come_free(
+    uow: UnitOfWork, now: datetime, *, room_day_id: UUID
+) -> CommandAccepted:
+    """Offer whatever places are free now to the families waiting on this room-day: places
+    freed by a change no booking made (a regular place ended early, more carers rostered, a
+    larger room, a city's looser class rules). Changes nothing while there is no place."""
+    room_day = await uow.get(RoomDay, room_day_id, "room_day")
+    await offer_freed_places(uow, room_day, now)
+    return CommandAccepted(id=room_day.id, version=room_day.version)
