@@ -1,7 +1,8 @@
 """What a busy room-day asks of its active bookings at every booking, kept rather than
-recomputed over thousands of them: minutes per child and care type, and each booking as a Presence indexed
-by its start minute, so a new booking looks only at those that can overlap it (their start
-lies less than the longest booking's length before its own) instead of at every one.
+recomputed over thousands of them: minutes per child and care type, and each booking as a
+Presence indexed by its start minute, so a new booking looks only at those that can overlap
+it (their start lies less than the longest booking's length before its own) instead of at
+every one.
 
 Kept on the room-day object itself, outside its snapshot (snapshots hold the annotated state
 only): built from `bookings` on first use, then kept in step by the room-day's events."""
