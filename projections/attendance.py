@@ -22,6 +22,7 @@ import msgspec
 from domain.attendance.care_log import CareKind
 from domain.attendance.day import AttendanceDay
 from domain.child.aggregate import Child
+from projections.attendance_erasure import forget_free_text
 from projections.attendance_texts import (
     care_texts,
     check_in_texts,
@@ -87,7 +88,7 @@ CREATE TABLE IF NOT EXISTS rm_attendance_register (
 CREATE INDEX IF NOT EXISTS rm_attendance_register_room
     ON rm_attendance_register (day_id, room_id, in_at);
 CREATE INDEX IF NOT EXISTS rm_attendance_register_child
-    ON rm_attendance_register (day_id, child_id);
+    ON rm_attendance_register (child_id, day_id);
 -- What an admin did against the register's rules, one row per act: a check-in past class
 -- size or ratio, a correction (the register row keeps only the latest correction).
 CREATE TABLE IF NOT EXISTS rm_attendance_audit (
@@ -97,6 +98,7 @@ CREATE TABLE IF NOT EXISTS rm_attendance_audit (
 );
 CREATE INDEX IF NOT EXISTS rm_attendance_audit_institution
     ON rm_attendance_audit (institution_id, day, at);
+CREATE INDEX IF NOT EXISTS rm_attendance_audit_child ON rm_attendance_audit (child_id);
 """
 _json = msgspec.json.Encoder()
 _AUDIT = (
@@ -243,6 +245,7 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
         await _apply(conn, batch)
     if erased:  # the child's day names its collectors, doses and notes: it goes with its data
         await conn.execute("DELETE FROM rm_child_day WHERE child_id = ANY($1::uuid[])", erased)
+        await forget_free_text(conn, erased)  # the register keeps the visits, not the words
 
 
 async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:

@@ -82,11 +82,14 @@ def care_texts(entry: CareEntry) -> tuple[str, str, str]:
     return entry.kind.value, title, "，".join(p for p in parts if p)
 
 
+REASON_MARK = "；原因："  # what ends a correction's text, before its reason
+
+
 def correction_text(c: VisitCorrection, zone: str) -> str:
     """What an admin's correction of the register says, in local time, with its reason."""
     stay = f"入园{local_hhmm(c.arrived, zone)}"
     if c.left is not None:
         stay += f"，离园{local_hhmm(c.left, zone)}"
     if c.replaces is None:
-        return f"补录：{stay}；原因：{c.reason}"
-    return f"更正（原入园{local_hhmm(c.replaces, zone)}）：{stay}；原因：{c.reason}"
+        return f"补录：{stay}{REASON_MARK}{c.reason}"
+    return f"更正（原入园{local_hhmm(c.replaces, zone)}）：{stay}{REASON_MARK}{c.reason}"

@@ -342,6 +342,48 @@ async def test_read_models_rebuilt_after_an_erasure_equal_the_live_ones(world: W
     assert await _read_models(world, models) == live
 
 
+async def test_erasure_blanks_the_staffs_words_about_the_child_and_keeps_the_visits_facts(
+    world: World,
+):
+    room = await attending_room(world, clock_in=False)  # nobody clocked in: the admin overrides
+    [child] = room.children
+    words = "林小雪昨晚发烧，妈妈说的"
+    arrived = await check_in(world, room, child, who=room.admin, note=words, override_reason=words)
+    assert arrived.status_code == 201, arrived.text
+    fix = {"child_id": str(child), "room_id": str(room.room_id), "arrived_at": at(-5),
+           "replaces": at(0), "reason": words}  # fmt: skip
+    path = f"/v1/institutions/{room.institution_id}/attendance/corrections"
+    assert (await world.post(path, fix, room.admin)).status_code == 201
+    world.runtime.clock.at = NINE + timedelta(hours=1)  # type: ignore[attr-defined]
+    out = check_out_body(room, child, room.guardian.phone, minutes=60)
+    assert (await world.post("/v1/attendance/check-outs", out, room.admin)).status_code == 201
+    world.runtime.clock.at = NINE + timedelta(days=1)  # type: ignore[attr-defined]
+    assert (await _erase(world, child, room.guardian)).status_code == 200
+    projector = world.runtime.projector
+    await projector.wait_until(await world.runtime.store.head_position())
+
+    register = await world.client.get(
+        f"/v1/rooms/{room.room_id}/attendance", params={"date": NINE.date().isoformat()},
+        headers=world.fresh(room.admin.headers),
+    )  # fmt: skip
+    [visit] = register.json()
+    assert (visit["note"], visit["override_reason"], visit["correction_reason"]) == ("", "", "")
+    assert (visit["checked_in"], visit["checked_out"]) == ("08:55", "10:00")
+    audit = await world.client.get(
+        f"/v1/institutions/{room.institution_id}/attendance/audit",
+        params={"since": NINE.date().isoformat()}, headers=world.fresh(room.admin.headers),
+    )  # fmt: skip
+    assert [e["detail"] for e in audit.json()] == ["更正（原入园09:00）：入园08:55；原因：", ""]
+    feed = await world.runtime.pool.fetch(
+        "SELECT data FROM rm_occupancy_feed WHERE institution_id = $1", room.institution_id
+    )
+    assert feed and not any(words in r["data"] for r in feed)
+    model = [p for p in projector.projections if p.name == "attendance"]
+    live = await _read_models(world, model)
+    await projector.rebuild(model[0])
+    assert await _read_models(world, model) == live
+
+
 async def _read_models(world: World, models: list[Any]) -> dict[str, list[tuple[Any, ...]]]:
     pool = world.runtime.pool
     return {

@@ -1,0 +1,47 @@
+"""What the attendance read model forgets of a child whose data was erased (ADR 0012): the free
+text staff wrote about it (a check-in's note, an override's or a correction's reason), which may
+name the child. The facts stay: times, ids, status, who recorded them."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from projections.attendance_texts import REASON_MARK
+
+# An override or a correction stays visible as one ('' where a reason was), its words go.
+_REGISTER = (
+    "UPDATE rm_attendance_register SET note = '',"
+    " override_reason = CASE WHEN override_reason IS NOT NULL THEN '' END,"
+    " correction_reason = CASE WHEN correction_reason IS NOT NULL THEN '' END"
+    " WHERE child_id = ANY($1::uuid[])"
+)
+# A correction's detail ends with its reason (`correction_text`): the times before it stay.
+_AUDIT = (
+    "UPDATE rm_attendance_audit SET detail = CASE kind"
+    f" WHEN 'register_correction' THEN regexp_replace(detail, '{REASON_MARK}.*$', '{REASON_MARK}')"
+    " ELSE '' END WHERE child_id = ANY($1::uuid[]) RETURNING position"
+)
+# The feed rows with a reason are those of the audited acts (an override, a correction).
+_FEED = "SELECT position, data FROM rm_occupancy_feed WHERE position = ANY($1::bigint[])"
+_FEED_DATA = "UPDATE rm_occupancy_feed SET data = $2 WHERE position = $1"
+_FREE_TEXT = ("override_reason", "reason")
+_json = msgspec.json.Encoder()
+
+
+async def forget_free_text(conn: asyncpg.Connection, children: list[UUID]) -> None:
+    """Blank the erased children's free text in the register, the audit trail and the feed."""
+    await conn.execute(_REGISTER, children)
+    audited = [r["position"] for r in await conn.fetch(_AUDIT, children)]
+    if not audited:
+        return
+    rows = []
+    for row in await conn.fetch(_FEED, audited):
+        data = msgspec.json.decode(row["data"])
+        for key in _FREE_TEXT:
+            if data.get(key) is not None:
+                data[key] = ""
+        rows.append((row["position"], _json.encode(data).decode()))
+    await conn.executemany(_FEED_DATA, rows)
