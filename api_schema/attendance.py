@@ -273,8 +273,8 @@ class RegisterRow(msgspec.Struct, frozen=True):
     method: str | None
     temperature_c: float | None
     morning_check: str
-    note: str
-    override_reason: str | None
+    note: str  # staff's words: "" for a regulator, and once the child's data is erased
+    override_reason: str | None  # likewise; null: no override
     checked_out: str | None
     checked_out_by: str | None
     collector: str | None

