@@ -14,7 +14,7 @@ from backend.follower import step_all
 from backend.state import Runtime
 from tests.api.attendance_world import NINE, at, attending_room, check_in
 from tests.api.sse import read_events
-from tests.api.world import World
+from tests.api.world import World, idem
 
 
 async def test_the_stream_sends_a_snapshot_then_each_change_and_resumes_from_last_event_id(
@@ -63,6 +63,31 @@ async def test_a_last_event_id_the_feed_never_gave_starts_the_stream_with_a_snap
         headers = {**world.fresh(room.admin.headers), "Last-Event-ID": last}
         await asyncio.wait_for(read_events(url, headers, 1, seen), 10)  # type: ignore[arg-type]
         assert seen[0]["event"] == "snapshot", (last, seen)
+
+
+async def test_a_caregivers_open_stream_ends_once_they_are_removed_from_the_staff(
+    world: World, server_url: str
+):
+    room = await attending_room(world, children=2)
+    url = f"{server_url}/v1/institutions/{room.institution_id}/occupancy/stream"
+    seen: list[dict[str, Any]] = []
+    first = asyncio.Event()
+    reader = asyncio.create_task(
+        read_events(url, world.fresh(room.caregiver.headers), 50, seen, first)
+    )
+    await asyncio.wait_for(first.wait(), 10)
+    assert seen[0]["event"] == "snapshot"
+    removed = await world.client.delete(
+        f"/v1/institutions/{room.institution_id}/staff/{room.caregiver.account_id}",
+        headers={**world.fresh(room.admin.headers), **idem()},
+    )
+    assert world.saw(removed).status_code == 200, removed.text
+    clock_in = {"room_id": str(room.room_id), "at": at(1)}
+    assert (await world.post("/v1/staff/clock-ins", clock_in, room.admin)).status_code == 201
+    for child in room.children:
+        assert (await check_in(world, room, child, who=room.admin)).status_code == 201
+    await asyncio.wait_for(reader, 10)  # the stream ended, well before its keep-alive
+    assert not [e for e in seen if e["event"] == "child_checked_in"], seen
 
 
 async def test_the_stream_is_refused_to_a_guardian(world: World, server_url: str):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import msgspec
@@ -127,9 +127,14 @@ async def occupancy_stream(
     `visit_corrected` (an admin's correction of the register), each with its
     global position as id. Reconnect with `Last-Event-ID` to get every event after it.
     A caregiver's stream carries the events of the rooms they are clocked in to, and their own
-    clock-ins and clock-outs (after a clock-in, fetch `/occupancy/live` for the room's state)."""
+    clock-ins and clock-outs (after a clock-in, fetch `/occupancy/live` for the room's state).
+    The stream ends when the reader is removed from the staff or given another role (checked
+    each time it wakes, for new events or a keep-alive)."""
     rt = runtime(request)
     after = resume_point(request.headers.get("last-event-id", ""))
+    reader = Reader(
+        request.user.account_id, await staff_role(rt, institution_id, request.user.account_id)
+    )
     carer = await carer_in_view(rt, institution_id, request.user)
     current = await live_for(rt, institution_id, carer)
     live = current[0]
@@ -147,7 +152,7 @@ async def occupancy_stream(
             )
             rooms = rooms_back_then(carer, rooms, [FeedRow(*r) for r in clocks])
         scope = CarerFeed(carer, rooms)
-    return ServerSentEvent(_events(rt, institution_id, after, snapshot, scope))
+    return ServerSentEvent(_events(rt, institution_id, after, snapshot, scope, reader))
 
 
 def resume_point(last_event_id: str) -> int | None:
@@ -157,9 +162,23 @@ def resume_point(last_event_id: str) -> int | None:
     return int(text) if FEED_ID.fullmatch(text) else None
 
 
+class Reader(NamedTuple):
+    """Who opened a stream, and their role on the institution's staff then."""
+
+    account_id: UUID
+    role: str | None
+
+
+async def _still_reads(rt: Runtime, institution_id: UUID, reader: Reader) -> bool:
+    """The reader holds the role they opened the stream with: not removed from the staff, nor
+    moved to another role (which sees other rooms). The role is the cached one, read again only
+    once a read model has moved, so a stream waking for each new row costs no query."""
+    return await staff_role(rt, institution_id, reader.account_id) == reader.role
+
+
 async def _events(
     rt: Runtime, institution_id: UUID, after: int | None,
-    snapshot: tuple[LiveOccupancy, bytes] | None, scope: CarerFeed | None,
+    snapshot: tuple[LiveOccupancy, bytes] | None, scope: CarerFeed | None, reader: Reader,
 ) -> AsyncIterator[ServerSentEventMessage]:  # fmt: skip
     if snapshot is not None:
         live, encoded = snapshot
@@ -167,7 +186,7 @@ async def _events(
         yield ServerSentEventMessage(data=encoded.decode(), event="snapshot", id=after)
     assert after is not None
     with rt.feed_hub.watching(institution_id):
-        while True:
+        while await _still_reads(rt, institution_id, reader):  # else the stream ends
             kept = rt.feed_hub.rows_after(institution_id, after)
             rows = kept if kept is not None else await _read_feed(rt, institution_id, after)
             for row in rows:
