@@ -31,24 +31,28 @@ HANDLES: tuple[type, ...] = (
 # One statement per notice to the child's guardians (none once the child's data was erased),
 # with the child's name read in the same statement; the body is `$5 || name || $6`. A notice
 # that also goes to the institution's admins (a late pick-up's second reminder, a suspected
-# abuse) runs ADMIN_NOTICE as well, with the institution in `$8`. Two statements, not one with
-# a switch: a switch made PostgreSQL plan the statement afresh for every notice.
+# abuse) runs ADMIN_NOTICE as well, with the institution in `$8`, kept on the admins' rows so
+# that only its admins of the moment read them (`notifications.for_account`). Two statements,
+# not one with a switch: a switch made PostgreSQL plan the statement afresh for every notice.
 # A notice needs no look-up first: the day's institution and zone are kept in process.
 _NOTICE_TO = """
-INSERT INTO rm_notifications (position, account_id, kind, booking_id, title, body, at, child_id)
+INSERT INTO rm_notifications
+    (position, account_id, kind, booking_id, title, body, at, child_id, institution_id)
 SELECT $1::bigint, a.account_id, $3::text, NULL, $4::text,
        $5::text || coalesce((SELECT name FROM rm_children WHERE id = $2), '孩子') || $6::text,
-       $7::timestamptz, $2::uuid
+       $7::timestamptz, $2::uuid, {}
 FROM ({}) AS a
 ON CONFLICT DO NOTHING
 """
 NOTICE = _NOTICE_TO.format(
+    "NULL::uuid",
     "SELECT account_id FROM rm_child_guardians"
-    " WHERE child_id = $2 AND EXISTS (SELECT 1 FROM rm_children WHERE id = $2)"
+    " WHERE child_id = $2 AND EXISTS (SELECT 1 FROM rm_children WHERE id = $2)",
 )
 ADMIN_NOTICE = _NOTICE_TO.format(
+    "$8::uuid",
     "SELECT account_id FROM rm_institution_staff"
-    " WHERE institution_id = $8 AND role = 'institution_admin'"
+    " WHERE institution_id = $8 AND role = 'institution_admin'",
 )
 
 

@@ -2,7 +2,8 @@
 attendance, newest first (admins too, for a child left after closing).
 
 Handles RoomDay events, RoomEnrolments.DayClosed (a regular place's day refunded), Child.DataErased (the child's notices go) and attendance events (texts in attendance_notices, which reads the
-attendance, children and institutions read models: registry order keeps them ahead); tables rm_notifications and rm_notification_bookings (which child
+attendance, children and institutions read models: registry order keeps them ahead); tables rm_notifications (an admins' notice keeps
+its institution: only its admins of the moment read it) and rm_notification_bookings (which child
 and guardian each booking or waitlist entry is for, so later events about it reach them).
 A booking's notices go to every guardian of the child (either may cancel it or take an offer),
 and always to the guardian who made it. Texts are in Chinese, times in UTC (the app shows them
@@ -51,6 +52,7 @@ CREATE TABLE IF NOT EXISTS rm_notification_bookings (
 CREATE TABLE IF NOT EXISTS rm_notifications (
     position bigint NOT NULL, account_id uuid NOT NULL, kind text NOT NULL, booking_id uuid,
     title text NOT NULL, body text NOT NULL, at timestamptz NOT NULL, child_id uuid,
+    institution_id uuid,  -- a notice to an institution's admins: readable while they are
     PRIMARY KEY (position, account_id)
 );
 CREATE INDEX IF NOT EXISTS rm_notifications_account ON rm_notifications (account_id, position);
@@ -258,12 +260,22 @@ class _Notes:
                               "常规托位停课", body, at, child))  # fmt: skip
 
 
+# A notice sent to an institution's admins (it names the child) is read by its admins of now:
+# one removed from the staff, or no longer its admin, reads it no more.
+_FOR_ACCOUNT = (
+    "SELECT position, kind, booking_id, title, body, at FROM rm_notifications n"
+    " WHERE account_id = $1 AND (institution_id IS NULL OR EXISTS (SELECT 1"
+    " FROM rm_institution_staff s WHERE s.institution_id = n.institution_id"
+    " AND s.account_id = $1 AND s.role = 'institution_admin'))"
+    " ORDER BY position DESC LIMIT $2 OFFSET $3"
+)
+
+
 async def for_account(
     conn: asyncpg.Connection | asyncpg.Pool, account_id: UUID, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(
-        "SELECT position, kind, booking_id, title, body, at FROM rm_notifications"
-        " WHERE account_id = $1 ORDER BY position DESC LIMIT $2 OFFSET $3",
+        _FOR_ACCOUNT,
         account_id,
         limit,
         offset,

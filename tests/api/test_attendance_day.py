@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import timedelta
 
+from backend.clock import Clock
 from tests.api.attendance_world import (
     NINE,
     Room,
@@ -18,7 +19,7 @@ from tests.api.attendance_world import (
 )
 from tests.api.booking_world import bookable_room, booking_body, put
 from tests.api.days import DAY
-from tests.api.world import World, idem
+from tests.api.world import PASSWORD, World, idem, new_phone
 
 DAY_PATH = "/v1/children/{}/days/" + DAY
 
@@ -208,6 +209,32 @@ async def test_a_suspected_abuse_report_reaches_the_guardian_and_the_institution
     assert told["guardian"][0] == ("incident", True)
     assert told["admin"] == [("incident", True)]
     assert told["caregiver"] == []
+
+
+async def test_an_admin_removed_from_the_staff_no_longer_reads_the_abuse_report_naming_the_child(
+    world: World,
+):
+    room = await attending_room(world)
+    frozen, world.runtime.clock = world.runtime.clock, Clock()  # tokens: on the real clock
+    try:
+        phone = new_phone("138")
+        body = {"phone": phone, "display_name": "二园长", "password": PASSWORD,
+                "role": "institution_admin"}  # fmt: skip
+        added = await world.post(f"/v1/institutions/{room.institution_id}/staff", body, room.admin)
+        assert added.status_code == 201, added.text
+        second = await world.login(phone)
+    finally:
+        world.runtime.clock = frozen
+    await _report_incident(world, room, category="suspected_abuse", minutes=20,
+                           note="手臂有不明淤青")  # fmt: skip
+    assert [n["kind"] for n in await _notices(world, second)] == ["incident"]
+    removed = await world.client.delete(
+        f"/v1/institutions/{room.institution_id}/staff/{second.account_id}",
+        headers={**world.fresh(room.admin.headers), **idem()},
+    )
+    assert world.saw(removed).status_code == 200, removed.text
+    assert await _notices(world, second) == []
+    assert [n["kind"] for n in await _notices(world, room.admin)] == ["incident"]
 
 
 async def test_care_for_a_child_not_present_is_refused(world: World):
