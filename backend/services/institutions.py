@@ -106,16 +106,6 @@ async def add_staff(
     return accepted(account)
 
 
-async def remove_staff(
-    uow: UnitOfWork, now: datetime, institution_id: UUID, account_id: UUID, by: UUID | None
-) -> CommandAccepted:
-    institution = await administered(uow, institution_id, by)
-    account = await uow.get(Account, account_id, "account")
-    institution.detach_staff(account_id, now)
-    account.revoke_membership(institution_id, now)
-    return accepted(institution)
-
-
 async def class_rules_of(uow: UnitOfWork, institution: Institution) -> ClassRules:
     """The class rules in force where the institution is: its city's (read at a version, so a
     decision on them conflicts with a change of them; shared, never changed: see

@@ -8,9 +8,9 @@ from typing import Any
 from uuid import UUID
 
 from backend.clock import FrozenClock
-from tests.api.attendance_world import NINE, Room, at, attending_room
+from tests.api.attendance_world import NINE, Room, at, attending_room, check_in
 from tests.api.booking_world import bookable_room
-from tests.api.world import PASSWORD, Caller, World
+from tests.api.world import PASSWORD, Caller, World, idem
 
 
 async def _carer_of_two(world: World) -> tuple[Room, UUID, Caller]:
@@ -58,3 +58,24 @@ async def test_a_replayed_clock_in_from_before_the_shift_elsewhere_began_stands(
     early = await _clock(world, "clock-ins", other_room, -60, carer)  # 08:00, queued offline
     assert early.status_code == 201, early.text
     assert (await _clock(world, "clock-outs", other_room, -5, carer)).status_code == 201
+
+
+async def test_a_carer_removed_while_clocked_in_leaves_the_room_s_ratio_and_may_work_elsewhere(
+    world: World,
+):
+    room, other_room, carer = await _carer_of_two(world)  # clocked in at the first at 09:00
+    assert (await check_in(world, room, room.children[0])).status_code == 201
+    world.runtime.clock.at = NINE + timedelta(minutes=5)  # type: ignore[attr-defined]
+    removed = await world.client.delete(
+        f"/v1/institutions/{room.institution_id}/staff/{carer.account_id}",
+        headers={**world.fresh(room.admin.headers), **idem()},
+    )
+    assert world.saw(removed).status_code == 200, removed.text
+    live = await world.client.get(
+        f"/v1/institutions/{room.institution_id}/occupancy/live",
+        headers=world.fresh(room.admin.headers),
+    )
+    [shown] = live.json()["rooms"]
+    assert shown["staff"] == [] and shown["alarm"] == "ratio"  # one child, nobody with it
+    elsewhere = await _clock(world, "clock-ins", other_room, 6, carer)  # their shift ended
+    assert elsewhere.status_code == 201, elsewhere.text

@@ -14,6 +14,7 @@ from backend.api.commanding import run_command, runtime
 from backend.api.routes.institutions import ADMIN, invite
 from backend.auth.principal import Principal
 from backend.services import institutions as service
+from backend.services import staff_removal
 from domain.class_types import ClassType
 
 
@@ -88,5 +89,7 @@ class StaffController(Controller):
         by = request.user.account_id
         return await run_command(
             request,
-            lambda uow, ctx: service.remove_staff(uow, ctx.now, institution_id, account_id, by),
+            lambda uow, ctx: staff_removal.remove_staff(
+                uow, ctx.now, institution_id, account_id, by
+            ),
         )
