@@ -89,4 +89,17 @@ async def check_in(world: World, room: Room, child: UUID, who: Caller | None = N
                       who or room.caregiver)  # fmt: skip
 
 
+async def visit_with_words(world: World, room: Room, child: UUID, words: str) -> None:
+    """The admin checks the child in past the ratio (nobody clocked in) with `words` as the
+    note and the reason, then corrects the arrival to 08:55 with `words` as the reason: every
+    free text the register keeps about a visit."""
+    arrived = await check_in(world, room, child, who=room.admin, note=words, override_reason=words)
+    assert arrived.status_code == 201, arrived.text
+    fix = {"child_id": str(child), "room_id": str(room.room_id), "arrived_at": at(-5),
+           "replaces": at(0), "reason": words}  # fmt: skip
+    path = f"/v1/institutions/{room.institution_id}/attendance/corrections"
+    corrected = await world.post(path, fix, room.admin)
+    assert corrected.status_code == 201, corrected.text
+
+
 __all__ = ["DAY"]

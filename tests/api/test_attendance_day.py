@@ -16,6 +16,7 @@ from tests.api.attendance_world import (
     caregiver_of,
     check_in,
     check_out_body,
+    visit_with_words,
 )
 from tests.api.booking_world import bookable_room, booking_body, put
 from tests.api.days import DAY
@@ -376,12 +377,7 @@ async def test_the_regulator_reads_the_register_without_the_words_staff_wrote_ab
     room = await attending_room(world, clock_in=False)  # nobody clocked in: the admin overrides
     [child] = room.children
     words = "小宝妈妈说小宝昨晚发烧"
-    arrived = await check_in(world, room, child, who=room.admin, note=words, override_reason=words)
-    assert arrived.status_code == 201, arrived.text
-    fix = {"child_id": str(child), "room_id": str(room.room_id), "arrived_at": at(-5),
-           "replaces": at(0), "reason": words}  # fmt: skip
-    path = f"/v1/institutions/{room.institution_id}/attendance/corrections"
-    assert (await world.post(path, fix, room.admin)).status_code == 201
+    await visit_with_words(world, room, child, words)
     register = f"/v1/rooms/{room.room_id}/attendance?date={DAY}"
     staff = await world.client.get(register, headers=world.fresh(room.admin.headers))
     assert [r["note"] for r in staff.json()] == [words]  # staff read what they wrote

@@ -16,7 +16,14 @@ from backend.eventstore.store import EventStore
 from backend.scheduler import erase_children_past_retention, sweep_unused_child_keys
 from backend.services import children
 from domain.child.aggregate import Child, Sex
-from tests.api.attendance_world import NINE, at, attending_room, check_in, check_out_body
+from tests.api.attendance_world import (
+    NINE,
+    at,
+    attending_room,
+    check_in,
+    check_out_body,
+    visit_with_words,
+)
 from tests.api.booking_world import DAY, bookable_room, booking_body, child_of
 from tests.api.days import months_before_day
 from tests.api.world import World, idem
@@ -348,12 +355,7 @@ async def test_erasure_blanks_the_staffs_words_about_the_child_and_keeps_the_vis
     room = await attending_room(world, clock_in=False)  # nobody clocked in: the admin overrides
     [child] = room.children
     words = "林小雪昨晚发烧，妈妈说的"
-    arrived = await check_in(world, room, child, who=room.admin, note=words, override_reason=words)
-    assert arrived.status_code == 201, arrived.text
-    fix = {"child_id": str(child), "room_id": str(room.room_id), "arrived_at": at(-5),
-           "replaces": at(0), "reason": words}  # fmt: skip
-    path = f"/v1/institutions/{room.institution_id}/attendance/corrections"
-    assert (await world.post(path, fix, room.admin)).status_code == 201
+    await visit_with_words(world, room, child, words)
     world.runtime.clock.at = NINE + timedelta(hours=1)  # type: ignore[attr-defined]
     out = check_out_body(room, child, room.guardian.phone, minutes=60)
     assert (await world.post("/v1/attendance/check-outs", out, room.admin)).status_code == 201
