@@ -135,12 +135,12 @@ _NAP_OVER = "DELETE FROM rm_live_naps WHERE day_id = $1 AND child_id = $2 AND ro
 _NAPS_GONE = "DELETE FROM rm_live_naps WHERE day_id = $1 AND child_id = $2"  # it left the room
 _FEED = "INSERT INTO rm_occupancy_feed VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
 # An admin may correct an erased child's register (it is kept); the child's day stays gone.
-_CORRECTION_DAY = (
+# Not for a child erased already (rm_children is ahead in registry order): an entry a tablet
+# replays after the erasure, or an admin's correction then, writes no line of its day, as a
+# rebuild, which meets the erasure at the end of the batch, writes none that stays.
+_CHILD_DAY = (
     "INSERT INTO rm_child_day SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9"
     " WHERE EXISTS (SELECT 1 FROM rm_children WHERE id = $1) ON CONFLICT DO NOTHING"
-)
-_CHILD_DAY = (
-    "INSERT INTO rm_child_day VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING"
 )
 _REGISTER_IN = (
     "INSERT INTO rm_attendance_register VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
@@ -355,7 +355,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 ("child", day_id, fix.child_id),
                 register,
                 (_LIVE_SINCE_CORRECTED, (day_id, fix.child_id, fix.replaces, fix.arrived)),
-                (_CORRECTION_DAY, (fix.child_id, day, pos, institution, fix.arrived, "correction",
+                (_CHILD_DAY, (fix.child_id, day, pos, institution, fix.arrived, "correction",
                               "考勤更正", correction_text(fix, zone), fix.by)),
                 _feed_row(pos, institution, e),
             )  # fmt: skip

@@ -199,27 +199,47 @@ def _children_in(batch: Sequence[Envelope], subjects: dict[UUID, _Subject]) -> s
     return children
 
 
-async def _guardians_of(conn: asyncpg.Connection, children: set[UUID]) -> dict[UUID, set[UUID]]:
-    """Each child's guardians, as the children read model (ahead in registry order) has them."""
-    guardians: dict[UUID, set[UUID]] = {}
+# Each child's guardians, and whether its data is still there (an erased child is gone from
+# rm_children, its guardians stay in rm_child_guardians).
+_GUARDIANS = (
+    "SELECT x.id AS child_id, g.account_id,"
+    " EXISTS (SELECT 1 FROM rm_children c WHERE c.id = x.id) AS known"
+    " FROM unnest($1::uuid[]) AS x(id) LEFT JOIN rm_child_guardians g ON g.child_id = x.id"
+)
+
+
+async def _guardians_of(conn: asyncpg.Connection, children: set[UUID]) -> _Family:
+    """Each child's guardians, as the children read model (ahead in registry order) has them,
+    and the children erased already."""
+    family = _Family({}, set())
     if children:
-        for row in await conn.fetch(
-            "SELECT child_id, account_id FROM rm_child_guardians WHERE child_id = ANY($1::uuid[])",
-            list(children),
-        ):
-            guardians.setdefault(row["child_id"], set()).add(row["account_id"])
-    return guardians
+        for row in await conn.fetch(_GUARDIANS, list(children)):
+            if not row["known"]:
+                family.erased.add(row["child_id"])
+            elif row["account_id"] is not None:
+                family.guardians.setdefault(row["child_id"], set()).add(row["account_id"])
+    return family
+
+
+class _Family(NamedTuple):
+    guardians: dict[UUID, set[UUID]]
+    erased: set[UUID]
 
 
 class _Notes:
     """Rows of rm_notifications: each notice to every guardian of its child and to the guardian
-    who made the booking (so it reaches them even before the children model knows them)."""
+    who made the booking (so it reaches them even before the children model knows them). None
+    about a child erased already (a no-show released after the erasure): its notices went with
+    its data, and a rebuild, which meets the erasure at the end of the batch, keeps none."""
 
-    def __init__(self, guardians: dict[UUID, set[UUID]]) -> None:
-        self._guardians = guardians
+    def __init__(self, family: _Family) -> None:
+        self._guardians = family.guardians
+        self._erased = family.erased
         self.rows: list[tuple[Any, ...]] = []
 
     def family(self, booker: UUID, child_id: UUID) -> list[UUID]:
+        if child_id in self._erased:
+            return []
         return sorted(self._guardians.get(child_id, set()) | {booker})
 
     def add(

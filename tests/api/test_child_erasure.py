@@ -13,7 +13,11 @@ import pytest
 from backend.clock import FrozenClock
 from backend.commands import load_aggregate
 from backend.eventstore.store import EventStore
-from backend.scheduler import erase_children_past_retention, sweep_unused_child_keys
+from backend.scheduler import (
+    erase_children_past_retention,
+    release_due_no_shows,
+    sweep_unused_child_keys,
+)
 from backend.services import children
 from domain.child.aggregate import Child, Sex
 from tests.api.attendance_world import (
@@ -440,3 +444,46 @@ async def test_a_past_day_left_behind_blocks_nothing_and_a_later_correction_brin
     await world.runtime.projector.wait_until(world.last_position)
     assert await _rows(world, "rm_child_day", "child_id", child) == 0
     assert await _rows(world, "rm_notifications", "child_id", child) == 0
+
+
+async def test_a_no_show_released_after_the_erasure_leaves_no_notice_and_a_rebuild_agrees(
+    world: World,
+):
+    """The child never came to its 09:00–11:00 booking; the family erased it at 11:05, before
+    the no-show job ran: the release frees the place but tells nobody about the erased child."""
+    room = await attending_room(world, clock_in=False)
+    [child] = room.children
+    world.runtime.clock.at = NINE + timedelta(hours=2, minutes=5)  # type: ignore[attr-defined]
+    assert (await _erase(world, child, room.guardian)).status_code == 200
+    assert await release_due_no_shows(world.runtime) == 1
+    await _rebuilt_equal_to_live(world, "notifications", "rm_notifications", child)
+
+
+async def test_a_care_entry_replayed_after_the_erasure_writes_no_line_of_the_childs_day(
+    world: World,
+):
+    """Collected at 10:00 and erased; the room tablet then replays the 09:30 breakfast it
+    logged offline for everyone present: the erased child's day gets no line back."""
+    room = await attending_room(world)
+    [child] = room.children
+    assert (await check_in(world, room, child)).status_code == 201
+    world.runtime.clock.at = NINE + timedelta(hours=2, minutes=5)  # type: ignore[attr-defined]
+    out = check_out_body(room, child, room.guardian.phone, minutes=60)
+    assert (await world.post("/v1/attendance/check-outs", out, room.caregiver)).status_code == 201
+    assert (await _erase(world, child, room.guardian)).status_code == 200
+    care = {"room_id": str(room.room_id), "at": at(30), "kind": "meal", "meal": "breakfast",
+            "amount": "most"}  # fmt: skip
+    assert (await world.post("/v1/attendance/care-logs", care, room.caregiver)).status_code == 201
+    await _rebuilt_equal_to_live(world, "attendance", "rm_child_day", child)
+
+
+async def _rebuilt_equal_to_live(world: World, model_name: str, table: str, child: UUID) -> None:
+    """`table` holds no row of the erased `child`, live and after rebuilding its model."""
+    projector = world.runtime.projector
+    await projector.wait_until(await world.runtime.store.head_position())
+    model = next(p for p in projector.projections if p.name == model_name)
+    live = await _read_models(world, [model])
+    rows = await world.runtime.pool.fetch(f"SELECT 1 FROM {table} WHERE child_id = $1", child)
+    assert rows == [], table
+    await projector.rebuild(model)
+    assert await _read_models(world, [model]) == live
