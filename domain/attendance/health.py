@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 import msgspec
@@ -9,6 +10,13 @@ import msgspec
 from domain.errors import InvalidValue
 
 FEVER_FROM_C = 37.3  # axillary temperature from which a child counts as febrile
+TENTH = Decimal("0.1")
+
+
+def to_tenth(temperature_c: float) -> float:
+    """The temperature as a thermometer shows it and a guardian reads it: to 0.1 °C, halves up
+    as written (37.25 → 37.3, not the binary float's 37.2)."""
+    return float(Decimal(repr(temperature_c)).quantize(TENTH, rounding=ROUND_HALF_UP))
 
 
 class HealthCheck(msgspec.Struct, frozen=True):
@@ -22,6 +30,12 @@ class HealthCheck(msgspec.Struct, frozen=True):
     ask_ok: bool = True
     check_ok: bool = True
     observations: str = ""
+
+    def __post_init__(self) -> None:
+        """Rounded once, here, so the value classed is the value printed: 37.26 is 37.3, a
+        fever, never "正常，体温37.3℃". (Also on decoding: events stored before kept 37.26.)"""
+        if abs(self.temperature_c) < 1000:  # not NaN nor absurd: check_health_check refuses those
+            msgspec.structs.force_setattr(self, "temperature_c", to_tenth(self.temperature_c))
 
     def abnormal(self) -> bool:
         return self.temperature_c >= FEVER_FROM_C or not (

@@ -109,6 +109,21 @@ async def test_a_refused_morning_check_turns_the_child_away_and_tells_the_guardi
     assert live["children_present"] == 0
 
 
+async def test_a_temperature_that_rounds_to_a_fever_is_classed_as_the_fever_it_reads(
+    world: World,
+):
+    room = await attending_room(world)
+    child = room.children[0]
+    undecided = await check_in(world, room, child, health_check={"temperature_c": 37.26})
+    assert undecided.status_code == 422, undecided.text
+    assert "体温37.3℃" in undecided.json()["detail"]
+    admitted = await check_in(world, room, child, health_check={"temperature_c": 37.26},
+                              abnormal_outcome="admit_with_note", note="已告知家长")  # fmt: skip
+    assert admitted.status_code == 201, admitted.text
+    [row] = await _get(world, f"/v1/rooms/{room.room_id}/attendance?date={DAY}", room.admin)
+    assert row["temperature_c"] == 37.3 and row["morning_check"] == "异常：体温37.3℃"
+
+
 async def test_a_check_in_past_the_ratio_is_refused_unless_an_admin_overrides_with_a_reason(
     world: World,
 ):
