@@ -32,7 +32,8 @@ Code = Annotated[
 
 class HealthCheckIn(msgspec.Struct, frozen=True):
     """晨检/午检. Each checklist item is true when it found nothing wrong: 一摸 touch, 二看 look,
-    三问 ask, 四查 check."""
+    三问 ask, 四查 check. Abnormal: a temperature (taken to 0.1 °C) of 37.3 °C or more, or
+    below 36.0 °C (体温偏低), or any item false."""
 
     temperature_c: Annotated[float, msgspec.Meta(ge=34.0, le=43.0, examples=[36.6])]
     touch_ok: bool = True

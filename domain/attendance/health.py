@@ -10,6 +10,7 @@ import msgspec
 from domain.errors import InvalidValue
 
 FEVER_FROM_C = 37.3  # axillary temperature from which a child counts as febrile
+LOW_BELOW_C = 36.0  # axillary temperature below which it is too low (ill, or a bad reading)
 TENTH = Decimal("0.1")
 
 
@@ -37,16 +38,22 @@ class HealthCheck(msgspec.Struct, frozen=True):
         if abs(self.temperature_c) < 1000:  # not NaN nor absurd: check_health_check refuses those
             msgspec.structs.force_setattr(self, "temperature_c", to_tenth(self.temperature_c))
 
+    def temperature_ok(self) -> bool:
+        return LOW_BELOW_C <= self.temperature_c < FEVER_FROM_C
+
     def abnormal(self) -> bool:
-        return self.temperature_c >= FEVER_FROM_C or not (
-            self.touch_ok and self.look_ok and self.ask_ok and self.check_ok
-        )
+        return not (
+            self.temperature_ok() and self.touch_ok and self.look_ok and self.ask_ok
+            and self.check_ok
+        )  # fmt: skip
 
     def findings(self) -> list[str]:
         """What was found, in the words a guardian reads (Chinese)."""
         found = []
         if self.temperature_c >= FEVER_FROM_C:
             found.append(f"体温{self.temperature_c:.1f}℃")
+        elif self.temperature_c < LOW_BELOW_C:
+            found.append(f"体温偏低{self.temperature_c:.1f}℃")
         for ok, item in (
             (self.touch_ok, "一摸异常"),
             (self.look_ok, "二看异常"),

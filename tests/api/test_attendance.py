@@ -124,6 +124,23 @@ async def test_a_temperature_that_rounds_to_a_fever_is_classed_as_the_fever_it_r
     assert row["temperature_c"] == 37.3 and row["morning_check"] == "异常：体温37.3℃"
 
 
+async def test_a_temperature_below_36_needs_the_carers_decision_like_a_fever(world: World):
+    room = await attending_room(world)
+    child = room.children[0]
+    cold = {"temperature_c": 35.4}
+    undecided = await check_in(world, room, child, health_check=cold)
+    assert undecided.status_code == 422, undecided.text
+    assert undecided.json()["type"] == "/problems/abnormal-check-needs-decision"
+    refused = await check_in(world, room, child, health_check=cold, abnormal_outcome="refuse",
+                             note="请家长复测")  # fmt: skip
+    assert refused.status_code == 201 and refused.json()["status"] == "turned_away"
+    notes = await _get(world, "/v1/notifications", room.guardian)
+    assert notes[0]["kind"] == "turned_away"
+    assert notes[0]["body"].startswith("09:00晨检异常：体温偏低35.4℃")
+    [row] = await _get(world, f"/v1/rooms/{room.room_id}/attendance?date={DAY}", room.admin)
+    assert row["morning_check"] == "异常：体温偏低35.4℃"
+
+
 async def test_a_check_in_past_the_ratio_is_refused_unless_an_admin_overrides_with_a_reason(
     world: World,
 ):
