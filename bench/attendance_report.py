@@ -130,8 +130,8 @@ def _check_in_notes(world: AttendanceWorld, plan: AttendancePlan, mine: Rates,
         " settle and the app's read models catch up.",
         "every child was checked in and out once while the world was built, so the measured"
         " check-ins are the day's repeat arrivals: one ChildCheckedIn event on the"
-        " institution's attendance-day stream (the first of the day also writes the room-day's"
-        " BookingCheckedIn and the child's Attended).",
+        " institution's attendance-day stream and the child's Arrived (where it is checked in,"
+        " ADR 0007); the first of the day also writes the room-day's BookingCheckedIn.",
     ]
     for who in (mine, anchor):
         for _, (ins, outs) in sorted(who.windows.items()):

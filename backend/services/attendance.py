@@ -138,6 +138,7 @@ async def check_in(
     await uow.prefetch([attendance_day_id(institution.id, day), room_day_id(room.room_id, day)])
     child = await uow.get(Child, arrival.child_id, "child")
     child.check_fit_to_attend(day)
+    child.check_not_present_elsewhere(institution.id, arrival.at)
     tolerance = institution.booking_settings.check_in_tolerance_minutes
     booking_id, enrolment_id = child.care_covering(room.room_id, arrival.at, day, minute, tolerance)
     code = None
@@ -159,7 +160,7 @@ async def check_in(
         local_time=hhmm(minute), now=now,
     )  # fmt: skip
     if status == "checked_in":
-        child.note_attended(day, now)
+        child.arrive(institution.id, day, arrival.at, now)  # here, and the day last attended
         if booking_id is not None:  # (a replayed arrival's booking may have ended since)
             room_day = await uow.find(RoomDay, room_day_id(room.room_id, day))
             if room_day is not None:
@@ -237,6 +238,7 @@ async def check_out(
         collector, by=departure.by,
         at=departure.at, code=code, now=now,
     )  # fmt: skip
+    child.leave(institution.id, departure.at, now)
     room_day = await uow.find(RoomDay, room_day_id(present.room_id, day))
     if room_day is not None and room_day.end_stay(
         child.id, present.since, departure.at, departure.by, now

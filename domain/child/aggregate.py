@@ -13,6 +13,7 @@ from domain.aggregate import TuoyuAggregate
 from domain.child.care import ERASED_DAY, NOBODY, CareNotCovered, ChildCareMixin, CollectorBlocked
 from domain.child.consent import CARE_BOOKING, retention_cutoff
 from domain.child.holds import Hold, RegularHold, ReleasedHold, keep_releases, released_covering
+from domain.child.presence import ChildPresenceMixin
 from domain.errors import AlreadyExists, Gone, InvalidValue, NotFound, RuleViolated, require_text
 
 
@@ -51,7 +52,7 @@ def age_in_months(birth_date: date, on: date) -> int:
     return months - 1 if on.day < birth_date.day and not month_end else months
 
 
-class Child(ChildCareMixin, TuoyuAggregate):
+class Child(ChildCareMixin, ChildPresenceMixin, TuoyuAggregate):
     name: str
     birth_date: date
     sex: Sex
@@ -178,6 +179,7 @@ class Child(ChildCareMixin, TuoyuAggregate):
         self.regular = {}
         self.erased_at = None
         self.init_care()
+        self.init_presence()
 
     @classmethod
     def register(
