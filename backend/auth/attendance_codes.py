@@ -3,7 +3,8 @@
 Stateless: a 6-digit HMAC of the child and a 2-minute window under the server's secret, so the
 app needs no round trip per rotation and a code stolen from a screenshot is stale within
 minutes. The current and the previous window are accepted (a code is valid 2–4 minutes);
-"one-time" is kept by the attendance day, which records every code it consumed.
+"one-time" is kept by the child's stream, which records every code it was let in or out with
+(`Child.Arrived`, `Child.Left`), so a code used at one institution is refused at every other.
 
 A code is checked against the device's time (`at`): an offline tablet replays a scan hours
 later (ADR 0007). So the server cannot tell a replay from a signed-in carer giving an old code

@@ -144,6 +144,7 @@ async def check_in(
     code = None
     if arrival.method is CheckInMethod.app_code:
         code = attendance_codes.verify(secret, child.id, arrival.code, arrival.at)
+        child.check_code_unused(code)  # at this institution or any other
     months = age_in_months(child.birth_date, day)
     rules = await class_rules_of(uow, institution)
     present = PresentChild(
@@ -160,7 +161,7 @@ async def check_in(
         local_time=hhmm(minute), now=now,
     )  # fmt: skip
     if status == "checked_in":
-        child.arrive(institution.id, day, arrival.at, now)  # here, and the day last attended
+        child.arrive(institution.id, day, arrival.at, code, now)  # here, and the day last attended
         if booking_id is not None:  # (a replayed arrival's booking may have ended since)
             room_day = await uow.find(RoomDay, room_day_id(room.room_id, day))
             if room_day is not None:
@@ -229,6 +230,7 @@ async def check_out(
         if relation != "guardian":
             raise InvalidValue("only a guardian's app shows a code", field="identity_check")
         code = attendance_codes.verify(secret, child.id, departure.code, departure.at)
+        child.check_code_unused(code)  # at this institution or any other
     written = departure.collector_name.strip()
     name = known_as or written  # as the guardians named them
     collector = Collector(name, phone, relation, departure.identity_check,
@@ -238,7 +240,7 @@ async def check_out(
         collector, by=departure.by,
         at=departure.at, code=code, now=now,
     )  # fmt: skip
-    child.leave(institution.id, departure.at, now)
+    child.leave(institution.id, departure.at, code, now)
     room_day = await uow.find(RoomDay, room_day_id(present.room_id, day))
     if room_day is not None and room_day.end_stay(
         child.id, present.since, departure.at, departure.by, now

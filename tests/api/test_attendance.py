@@ -270,3 +270,23 @@ async def test_a_child_still_checked_in_at_one_institution_is_refused_at_another
     assert live["children_present"] == 0
     live = await _get(world, f"/v1/institutions/{other_id}/occupancy/live", other_carer)
     assert live["children_present"] == 1
+
+
+async def test_a_guardians_code_used_at_one_institution_is_refused_at_another(world: World):
+    room, _, other_room, other_carer = await _booked_here_then_elsewhere(world)
+    [child] = room.children
+    assert (await check_in(world, room, child)).status_code == 201
+    world.runtime.clock.at = NINE + timedelta(minutes=100)  # type: ignore[attr-defined]
+    path = f"/v1/children/{child}/attendance-code"
+    shown = await _get(world, path, room.guardian)
+    by_code = {"name": "李妈妈", "phone": room.guardian.phone, "identity_check": "app_code"}
+    out = check_out_body(room, child, room.guardian.phone, 100, collector=by_code,
+                         code=shown["code"])  # fmt: skip
+    assert (await world.post("/v1/attendance/check-outs", out, room.caregiver)).status_code == 201
+    there = _arrival_there(child, other_room, 100, method="app_code", code=shown["code"])
+    again = await world.post("/v1/attendance/check-ins", there, other_carer)
+    assert again.status_code == 409 and again.json()["type"] == "/problems/code-already-used"
+    world.runtime.clock.at = NINE + timedelta(minutes=104)  # type: ignore[attr-defined]
+    fresh = await _get(world, path, room.guardian)
+    there = _arrival_there(child, other_room, 104, method="app_code", code=fresh["code"])
+    assert (await world.post("/v1/attendance/check-ins", there, other_carer)).status_code == 201
