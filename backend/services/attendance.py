@@ -253,14 +253,15 @@ async def release_no_show(
     uow: UnitOfWork, now: datetime, *, room_day_id: UUID, booking_id: UUID
 ) -> CommandAccepted:
     """The system frees the place; the child's time is released too. A child turned away at
-    the door today is released as such, not as a no-show."""
+    the door today is released as such, not as a no-show; a child present anywhere in the
+    institution (kept on in another room) is not released."""
     room_day = await uow.get(RoomDay, room_day_id, "room_day")
     institution = await uow.get(Institution, room_day.institution_id, "institution")
     after = institution.booking_settings.no_show_after_minutes
     child_id = room_day.child_of.get(booking_id)
     today = await uow.find(AttendanceDay, attendance_day_id(institution.id, room_day.day))
     here = today.present.get(child_id) if today is not None and child_id else None
-    if here is not None and here.room_id == room_day.room_id:
+    if here is not None:  # in this room from an earlier booking, or still in another room
         raise RuleViolated("the child is here (from an earlier booking): not a no-show",
                            field="booking_id")  # fmt: skip
     turned_away = today is not None and child_id in today.turned_away

@@ -8,8 +8,8 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from backend.clock import FrozenClock
-from tests.api.booking_world import DAY, bookable_room, booking_body, many_children
+from backend.clock import Clock, FrozenClock
+from tests.api.booking_world import DAY, HOURLY, bookable_room, booking_body, many_children, put
 from tests.api.days import NINE, TODAY
 from tests.api.world import PASSWORD, Caller, World, new_phone
 
@@ -68,6 +68,23 @@ async def attending_room(
                               caregiver)  # fmt: skip
         assert response.status_code == 201, response.text
     return room
+
+
+async def second_room(world: World, room: Room, name: str = "月亮班") -> UUID:
+    """Another room of the same institution, offering the same hourly care (set up on the real
+    clock, which the admin's token is checked against)."""
+    frozen, world.runtime.clock = world.runtime.clock, Clock()
+    try:
+        base = f"/v1/institutions/{room.institution_id}"
+        added = await world.add_room(room.institution_id, room.admin, name=name)
+        room_id = UUID(added.json()["id"])
+        await put(world, f"{base}/rooms/{room_id}/offers", {"offers": [HOURLY]}, room.admin)
+        shifts = [{"weekday": d, "starts": "08:00", "ends": "17:30", "staff": 2}
+                  for d in range(1, 6)]  # fmt: skip
+        await put(world, f"{base}/rooms/{room_id}/roster", {"shifts": shifts}, room.admin)
+    finally:
+        world.runtime.clock = frozen
+    return room_id
 
 
 def check_in_body(room: Room, child: UUID, minutes: int = 0, **extra: Any) -> dict[str, Any]:

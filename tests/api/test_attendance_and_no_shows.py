@@ -16,6 +16,7 @@ from tests.api.attendance_world import (
     check_in,
     check_in_body,
     check_out_body,
+    second_room,
 )
 from tests.api.booking_world import (
     bookable_room,
@@ -360,3 +361,23 @@ async def test_a_child_collected_early_still_holds_its_booked_time_in_the_search
     assert booked.json()["type"] == "/problems/child-already-booked", booked.text
     after = await found_by_search(world, room.guardian, child, "11:00", "12:00")
     assert str(other_institution) in after  # from the booked end the child is free again
+
+
+async def test_a_child_still_in_another_room_of_the_institution_is_no_no_show_for_its_next_room(
+    world: World,
+):
+    """Booked 09:00–11:00 in one room and 11:00–12:00 in another, kept in the first at 11:40:
+    the second booking is not released and the guardian is not told of a no-show."""
+    room = await attending_room(world)
+    child = room.children[0]
+    next_room = await second_room(world, room)
+    later = booking_body(room.institution_id, next_room, child, "11:00", "12:00")
+    assert (await world.post("/v1/bookings", later, room.guardian)).status_code == 201
+    assert (await check_in(world, room, child)).status_code == 201
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    world.runtime.clock.at = NINE + timedelta(minutes=160)  # type: ignore[attr-defined]
+    assert await release_due_no_shows(world.runtime) == 0
+    world.last_position = await world.runtime.store.head_position()
+    notices = (await world.client.get("/v1/notifications",
+                                      headers=world.fresh(room.guardian.headers))).json()  # fmt: skip
+    assert "no_show" not in {n["kind"] for n in notices}
