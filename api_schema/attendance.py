@@ -282,3 +282,4 @@ class RegisterRow(msgspec.Struct, frozen=True):
     identity_check: str | None
     corrected_by: str | None = None  # the admin who last corrected this visit
     correction_reason: str | None = None
+    observations: str = ""  # the carer's at the morning check; staff's words, as `note`

@@ -83,7 +83,8 @@ CREATE TABLE IF NOT EXISTS rm_attendance_register (
     in_by uuid NOT NULL, method text NOT NULL, temperature_c double precision,
     morning_check text NOT NULL, note text NOT NULL, override_reason text,
     out_at timestamptz, out_by uuid, collector text, relation text, identity_check text,
-    corrected_by uuid, correction_reason text
+    corrected_by uuid, correction_reason text,
+    observations text NOT NULL DEFAULT ''  -- what the carer saw at the morning check
 );
 CREATE INDEX IF NOT EXISTS rm_attendance_register_room
     ON rm_attendance_register (day_id, room_id, in_at);
@@ -144,7 +145,7 @@ _CHILD_DAY = (
 )
 _REGISTER_IN = (
     "INSERT INTO rm_attendance_register VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-    " $12, NULL, NULL, NULL, NULL, NULL, NULL, NULL) ON CONFLICT DO NOTHING"
+    " $12, NULL, NULL, NULL, NULL, NULL, NULL, NULL, $13) ON CONFLICT DO NOTHING"
 )
 # A visit an admin added afterwards: no door check was recorded, the admin stands for both ends.
 _REGISTER_ADDED = (
@@ -267,7 +268,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                               detail, e.by)),
                 (_REGISTER_IN, (pos, day_id, c.room_id, c.child_id, "checked_in", c.since, e.by,
                                 e.method.value, e.health.temperature_c, morning_check(e.health),
-                                e.note, e.override_reason)),
+                                e.note, e.override_reason, e.health.observations)),
                 _feed_row(pos, institution, e),
             )  # fmt: skip
             if e.override_reason is not None:
@@ -282,7 +283,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                               detail, e.by)),
                 (_REGISTER_IN, (pos, day_id, e.room_id, e.child_id, "turned_away", e.at, e.by,
                                 "refused", e.health.temperature_c, morning_check(e.health),
-                                e.note, None)),
+                                e.note, None, e.health.observations)),
             )  # fmt: skip
         elif isinstance(e, A.ChildCheckedOut):
             k = e.collector

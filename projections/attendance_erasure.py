@@ -13,7 +13,7 @@ from projections.attendance_texts import REASON_MARK
 
 # An override or a correction stays visible as one ('' where a reason was), its words go.
 _REGISTER = (
-    "UPDATE rm_attendance_register SET note = '',"
+    "UPDATE rm_attendance_register SET note = '', observations = '',"
     " override_reason = CASE WHEN override_reason IS NOT NULL THEN '' END,"
     " correction_reason = CASE WHEN correction_reason IS NOT NULL THEN '' END"
     " WHERE child_id = ANY($1::uuid[])"

@@ -17,8 +17,8 @@ from projections.attendance import attendance_days
 from projections.attendance_texts import (
     care_texts,
     check_in_texts,
+    check_with_observations,
     correction_text,
-    morning_check,
 )
 from projections.base import Envelope
 
@@ -104,12 +104,12 @@ def _notice(e: Any, zone: str) -> tuple[str, str, tuple[str, str], Any]:
     if isinstance(e, A.ChildCheckedIn):
         at = e.child.since
         kind = "check_in_abnormal" if e.health.abnormal() else "check_in"
-        body = f"已于{local_hhmm(at, zone)}入园，晨检{morning_check(e.health)}"
+        body = f"已于{local_hhmm(at, zone)}入园，晨检{check_with_observations(e.health)}"
         return kind, "入园通知", ("", body + (f"。{e.note}" if e.note else "")), at
     if isinstance(e, A.ChildTurnedAway):
         after = f"今日未能入园。{e.note}".rstrip("。")
         return "turned_away", "晨检未通过", (
-            f"{local_hhmm(e.at, zone)}晨检{morning_check(e.health)}，", after
+            f"{local_hhmm(e.at, zone)}晨检{check_with_observations(e.health)}，", after
         ), e.at  # fmt: skip
     if isinstance(e, A.ChildCheckedOut):
         _, detail = check_in_texts(e, zone)

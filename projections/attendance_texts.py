@@ -34,9 +34,17 @@ INCIDENT_CHINESE = {
 
 
 def morning_check(check: HealthCheck) -> str:
+    """The check's result, as the register's 晨检 column shows it (the carer's observations
+    are a column of their own: staff's words, which a regulator does not see)."""
     if not check.abnormal():
         return f"正常，体温{check.temperature_c:.1f}℃"
     return "异常：" + "、".join(check.findings())
+
+
+def check_with_observations(check: HealthCheck) -> str:
+    """The result and what the carer saw, as the family and the child's day read it."""
+    seen = check.observations.strip()
+    return morning_check(check) + (f"（观察：{seen}）" if seen else "")
 
 
 def collector_name(collector: Collector) -> str:
@@ -48,12 +56,13 @@ def collector_name(collector: Collector) -> str:
 def check_in_texts(event: Any, zone: str) -> tuple[str, str]:
     """Title and detail of an arrival, a refusal at the door, or a pick-up."""
     if isinstance(event, AttendanceDay.ChildCheckedIn):
-        detail = f"晨检{morning_check(event.health)}"
+        detail = f"晨检{check_with_observations(event.health)}"
         if event.note:
             detail += f"；{event.note}"
         return "入园", detail
     if isinstance(event, AttendanceDay.ChildTurnedAway):
-        return "晨检未通过，未入园", f"晨检{morning_check(event.health)}；{event.note}".rstrip("；")
+        detail = f"晨检{check_with_observations(event.health)}；{event.note}"
+        return "晨检未通过，未入园", detail.rstrip("；")
     k = event.collector
     return "离园", (
         f"{local_hhmm(event.at, zone)}由{collector_name(k)}（{RELATION_CHINESE.get(k.relation, k.relation)}）"
@@ -72,7 +81,7 @@ def care_texts(entry: CareEntry) -> tuple[str, str, str]:
     elif entry.kind is CareKind.toileting and entry.toileting:
         parts.append(TOILETING_CHINESE[entry.toileting])
     elif entry.kind is CareKind.midday_check and entry.health is not None:
-        parts.append(morning_check(entry.health))
+        parts.append(check_with_observations(entry.health))
     elif entry.kind is CareKind.medication:
         parts.append(f"{entry.medicine or ''} {entry.dose or ''}".strip())
     elif entry.kind is CareKind.incident and entry.category:

@@ -108,9 +108,12 @@ async def check_in(world: World, room: Room, child: UUID, who: Caller | None = N
 
 async def visit_with_words(world: World, room: Room, child: UUID, words: str) -> None:
     """The admin checks the child in past the ratio (nobody clocked in) with `words` as the
-    note and the reason, then corrects the arrival to 08:55 with `words` as the reason: every
-    free text the register keeps about a visit."""
-    arrived = await check_in(world, room, child, who=room.admin, note=words, override_reason=words)
+    morning check's observations, the note and the reason, then corrects the arrival to 08:55
+    with `words` as the reason: every free text the register keeps about a visit."""
+    arrived = await check_in(
+        world, room, child, who=room.admin, note=words, override_reason=words,
+        health_check={"temperature_c": 36.6, "observations": words},
+    )  # fmt: skip
     assert arrived.status_code == 201, arrived.text
     fix = {"child_id": str(child), "room_id": str(room.room_id), "arrived_at": at(-5),
            "replaces": at(0), "reason": words}  # fmt: skip

@@ -384,7 +384,8 @@ async def test_the_regulator_reads_the_register_without_the_words_staff_wrote_ab
     seen = await world.client.get(register, headers=world.fresh(regulator.headers))
     assert seen.status_code == 200, seen.text
     [visit] = seen.json()
-    assert (visit["note"], visit["override_reason"], visit["correction_reason"]) == ("", "", "")
+    free_text = ("note", "override_reason", "correction_reason", "observations")
+    assert [visit[field] for field in free_text] == ["", "", "", ""]
     assert visit["checked_in"] == "08:55" and visit["child"].startswith("幼儿-")
     exported = await world.client.get(register.replace("attendance?", "attendance.csv?"),
                                  headers=world.fresh(regulator.headers))  # fmt: skip
@@ -422,3 +423,29 @@ async def test_the_register_csv_gives_a_name_typed_as_a_formula_to_the_spreadshe
     dangerous = [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
     assert dangerous == [], dangerous
     assert any(c.startswith(f"'{FORMULA}") for c in cells), cells  # as the family typed it
+
+
+async def test_what_the_carer_saw_at_the_morning_check_reaches_the_register_the_day_and_the_family(
+    world: World,
+):
+    room = await attending_room(world)
+    [child] = room.children
+    seen = '右臂淤青，家长称"摔倒"\n=已拍照'
+    arrived = await check_in(
+        world, room, child, health_check={"temperature_c": 36.6, "look_ok": False,
+                                          "observations": seen},
+        abnormal_outcome="admit_with_note", note="已告知家长",
+    )  # fmt: skip
+    assert arrived.status_code == 201, arrived.text
+    register = f"/v1/rooms/{room.room_id}/attendance?date={DAY}"
+    [row] = (await world.client.get(register, headers=world.fresh(room.admin.headers))).json()
+    assert row["observations"] == seen and "淤青" not in row["morning_check"]
+    exported = await world.client.get(register.replace("attendance?", "attendance.csv?"),
+                                      headers=world.fresh(room.admin.headers))  # fmt: skip
+    header, line = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert line[header.index("晨检观察")] == seen  # quoted by the csv module, not a formula
+    day = (await world.client.get(DAY_PATH.format(child),
+                                  headers=world.fresh(room.guardian.headers))).json()  # fmt: skip
+    assert any("观察：右臂淤青" in entry["detail"] for entry in day["entries"]), day
+    [notice] = [n for n in await _notices(world, room.guardian) if n["kind"] != "booked"]
+    assert "观察：右臂淤青" in notice["body"], notice

@@ -124,7 +124,10 @@ async def test_a_child_admitted_after_an_abnormal_morning_check_is_in_and_the_gu
     assert admitted.json()["status"] == "checked_in" and admitted.json()["local_time"] == "08:55"
     notes = await _get(world, "/v1/notifications", room.guardian)
     assert notes[0]["kind"] == "check_in_abnormal" and notes[0]["title"] == "入园通知"
-    assert notes[0]["body"] == "小宝已于08:55入园，晨检异常：体温37.4℃。已告知家长，留园观察"
+    assert (
+        notes[0]["body"]
+        == "小宝已于08:55入园，晨检异常：体温37.4℃（观察：略有鼻涕）。已告知家长，留园观察"
+    )
     assert (await _live(world, room))["children_present"] == 1
     [row] = await _get(world, f"/v1/rooms/{room.room_id}/attendance?date={DAY}", room.admin)
     assert row["checked_in"] == "08:55" and row["note"] == "已告知家长，留园观察"

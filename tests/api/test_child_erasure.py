@@ -373,7 +373,8 @@ async def test_erasure_blanks_the_staffs_words_about_the_child_and_keeps_the_vis
         headers=world.fresh(room.admin.headers),
     )  # fmt: skip
     [visit] = register.json()
-    assert (visit["note"], visit["override_reason"], visit["correction_reason"]) == ("", "", "")
+    free_text = ("note", "override_reason", "correction_reason", "observations")
+    assert [visit[field] for field in free_text] == ["", "", "", ""]
     assert (visit["checked_in"], visit["checked_out"]) == ("08:55", "10:00")
     audit = await world.client.get(
         f"/v1/institutions/{room.institution_id}/attendance/audit",

@@ -26,7 +26,7 @@ from projections import attendance_queries
 from projections.attendance_texts import IDENTITY_CHINESE, RELATION_CHINESE
 
 CSV_HEADER = (
-    "幼儿", "入园时间", "入园登记人", "入园方式", "体温(℃)", "晨检", "备注", "超额说明",
+    "幼儿", "入园时间", "入园登记人", "入园方式", "体温(℃)", "晨检", "晨检观察", "备注", "超额说明",
     "离园时间", "离园登记人", "接送人", "核验方式", "更正人", "更正原因",
 )  # fmt: skip
 
@@ -88,7 +88,7 @@ async def _rows(
             checked_in=local_hhmm(r["in_at"], zone) if r["status"] == "checked_in" else None,
             checked_in_by=r["in_by_name"], method=r["method"],
             temperature_c=r["temperature_c"], morning_check=r["morning_check"],
-            note=r["note"] if named else "", override_reason=_words(r["override_reason"], named),
+            observations=r["observations"] if named else "", note=r["note"] if named else "", override_reason=_words(r["override_reason"], named),
             checked_out=local_hhmm(r["out_at"], zone) if r["out_at"] else None,
             checked_out_by=r["out_by_name"],
             collector=(f"{r['collector']}（{RELATION_CHINESE.get(r['relation'], r['relation'])}）"
@@ -135,7 +135,7 @@ async def attendance_register_csv(
         writer.writerow([spreadsheet_safe(cell) for cell in (
             row.child, row.checked_in or "", row.checked_in_by or "", row.method or "",
             "" if row.temperature_c is None else f"{row.temperature_c:.1f}", row.morning_check,
-            row.note, row.override_reason or "", row.checked_out or "", row.checked_out_by or "",
+            row.observations, row.note, row.override_reason or "", row.checked_out or "", row.checked_out_by or "",
             row.collector or "", row.identity_check or "", row.corrected_by or "",
             row.correction_reason or "",
         )])  # fmt: skip
