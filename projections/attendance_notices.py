@@ -46,13 +46,13 @@ ON CONFLICT DO NOTHING
 """
 NOTICE = _NOTICE_TO.format(
     "NULL::uuid",
-    "SELECT account_id FROM rm_child_guardians"
-    " WHERE child_id = $2 AND EXISTS (SELECT 1 FROM rm_children WHERE id = $2)",
+    "SELECT account_id FROM rm_child_guardians WHERE child_id = $2 AND since < $1"
+    " AND EXISTS (SELECT 1 FROM rm_children WHERE id = $2)",
 )
 ADMIN_NOTICE = _NOTICE_TO.format(
     "$8::uuid",
     "SELECT account_id FROM rm_institution_staff"
-    " WHERE institution_id = $8 AND role = 'institution_admin'",
+    " WHERE institution_id = $8 AND role = 'institution_admin' AND since < $1",
 )
 
 

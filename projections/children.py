@@ -34,7 +34,9 @@ CREATE TABLE IF NOT EXISTS rm_children (
     registered_at timestamptz NOT NULL
 );
 CREATE TABLE IF NOT EXISTS rm_child_guardians (
-    child_id uuid NOT NULL, account_id uuid NOT NULL, PRIMARY KEY (child_id, account_id)
+    child_id uuid NOT NULL, account_id uuid NOT NULL,
+    since bigint NOT NULL,  -- position from which they are its guardian (notices address by it)
+    PRIMARY KEY (child_id, account_id)
 );
 CREATE INDEX IF NOT EXISTS rm_child_guardians_account ON rm_child_guardians (account_id);
 CREATE INDEX IF NOT EXISTS rm_children_registered ON rm_children (registered_at, id);
@@ -47,7 +49,7 @@ CREATE TABLE IF NOT EXISTS rm_child_pickup_adults (
 
 async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     children: dict[UUID, tuple[UUID, str, date, str, datetime]] = {}
-    guardians: dict[tuple[UUID, UUID], None] = {}  # ordered set
+    guardians: dict[tuple[UUID, UUID], int] = {}  # → since (position)
     adults: list[tuple[UUID, str, str, str, int]] = []
     erased: list[UUID] = []
     blocked: list[tuple[UUID, str]] = []  # after any authorisation: a blocked phone gets none
@@ -57,9 +59,9 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
         if isinstance(e, Child.Registered):
             children.setdefault(cid, (cid, e.name, e.birth_date, e.sex.value, e.timestamp))
             for account_id in e.guardians:
-                guardians[(cid, account_id)] = None
+                guardians.setdefault((cid, account_id), envelope.position)
         elif isinstance(e, Child.GuardianAdded):
-            guardians[(cid, e.account_id)] = None
+            guardians.setdefault((cid, e.account_id), envelope.position)
         elif isinstance(e, Child.DataErased):
             erased.append(cid)
         elif isinstance(e, Child.CollectionBlocked):
@@ -75,10 +77,11 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
         )
     if guardians:
         await conn.execute(
-            "INSERT INTO rm_child_guardians SELECT * FROM unnest($1::uuid[], $2::uuid[])"
-            " ON CONFLICT DO NOTHING",
+            "INSERT INTO rm_child_guardians SELECT * FROM unnest($1::uuid[], $2::uuid[],"
+            " $3::bigint[]) ON CONFLICT DO NOTHING",
             [c for c, _ in guardians],
             [a for _, a in guardians],
+            list(guardians.values()),
         )
     if adults:
         await conn.executemany(

@@ -67,6 +67,7 @@ CREATE TABLE IF NOT EXISTS rm_rooms (
 CREATE INDEX IF NOT EXISTS rm_rooms_institution ON rm_rooms (institution_id);
 CREATE TABLE IF NOT EXISTS rm_institution_staff (
     institution_id uuid NOT NULL, account_id uuid NOT NULL, role text NOT NULL,
+    since bigint NOT NULL,  -- position from which they hold this role (notices address by it)
     PRIMARY KEY (institution_id, account_id)
 );
 CREATE INDEX IF NOT EXISTS rm_institution_staff_account ON rm_institution_staff (account_id);
@@ -153,7 +154,8 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     institutions: dict[UUID, list[Any]] = {}
     hours: dict[UUID, str] = {}
     rooms: dict[UUID, tuple[Any, ...]] = {}
-    staff: dict[tuple[UUID, UUID], str | None] = {}
+    staff: dict[tuple[UUID, UUID], tuple[str, int] | None] = {}  # (role, since) or detached
+    detached: set[tuple[UUID, UUID]] = set()  # in this batch: a later attach starts afresh
     policies: dict[UUID, str] = {}
     offers: dict[UUID, tuple[UUID, UUID, str]] = {}
     shifts: dict[UUID, tuple[UUID, UUID, str]] = {}
@@ -185,9 +187,10 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 room.children_per_carer, room.capacity, room.children_per_carer,
             )  # fmt: skip
         elif isinstance(event, Institution.StaffAttached):
-            staff[(iid, event.account_id)] = event.role.value
+            staff[(iid, event.account_id)] = (event.role.value, envelope.position)
         elif isinstance(event, Institution.StaffDetached):
             staff[(iid, event.account_id)] = None
+            detached.add((iid, event.account_id))
         elif isinstance(event, Institution.RefundPolicyPublished):
             if iid in institutions:
                 institutions[iid][16] = _to_json(event.policy)
@@ -242,18 +245,19 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             await conn.execute(
                 _UPSERT_TERMS.format(column=column), *map(list, zip(*terms.values(), strict=True))
             )
-    upserts = [(i, a, role) for (i, a), role in staff.items() if role is not None]
-    removals = [(i, a) for (i, a), role in staff.items() if role is None]
-    if upserts:
-        await conn.executemany(
-            "INSERT INTO rm_institution_staff VALUES ($1, $2, $3)"
-            " ON CONFLICT (institution_id, account_id) DO UPDATE SET role = excluded.role",
-            upserts,
-        )
-    if removals:
+    if detached:  # first: one detached and attached again in the batch holds from the attach
         await conn.executemany(
             "DELETE FROM rm_institution_staff WHERE institution_id = $1 AND account_id = $2",
-            removals,
+            list(detached),
+        )
+    upserts = [(i, a, *held) for (i, a), held in staff.items() if held is not None]
+    if upserts:
+        await conn.executemany(
+            "INSERT INTO rm_institution_staff VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (institution_id, account_id) DO UPDATE SET role = excluded.role,"
+            " since = CASE WHEN rm_institution_staff.role = excluded.role"
+            " THEN rm_institution_staff.since ELSE excluded.since END",
+            upserts,
         )
     if closures:
         await conn.executemany("INSERT INTO rm_closures VALUES ($1, $2, $3, $4)", closures)

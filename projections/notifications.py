@@ -1,10 +1,15 @@
 """Read model `notifications`: what each guardian is told about their bookings and their child's
 attendance, newest first (admins too, for a child left after closing).
 
-Handles RoomDay events, RoomEnrolments.DayClosed (a regular place's day refunded), Child.DataErased (the child's notices go) and attendance events (texts in attendance_notices, which reads the
-attendance, children and institutions read models: registry order keeps them ahead); tables rm_notifications (an admins' notice keeps
-its institution: only its admins of the moment read it) and rm_notification_bookings (which child
-and guardian each booking or waitlist entry is for, so later events about it reach them).
+Handles RoomDay events, RoomEnrolments.DayClosed (a regular place's day refunded),
+Child.DataErased (the child's notices go), Institution.StaffAttached/StaffDetached (an admin
+who leaves, or becomes a caregiver, loses the admins' notices) and attendance events (texts in
+attendance_notices, which reads the attendance, children and institutions read models:
+registry order keeps them ahead); tables rm_notifications (an admins' notice keeps its
+institution) and rm_notification_bookings (which child and guardian each booking or waitlist
+entry is for, so later events about it reach them).
+A notice goes to the guardians (and admins) of its moment: those whose `since` position in
+the children (institutions) model is before the event's, so a rebuild addresses it alike.
 A booking's notices go to every guardian of the child (either may cancel it or take an offer),
 and always to the guardian who made it. Texts are in Chinese, times in UTC (the app shows them
 in the institution's time zone).
@@ -24,12 +29,14 @@ from domain.booking.room_day import RoomDay
 from domain.booking.terms import CARE_TYPE_CHINESE
 from domain.child.aggregate import Child
 from domain.clocks import FAMILIES_TIMEZONE
+from domain.institution.aggregate import Institution, StaffRole
 from domain.institution.values import hhmm, local_hhmm
 from projections.attendance_notices import ADMIN_NOTICE, NOTICE, Notices, attendance_notices
 from projections.attendance_notices import HANDLES as ATTENDANCE_EVENTS
 from projections.base import Envelope, erasures_apart
 
 name = "notifications"
+_STAFF_EVENTS = (Institution.StaffAttached, Institution.StaffDetached)
 handles: tuple[type, ...] = (
     RoomDay.CareBooked,
     RoomDay.BookingCancelled,
@@ -42,6 +49,8 @@ handles: tuple[type, ...] = (
     RoomEnrolments.DayClosed,
     *ATTENDANCE_EVENTS,
     Child.DataErased,
+    Institution.StaffAttached,
+    Institution.StaffDetached,
 )
 tables = ("rm_notifications", "rm_notification_bookings")
 schema = """
@@ -89,7 +98,28 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
         await conn.execute("DELETE FROM rm_notifications WHERE child_id = ANY($1::uuid[])", erased)
 
 
+# An admin who leaves the staff, or becomes a caregiver, no longer reads the notices that went to
+# the institution's admins before (they name children); one who joins later reads none of them.
+_ADMIN_NOTICES_LEFT = (
+    "DELETE FROM rm_notifications WHERE institution_id = $1 AND account_id = $2 AND position < $3"
+)
+
+
+def _admins_leaving(batch: Sequence[Envelope]) -> list[tuple[UUID, UUID, int]]:
+    return [
+        (e.event.originator_id, e.event.account_id, e.position)
+        for e in batch
+        if isinstance(e.event, Institution.StaffDetached)
+        or (
+            isinstance(e.event, Institution.StaffAttached)
+            and e.event.role is not StaffRole.institution_admin
+        )
+    ]
+
+
 async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
+    leaving = _admins_leaving(batch)
+    batch = [e for e in batch if not isinstance(e.event, _STAFF_EVENTS)]
     attendance = [e for e in batch if isinstance(e.event, ATTENDANCE_EVENTS)]
     if attendance:
         batch = [e for e in batch if not isinstance(e.event, ATTENDANCE_EVENTS)]
@@ -161,6 +191,8 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             " ON CONFLICT DO NOTHING",
             notes.rows,
         )
+    if leaving:
+        await conn.executemany(_ADMIN_NOTICES_LEFT, leaving)
 
 
 class _Subject(NamedTuple):
@@ -199,10 +231,10 @@ def _children_in(batch: Sequence[Envelope], subjects: dict[UUID, _Subject]) -> s
     return children
 
 
-# Each child's guardians, and whether its data is still there (an erased child is gone from
-# rm_children, its guardians stay in rm_child_guardians).
+# Each child's guardians (from which position), and whether its data is still there (an erased
+# child is gone from rm_children, its guardians stay in rm_child_guardians).
 _GUARDIANS = (
-    "SELECT x.id AS child_id, g.account_id,"
+    "SELECT x.id AS child_id, g.account_id, g.since,"
     " EXISTS (SELECT 1 FROM rm_children c WHERE c.id = x.id) AS known"
     " FROM unnest($1::uuid[]) AS x(id) LEFT JOIN rm_child_guardians g ON g.child_id = x.id"
 )
@@ -217,12 +249,12 @@ async def _guardians_of(conn: asyncpg.Connection, children: set[UUID]) -> _Famil
             if not row["known"]:
                 family.erased.add(row["child_id"])
             elif row["account_id"] is not None:
-                family.guardians.setdefault(row["child_id"], set()).add(row["account_id"])
+                family.guardians.setdefault(row["child_id"], {})[row["account_id"]] = row["since"]
     return family
 
 
 class _Family(NamedTuple):
-    guardians: dict[UUID, set[UUID]]
+    guardians: dict[UUID, dict[UUID, int]]  # child → guardian → from which position
     erased: set[UUID]
 
 
@@ -237,15 +269,18 @@ class _Notes:
         self._erased = family.erased
         self.rows: list[tuple[Any, ...]] = []
 
-    def family(self, booker: UUID, child_id: UUID) -> list[UUID]:
+    def family(self, booker: UUID, child_id: UUID, pos: int) -> list[UUID]:
+        """Who is told of the event at `pos`: the child's guardians by then (a guardian added
+        later is not told of what came before, live or rebuilt) and the booker."""
         if child_id in self._erased:
             return []
-        return sorted(self._guardians.get(child_id, set()) | {booker})
+        guardians = self._guardians.get(child_id, {})
+        return sorted({a for a, since in guardians.items() if since < pos} | {booker})
 
     def add(
         self, subject: _Subject, pos: int, kind: str, title: str, body: str, at: datetime
     ) -> None:
-        for account in self.family(subject.booker, subject.child_id):
+        for account in self.family(subject.booker, subject.child_id, pos):
             self.rows.append(
                 (pos, account, kind, subject.subject_id, title, body, at, subject.child_id)
             )
@@ -253,7 +288,7 @@ class _Notes:
     def cancelled_by_family(self, subject: _Subject, e: Any, pos: int, at: datetime) -> None:
         """A guardian cancelled: a receipt with the refund to them, word to the others."""
         refund = f"按退款规则退款{_yuan(e.refund_fen)}。"
-        for account in self.family(subject.booker, subject.child_id):
+        for account in self.family(subject.booker, subject.child_id, pos):
             if account == e.by:
                 body = f"您已取消{subject.summary}，{refund}"
             elif e.by is None:  # cancelled before the canceller was recorded
@@ -268,7 +303,7 @@ class _Notes:
         place of theirs refunded that day: twins, or a morning and an afternoon term."""
         by_account: dict[UUID, list[Any]] = {}
         for refund in e.refunds:
-            for account in self.family(refund.guardian_id, refund.child_id):
+            for account in self.family(refund.guardian_id, refund.child_id, pos):
                 by_account.setdefault(account, []).append(refund)
         for account, refunds in by_account.items():
             total = _yuan(sum(r.refund_fen for r in refunds))

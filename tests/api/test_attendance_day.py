@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from typing import Any
 
 from backend.clock import Clock
 from tests.api.attendance_world import (
@@ -212,10 +213,7 @@ async def test_a_suspected_abuse_report_reaches_the_guardian_and_the_institution
     assert told["caregiver"] == []
 
 
-async def test_an_admin_removed_from_the_staff_no_longer_reads_the_abuse_report_naming_the_child(
-    world: World,
-):
-    room = await attending_room(world)
+async def _another_admin(world: World, room) -> Any:
     frozen, world.runtime.clock = world.runtime.clock, Clock()  # tokens: on the real clock
     try:
         phone = new_phone("138")
@@ -223,9 +221,16 @@ async def test_an_admin_removed_from_the_staff_no_longer_reads_the_abuse_report_
                 "role": "institution_admin"}  # fmt: skip
         added = await world.post(f"/v1/institutions/{room.institution_id}/staff", body, room.admin)
         assert added.status_code == 201, added.text
-        second = await world.login(phone)
+        return await world.login(phone)
     finally:
         world.runtime.clock = frozen
+
+
+async def test_an_admin_removed_from_the_staff_no_longer_reads_the_abuse_report_naming_the_child(
+    world: World,
+):
+    room = await attending_room(world)
+    second = await _another_admin(world, room)
     await _report_incident(world, room, category="suspected_abuse", minutes=20,
                            note="手臂有不明淤青")  # fmt: skip
     assert [n["kind"] for n in await _notices(world, second)] == ["incident"]
@@ -236,6 +241,35 @@ async def test_an_admin_removed_from_the_staff_no_longer_reads_the_abuse_report_
     assert world.saw(removed).status_code == 200, removed.text
     assert await _notices(world, second) == []
     assert [n["kind"] for n in await _notices(world, room.admin)] == ["incident"]
+
+
+async def test_notices_go_to_the_family_and_admins_of_their_moment_and_a_rebuild_agrees(
+    world: World,
+):
+    """An admin and a second guardian who join after an abuse report are not told of it, nor
+    of the arrival before it; rebuilt from the events, the notices are the same rows."""
+    room = await attending_room(world)
+    await _report_incident(world, room, category="suspected_abuse", minutes=20,
+                           note="手臂有不明淤青")  # fmt: skip
+    later_admin = await _another_admin(world, room)
+    phone = new_phone("136")
+    added = await world.post(f"/v1/children/{room.children[0]}/guardians",
+                             {"phone": phone, "display_name": "孩子爸爸"}, room.guardian)  # fmt: skip
+    assert added.status_code == 201, added.text
+    frozen, world.runtime.clock = world.runtime.clock, Clock()  # tokens: on the real clock
+    try:
+        father = await world.guardian(phone)
+    finally:
+        world.runtime.clock = frozen
+    assert await _notices(world, later_admin) == []
+    assert await _notices(world, father) == []
+    assert {n["kind"] for n in await _notices(world, room.guardian)} >= {"check_in", "incident"}
+    projector = world.runtime.projector
+    await projector.wait_until(await world.runtime.store.head_position())
+    model = next(p for p in projector.projections if p.name == "notifications")
+    live = await world.runtime.pool.fetch("SELECT * FROM rm_notifications ORDER BY 1, 2")
+    await projector.rebuild(model)
+    assert await world.runtime.pool.fetch("SELECT * FROM rm_notifications ORDER BY 1, 2") == live
 
 
 async def test_care_for_a_child_not_present_is_refused(world: World):
