@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
 from uuid import UUID, uuid5
@@ -11,11 +11,11 @@ from uuid import UUID, uuid5
 from domain.aggregate import TuoyuAggregate
 from domain.errors import AlreadyExists, InvalidValue, NotFound, RuleViolated
 from domain.institution.kinds import StaffRole
+from domain.one_place_at_a_time import present_elsewhere
 
 ACCOUNT_NAMESPACE = UUID("6f1c2a1e-9d0b-4c1e-8a55-2d7b1f0e7a01")
 MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # A shift open longer than this is a clock-out forgotten, no longer a shift that binds.
-LONGEST_SHIFT = timedelta(hours=24)
 
 
 class ClockedInElsewhere(RuleViolated):
@@ -165,13 +165,14 @@ class Account(TuoyuAggregate):
         """Clock in at an institution at `at`: not while on a shift at another one then (a
         carer counts toward one room's ratio at a time). A replayed clock-in from before that
         shift began is history and stands."""
-        for elsewhere, since in self.shifts.items():
-            if elsewhere != institution_id and since <= at < since + LONGEST_SHIFT:
-                raise ClockedInElsewhere(
-                    f"clocked in at another institution since {since.isoformat()}: clock out"
-                    " there first",
-                    field="at", institution_id=str(elsewhere), since=since.isoformat(),
-                )  # fmt: skip
+        found = present_elsewhere(self.shifts, institution_id, at)
+        if found is not None:
+            elsewhere, since = found
+            raise ClockedInElsewhere(
+                f"clocked in at another institution since {since.isoformat()}: clock out"
+                " there first",
+                field="at", institution_id=str(elsewhere), since=since.isoformat(),
+            )  # fmt: skip
         self.emit(self.ShiftStarted, now, institution_id=institution_id, at=at)
 
     def end_shift(self, institution_id: UUID, at: datetime, now: datetime) -> None:

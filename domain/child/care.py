@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -98,8 +98,7 @@ class ChildCareMixin:
     medication: dict[UUID, MedicationAuthorisation]
     doses_given: dict[str, int]  # dose_day(authorisation, day) → doses given, at any institution
     last_attended: date | None
-    if TYPE_CHECKING:  # the aggregate's own method: not state, so not in its snapshots
-        emit: Any
+    emit: Any
 
     class HealthRecorded(TuoyuAggregate.Event):
         record: HealthRecord

@@ -13,8 +13,8 @@ from uuid import UUID
 from domain.aggregate import TuoyuAggregate
 from domain.attendance.values import CodeAlreadyUsed
 from domain.errors import RuleViolated
+from domain.one_place_at_a_time import present_elsewhere
 
-LONGEST_STAY = timedelta(hours=24)  # a presence older than this is a pick-up never recorded
 CODES_KEPT = timedelta(days=2)  # a code verifies only near its own `at`, replayed ≤ 24 h late
 
 
@@ -77,13 +77,14 @@ class ChildPresenceMixin:
     def check_not_present_elsewhere(self, institution_id: UUID, at: datetime) -> None:
         """Refuse an arrival at `at` while the child is checked in at another institution since
         then. A replayed arrival from before that stay began is history and stands."""
-        for elsewhere, since in self.present_at.items():
-            if elsewhere != institution_id and since <= at < since + LONGEST_STAY:
-                raise PresentElsewhere(
-                    f"checked in at another institution since {since.isoformat()}: it must be"
-                    " collected there first",
-                    field="child_id", institution_id=str(elsewhere), since=since.isoformat(),
-                )  # fmt: skip
+        found = present_elsewhere(self.present_at, institution_id, at)
+        if found is not None:
+            elsewhere, since = found
+            raise PresentElsewhere(
+                f"checked in at another institution since {since.isoformat()}: it must be"
+                " collected there first",
+                field="child_id", institution_id=str(elsewhere), since=since.isoformat(),
+            )  # fmt: skip
 
     def check_code_unused(self, code: str | None) -> None:
         """A guardian's code admits once, at whichever institution it was shown first."""

@@ -8,7 +8,6 @@ from uuid import uuid4
 import pytest
 
 from domain.account.aggregate import (
-    LONGEST_SHIFT,
     Account,
     ClockedInElsewhere,
     Role,
@@ -17,6 +16,7 @@ from domain.account.aggregate import (
 )
 from domain.errors import InvalidValue
 from domain.institution.kinds import StaffRole
+from domain.one_place_at_a_time import LONGEST_PRESENCE
 
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
 
@@ -58,7 +58,7 @@ def test_a_carer_on_a_shift_elsewhere_is_refused_until_it_ends_or_is_a_day_old()
         carer.start_shift(second, NOW + timedelta(hours=3), NOW)
     carer.start_shift(second, NOW - timedelta(hours=1), NOW)  # a replay from before: history
     carer.end_shift(second, NOW - timedelta(minutes=5), NOW)
-    carer.start_shift(second, NOW + LONGEST_SHIFT, NOW)  # the first's clock-out was forgotten
-    carer.end_shift(second, NOW + LONGEST_SHIFT, NOW)
+    carer.start_shift(second, NOW + LONGEST_PRESENCE, NOW)  # the first's clock-out was forgotten
+    carer.end_shift(second, NOW + LONGEST_PRESENCE, NOW)
     carer.end_shift(first, NOW + timedelta(hours=8), NOW)
     carer.start_shift(second, NOW + timedelta(hours=9), NOW)
