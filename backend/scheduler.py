@@ -103,18 +103,10 @@ async def release_due_no_shows(runtime: Runtime) -> int:
 
 async def expire_lapsed_offers(runtime: Runtime) -> int:
     """Lapse waitlist offers not taken in time; the next families in line get theirs."""
-    async with _alone(runtime, WAITLIST_LOCK) as conn:
-        if conn is None:
-            return 0
-        now = runtime.clock.now()
-        room_days = await waitlist_model.room_days_with_lapsed_offers(conn, now)
-        for room_day_id in room_days:
-            ctx = CommandContext(now=now, actor="system:waitlist")
-            await _each_alone(
-                runtime, ctx, _expirer(now, room_day_id), CommandAccepted,
-                f"lapsed offers of room-day {room_day_id}",
-            )  # fmt: skip
-    return len(room_days)
+    return await _on_waitlisted_room_days(
+        runtime, WAITLIST_LOCK, waitlist_model.room_days_with_lapsed_offers, _expirer,
+        "lapsed offers",
+    )  # fmt: skip
 
 
 async def offer_places_freed_by_changes(runtime: Runtime) -> int:
@@ -122,17 +114,30 @@ async def offer_places_freed_by_changes(runtime: Runtime) -> int:
     a pick-up offers its place in its own command; this finds places that came free otherwise
     (a regular place ended early, a roster or room change, a city's looser rules). Returns how
     many room-days were looked at; a room-day with no free place is left as it was."""
-    async with _alone(runtime, FREED_PLACES_LOCK) as conn:
+
+    async def waiting(conn: asyncpg.Connection, now: datetime) -> list[UUID]:
+        # from yesterday in UTC: today has begun there in every time zone an institution uses
+        return await waitlist_model.room_days_with_waiting(conn, (now - ONE_DAY).date())
+
+    return await _on_waitlisted_room_days(
+        runtime, FREED_PLACES_LOCK, waiting, _offerer, "free places"
+    )
+
+
+async def _on_waitlisted_room_days(
+    runtime: Runtime, lock: int, find: Any, decide: Any, what: str
+) -> int:
+    """Under `lock`, the room-days `find(conn, now)` reads, each decided alone; how many."""
+    async with _alone(runtime, lock) as conn:
         if conn is None:
             return 0
         now = runtime.clock.now()
-        # from yesterday in UTC: today has begun there in every time zone an institution uses
-        room_days = await waitlist_model.room_days_with_waiting(conn, (now - ONE_DAY).date())
+        room_days: list[UUID] = await find(conn, now)
         for room_day_id in room_days:
             ctx = CommandContext(now=now, actor="system:waitlist")
             await _each_alone(
-                runtime, ctx, _offerer(now, room_day_id), CommandAccepted,
-                f"free places of room-day {room_day_id}",
+                runtime, ctx, decide(now, room_day_id), CommandAccepted,
+                f"{what} of room-day {room_day_id}",
             )  # fmt: skip
     return len(room_days)
 

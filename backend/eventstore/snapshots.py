@@ -31,6 +31,7 @@ def _state_decoder(cls: Any) -> tuple[tuple[str, ...], msgspec.json.Decoder[Any]
         if typing.get_origin(hint) is not typing.ClassVar
         and name.isidentifier()
         and not name.isupper()
+        and not callable(getattr(cls, name, None))  # a mixin's note of a method it calls
     ]
     struct = msgspec.defstruct(f"{cls.__qualname__}Snapshot", [*_BASE_FIELDS, *fields])
     return tuple(struct.__struct_fields__), msgspec.json.Decoder(struct)
