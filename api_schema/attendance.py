@@ -125,6 +125,40 @@ class CheckOutRequest(msgspec.Struct, frozen=True):
     code: Code | None = None
 
 
+class RoomMoveRequest(msgspec.Struct, frozen=True):
+    """A child present in one room of the institution goes to another (转班): no pick-up,
+    no new morning check."""
+
+    child_id: UUID
+    institution_id: UUID
+    to_room_id: UUID
+    at: DeviceTime
+    override_reason: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                max_length=500,
+                description="admins only: move past the new room's class size or ratio, with"
+                " the reason",
+            ),
+        ]
+        | None
+    ) = None
+
+
+class RoomMoveAccepted(msgspec.Struct, frozen=True):
+    id: UUID  # the child
+    version: int
+    from_room_id: UUID
+    room_id: UUID  # the room the child is in now
+    local_time: str
+    booking_id: UUID | None = None  # the care that covers the child in its new room
+    enrolment_id: UUID | None = None
+    override_reason: str | None = None  # recorded only when the room did not take the child
+    position: int | None = None
+    replayed: bool = False
+
+
 class ClockRequest(msgspec.Struct, frozen=True):
     room_id: UUID
     at: DeviceTime
@@ -251,14 +285,15 @@ class ChildDay(msgspec.Struct, frozen=True):
 
 class AuditEntry(msgspec.Struct, frozen=True):
     """An admin's act against the register's rules: a check-in past the room's class size or
-    staff ratio (`ratio_override`, 超额入园) or a correction of the register
-    (`register_correction`, 考勤更正), with who did it and why."""
+    staff ratio (`ratio_override`, 超额入园), a move to another room past them
+    (`move_override`, 超额转班) or a correction of the register (`register_correction`,
+    考勤更正), with who did it and why."""
 
     date: dt.date
     time: str  # local HH:MM of what was done (the arrival overridden, the visit corrected)
     at: dt.datetime
     recorded_at: dt.datetime  # when the server recorded it (a tablet may sync later)
-    kind: Literal["ratio_override", "register_correction"]
+    kind: Literal["ratio_override", "register_correction", "move_override"]
     kind_zh: str
     by: str | None  # the admin's name
     child_id: UUID

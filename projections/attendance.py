@@ -23,6 +23,12 @@ from domain.attendance.care_log import CareKind
 from domain.attendance.day import AttendanceDay
 from domain.child.aggregate import Child
 from projections.attendance_erasure import forget_free_text
+from projections.attendance_moves import (
+    REGISTER_MOVED_OUT,
+    move_texts,
+    moved_in_args,
+    moved_out_args,
+)
 from projections.attendance_texts import (
     care_texts,
     check_in_texts,
@@ -38,7 +44,7 @@ A = AttendanceDay
 handles: tuple[type, ...] = (
     A.Opened, A.ChildCheckedIn, A.ChildTurnedAway, A.ChildCheckedOut, A.StaffClockedIn,
     A.StaffClockedOut, A.CareLogged, A.RoomOutOfBounds, A.RoomBackInBounds,
-    A.UncollectedEscalated, A.VisitCorrected, Child.DataErased,
+    A.UncollectedEscalated, A.VisitCorrected, A.ChildMovedRoom, Child.DataErased,
 )  # fmt: skip
 tables = (
     "rm_attendance_days", "rm_live_children", "rm_live_staff", "rm_room_alarms", "rm_live_naps",
@@ -208,6 +214,11 @@ def feed_of(e: Any) -> tuple[str, str] | None:
                      override_reason=e.override_reason)  # fmt: skip
     if isinstance(e, A.ChildCheckedOut):
         return _feed("child_checked_out", room_id=e.room_id, child_id=e.child_id, at=e.at)
+    if isinstance(e, A.ChildMovedRoom):
+        c = e.move.child
+        return _feed("child_moved", room_id=c.room_id, from_room_id=e.move.from_room_id,
+                     child_id=c.child_id, at=c.since,
+                     override_reason=e.move.override_reason)  # fmt: skip
     if isinstance(e, A.StaffClockedIn):
         return _feed("staff_clocked_in", room_id=e.room_id, staff_id=e.staff_id, at=e.at)
     if isinstance(e, A.StaffClockedOut):
@@ -298,6 +309,24 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                                  k.identity_check.value)),
                 _feed_row(pos, institution, e),
             )  # fmt: skip
+        elif isinstance(e, A.ChildMovedRoom):
+            m, c = e.move, e.move.child
+            title, detail = move_texts(m, zone)
+            w.add(
+                ("child", day_id, c.child_id),
+                (_CHILD_IN, (day_id, c.child_id, c.room_id, c.since, c.children_per_carer)),
+                (_NAPS_GONE, (day_id, c.child_id)),
+                (_CHILD_DAY, (c.child_id, day, pos, institution, c.since, "room_move", title,
+                              detail, m.by)),
+                (REGISTER_MOVED_OUT, moved_out_args(day_id, m)),
+                _feed_row(pos, institution, e),
+            )  # fmt: skip
+            # after the old room's row has ended (the same table: a round of its own)
+            w.add(("child", day_id, c.child_id), (_REGISTER_IN, moved_in_args(pos, day_id, m)))
+            if m.override_reason is not None:
+                w.add(("event", pos), (_AUDIT, (pos, institution, day, c.since, e.timestamp, m.by,
+                                                "move_override", c.room_id, c.child_id,
+                                                m.override_reason)))  # fmt: skip
         elif isinstance(e, A.StaffClockedIn):
             w.add(
                 ("staff", day_id, e.staff_id),

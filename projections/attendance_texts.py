@@ -22,10 +22,11 @@ RELATION_CHINESE = {
     "guardian": "监护人",
     "authorised_adult": "授权接送人",
     "delegate": "当日代接人",
+    "room_move": "转班",  # no one collected the child: it went to another room
 }
 IDENTITY_CHINESE = {
     "app_code": "App动态码", "id_card": "身份证", "known_in_person": "老师当面确认",
-    "call_to_guardian": "电话联系监护人确认",
+    "call_to_guardian": "电话联系监护人确认", "room_move": "转班，无需接送核验",
 }  # fmt: skip
 INCIDENT_CHINESE = {
     "fall": "摔倒", "bump": "磕碰", "bite": "咬伤", "scratch": "抓伤", "illness": "身体不适",

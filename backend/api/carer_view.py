@@ -3,7 +3,8 @@
 Admins see every room. A caregiver sees the institution's totals and the rooms where they are
 on shift now: not the children of a room they are not looking after (ADR 0021). On the stream
 the set of rooms follows the caregiver's own clock events as they come, so a move shows the
-new room's events from the move on (the app fetches `/occupancy/live` for its state). A stream
+new room's events from the move on (the app fetches `/occupancy/live` for its state); a child
+moving between rooms is seen by the carers of both. A stream
 resumed from `Last-Event-ID` starts from the rooms they were in at that event, so the events it
 replays are those of the rooms they were in at each one.
 """
@@ -31,6 +32,7 @@ def only_rooms(live: LiveOccupancy, rooms: set[UUID]) -> LiveOccupancy:
 class _RowRoom(msgspec.Struct):
     room_id: UUID
     staff_id: UUID | None = None
+    from_room_id: UUID | None = None  # a child's move (`child_moved`): the room it left
 
 
 _row_room = msgspec.json.Decoder(_RowRoom)
@@ -65,7 +67,7 @@ class CarerFeed:
         if about.staff_id == self.carer and row.kind == _CLOCKED_IN:
             self.rooms.add(about.room_id)
             return True
-        seen = about.room_id in self.rooms
+        seen = about.room_id in self.rooms or about.from_room_id in self.rooms
         if about.staff_id == self.carer and row.kind == _CLOCKED_OUT:
             self.rooms.discard(about.room_id)
             return True

@@ -165,22 +165,23 @@ async def check_in(
         if booking_id is not None:  # (a replayed arrival's booking may have ended since)
             room_day = await uow.find(RoomDay, room_day_id(room.room_id, day))
             if room_day is not None:
-                _booking_arrived(room_day, child, booking_id, arrival, now)
+                booking_arrived(room_day, child, booking_id, arrival.at, arrival.by, now)
     return CheckInAccepted(
         id=child.id, version=today.version, status=status, room_id=room.room_id,
         local_time=hhmm(minute), booking_id=booking_id, enrolment_id=enrolment_id,
     )  # fmt: skip
 
 
-def _booking_arrived(
-    room_day: RoomDay, child: Child, booking_id: UUID, arrival: Arrival, now: datetime
+def booking_arrived(
+    room_day: RoomDay, child: Child, booking_id: UUID, at: datetime, by: UUID, now: datetime
 ) -> None:
-    """The room-day learns the booking's child arrived; a booking freed as a no-show while
-    the drop-off waited on an offline tablet holds its place again (ADR 0007)."""
+    """The room-day learns the booking's child arrived (at the door, or moved in from another
+    room); a booking freed as a no-show while the drop-off waited on an offline tablet holds
+    its place again (ADR 0007)."""
     if booking_id in room_day.bookings and booking_id not in room_day.checked_in:
-        room_day.check_in(booking_id, arrival.by, now)
+        room_day.check_in(booking_id, by, now)
     elif booking_id in room_day.released:
-        room_day.attended_after_release(booking_id, arrival.at, arrival.by, now)
+        room_day.attended_after_release(booking_id, at, by, now)
         child.attended_after_release(booking_id, now)
 
 

@@ -29,6 +29,13 @@ from domain.attendance.replays import (
     present_at,
     status_at,
 )
+from domain.attendance.room_moves import (
+    RoomMove,
+    check_move_time,
+    check_other_room,
+    destination_status,
+    override_needed,
+)
 from domain.attendance.room_ratio import RoomRules, RoomStatus, check_room_takes, room_status
 from domain.attendance.values import (
     AbnormalCheckNeedsDecision,
@@ -126,6 +133,21 @@ class AttendanceDay(TuoyuAggregate):
             if self.code:
                 day.used_codes.add(self.code)
             close_open_stay(day.visits.get(self.child_id, []), self.at)
+
+    class ChildMovedRoom(TuoyuAggregate.Event):
+        """The child went to another room of the institution (domain/attendance/room_moves.py):
+        its stay there ends, one here begins; nobody collected it."""
+
+        move: RoomMove
+
+        def apply(self, day: AttendanceDay) -> None:
+            child = self.move.child
+            day.present[child.child_id] = child
+            day.napping.pop(child.child_id, None)  # a nap in the old room ends with the stay
+            stays = day.visits.setdefault(child.child_id, [])
+            close_open_stay(stays, child.since)
+            stays.append(Visit(child.room_id, child.since,
+                               children_per_carer=child.children_per_carer))  # fmt: skip
 
     class VisitCorrected(TuoyuAggregate.Event):
         """An admin added a missed visit or put right a visit's times
@@ -359,6 +381,26 @@ class AttendanceDay(TuoyuAggregate):
         )  # fmt: skip
         self._watch(room, at, now)
         return child
+
+    def move_child(
+        self, move: RoomMove, from_room: RoomRules, to_room: RoomRules, *, local_time: str,
+        now: datetime,
+    ) -> RoomMove:  # fmt: skip
+        """Move a present child to another room; the new room must take it (or an admin
+        overrides); both rooms' alarms are judged again. Returns the move as recorded."""
+        present = self.present_child(move.child.child_id)
+        check_other_room(present, to_room.room_id)
+        check_move_time(present, move.at)
+        status = destination_status(
+            move.child, to_room, self.visits, self.staff_stays,
+            self.status_of(to_room, arriving=move.child.children_per_carer), now,
+        )  # fmt: skip
+        reason = override_needed(status, move.override_reason, local_time)
+        move = msgspec.structs.replace(move, from_room_id=present.room_id, override_reason=reason)
+        self.emit(self.ChildMovedRoom, now, move=move)
+        self._watch(from_room, move.at, now)
+        self._watch(to_room, move.at, now)
+        return move
 
     def clock_in(
         self, staff_id: UUID, room: RoomRules, left: RoomRules | None, at: datetime, now: datetime

@@ -22,13 +22,15 @@ from api_schema.attendance import (
     CheckOutRequest,
     ClockRequest,
     HealthCheckIn,
+    RoomMoveAccepted,
+    RoomMoveRequest,
 )
 from api_schema.common import CommandAccepted
 from backend.api.commanding import TabletKeys, run_command, runtime
 from backend.auth.access import allow
 from backend.auth.principal import Principal
 from backend.services import attendance as service
-from backend.services import room_day_care
+from backend.services import room_day_care, room_moves
 from backend.state import Runtime
 from domain.account.aggregate import Role
 from domain.attendance.care_log import CareEntry, CareKind
@@ -44,6 +46,12 @@ STAFF_OF_ROOM = allow(
 STAFF_OF_INSTITUTION = allow(
     Role.caregiver, Role.institution_admin,
     relation="staff of the institution in the body (checked on the institution aggregate)",
+)  # fmt: skip
+
+STAFF_OF_ROOMS = allow(
+    Role.caregiver, Role.institution_admin,
+    relation="an admin of the institution in the body, or a caregiver clocked in to the"
+    " child's room or the room it goes to (checked on the institution and the day)",
 )  # fmt: skip
 
 
@@ -142,6 +150,31 @@ class AttendanceController(Controller):
             request,
             lambda uow, ctx: service.check_out(uow, ctx.now, departure, secret),
             created=True,
+            lane=lane,
+            reads=[*lane, data.institution_id, data.child_id],
+            key_scope=TabletKeys(data.institution_id),
+        )
+
+    @post("/room-moves", opt=STAFF_OF_ROOMS)
+    async def room_move(
+        self, request: Request[Principal, Any, Any], data: JSONBody[RoomMoveRequest]
+    ) -> Response[RoomMoveAccepted]:
+        """转班: a child present in one room goes to another room of the institution. Nobody
+        collects it and the guardian gets no pick-up notice; the new room must take the child
+        (age, a booking or regular place, class size and ratio) unless an admin overrides."""
+        rt = runtime(request)
+        zone = await institution_zone(rt, data.institution_id)
+        move = room_moves.Move(
+            institution_id=data.institution_id, child_id=data.child_id,
+            to_room_id=data.to_room_id, at=data.at, by=request.user.account_id,
+            override_reason=_reason(data.override_reason),
+        )  # fmt: skip
+        lane = day_lane(data.institution_id, data.at, zone)
+        return await run_command(
+            request,
+            lambda uow, ctx: room_moves.move_room(uow, ctx.now, move),
+            created=True,
+            result_type=RoomMoveAccepted,
             lane=lane,
             reads=[*lane, data.institution_id, data.child_id],
             key_scope=TabletKeys(data.institution_id),

@@ -26,7 +26,9 @@ from domain.institution.values import local_hhmm
 from projections import attendance_queries
 
 LONGEST_RANGE = timedelta(days=92)
-KIND_CHINESE = {"ratio_override": "超额入园", "register_correction": "考勤更正"}
+KIND_CHINESE = {
+    "ratio_override": "超额入园", "register_correction": "考勤更正", "move_override": "超额转班",
+}  # fmt: skip
 
 
 @get("/v1/institutions/{institution_id:uuid}/attendance/audit", tags=["attendance"], opt=ADMIN)

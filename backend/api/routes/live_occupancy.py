@@ -124,7 +124,8 @@ async def occupancy_stream(
     """Server-Sent Events. Without `Last-Event-ID` the first event is a `snapshot` (the live
     occupancy); then `child_checked_in`, `child_checked_out`, `staff_clocked_in`,
     `staff_clocked_out`, `ratio_alarm`, `ratio_recovered`, `uncollected_child`,
-    `visit_corrected` (an admin's correction of the register), each with its
+    `visit_corrected` (an admin's correction of the register), `child_moved` (a child gone
+    to another room: `from_room_id` and `room_id`), each with its
     global position as id. Reconnect with `Last-Event-ID` to get every event after it.
     A caregiver's stream carries the events of the rooms they are clocked in to, and their own
     clock-ins and clock-outs (after a clock-in, fetch `/occupancy/live` for the room's state).

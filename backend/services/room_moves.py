@@ -1,0 +1,126 @@
+"""A child moves between rooms of one institution during the day (转班): staff record it on the
+day, and the rooms' bookings follow: the old room's ends, the new room's counts as attended.
+
+Who may: an admin of the institution, or a caregiver clocked in to the child's room or to the
+room it goes to. The new room is judged as a drop-off there would be (the child's age for its
+class type, a booking or regular place covering the move, the class size and staff ratio),
+but nobody collects the child, the guardian is not told it left, and no morning check is
+repeated (docs/adr/0024)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from litestar.exceptions import PermissionDeniedException
+
+from api_schema.attendance import RoomMoveAccepted
+from backend.commands import UnitOfWork
+from backend.services.attendance import (
+    booking_arrived,
+    check_device_time,
+    day_of_stay,
+    local_moment,
+    room_rules,
+    staffed_institution,
+)
+from backend.services.bookings import offer_freed_places
+from backend.services.institutions import class_rules_of
+from domain.attendance.day import AttendanceDay
+from domain.attendance.room_moves import RoomMove, RoomNotInInstitution, check_other_room
+from domain.attendance.values import NotCheckedIn, PresentChild, RoomClosedThatDay
+from domain.booking.eligibility import check_age_fits, children_per_carer
+from domain.booking.room_day import RoomDay, room_day_id
+from domain.child.aggregate import Child
+from domain.institution.kinds import StaffRole
+from domain.institution.values import hhmm
+
+
+@dataclass(frozen=True)
+class Move:
+    institution_id: UUID
+    child_id: UUID
+    to_room_id: UUID
+    at: datetime
+    by: UUID
+    override_reason: str | None
+
+
+async def move_room(uow: UnitOfWork, now: datetime, move: Move) -> RoomMoveAccepted:
+    check_device_time(move.at, now)
+    await uow.prefetch([move.institution_id, move.child_id])
+    institution, role = await staffed_institution(uow, move.institution_id, move.by)
+    if move.override_reason is not None and role is not StaffRole.institution_admin:
+        raise PermissionDeniedException("only an institution admin may override the ratio")
+    if move.to_room_id not in institution.rooms:
+        raise RoomNotInInstitution(
+            f"room {move.to_room_id} is not a room of {institution.name}: a child moves between"
+            " rooms of one institution (elsewhere it is collected and checked in)",
+            field="to_room_id",
+        )
+    to = institution.require_room(move.to_room_id)
+    today = await day_of_stay(uow, institution.id, move.child_id, move.at, institution.timezone)
+    if today is None:
+        raise NotCheckedIn("the child is not checked in today", field="child_id")
+    present = today.present_child(move.child_id)
+    _check_may_move(today, role, move.by, present.room_id, to.room_id)
+    check_other_room(present, to.room_id)
+    day = today.day
+    _, minute = local_moment(move.at, institution.timezone)
+    closed = institution.closed_reason(to.room_id, day, announced_by=move.at)
+    if closed is not None:
+        raise RoomClosedThatDay(f"closed on {day.isoformat()}: {closed}", field="to_room_id")
+    child = await uow.get(Child, move.child_id, "child")
+    rules = await class_rules_of(uow, institution)
+    months = check_age_fits(to.class_type, child.birth_date, day, rules)
+    tolerance = institution.booking_settings.check_in_tolerance_minutes
+    booking_id, enrolment_id = child.care_covering(to.room_id, move.at, day, minute, tolerance)
+    moved = PresentChild(
+        child.id, to.room_id, move.at,
+        children_per_carer(to.class_type, to.children_per_carer, months, rules),
+        booking_id, enrolment_id,
+    )  # fmt: skip
+    recorded = today.move_child(
+        RoomMove(
+            moved, present.room_id, move.by, move.override_reason,
+            from_room_name=institution.require_room(present.room_id).name, to_room_name=to.name,
+        ),
+        room_rules(institution, present.room_id, rules), room_rules(institution, to.room_id, rules),
+        local_time=hhmm(minute), now=now,
+    )  # fmt: skip
+    await _rooms_follow(uow, child, present, recorded, day, now)
+    return RoomMoveAccepted(
+        id=child.id, version=today.version, from_room_id=present.room_id, room_id=to.room_id,
+        local_time=hhmm(minute), booking_id=booking_id, enrolment_id=enrolment_id,
+        override_reason=recorded.override_reason,
+    )  # fmt: skip
+
+
+def _check_may_move(
+    today: AttendanceDay, role: StaffRole, by: UUID, from_room: UUID, to_room: UUID
+) -> None:
+    """An admin moves any child; a caregiver only one in, or coming to, the room they are
+    clocked in to (they see only that room: ADR 0021)."""
+    if role is StaffRole.institution_admin:
+        return
+    if today.staff.get(by) not in (from_room, to_room):
+        raise PermissionDeniedException(
+            "only an admin, or a caregiver clocked in to the child's room or the room it goes to"
+        )
+
+
+async def _rooms_follow(
+    uow: UnitOfWork, child: Child, present: PresentChild, move: RoomMove, day: date,
+    now: datetime,
+) -> None:  # fmt: skip
+    """The old room's bookings of the child end at the move (its places freed for others);
+    the new room's booking counts the child as arrived, so the no-show job leaves it be."""
+    left = await uow.find(RoomDay, room_day_id(present.room_id, day))
+    if left is not None and left.end_stay(child.id, present.since, move.at, move.by, now):
+        await offer_freed_places(uow, left, now)
+    booking_id = move.child.booking_id
+    if booking_id is not None:
+        came = await uow.find(RoomDay, room_day_id(move.child.room_id, day))
+        if came is not None:
+            booking_arrived(came, child, booking_id, move.at, move.by, now)

@@ -1,0 +1,283 @@
+"""A child moves to another room of its institution during the day (转班): no pick-up recorded,
+the guardian not told it left, the new room judged as a drop-off there would be, both rooms'
+alarms judged again, replays recorded once at their real time, and a rebuild equal to live."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from backend.clock import Clock
+from projections import attendance
+from tests.api.attendance_world import (
+    NINE,
+    Room,
+    at,
+    attending_room,
+    caregiver_of,
+    check_in,
+    second_room,
+)
+from tests.api.booking_world import bookable_room, booking_body
+from tests.api.days import DAY
+from tests.api.sse import read_events
+from tests.api.world import Caller, World
+
+MOVES = "/v1/attendance/room-moves"
+MOVE_AT = 100  # 10:40, within the 30 minutes' tolerance of the second room's 11:00 booking
+
+
+@dataclass
+class TwoRooms:
+    first: Room  # its children checked in at 09:00, its caregiver clocked in
+    second_id: UUID  # 月亮班, each child booked there 11:00–13:00 unless told otherwise
+    second_carer: Caller  # clocked in to the second room at 09:00 unless told otherwise
+
+
+async def _two_rooms(
+    world: World, children: int = 1, *, booked: int | None = None, present: int | None = None,
+    carer_in_second: bool = True,
+) -> TwoRooms:  # fmt: skip
+    first = await attending_room(world, children)
+    second_id = await second_room(world, first)
+    frozen, world.runtime.clock = world.runtime.clock, Clock()  # sign in and book on real time
+    try:
+        second_carer = await caregiver_of(world, first.institution_id, first.admin)
+        for child in first.children[: children if booked is None else booked]:
+            body = booking_body(first.institution_id, second_id, child, "11:00", "13:00")
+            response = await world.post("/v1/bookings", body, first.guardian)
+            assert response.status_code == 201, response.text
+    finally:
+        world.runtime.clock = frozen
+    for child in first.children[: min(children, 5) if present is None else present]:
+        assert (await check_in(world, first, child)).status_code == 201
+    if carer_in_second:
+        clock_in = {"room_id": str(second_id), "at": at()}
+        assert (await world.post("/v1/staff/clock-ins", clock_in, second_carer)).status_code == 201
+    world.runtime.clock.at = NINE + timedelta(minutes=MOVE_AT)  # type: ignore[attr-defined]
+    return TwoRooms(first, second_id, second_carer)
+
+
+def _move(rooms: TwoRooms, child: UUID, minutes: int = MOVE_AT, **extra: Any) -> dict[str, Any]:
+    return {
+        "child_id": str(child), "institution_id": str(rooms.first.institution_id),
+        "to_room_id": str(rooms.second_id), "at": at(minutes), **extra,
+    }  # fmt: skip
+
+
+async def _get(world: World, path: str, who: Caller) -> Any:
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    response = await world.client.get(path, headers=world.fresh(who.headers))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def _register(world: World, room_id: UUID, who: Caller) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = await _get(
+        world, f"/v1/rooms/{room_id}/attendance?date={DAY}", who
+    )
+    return rows
+
+
+async def test_a_moved_child_is_in_the_new_room_everywhere_and_nobody_collected_it(
+    world: World,
+):
+    rooms = await _two_rooms(world)
+    first, [child] = rooms.first, rooms.first.children
+    moved = await world.post(MOVES, _move(rooms, child), first.caregiver)
+    assert moved.status_code == 201, moved.text
+    answer = moved.json()
+    assert answer["room_id"] == str(rooms.second_id) and answer["from_room_id"] == str(
+        first.room_id
+    )
+    assert answer["local_time"] == "10:40" and answer["booking_id"] is not None
+
+    [left] = await _register(world, first.room_id, first.admin)
+    assert (left["checked_in"], left["checked_out"]) == ("09:00", "10:40")
+    assert (
+        left["collector"] == "转到月亮班（转班）" and left["identity_check"] == "转班，无需接送核验"
+    )
+    [came] = await _register(world, rooms.second_id, first.admin)
+    assert (came["checked_in"], came["checked_out"], came["method"]) == ("10:40", None, "room_move")
+    assert came["temperature_c"] is None and came["note"] == "从向日葵班转入"
+
+    live = await _get(world, f"/v1/institutions/{first.institution_id}/occupancy/live", first.admin)
+    assert live["children_present"] == 1
+    here = {r["room_id"]: [c["child_id"] for c in r["children"]] for r in live["rooms"]}
+    assert here == {str(first.room_id): [], str(rooms.second_id): [str(child)]}
+
+    day = await _get(world, f"/v1/children/{child}/days/{DAY}", first.guardian)
+    assert [(e["time"], e["title"], e["detail"]) for e in day["entries"]][-1] == (
+        "10:40",
+        "转班",
+        "转到月亮班 10:40",
+    )
+    notes = await _get(world, "/v1/notifications", first.guardian)
+    assert "check_out" not in [n["kind"] for n in notes]
+
+    old = await _get(world, f"/v1/bookings/{first.bookings[0]}", first.guardian)
+    assert old["history"][-1]["status"] == "completed"
+    new = await _get(world, f"/v1/bookings/{answer['booking_id']}", first.guardian)
+    assert new["history"][-1]["status"] == "checked_in"
+
+
+async def test_the_stream_carries_the_move_to_the_carers_of_both_rooms(
+    world: World, server_url: str
+):
+    rooms = await _two_rooms(world)
+    first, [child] = rooms.first, rooms.first.children
+    url = f"{server_url}/v1/institutions/{first.institution_id}/occupancy/stream"
+    seen: dict[str, list[dict[str, Any]]] = {"first": [], "second": []}
+    readers = []
+    for name, carer in (("first", first.caregiver), ("second", rooms.second_carer)):
+        started = asyncio.Event()
+        readers.append(asyncio.create_task(
+            read_events(url, world.fresh(carer.headers), 2, seen[name], started)
+        ))  # fmt: skip
+        await asyncio.wait_for(started.wait(), 10)
+    assert (await world.post(MOVES, _move(rooms, child), first.caregiver)).status_code == 201
+    await asyncio.wait_for(asyncio.gather(*readers), 10)
+    for events in seen.values():
+        row = events[1]
+        assert row["event"] == "child_moved"
+        data = json.loads(row["data"])
+        assert (data["from_room_id"], data["room_id"], data["child_id"]) == (
+            str(first.room_id),
+            str(rooms.second_id),
+            str(child),
+        )
+
+
+async def test_a_move_is_refused_by_name_when_the_child_or_the_room_does_not_allow_it(
+    world: World,
+):
+    other_id, other_room, other_admin = await bookable_room(world)
+    rooms = await _two_rooms(world, children=3, booked=1, present=2)
+    first = rooms.first
+    booked, unbooked, absent = first.children
+
+    def refused(response: Any, status: int, problem: str) -> None:
+        assert response.status_code == status, response.text
+        assert response.json()["type"] == f"/problems/{problem}"
+
+    not_here = await world.post(MOVES, _move(rooms, absent), first.caregiver)
+    refused(not_here, 409, "not-checked-in")
+    same = await world.post(MOVES, {**_move(rooms, booked), "to_room_id": str(first.room_id)},
+                            first.caregiver)  # fmt: skip
+    refused(same, 422, "already-in-room")
+    elsewhere = await world.post(MOVES, {**_move(rooms, booked), "to_room_id": str(other_room)},
+                                 first.caregiver)  # fmt: skip
+    refused(elsewhere, 422, "room-not-in-institution")
+    no_care = await world.post(MOVES, _move(rooms, unbooked), first.caregiver)
+    refused(no_care, 409, "no-care-today")
+
+    out = {"room_id": str(rooms.second_id), "at": at(MOVE_AT - 1)}
+    assert (await world.post("/v1/staff/clock-outs", out, rooms.second_carer)).status_code == 201
+    no_carer = await world.post(MOVES, _move(rooms, booked), first.caregiver)
+    refused(no_carer, 409, "ratio-exceeded")
+    assert no_carer.json()["params"]["minute"] == "10:40"
+    not_admin = await world.post(MOVES, _move(rooms, booked, override_reason="马上到"),
+                                 first.caregiver)  # fmt: skip
+    assert not_admin.status_code == 403
+
+    neither = await world.post(MOVES, _move(rooms, booked), rooms.second_carer)  # clocked out
+    assert neither.status_code == 403
+    assert (await world.post(MOVES, _move(rooms, booked), first.guardian)).status_code == 403
+    assert (await world.post(MOVES, _move(rooms, booked), other_admin)).status_code == 403
+    assert other_id != first.institution_id
+    events = await world.runtime.pool.fetchval(
+        "SELECT count(*) FROM events WHERE topic LIKE '%AttendanceDay.ChildMovedRoom'"
+    )
+    assert events == 0
+
+
+async def test_an_admin_moves_a_child_past_the_ratio_with_a_reason_and_both_rooms_alarms_follow(
+    world: World,
+):
+    rooms = await _two_rooms(world, children=6, booked=6, carer_in_second=False)
+    first = rooms.first
+    sixth = first.children[5]
+    world.runtime.clock.at = NINE  # type: ignore[attr-defined]
+    over = await check_in(world, first, sixth, who=first.admin, override_reason="第二位老师在路上")
+    assert over.status_code == 201, over.text  # six children, one carer: the first room's alarm
+    world.runtime.clock.at = NINE + timedelta(minutes=MOVE_AT)  # type: ignore[attr-defined]
+
+    refused = await world.post(MOVES, _move(rooms, sixth), first.caregiver)
+    assert refused.status_code == 409 and refused.json()["type"] == "/problems/ratio-exceeded"
+    moved = await world.post(MOVES, _move(rooms, sixth, override_reason="月亮班老师马上到"),
+                             first.admin)  # fmt: skip
+    assert moved.status_code == 201, moved.text
+    assert moved.json()["override_reason"] == "月亮班老师马上到"
+
+    live = await _get(world, f"/v1/institutions/{first.institution_id}/occupancy/live", first.admin)
+    alarms = {r["room_id"]: r["alarm"] for r in live["rooms"]}
+    assert alarms == {str(first.room_id): None, str(rooms.second_id): "ratio"}
+    feed = await world.runtime.pool.fetch(
+        "SELECT kind, data FROM rm_occupancy_feed WHERE institution_id = $1 ORDER BY position",
+        first.institution_id,
+    )
+    after_move = [(r["kind"], json.loads(r["data"])["room_id"]) for r in feed][-3:]
+    assert after_move == [
+        ("child_moved", str(rooms.second_id)),
+        ("ratio_recovered", str(first.room_id)),
+        ("ratio_alarm", str(rooms.second_id)),
+    ]
+    [came] = await _register(world, rooms.second_id, first.admin)
+    assert came["override_reason"] == "月亮班老师马上到"
+    path = f"/v1/institutions/{first.institution_id}/attendance/audit?since={DAY}"
+    audit = await _get(world, path, first.admin)
+    assert [(a["kind"], a["detail"]) for a in audit][-1] == ("move_override", "月亮班老师马上到")
+
+
+async def test_a_move_replayed_with_its_client_command_id_is_recorded_once_at_its_real_time(
+    world: World,
+):
+    rooms = await _two_rooms(world)
+    first, [child] = rooms.first, rooms.first.children
+    world.runtime.clock.at = NINE + timedelta(minutes=MOVE_AT + 50)  # type: ignore[attr-defined]
+    key = "tablet-move-1"
+    body = _move(rooms, child)  # made offline at 10:40, sent at 11:30
+    sent = await world.post(MOVES, body, first.caregiver, key=key)
+    assert sent.status_code == 201, sent.text
+    again = await world.post(MOVES, body, rooms.second_carer, key=key)  # a colleague's tablet
+    assert again.status_code == 201 and again.json()["replayed"]
+    assert {k: v for k, v in again.json().items() if k != "replayed"} == {
+        k: v for k, v in sent.json().items() if k != "replayed"
+    }
+    events = await world.runtime.pool.fetchval(
+        "SELECT count(*) FROM events WHERE topic LIKE '%AttendanceDay.ChildMovedRoom'"
+    )
+    assert events == 1
+    [left] = await _register(world, first.room_id, first.admin)
+    [came] = await _register(world, rooms.second_id, first.admin)
+    assert left["checked_out"] == came["checked_in"] == "10:40"
+
+
+async def test_a_day_with_moves_rebuilt_from_its_events_equals_the_live_read_models(
+    world: World,
+):
+    rooms = await _two_rooms(world, children=2)
+    first = rooms.first
+    for child in first.children:
+        assert (await world.post(MOVES, _move(rooms, child), first.caregiver)).status_code == 201
+    back = {**_move(rooms, first.children[0], MOVE_AT + 5), "to_room_id": str(first.room_id)}
+    world.runtime.clock.at = NINE + timedelta(minutes=MOVE_AT + 5)  # type: ignore[attr-defined]
+    moved_back = await world.post(MOVES, back, first.caregiver)  # its 09:00–11:00 booking
+    assert moved_back.status_code == 201, moved_back.text
+    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+    pool = world.runtime.pool
+
+    async def tables() -> dict[str, list[tuple[object, ...]]]:
+        return {
+            t: [tuple(r) for r in await pool.fetch(f"SELECT * FROM {t} ORDER BY {t}")]
+            for t in attendance.tables
+        }
+
+    live = await tables()
+    assert len(live["rm_attendance_register"]) == 5
+    await world.runtime.projector.rebuild(attendance)
+    assert await tables() == live
