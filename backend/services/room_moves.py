@@ -33,6 +33,7 @@ from domain.attendance.values import NotCheckedIn, PresentChild, RoomClosedThatD
 from domain.booking.eligibility import check_age_fits, children_per_carer
 from domain.booking.room_day import RoomDay, room_day_id
 from domain.child.aggregate import Child
+from domain.clocks import CLOCK_SKEW
 from domain.institution.kinds import StaffRole
 from domain.institution.values import hhmm
 
@@ -64,7 +65,7 @@ async def move_room(uow: UnitOfWork, now: datetime, move: Move) -> RoomMoveAccep
     if today is None:
         raise NotCheckedIn("the child is not checked in today", field="child_id")
     present = today.present_child(move.child_id)
-    _check_may_move(today, role, move.by, present.room_id, to.room_id)
+    _check_may_move(today, role, move, present.room_id)
     check_other_room(present, to.room_id)
     day = today.day
     _, minute = local_moment(move.at, institution.timezone)
@@ -97,14 +98,17 @@ async def move_room(uow: UnitOfWork, now: datetime, move: Move) -> RoomMoveAccep
     )  # fmt: skip
 
 
-def _check_may_move(
-    today: AttendanceDay, role: StaffRole, by: UUID, from_room: UUID, to_room: UUID
-) -> None:
-    """An admin moves any child; a caregiver only one in, or coming to, the room they are
-    clocked in to (they see only that room: ADR 0021)."""
+def _check_may_move(today: AttendanceDay, role: StaffRole, move: Move, from_room: UUID) -> None:
+    """An admin moves any child; a caregiver only one in, or coming to, a room they are (or,
+    for a move a device replays late, were at its `at`) clocked in to: they see only their
+    room (ADR 0021)."""
     if role is StaffRole.institution_admin:
         return
-    if today.staff.get(by) not in (from_room, to_room):
+    rooms = (from_room, move.to_room_id)
+    if today.staff.get(move.by) in rooms:
+        return
+    stays = today.staff_stays.get(move.by, ())
+    if not any(v.room_id in rooms and v.covers(move.at, CLOCK_SKEW) for v in stays):
         raise PermissionDeniedException(
             "only an admin, or a caregiver clocked in to the child's room or the room it goes to"
         )

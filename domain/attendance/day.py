@@ -389,7 +389,9 @@ class AttendanceDay(TuoyuAggregate):
         """Move a present child to another room; the new room must take it (or an admin
         overrides); both rooms' alarms are judged again. Returns the move as recorded."""
         present = self.present_child(move.child.child_id)
-        check_other_room(present, to_room.room_id)
+        check_other_room(present, move.child.room_id)
+        if to_room.room_id != move.child.room_id or from_room.room_id != present.room_id:
+            raise InvalidValue("the rooms' rules given are not the move's rooms", field="room_id")
         check_move_time(present, move.at)
         status = destination_status(
             move.child, to_room, self.visits, self.staff_stays,

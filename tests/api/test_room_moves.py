@@ -175,7 +175,7 @@ async def test_a_move_is_refused_by_name_when_the_child_or_the_room_does_not_all
     no_care = await world.post(MOVES, _move(rooms, unbooked), first.caregiver)
     refused(no_care, 409, "no-care-today")
 
-    out = {"room_id": str(rooms.second_id), "at": at(MOVE_AT - 1)}
+    out = {"room_id": str(rooms.second_id), "at": at(MOVE_AT - 5)}
     assert (await world.post("/v1/staff/clock-outs", out, rooms.second_carer)).status_code == 201
     no_carer = await world.post(MOVES, _move(rooms, booked), first.caregiver)
     refused(no_carer, 409, "ratio-exceeded")
@@ -281,3 +281,21 @@ async def test_a_day_with_moves_rebuilt_from_its_events_equals_the_live_read_mod
     assert len(live["rm_attendance_register"]) == 5
     await world.runtime.projector.rebuild(attendance)
     assert await tables() == live
+
+
+async def test_a_move_a_caregiver_made_on_shift_is_accepted_when_their_phone_sends_it_later(
+    world: World,
+):
+    rooms = await _two_rooms(world)
+    first, [child] = rooms.first, rooms.first.children
+    out = {"room_id": str(rooms.second_id), "at": at(MOVE_AT + 10)}
+    world.runtime.clock.at = NINE + timedelta(minutes=MOVE_AT + 10)  # type: ignore[attr-defined]
+    assert (await world.post("/v1/staff/clock-outs", out, rooms.second_carer)).status_code == 201
+    world.runtime.clock.at = NINE + timedelta(minutes=MOVE_AT + 50)  # type: ignore[attr-defined]
+    late = await world.post(MOVES, _move(rooms, child), rooms.second_carer)  # made at 10:40
+    assert late.status_code == 201, late.text
+    too_late = await world.post(
+        MOVES, {**_move(rooms, child, MOVE_AT + 20), "to_room_id": str(first.room_id)},
+        rooms.second_carer,
+    )  # fmt: skip
+    assert too_late.status_code == 403  # at 11:00 they were clocked in nowhere
