@@ -34,8 +34,8 @@ def moved_in_args(position: int, day_id: UUID, move: RoomMove) -> tuple[Any, ...
     c = move.child
     return (
         position, day_id, c.room_id, c.child_id, "checked_in", c.since, move.by, ROOM_MOVE, None,
-        MOVED_IN_CHECK, f"从{move.from_room_name}转入", move.override_reason,
-    )  # fmt: skip
+        MOVED_IN_CHECK, f"从{move.from_room_name}转入", move.override_reason, "",
+    )  # fmt: skip  # no morning check here: no observations
 
 
 def move_texts(move: RoomMove, zone: str) -> tuple[str, str]:
