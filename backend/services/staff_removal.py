@@ -24,9 +24,12 @@ async def remove_staff(
     account = await uow.get(Account, account_id, "account")
     day = await day_of_stay(uow, institution_id, account_id, now, institution.timezone)
     room_id = day.staff.get(account_id) if day is not None else None
-    if room_id is not None:
+    if day is not None and room_id is not None:
+        # at `now`, or at their clock-in if their device's clock ran ahead of the server's
+        came = [v.arrived for v in day.staff_stays.get(account_id, []) if v.left is None]
+        at = max([now, *came])
         await clock_out(uow, now, institution_id=institution_id, room_id=room_id, by=account_id,
-                        at=now)  # fmt: skip
+                        at=at)  # fmt: skip
     account.end_shift(institution_id, now, now)  # one left open on an earlier day ends too
     institution.detach_staff(account_id, now)
     account.revoke_membership(institution_id, now)

@@ -79,3 +79,21 @@ async def test_a_carer_removed_while_clocked_in_leaves_the_room_s_ratio_and_may_
     assert shown["staff"] == [] and shown["alarm"] == "ratio"  # one child, nobody with it
     elsewhere = await _clock(world, "clock-ins", other_room, 6, carer)  # their shift ended
     assert elsewhere.status_code == 201, elsewhere.text
+
+
+async def test_a_carer_whose_device_clock_ran_ahead_is_removed_at_their_clock_in(world: World):
+    """The carer's tablet clocked them in at 09:00 while the server's clock read 08:59: their
+    removal a moment later clocks them out at 09:00 rather than refusing a clock-out before
+    the clock-in."""
+    room, _, carer = await _carer_of_two(world)  # clocked in at the first at 09:00
+    world.runtime.clock.at = NINE - timedelta(minutes=1)  # type: ignore[attr-defined]
+    removed = await world.client.delete(
+        f"/v1/institutions/{room.institution_id}/staff/{carer.account_id}",
+        headers={**world.fresh(room.admin.headers), **idem()},
+    )
+    assert world.saw(removed).status_code == 200, removed.text
+    live = await world.client.get(
+        f"/v1/institutions/{room.institution_id}/occupancy/live",
+        headers=world.fresh(room.admin.headers),
+    )
+    assert [r["staff"] for r in live.json()["rooms"]] == [[]]
