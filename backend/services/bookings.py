@@ -210,7 +210,8 @@ async def announce_closure(
 async def offer_freed_places(uow: UnitOfWork, room_day: RoomDay, now: datetime) -> None:
     """A place came free on this room-day: the waitlist gets its offers, in the same command.
     Only to children who can still take it: whose visit has not begun, and who have not been
-    booked meanwhile for an overlapping time (they keep their place in the line)."""
+    booked meanwhile for an overlapping time (they keep their place in the line). Only the
+    children of entries the room has a place for are read (a full room reads none)."""
     waiting = [e for e in room_day.waitlist.values() if e.offered_until is None]
     if not waiting:
         return
@@ -218,6 +219,10 @@ async def offer_freed_places(uow: UnitOfWork, room_day: RoomDay, now: datetime) 
     terms = institution.day_terms(
         room_day.room_id, room_day.day, await class_rules_of(uow, institution)
     )
+    enrolled = await enrolled_on(uow, room_day.room_id, room_day.day)
+    waiting = [e for e in waiting if room_day.has_place_for(e, terms, now, enrolled)]
+    if not waiting:
+        return
     await uow.prefetch([e.child_id for e in waiting])
     open_until = {}
     for entry in waiting:
@@ -230,5 +235,4 @@ async def offer_freed_places(uow: UnitOfWork, room_day: RoomDay, now: datetime) 
         if hold.starts_at > now and child is not None and child.is_free(hold):
             open_until[entry.entry_id] = hold.starts_at
     minutes = institution.booking_settings.waitlist_offer_minutes
-    enrolled = await enrolled_on(uow, room_day.room_id, room_day.day)
     room_day.offer_freed_places(terms, minutes, now, open_until, enrolled)

@@ -124,11 +124,19 @@ class WaitlistMixin:
             for e in self.waitlist.values()
         ):
             raise AlreadyExists("this child is already waiting for that time", field="child_id")
-        new = Presence(entry.start, entry.end, entry.children_per_carer)
-        taken = self.presences(enrolled=enrolled, within=(entry.start, entry.end), now=now)
-        if first_breach(new, taken, terms.shifts, terms.capacity, _mixed(terms)) is None:
+        if self.has_place_for(entry, terms, now, enrolled):
             raise PlaceAvailable("there is a place for that time: book it instead", field="start")
         self.emit(self.WaitlistJoined, now, entry=entry)
+
+    def has_place_for(
+        self, entry: WaitlistEntry, terms: Any, now: datetime, enrolled: Sequence[Presence] = ()
+    ) -> bool:
+        """The room takes the entry's child for its whole interval, with what it holds now."""
+        if terms.closed is not None:
+            return False
+        new = Presence(entry.start, entry.end, entry.children_per_carer)
+        taken = self.presences(enrolled=enrolled, within=(entry.start, entry.end), now=now)
+        return first_breach(new, taken, terms.shifts, terms.capacity, _mixed(terms)) is None
 
     def offer_freed_places(
         self,
@@ -150,11 +158,11 @@ class WaitlistMixin:
             if entry.offered_until is not None:
                 continue
             latest = open_until.get(entry.entry_id)
-            if latest is None or latest <= now:
-                continue
-            new = Presence(entry.start, entry.end, entry.children_per_carer)
-            taken = self.presences(enrolled=enrolled, within=(entry.start, entry.end), now=now)
-            if first_breach(new, taken, terms.shifts, terms.capacity, _mixed(terms)):
+            if (
+                latest is None
+                or latest <= now
+                or not self.has_place_for(entry, terms, now, enrolled)
+            ):
                 continue
             until = min(now + timedelta(minutes=hold_minutes), latest)
             self.emit(self.WaitlistOfferMade, now, entry_id=entry.entry_id, until=until)
