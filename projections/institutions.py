@@ -155,7 +155,8 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     hours: dict[UUID, str] = {}
     rooms: dict[UUID, tuple[Any, ...]] = {}
     staff: dict[tuple[UUID, UUID], tuple[str, int] | None] = {}  # (role, since) or detached
-    detached: set[tuple[UUID, UUID]] = set()  # in this batch: a later attach starts afresh
+    # detached, or given another role, within this batch: the row is written afresh
+    detached: set[tuple[UUID, UUID]] = set()
     policies: dict[UUID, str] = {}
     offers: dict[UUID, tuple[UUID, UUID, str]] = {}
     shifts: dict[UUID, tuple[UUID, UUID, str]] = {}
@@ -187,7 +188,12 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 room.children_per_carer, room.capacity, room.children_per_carer,
             )  # fmt: skip
         elif isinstance(event, Institution.StaffAttached):
-            staff[(iid, event.account_id)] = (event.role.value, envelope.position)
+            key, role = (iid, event.account_id), event.role.value
+            held = staff.get(key)
+            if held is None or held[0] != role:  # the same role again: held since the first
+                if key in staff:  # detached or another role earlier in this batch: afresh
+                    detached.add(key)
+                staff[key] = (role, envelope.position)
         elif isinstance(event, Institution.StaffDetached):
             staff[(iid, event.account_id)] = None
             detached.add((iid, event.account_id))
