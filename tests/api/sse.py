@@ -31,3 +31,15 @@ async def read_events(
             elif not line.startswith(":"):
                 field, _, value = line.partition(": ")
                 event[field] = value
+
+
+async def stream_opened(
+    url: str, headers: dict[str, str], wanted: int
+) -> tuple[asyncio.Task[None], list[dict[str, Any]]]:
+    """Read the stream in the background until `wanted` events came; return (the reading task,
+    the events so far) once the first one (the snapshot) is in."""
+    seen: list[dict[str, Any]] = []
+    first = asyncio.Event()
+    reader = asyncio.create_task(read_events(url, headers, wanted, seen, first))
+    await asyncio.wait_for(first.wait(), 10)
+    return reader, seen

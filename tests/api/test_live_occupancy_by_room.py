@@ -13,7 +13,7 @@ from uuid import UUID
 from backend.clock import Clock
 from tests.api.attendance_world import NINE, Room, at, attending_room, caregiver_of, check_in
 from tests.api.booking_world import put
-from tests.api.sse import read_events
+from tests.api.sse import read_events, stream_opened
 from tests.api.world import Caller, World
 
 
@@ -90,12 +90,7 @@ async def test_a_caregiver_s_stream_carries_their_room_s_events_and_follows_thei
     rooms = await _two_rooms(world)
     first = rooms.first
     url = f"{server_url}/v1/institutions/{first.institution_id}/occupancy/stream"
-    seen: list[dict[str, Any]] = []
-    started = asyncio.Event()
-    reader = asyncio.create_task(
-        read_events(url, world.fresh(first.caregiver.headers), 5, seen, started)
-    )
-    await asyncio.wait_for(started.wait(), 10)
+    reader, seen = await stream_opened(url, world.fresh(first.caregiver.headers), 5)
     snapshot = json.loads(seen[0]["data"])
     assert [UUID(r["room_id"]) for r in snapshot["rooms"]] == [first.room_id]
 

@@ -13,7 +13,7 @@ import httpx
 from backend.follower import step_all
 from backend.state import Runtime
 from tests.api.attendance_world import NINE, at, attending_room, check_in
-from tests.api.sse import read_events
+from tests.api.sse import read_events, stream_opened
 from tests.api.world import World, idem
 
 
@@ -22,10 +22,7 @@ async def test_the_stream_sends_a_snapshot_then_each_change_and_resumes_from_las
 ):
     room = await attending_room(world, children=6)
     url = f"{server_url}/v1/institutions/{room.institution_id}/occupancy/stream"
-    seen: list[dict[str, Any]] = []
-    first = asyncio.Event()
-    reader = asyncio.create_task(read_events(url, world.fresh(room.admin.headers), 4, seen, first))
-    await asyncio.wait_for(first.wait(), 10)
+    reader, seen = await stream_opened(url, world.fresh(room.admin.headers), 4)
     snapshot = seen[0]
     assert snapshot["event"] == "snapshot"
     assert json.loads(snapshot["data"])["rooms"][0]["staff"][0]["name"] == "张老师"
@@ -70,12 +67,7 @@ async def test_a_caregivers_open_stream_ends_once_they_are_removed_from_the_staf
 ):
     room = await attending_room(world, children=2)
     url = f"{server_url}/v1/institutions/{room.institution_id}/occupancy/stream"
-    seen: list[dict[str, Any]] = []
-    first = asyncio.Event()
-    reader = asyncio.create_task(
-        read_events(url, world.fresh(room.caregiver.headers), 50, seen, first)
-    )
-    await asyncio.wait_for(first.wait(), 10)
+    reader, seen = await stream_opened(url, world.fresh(room.caregiver.headers), 50)
     assert seen[0]["event"] == "snapshot"
     removed = await world.client.delete(
         f"/v1/institutions/{room.institution_id}/staff/{room.caregiver.account_id}",

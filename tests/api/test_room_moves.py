@@ -24,7 +24,7 @@ from tests.api.attendance_world import (
 )
 from tests.api.booking_world import bookable_room, booking_body
 from tests.api.days import DAY
-from tests.api.sse import read_events
+from tests.api.sse import stream_opened
 from tests.api.world import Caller, World
 
 MOVES = "/v1/attendance/room-moves"
@@ -131,14 +131,11 @@ async def test_the_stream_carries_the_move_to_the_carers_of_both_rooms(
     rooms = await _two_rooms(world)
     first, [child] = rooms.first, rooms.first.children
     url = f"{server_url}/v1/institutions/{first.institution_id}/occupancy/stream"
-    seen: dict[str, list[dict[str, Any]]] = {"first": [], "second": []}
+    seen: dict[str, list[dict[str, Any]]] = {}
     readers = []
     for name, carer in (("first", first.caregiver), ("second", rooms.second_carer)):
-        started = asyncio.Event()
-        readers.append(asyncio.create_task(
-            read_events(url, world.fresh(carer.headers), 2, seen[name], started)
-        ))  # fmt: skip
-        await asyncio.wait_for(started.wait(), 10)
+        reader, seen[name] = await stream_opened(url, world.fresh(carer.headers), 2)
+        readers.append(reader)
     assert (await world.post(MOVES, _move(rooms, child), first.caregiver)).status_code == 201
     await asyncio.wait_for(asyncio.gather(*readers), 10)
     for events in seen.values():
