@@ -72,7 +72,10 @@ def _unmoved_since(rt: Runtime, now: datetime) -> tuple[int, datetime]:
 async def carer_in_view(rt: Runtime, institution_id: UUID, principal: Principal) -> UUID | None:
     """The caller if they are one of the institution's caregivers (who see their own rooms),
     None for its admins (who see every room)."""
-    role = await staff_role(rt, institution_id, principal.account_id)
+    return _carer_of(principal, await staff_role(rt, institution_id, principal.account_id))
+
+
+def _carer_of(principal: Principal, role: str | None) -> UUID | None:
     return principal.account_id if role == "caregiver" else None
 
 
@@ -136,7 +139,7 @@ async def occupancy_stream(
     reader = Reader(
         request.user.account_id, await staff_role(rt, institution_id, request.user.account_id)
     )
-    carer = await carer_in_view(rt, institution_id, request.user)
+    carer = _carer_of(request.user, reader.role)
     current = await live_for(rt, institution_id, carer)
     live = current[0]
     if after is not None and after > live.position:
