@@ -172,6 +172,16 @@ async def check_in(
     )  # fmt: skip
 
 
+async def stay_ended(
+    uow: UnitOfWork, present: PresentChild, day: date, left: datetime, by: UUID, now: datetime
+) -> None:
+    """The child's stay in its room ended at `left` (collected, or moved to another room): the
+    room-day's bookings of it are over, and the places they free go to the waitlist."""
+    room_day = await uow.find(RoomDay, room_day_id(present.room_id, day))
+    if room_day is not None and room_day.end_stay(present.child_id, present.since, left, by, now):
+        await offer_freed_places(uow, room_day, now)
+
+
 def booking_arrived(
     room_day: RoomDay, child: Child, booking_id: UUID, at: datetime, by: UUID, now: datetime
 ) -> None:
@@ -242,11 +252,7 @@ async def check_out(
         at=departure.at, code=code, now=now,
     )  # fmt: skip
     child.leave(institution.id, departure.at, code, now)
-    room_day = await uow.find(RoomDay, room_day_id(present.room_id, day))
-    if room_day is not None and room_day.end_stay(
-        child.id, present.since, departure.at, departure.by, now
-    ):
-        await offer_freed_places(uow, room_day, now)
+    await stay_ended(uow, present, day, departure.at, departure.by, now)
     return CommandAccepted(id=child.id, version=today.version)
 
 

@@ -24,8 +24,8 @@ from backend.services.attendance import (
     local_moment,
     room_rules,
     staffed_institution,
+    stay_ended,
 )
-from backend.services.bookings import offer_freed_places
 from backend.services.institutions import class_rules_of
 from domain.attendance.day import AttendanceDay
 from domain.attendance.room_moves import RoomMove, RoomNotInInstitution, check_other_room
@@ -120,9 +120,7 @@ async def _rooms_follow(
 ) -> None:  # fmt: skip
     """The old room's bookings of the child end at the move (its places freed for others);
     the new room's booking counts the child as arrived, so the no-show job leaves it be."""
-    left = await uow.find(RoomDay, room_day_id(present.room_id, day))
-    if left is not None and left.end_stay(child.id, present.since, move.at, move.by, now):
-        await offer_freed_places(uow, left, now)
+    await stay_ended(uow, present, day, move.at, move.by, now)
     booking_id = move.child.booking_id
     if booking_id is not None:
         came = await uow.find(RoomDay, room_day_id(move.child.room_id, day))
