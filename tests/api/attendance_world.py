@@ -106,6 +106,31 @@ async def check_in(world: World, room: Room, child: UUID, who: Caller | None = N
                       who or room.caregiver)  # fmt: skip
 
 
+async def booked_here_then_elsewhere(world: World) -> tuple[Room, UUID, UUID, Caller]:
+    """A child booked 09:00–11:00 in `room`, then 11:00–13:00 at another institution (its id,
+    its room's, and a caregiver clocked in there at 10:30)."""
+    other_id, other_room, other_admin = await bookable_room(world)
+    other_carer = await caregiver_of(world, other_id, other_admin)
+    room = await attending_room(world)
+    frozen, world.runtime.clock = world.runtime.clock, Clock()  # bookings on the real clock
+    try:
+        afternoon = booking_body(other_id, other_room, room.children[0], "11:00", "13:00")
+        assert (await world.post("/v1/bookings", afternoon, room.guardian)).status_code == 201
+    finally:
+        world.runtime.clock = frozen
+    clock_in = {"room_id": str(other_room), "at": at(90)}
+    world.runtime.clock.at = NINE + timedelta(minutes=90)  # type: ignore[attr-defined]
+    assert (await world.post("/v1/staff/clock-ins", clock_in, other_carer)).status_code == 201
+    return room, other_id, other_room, other_carer
+
+
+def arrival_there(child: UUID, other_room: UUID, minutes: int, **extra: Any) -> dict[str, Any]:
+    """A check-in at the other institution's room (booked_here_then_elsewhere), at 09:00 +
+    `minutes`."""
+    return {"child_id": str(child), "room_id": str(other_room), "at": at(minutes),
+            "health_check": WELL, "method": "manual", **extra}  # fmt: skip
+
+
 async def visit_with_words(world: World, room: Room, child: UUID, words: str) -> None:
     """The admin checks the child in past the ratio (nobody clocked in) with `words` as the
     morning check's observations, the note and the reason, then corrects the arrival to 08:55

@@ -4,52 +4,27 @@ child, the guardian told, and the room's live state and register agreeing with w
 from __future__ import annotations
 
 from datetime import timedelta
-from uuid import UUID, uuid4
+from uuid import uuid4
 
-from backend.clock import Clock
 from tests.api.attendance_world import (
     NINE,
     WELL,
-    Room,
+    arrival_there,
     at,
     attending_room,
-    caregiver_of,
+    booked_here_then_elsewhere,
     check_in,
     check_in_body,
     check_out_body,
 )
-from tests.api.booking_world import bookable_room, booking_body
 from tests.api.days import DAY, local
-from tests.api.world import Caller, World
+from tests.api.world import World
 
 
 async def _get(world: World, path: str, who) -> dict:
     response = await world.client.get(path, headers=world.fresh(who.headers))
     assert response.status_code == 200, response.text
     return response.json()
-
-
-async def _booked_here_then_elsewhere(world: World) -> tuple[Room, UUID, UUID, Caller]:
-    """A child booked 09:00–11:00 in `room`, then 11:00–13:00 at another institution (its id,
-    its room's, and a caregiver clocked in there at 10:30)."""
-    other_id, other_room, other_admin = await bookable_room(world)
-    other_carer = await caregiver_of(world, other_id, other_admin)
-    room = await attending_room(world)
-    frozen, world.runtime.clock = world.runtime.clock, Clock()  # bookings on the real clock
-    try:
-        afternoon = booking_body(other_id, other_room, room.children[0], "11:00", "13:00")
-        assert (await world.post("/v1/bookings", afternoon, room.guardian)).status_code == 201
-    finally:
-        world.runtime.clock = frozen
-    clock_in = {"room_id": str(other_room), "at": at(90)}
-    world.runtime.clock.at = NINE + timedelta(minutes=90)  # type: ignore[attr-defined]
-    assert (await world.post("/v1/staff/clock-ins", clock_in, other_carer)).status_code == 201
-    return room, other_id, other_room, other_carer
-
-
-def _arrival_there(child: UUID, other_room: UUID, minutes: int, **extra) -> dict:
-    return {"child_id": str(child), "room_id": str(other_room), "at": at(minutes),
-            "health_check": WELL, "method": "manual", **extra}  # fmt: skip
 
 
 async def test_a_booked_child_is_checked_in_and_collected_and_its_booking_follows(world: World):
@@ -251,10 +226,10 @@ async def test_bad_attendance_input_names_the_field_and_writes_nothing(world: Wo
 async def test_a_child_still_checked_in_at_one_institution_is_refused_at_another_until_collected(
     world: World,
 ):
-    room, other_id, other_room, other_carer = await _booked_here_then_elsewhere(world)
+    room, other_id, other_room, other_carer = await booked_here_then_elsewhere(world)
     [child] = room.children
     assert (await check_in(world, room, child)).status_code == 201
-    there = await world.post("/v1/attendance/check-ins", _arrival_there(child, other_room, 90),
+    there = await world.post("/v1/attendance/check-ins", arrival_there(child, other_room, 90),
                              other_carer)  # fmt: skip
     assert there.status_code == 409 and there.json()["type"] == "/problems/present-elsewhere"
     assert there.json()["params"]["institution_id"] == str(room.institution_id)
@@ -263,7 +238,7 @@ async def test_a_child_still_checked_in_at_one_institution_is_refused_at_another
                                  check_out_body(room, child, room.guardian.phone, 95),
                                  room.caregiver)  # fmt: skip
     assert collected.status_code == 201, collected.text
-    there = await world.post("/v1/attendance/check-ins", _arrival_there(child, other_room, 95),
+    there = await world.post("/v1/attendance/check-ins", arrival_there(child, other_room, 95),
                              other_carer)  # fmt: skip
     assert there.status_code == 201, there.text
     live = await _get(world, f"/v1/institutions/{room.institution_id}/occupancy/live", room.admin)
@@ -273,7 +248,7 @@ async def test_a_child_still_checked_in_at_one_institution_is_refused_at_another
 
 
 async def test_a_guardians_code_used_at_one_institution_is_refused_at_another(world: World):
-    room, _, other_room, other_carer = await _booked_here_then_elsewhere(world)
+    room, _, other_room, other_carer = await booked_here_then_elsewhere(world)
     [child] = room.children
     assert (await check_in(world, room, child)).status_code == 201
     world.runtime.clock.at = NINE + timedelta(minutes=100)  # type: ignore[attr-defined]
@@ -283,10 +258,10 @@ async def test_a_guardians_code_used_at_one_institution_is_refused_at_another(wo
     out = check_out_body(room, child, room.guardian.phone, 100, collector=by_code,
                          code=shown["code"])  # fmt: skip
     assert (await world.post("/v1/attendance/check-outs", out, room.caregiver)).status_code == 201
-    there = _arrival_there(child, other_room, 100, method="app_code", code=shown["code"])
+    there = arrival_there(child, other_room, 100, method="app_code", code=shown["code"])
     again = await world.post("/v1/attendance/check-ins", there, other_carer)
     assert again.status_code == 409 and again.json()["type"] == "/problems/code-already-used"
     world.runtime.clock.at = NINE + timedelta(minutes=104)  # type: ignore[attr-defined]
     fresh = await _get(world, path, room.guardian)
-    there = _arrival_there(child, other_room, 104, method="app_code", code=fresh["code"])
+    there = arrival_there(child, other_room, 104, method="app_code", code=fresh["code"])
     assert (await world.post("/v1/attendance/check-ins", there, other_carer)).status_code == 201
