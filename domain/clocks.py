@@ -10,6 +10,10 @@ from zoneinfo import ZoneInfo
 # clocks may disagree by as much: device times are compared with this much slack.
 CLOCK_SKEW = timedelta(minutes=2)
 
+# An offline device replays what it recorded up to this long after it recorded it (an
+# attendance command's `at`); an older record is refused, as a queue that old may be stale.
+REPLAY_WINDOW = timedelta(hours=24)
+
 # Every city Tuoyu serves keeps China Standard Time: a family's "today" (the day an admission
 # check was done, the day a delegate is named for) is its date there, not the server's (UTC).
 FAMILIES_TIMEZONE = "Asia/Shanghai"

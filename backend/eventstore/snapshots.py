@@ -24,16 +24,20 @@ _BASE_FIELDS = (("_created_on", datetime), ("_modified_on", datetime))
 
 @cache
 def _state_decoder(cls: Any) -> tuple[tuple[str, ...], msgspec.json.Decoder[Any]]:
+    """The aggregate's state as a Struct. A field the class gives a value to (state gained
+    since older snapshots were written) takes that value where a snapshot lacks it."""
     hints = typing.get_type_hints(cls)
     fields = [
-        (name, hint)
+        (name, hint) if not hasattr(cls, name) else (name, hint, getattr(cls, name))
         for name, hint in hints.items()
         if typing.get_origin(hint) is not typing.ClassVar
         and name.isidentifier()
         and not name.isupper()
         and not callable(getattr(cls, name, None))  # a mixin's note of a method it calls
     ]
-    struct = msgspec.defstruct(f"{cls.__qualname__}Snapshot", [*_BASE_FIELDS, *fields])
+    struct = msgspec.defstruct(
+        f"{cls.__qualname__}Snapshot", [*_BASE_FIELDS, *fields], kw_only=True
+    )
     return tuple(struct.__struct_fields__), msgspec.json.Decoder(struct)
 
 

@@ -35,13 +35,11 @@ from domain.booking.eligibility import children_per_carer
 from domain.booking.room_day import RoomDay, room_day_id
 from domain.child.aggregate import Child, age_in_months
 from domain.class_types import ClassRules
-from domain.clocks import CLOCK_SKEW
+from domain.clocks import CLOCK_SKEW, REPLAY_WINDOW
 from domain.errors import InvalidValue, RuleViolated
 from domain.institution.aggregate import Institution
 from domain.institution.kinds import StaffRole
 from domain.institution.values import hhmm
-
-MAX_REPLAY_DELAY = timedelta(hours=24)
 
 
 def local_moment(at: datetime, timezone: str, field: str = "at") -> tuple[date, int]:
@@ -62,7 +60,7 @@ def check_device_time(at: datetime, now: datetime) -> None:
         raise InvalidValue("the device time needs a UTC offset", field="at")
     if at > now + CLOCK_SKEW:
         raise InvalidValue("the device time is in the future: check the device clock", field="at")
-    if at < now - MAX_REPLAY_DELAY:
+    if at < now - REPLAY_WINDOW:
         raise InvalidValue(
             "recorded more than 24 h ago: too late to replay from a device", field="at"
         )

@@ -11,7 +11,7 @@ from uuid import UUID, uuid5
 from domain.aggregate import TuoyuAggregate
 from domain.errors import AlreadyExists, InvalidValue, NotFound, RuleViolated
 from domain.institution.kinds import StaffRole
-from domain.one_place_at_a_time import present_elsewhere
+from domain.one_place_at_a_time import Stay, elsewhere_params, present_elsewhere, with_ended_stay
 
 ACCOUNT_NAMESPACE = UUID("6f1c2a1e-9d0b-4c1e-8a55-2d7b1f0e7a01")
 MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -53,6 +53,9 @@ class Account(TuoyuAggregate):
     district_code: str | None
     memberships: dict[UUID, StaffRole]
     shifts: dict[UUID, datetime]  # institution → clocked in to one of its rooms since
+    # Shifts ended lately (a clock-in replayed late must not fall in one); last, as it has a
+    # default: a snapshot from before they were kept has none.
+    ended_shifts: tuple[Stay, ...] = ()
 
     class Registered(TuoyuAggregate.Created):
         phone: str
@@ -96,7 +99,11 @@ class Account(TuoyuAggregate):
         at: datetime
 
         def apply(self, account: Account) -> None:
-            account.shifts.pop(self.institution_id, None)
+            since = account.shifts.pop(self.institution_id, None)
+            if since is not None:
+                account.ended_shifts = with_ended_stay(
+                    account.ended_shifts, self.institution_id, since, self.at
+                )
 
     def __init__(
         self,
@@ -115,6 +122,7 @@ class Account(TuoyuAggregate):
         self.district_code = district_code
         self.memberships: dict[UUID, StaffRole] = {}
         self.shifts: dict[UUID, datetime] = {}
+        self.ended_shifts = ()
 
     @classmethod
     def register(
@@ -162,17 +170,18 @@ class Account(TuoyuAggregate):
         self.emit(self.MembershipRevoked, now, institution_id=institution_id)
 
     def start_shift(self, institution_id: UUID, at: datetime, now: datetime) -> None:
-        """Clock in at an institution at `at`: not while on a shift at another one then (a
-        carer counts toward one room's ratio at a time). A replayed clock-in from before that
-        shift began is history and stands."""
-        found = present_elsewhere(self.shifts, institution_id, at)
+        """Clock in at an institution at `at`: not while on a shift at another one then, open
+        or ended since (a carer counts toward one room's ratio at a time). A replayed clock-in
+        from before that shift began is history and stands."""
+        found = present_elsewhere(self.shifts, self.ended_shifts, institution_id, at)
         if found is not None:
-            elsewhere, since = found
-            raise ClockedInElsewhere(
-                f"clocked in at another institution since {since.isoformat()}: clock out"
-                " there first",
-                field="at", institution_id=str(elsewhere), since=since.isoformat(),
-            )  # fmt: skip
+            _, since, until = found
+            detail = f"clocked in at another institution since {since.isoformat()}: clock out"
+            detail += " there first"
+            if until is not None:
+                detail = f"on a shift at another institution from {since.isoformat()} until"
+                detail += f" {until.isoformat()}: not here then"
+            raise ClockedInElsewhere(detail, field="at", **elsewhere_params(found))
         self.emit(self.ShiftStarted, now, institution_id=institution_id, at=at)
 
     def end_shift(self, institution_id: UUID, at: datetime, now: datetime) -> None:

@@ -2,7 +2,9 @@
 the child, across institutions (an attendance day knows one institution only). Mixed into Child.
 
 A child checked in at one institution is refused at another until collected there, as a carer
-on a shift is (domain/account/aggregate.py). A one-time code admits once, anywhere."""
+on a shift is (domain/account/aggregate.py); an arrival replayed late is refused too if the child
+was at another institution at its time, though collected there since. A one-time code admits
+once, anywhere."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from uuid import UUID
 from domain.aggregate import TuoyuAggregate
 from domain.attendance.values import CodeAlreadyUsed
 from domain.errors import RuleViolated
-from domain.one_place_at_a_time import present_elsewhere
+from domain.one_place_at_a_time import Stay, elsewhere_params, present_elsewhere, with_ended_stay
 
 CODES_KEPT = timedelta(days=2)  # a code verifies only near its own `at`, replayed ≤ 24 h late
 
@@ -32,9 +34,11 @@ def _keep_codes(used: dict[str, datetime], code: str | None, at: datetime) -> di
 
 
 class ChildPresenceMixin:
-    """Presence per institution (institution → since when) and codes used (key → when)."""
+    """Presence per institution (institution → since when), the stays ended lately, and codes
+    used (key → when)."""
 
     present_at: dict[UUID, datetime]
+    ended_stays: tuple[Stay, ...] = ()  # a snapshot from before they were kept has none
     codes_used: dict[str, datetime]
     last_attended: date | None
     emit: Any
@@ -68,23 +72,31 @@ class ChildPresenceMixin:
             since = child.present_at.get(self.institution_id)
             if since is not None and self.at >= since:  # not a later stay there (after midnight)
                 del child.present_at[self.institution_id]
+                child.ended_stays = with_ended_stay(
+                    child.ended_stays, self.institution_id, since, self.at
+                )
             child.codes_used = _keep_codes(child.codes_used, self.code, self.at)
 
     def init_presence(self) -> None:
         self.present_at = {}
+        self.ended_stays = ()
         self.codes_used = {}
 
     def check_not_present_elsewhere(self, institution_id: UUID, at: datetime) -> None:
         """Refuse an arrival at `at` while the child is checked in at another institution since
-        then. A replayed arrival from before that stay began is history and stands."""
-        found = present_elsewhere(self.present_at, institution_id, at)
-        if found is not None:
-            elsewhere, since = found
-            raise PresentElsewhere(
-                f"checked in at another institution since {since.isoformat()}: it must be"
-                " collected there first",
-                field="child_id", institution_id=str(elsewhere), since=since.isoformat(),
-            )  # fmt: skip
+        then, or was at `at` (an arrival replayed late, collected there since). A replayed
+        arrival from before that stay began is history and stands."""
+        found = present_elsewhere(self.present_at, self.ended_stays, institution_id, at)
+        if found is None:
+            return
+        _, since, until = found
+        if until is None:
+            detail = f"checked in at another institution since {since.isoformat()}: it must be"
+            detail += " collected there first"
+        else:
+            detail = f"at another institution from {since.isoformat()} until its pick-up there"
+            detail += f" at {until.isoformat()}: not here then"
+        raise PresentElsewhere(detail, field="child_id", **elsewhere_params(found))
 
     def check_code_unused(self, code: str | None) -> None:
         """A guardian's code admits once, at whichever institution it was shown first."""

@@ -60,6 +60,25 @@ async def test_a_replayed_clock_in_from_before_the_shift_elsewhere_began_stands(
     assert (await _clock(world, "clock-outs", other_room, -5, carer)).status_code == 201
 
 
+async def test_a_clock_in_replayed_late_inside_a_shift_elsewhere_that_ended_is_refused(
+    world: World,
+):
+    """On a shift at the first institution 09:00–09:30; their phone replays at 09:40 a clock-in
+    at the other made offline at 09:10: they would have counted toward two rooms' ratios."""
+    room, other_room, carer = await _carer_of_two(world)  # clocked in at the first at 09:00
+    world.runtime.clock.at = NINE + timedelta(minutes=40)  # type: ignore[attr-defined]
+    assert (await _clock(world, "clock-outs", room.room_id, 30, carer)).status_code == 201
+
+    late = await _clock(world, "clock-ins", other_room, 10, carer)
+    assert late.status_code == 409, late.text
+    assert late.json()["type"] == "/problems/clocked-in-elsewhere"
+    assert late.json()["params"] == {
+        "institution_id": str(room.institution_id), "since": at(0), "until": at(30),
+    }  # fmt: skip
+    after_it = await _clock(world, "clock-ins", other_room, 30, carer)
+    assert after_it.status_code == 201, after_it.text
+
+
 async def _removed_then_rooms_shown(world: World, room: Room, carer: Caller) -> list[dict]:
     """The admin removes `carer` from the staff; the live view's rooms after it."""
     removed = await world.client.delete(

@@ -62,3 +62,14 @@ def test_a_carer_on_a_shift_elsewhere_is_refused_until_it_ends_or_is_a_day_old()
     carer.end_shift(second, NOW + LONGEST_PRESENCE, NOW)
     carer.end_shift(first, NOW + timedelta(hours=8), NOW)
     carer.start_shift(second, NOW + timedelta(hours=9), NOW)
+
+
+def test_a_clock_in_replayed_late_inside_a_shift_elsewhere_that_ended_is_refused():
+    carer = Account.register("13600000008", "张老师", Role.caregiver, NOW, password_hash="h")
+    first, second = uuid4(), uuid4()
+    carer.start_shift(first, NOW, NOW)
+    carer.end_shift(first, NOW + timedelta(hours=8), NOW + timedelta(hours=8))
+    with pytest.raises(ClockedInElsewhere) as refused:
+        carer.start_shift(second, NOW + timedelta(hours=2), NOW + timedelta(hours=9))
+    assert refused.value.params["until"] == (NOW + timedelta(hours=8)).isoformat()
+    carer.start_shift(second, NOW + timedelta(hours=8), NOW + timedelta(hours=9))

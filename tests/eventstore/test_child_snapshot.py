@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
+from uuid import uuid4
 
+import msgspec
 import pytest
 
 from backend.eventstore.child_keys import ChildKeys
 from backend.eventstore.snapshots import SnapshotUnreadable, decode_snapshot, encode_snapshot
 from domain.child.aggregate import Child
-from tests.domain.test_child_data_rules import child
+from domain.child.presence import PresentElsewhere
+from tests.domain.test_child_data_rules import NOW, TODAY, child
 
 
 def _state(aggregate: object) -> dict[str, object]:
@@ -37,3 +41,30 @@ def test_a_childs_snapshot_cannot_be_read_once_its_key_is_forgotten():
     keys.forget(c.id)
     with pytest.raises(SnapshotUnreadable):
         decode_snapshot(c.id, c.version, topic, state, keys)
+
+
+def _without(state: bytes, field: str) -> bytes:
+    """A snapshot's state as written before the aggregate kept `field`."""
+    raw = msgspec.json.decode(state)
+    del raw[field]
+    return msgspec.json.encode(raw)
+
+
+def test_a_childs_ended_stays_survive_its_snapshot_and_still_refuse_a_late_arrival():
+    c, keys, *_ = _snapshot()
+    here, there = uuid4(), uuid4()
+    c.arrive(here, TODAY, NOW, None, NOW)
+    c.leave(here, NOW + timedelta(hours=8), None, NOW + timedelta(hours=8))
+    c.collect_events()
+    topic, state = encode_snapshot(c, keys)
+    restored = decode_snapshot(c.id, c.version, topic, state, keys)
+    assert _state(restored) == _state(c) and len(restored.ended_stays) == 1
+    with pytest.raises(PresentElsewhere):
+        restored.check_not_present_elsewhere(there, NOW + timedelta(hours=1))
+
+
+def test_a_childs_snapshot_from_before_ended_stays_were_kept_loads_with_none():
+    c, keys, topic, state = _snapshot()
+    restored = decode_snapshot(c.id, c.version, topic, _without(state, "ended_stays"), keys)
+    assert restored.ended_stays == ()
+    assert _state(restored) == _state(c)
