@@ -31,6 +31,7 @@ handles: tuple[type, ...] = (
     RoomDay.NoShowReleased,
     RoomDay.TurnedAwayReleased,
     RoomDay.ReleasedBookingAttended,
+    RoomDay.CompletedBookingResumed,
 )
 # Plain status moves: the event class and the status it leads to.
 _MOVES: dict[type, str] = {
@@ -39,13 +40,17 @@ _MOVES: dict[type, str] = {
     RoomDay.NoShowReleased: "no_show",
     RoomDay.TurnedAwayReleased: "turned_away",
     RoomDay.ReleasedBookingAttended: "checked_in",
+    RoomDay.CompletedBookingResumed: "checked_in",
 }
 # What the history says beside a move, when it says more than the status.
 _NOTES: dict[type, str] = {
     RoomDay.NoShowReleased: "未按时签到，名额已释放",
     RoomDay.TurnedAwayReleased: "晨检未通过，未入园，名额已释放",
     RoomDay.ReleasedBookingAttended: "离线签到补录：孩子在名额释放前已到园，预约恢复",
+    RoomDay.CompletedBookingResumed: "孩子当天回到本班（再次入园或转回），预约恢复",
 }
+# When a move happened, when the event says it (an arrival replayed late keeps its real time).
+_AT = {RoomDay.ReleasedBookingAttended: "arrived_at", RoomDay.CompletedBookingResumed: "back_at"}
 tables = ("rm_room_days", "rm_bookings", "rm_booking_history")
 schema = """
 CREATE TABLE IF NOT EXISTS rm_room_days (
@@ -68,7 +73,7 @@ CREATE INDEX IF NOT EXISTS rm_bookings_awaiting_arrival ON rm_bookings (starts_a
     WHERE status = 'confirmed';
 CREATE TABLE IF NOT EXISTS rm_booking_history (
     booking_id uuid NOT NULL, status text NOT NULL, at timestamptz NOT NULL,
-    position bigint NOT NULL, detail text, PRIMARY KEY (booking_id, status)
+    position bigint NOT NULL, detail text, PRIMARY KEY (booking_id, position, status)
 );
 """
 
@@ -147,7 +152,7 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 row.update(status=status, updated_at=e.timestamp)
             else:
                 moved[e.booking_id] = (e.booking_id, status, e.timestamp)
-            at = e.arrived_at if isinstance(e, RoomDay.ReleasedBookingAttended) else e.timestamp
+            at = getattr(e, _AT[type(e)]) if type(e) in _AT else e.timestamp
             history.append((e.booking_id, status, at, envelope.position, _NOTES.get(type(e))))
     writes = []
     if room_days:

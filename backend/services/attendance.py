@@ -185,12 +185,15 @@ def booking_arrived(
 ) -> None:
     """The room-day learns the booking's child arrived (at the door, or moved in from another
     room); a booking freed as a no-show while the drop-off waited on an offline tablet holds
-    its place again (ADR 0007)."""
+    its place again (ADR 0007), and so does one completed earlier today whose child is back
+    (collected and brought again, or moved out and back: ADR 0024)."""
     if booking_id in room_day.bookings and booking_id not in room_day.checked_in:
         room_day.check_in(booking_id, by, now)
     elif booking_id in room_day.released:
         room_day.attended_after_release(booking_id, at, by, now)
         child.attended_after_release(booking_id, now)
+    elif booking_id in room_day.completed:
+        room_day.resume_completed(booking_id, at, by, now)
 
 
 @dataclass(frozen=True)

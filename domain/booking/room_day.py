@@ -13,6 +13,7 @@ import msgspec
 from domain.aggregate import TuoyuAggregate
 from domain.booking.active import active_bookings, kept_active_bookings
 from domain.booking.capacity import Presence, first_breach
+from domain.booking.returns import ReturnsMixin
 from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift, may_cancel, refund_fen
 from domain.booking.visit_rules import NotBookable, check_times, offer_for
 from domain.booking.waitlist import WaitlistMixin
@@ -66,7 +67,7 @@ class AlreadyArrived(RuleViolated):
     code = "already-arrived"
 
 
-class RoomDay(WaitlistMixin, TuoyuAggregate):
+class RoomDay(ReturnsMixin, WaitlistMixin, TuoyuAggregate):
     room_id: UUID
     institution_id: UUID
     day: date
@@ -77,6 +78,7 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
     child_of: dict[UUID, UUID]  # every booking ever made here → its child
     # child → care type → booked minutes of its visits completed today
     completed_minutes: dict[UUID, dict[CareType, int]]
+    completed: dict[UUID, Booking]  # completed today: its child may come back while it runs
 
     class Opened(TuoyuAggregate.Created):
         room_id: UUID
@@ -117,7 +119,8 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
             room_day.checked_in[self.booking_id] = self.timestamp
 
     class BookingCompleted(TuoyuAggregate.Event):
-        """The child was collected: the place is free again for the rest of the day."""
+        """The child was collected (or moved to another room): the place is free again, unless
+        the child comes back while the booking runs (CompletedBookingResumed)."""
 
         booking_id: UUID
         by: UUID
@@ -127,6 +130,7 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
                 done = room_day.completed_minutes.setdefault(booking.child_id, {})
                 care = booking.care_type
                 done[care] = done.get(care, 0) + booking.end - booking.start
+                room_day.completed[self.booking_id] = booking
             room_day.drop_booking(self.booking_id)
             room_day.ended[self.booking_id] = "completed"
 
@@ -173,6 +177,7 @@ class RoomDay(WaitlistMixin, TuoyuAggregate):
         self.released = {}
         self.child_of = {}
         self.completed_minutes = {}
+        self.completed = {}
 
     @classmethod
     def open(cls, room_id: UUID, institution_id: UUID, day: date, now: datetime) -> RoomDay:

@@ -53,3 +53,18 @@ def test_a_room_day_keeps_its_freed_no_shows_through_a_snapshot():
     assert restored.released == {kept.booking_id: kept}
     restored.attended_after_release(kept.booking_id, kept.starts_at, uuid4(), freed_at)
     assert kept.booking_id in restored.bookings
+
+
+def test_a_room_day_keeps_its_completed_bookings_through_a_snapshot():
+    """A child may come back under a booking completed earlier that day (ADR 0024)."""
+    day = room_day()
+    visit = booking("09:00", "11:00")
+    day.book(visit, terms(), NOW)
+    day.check_in(visit.booking_id, uuid4(), NOW)
+    day.complete(visit.booking_id, uuid4(), NOW)
+    day.collect_events()
+    topic, state = encode_snapshot(day, ChildKeys())
+    restored = decode_snapshot(day.id, day.version, topic, state, ChildKeys())
+    assert restored.completed == {visit.booking_id: visit}
+    restored.resume_completed(visit.booking_id, visit.starts_at, uuid4(), NOW)
+    assert visit.booking_id in restored.bookings
