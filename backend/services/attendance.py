@@ -19,6 +19,7 @@ from backend.auth import attendance_codes
 from backend.commands import UnitOfWork
 from backend.services.bookings import offer_freed_places
 from backend.services.institutions import class_rules_of
+from backend.services.room_day_stays import booking_arrived, stay_ended
 from domain.account.aggregate import account_id_for, normalise_phone
 from domain.attendance.day import AttendanceDay, attendance_day_id
 from domain.attendance.health import AbnormalOutcome, HealthCheck
@@ -161,39 +162,12 @@ async def check_in(
     if status == "checked_in":
         child.arrive(institution.id, day, arrival.at, code, now)  # here, and the day last attended
         if booking_id is not None:  # (a replayed arrival's booking may have ended since)
-            room_day = await uow.find(RoomDay, room_day_id(room.room_id, day))
-            if room_day is not None:
-                booking_arrived(room_day, child, booking_id, arrival.at, arrival.by, now)
+            await booking_arrived(uow, child, room.room_id, booking_id, arrival.at, arrival.by,
+                                  now, day=day)  # fmt: skip
     return CheckInAccepted(
         id=child.id, version=today.version, status=status, room_id=room.room_id,
         local_time=hhmm(minute), booking_id=booking_id, enrolment_id=enrolment_id,
     )  # fmt: skip
-
-
-async def stay_ended(
-    uow: UnitOfWork, present: PresentChild, day: date, left: datetime, by: UUID, now: datetime
-) -> None:
-    """The child's stay in its room ended at `left` (collected, or moved to another room): the
-    room-day's bookings of it are over, and the places they free go to the waitlist."""
-    room_day = await uow.find(RoomDay, room_day_id(present.room_id, day))
-    if room_day is not None and room_day.end_stay(present.child_id, present.since, left, by, now):
-        await offer_freed_places(uow, room_day, now)
-
-
-def booking_arrived(
-    room_day: RoomDay, child: Child, booking_id: UUID, at: datetime, by: UUID, now: datetime
-) -> None:
-    """The room-day learns the booking's child arrived (at the door, or moved in from another
-    room); a booking freed as a no-show while the drop-off waited on an offline tablet holds
-    its place again (ADR 0007), and so does one completed earlier today whose child is back
-    (collected and brought again, or moved out and back: ADR 0024)."""
-    if booking_id in room_day.bookings and booking_id not in room_day.checked_in:
-        room_day.check_in(booking_id, by, now)
-    elif booking_id in room_day.released:
-        room_day.attended_after_release(booking_id, at, by, now)
-        child.attended_after_release(booking_id, now)
-    elif booking_id in room_day.completed:
-        room_day.resume_completed(booking_id, at, by, now)
 
 
 @dataclass(frozen=True)
@@ -253,7 +227,8 @@ async def check_out(
         at=departure.at, code=code, now=now,
     )  # fmt: skip
     child.leave(institution.id, departure.at, code, now)
-    await stay_ended(uow, present, day, departure.at, departure.by, now)
+    await stay_ended(uow, present, day, departure.at, departure.by, now,
+                     timezone=institution.timezone)  # fmt: skip
     return CommandAccepted(id=child.id, version=today.version)
 
 

@@ -18,20 +18,18 @@ from litestar.exceptions import PermissionDeniedException
 from api_schema.attendance import RoomMoveAccepted
 from backend.commands import UnitOfWork
 from backend.services.attendance import (
-    booking_arrived,
     check_device_time,
     day_of_stay,
     local_moment,
     room_rules,
     staffed_institution,
-    stay_ended,
 )
 from backend.services.institutions import class_rules_of
+from backend.services.room_day_stays import booking_arrived, stay_ended
 from domain.attendance.day import AttendanceDay
 from domain.attendance.room_moves import RoomMove, RoomNotInInstitution, check_other_room
 from domain.attendance.values import NotCheckedIn, PresentChild, RoomClosedThatDay
 from domain.booking.eligibility import check_age_fits, children_per_carer
-from domain.booking.room_day import RoomDay, room_day_id
 from domain.child.aggregate import Child
 from domain.clocks import CLOCK_SKEW
 from domain.institution.kinds import StaffRole
@@ -67,8 +65,9 @@ async def move_room(uow: UnitOfWork, now: datetime, move: Move) -> RoomMoveAccep
     present = today.present_child(move.child_id)
     _check_may_move(today, role, move, present.room_id)
     check_other_room(present, to.room_id)
-    day = today.day
-    _, minute = local_moment(move.at, institution.timezone)
+    # The stay is the attendance day's; the new room is judged on the local day of the move (a
+    # child nobody collected, moved after midnight, enters it on the next day)
+    day, minute = local_moment(move.at, institution.timezone)
     closed = institution.closed_reason(to.room_id, day, announced_by=move.at)
     if closed is not None:
         raise RoomClosedThatDay(f"closed on {day.isoformat()}: {closed}", field="to_room_id")
@@ -90,7 +89,8 @@ async def move_room(uow: UnitOfWork, now: datetime, move: Move) -> RoomMoveAccep
         room_rules(institution, present.room_id, rules), room_rules(institution, to.room_id, rules),
         local_time=hhmm(minute), now=now,
     )  # fmt: skip
-    await _rooms_follow(uow, child, present, recorded, day, now)
+    await _rooms_follow(uow, child, present, recorded, (today.day, day), institution.timezone,
+                        now)  # fmt: skip
     return RoomMoveAccepted(
         id=child.id, version=today.version, from_room_id=present.room_id, room_id=to.room_id,
         local_time=hhmm(minute), booking_id=booking_id, enrolment_id=enrolment_id,
@@ -115,14 +115,15 @@ def _check_may_move(today: AttendanceDay, role: StaffRole, move: Move, from_room
 
 
 async def _rooms_follow(
-    uow: UnitOfWork, child: Child, present: PresentChild, move: RoomMove, day: date,
-    now: datetime,
+    uow: UnitOfWork, child: Child, present: PresentChild, move: RoomMove,
+    days: tuple[date, date], timezone: str, now: datetime,
 ) -> None:  # fmt: skip
     """The old room's bookings of the child end at the move (its places freed for others);
-    the new room's booking counts the child as arrived, so the no-show job leaves it be."""
-    await stay_ended(uow, present, day, move.at, move.by, now)
+    the new room's booking counts the child as arrived, so the no-show job leaves it be.
+    `days`: the stay's attendance day and the local day of the move."""
+    stay, moved_on = days
+    await stay_ended(uow, present, stay, move.at, move.by, now, timezone=timezone)
     booking_id = move.child.booking_id
     if booking_id is not None:
-        came = await uow.find(RoomDay, room_day_id(move.child.room_id, day))
-        if came is not None:
-            booking_arrived(came, child, booking_id, move.at, move.by, now)
+        await booking_arrived(uow, child, move.child.room_id, booking_id, move.at, move.by, now,
+                              day=moved_on)  # fmt: skip
