@@ -49,7 +49,7 @@ _NOTES: dict[type, str] = {
     RoomDay.ReleasedBookingAttended: "离线签到补录：孩子在名额释放前已到园，预约恢复",
     RoomDay.CompletedBookingResumed: "孩子当天回到本班（再次入园或转回），预约恢复",
 }
-# When a move happened, when the event says it (an arrival replayed late keeps its real time).
+# When a status move happened, where the event says it (a late arrival, a return: real times).
 _AT = {RoomDay.ReleasedBookingAttended: "arrived_at", RoomDay.CompletedBookingResumed: "back_at"}
 tables = ("rm_room_days", "rm_bookings", "rm_booking_history")
 schema = """
