@@ -12,6 +12,10 @@ model (`Projector.follow_steps`), and the hub makes their feed rows itself
 (`projections.attendance.feed_of`, as the model does), so it learns of them without a query
 and without waiting for one. Rows it was not handed (another process's steps, a rebuild, the
 time before it started) it reads from `rm_occupancy_feed`, as before.
+
+A child's erasure blanks the staff's words about it in the table (ADR 0012); the hub blanks
+them in the rows it keeps alike, learning of the erasure from its own step's events, or, for
+another process's step, from the events it reads past when it scans.
 """
 
 from __future__ import annotations
@@ -26,9 +30,12 @@ from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
+from eventsourcing.utils import get_topic
 
 from backend.projector import Projector
+from domain.child.aggregate import Child
 from projections import attendance
+from projections.attendance_erasure import feed_data_without_words
 from projections.base import Envelope
 
 log = logging.getLogger("tuoyu.live_feed")
@@ -63,6 +70,11 @@ class _Kept:
 
 _HEAD_OF = "SELECT coalesce(max(position), 0) FROM rm_occupancy_feed WHERE institution_id = $1"
 _HEAD = "SELECT coalesce(max(position), 0) FROM rm_occupancy_feed"
+_ERASED = (
+    "SELECT DISTINCT stream_id FROM events WHERE position > $1 AND position <= $2 AND topic = $3"
+)
+_ERASED_TOPIC = get_topic(Child.DataErased)
+_CHILD_ID = '"child_id":"'  # how a feed row's JSON names its child (a UUID's 36 characters)
 _FED_BY = attendance.name  # the read model whose steps write the feed
 
 
@@ -138,7 +150,9 @@ class FeedHub:
                     rows = await self._pool.fetch(_NEW_ROWS, self._scanned, SCAN_PAGE)
                     # every row up to `applied` was committed before the read began
                     done = applied if len(rows) < SCAN_PAGE else rows[-1]["position"]
+                    erased = await self._erased_between(self._scanned, done)
                     self._take(rows, done)
+                    self._forget(erased)
                     if len(rows) == SCAN_PAGE:
                         continue
                 await self._projector.wait_until(seen + 1, 30.0)
@@ -152,6 +166,8 @@ class FeedHub:
         """This process's follower committed the attendance model's step over (after, up_to]:
         its feed rows are made here from its events. A step that does not follow on from
         what the hub knows (another process's steps came between) is left to the scan."""
+        self._forget([e.event.originator_id for e in events
+                      if isinstance(e.event, Child.DataErased)])  # fmt: skip
         if self._scanned < 0 or after > self._scanned:
             return
         rows = []
@@ -181,6 +197,25 @@ class FeedHub:
         if rows:  # wake the waiting streams; later waits wait on a fresh event
             self._moved.set()
             self._moved = asyncio.Event()
+
+    async def _erased_between(self, after: int, up_to: int) -> list[UUID]:
+        """The children erased at positions in (after, up_to], which another process's step
+        applied: only if rows are kept (rows read from the table are blanked already)."""
+        if not any(kept.rows for kept in self._kept.values()):
+            return []
+        rows = await self._pool.fetch(_ERASED, after, up_to, _ERASED_TOPIC)
+        return [row["stream_id"] for row in rows]
+
+    def _forget(self, children: Sequence[UUID]) -> None:
+        """The erased children's rows kept here lose their words, as in the table."""
+        if not children:
+            return
+        erased = {str(child) for child in children}
+        for kept in self._kept.values():
+            for i, row in enumerate(kept.rows):
+                start = row.data.find(_CHILD_ID) + len(_CHILD_ID)
+                if start >= len(_CHILD_ID) and row.data[start : start + 36] in erased:
+                    kept.rows[i] = row._replace(data=feed_data_without_words(row.data))
 
     async def close(self) -> None:
         if self._task is not None:
