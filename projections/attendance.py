@@ -20,9 +20,14 @@ import asyncpg
 import msgspec
 
 from domain.attendance.care_log import CareKind
+from domain.attendance.corrections import VisitCorrection
 from domain.attendance.day import AttendanceDay
 from domain.child.aggregate import Child
-from projections.attendance_erasure import forget_free_text
+from projections.attendance_erasure import (
+    corrected_erased_children,
+    forget_free_text,
+    without_reason,
+)
 from projections.attendance_moves import (
     REGISTER_MOVED_OUT,
     move_texts,
@@ -233,11 +238,14 @@ def feed_of(e: Any) -> tuple[str, str] | None:
         return _feed("uncollected_child", room_id=e.room_id, child_id=e.child_id,
                      level=e.level, at=e.at)  # fmt: skip
     if isinstance(e, A.VisitCorrected):
-        fix = e.correction
-        return _feed("visit_corrected", room_id=fix.room_id, child_id=fix.child_id,
-                     arrived_at=fix.arrived, left_at=fix.left, replaces=fix.replaces,
-                     reason=fix.reason)  # fmt: skip
+        return _correction_feed(e.correction)
     return None
+
+
+def _correction_feed(fix: VisitCorrection) -> tuple[str, str]:
+    return _feed("visit_corrected", room_id=fix.room_id, child_id=fix.child_id,
+                 arrived_at=fix.arrived, left_at=fix.left, replaces=fix.replaces,
+                 reason=fix.reason)  # fmt: skip
 
 
 def _feed(kind: str, **data: Any) -> tuple[str, str]:
@@ -262,6 +270,7 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
 
 async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     days = await attendance_days(conn, batch)
+    unnamed = await corrected_erased_children(conn, batch)  # their corrections keep no words
     w = Writes()
     for envelope in batch:
         e, pos = envelope.event, envelope.position
@@ -373,7 +382,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 _feed_row(pos, institution, e),
             )  # fmt: skip
         elif isinstance(e, A.VisitCorrected):
-            fix = e.correction
+            fix = without_reason(e.correction) if e.correction.child_id in unnamed else e.correction
             register: Statement = (
                 (_REGISTER_ADDED, (pos, day_id, fix.room_id, fix.child_id, fix.arrived, fix.by,
                                    fix.left, fix.reason))
@@ -387,7 +396,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 (_LIVE_SINCE_CORRECTED, (day_id, fix.child_id, fix.replaces, fix.arrived)),
                 (_CHILD_DAY, (fix.child_id, day, pos, institution, fix.arrived, "correction",
                               "考勤更正", correction_text(fix, zone), fix.by)),
-                _feed_row(pos, institution, e),
+                (_FEED, (pos, institution, *_correction_feed(fix))),
             )  # fmt: skip
             w.add(("event", pos), (_AUDIT, (pos, institution, day, fix.arrived, e.timestamp,
                                             fix.by, "register_correction", fix.room_id,

@@ -4,12 +4,15 @@ name the child. The facts stay: times, ids, status, who recorded them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
+from domain.attendance.corrections import VisitCorrection
+from domain.attendance.day import AttendanceDay
 from projections.attendance_texts import REASON_MARK
 
 # An override or a correction stays visible as one ('' where a reason was), its words go.
@@ -52,3 +55,21 @@ def feed_data_without_words(data: str) -> str:
     if not words:
         return data
     return _json.encode({**decoded, **dict.fromkeys(words, "")}).decode()
+
+
+async def corrected_erased_children(conn: asyncpg.Connection, batch: Sequence[Any]) -> set[UUID]:
+    """The children whose visits the batch corrects and whose data is erased already (gone
+    from rm_children, which is ahead in registry order): such a correction is written without
+    its reason. The command records none since (`check_correction`), but one recorded before
+    that, or an erasure racing the correction, must show none either, and a rebuild, where
+    every erased child is gone already, writes the same rows as live (ADR 0025)."""
+    corrected = {e.event.correction.child_id for e in batch
+                 if isinstance(e.event, AttendanceDay.VisitCorrected)}  # fmt: skip
+    if not corrected:
+        return set()
+    known = await conn.fetch("SELECT id FROM rm_children WHERE id = ANY($1::uuid[])", corrected)
+    return corrected - {r["id"] for r in known}
+
+
+def without_reason(correction: VisitCorrection) -> VisitCorrection:
+    return msgspec.structs.replace(correction, reason="")

@@ -5,6 +5,8 @@ The admin is checked on the institution aggregate; the room must be the institut
 visit is added only for a child who had a booking or a regular place in that room that day
 (read from the read models before the command: a past day's care no longer changes). A
 register reaches back CORRECTIONS_REACH_BACK days; older registers stay as they were filed.
+A visit of a child whose data was erased is still put right, without recording the reason
+(domain/attendance/corrections.py); one is no longer added for it (410 `child-erased`).
 """
 
 from __future__ import annotations
@@ -66,8 +68,12 @@ async def correct_visit(
             f"the child had no booking or regular place in this room on {day}", field="child_id"
         )
     register = await attendance_day(uow, institution, day, now)
-    register.correct_visit(correction, now)
+    # Read for its version too: an erasure committed meanwhile makes this append conflict, and
+    # the retry records no reason, so none about an erased child reaches the day's stream.
+    child = await uow.find(Child, correction.child_id)
+    erased = child is not None and child.erased_at is not None
+    register.correct_visit(correction, now, child_erased=erased)
     if correction.replaces is None:  # a visit the register missed is a day the child attended
-        child = await uow.get(Child, correction.child_id, "child")
+        child = await uow.get(Child, correction.child_id, "child")  # refused once erased (410)
         child.note_attended(day, now)  # (else it could seem away long enough to re-examine)
     return CommandAccepted(id=correction.child_id, version=register.version)

@@ -38,13 +38,20 @@ class VisitCorrection(msgspec.Struct, frozen=True):
 
 
 def check_correction(
-    correction: VisitCorrection, visits: list[Visit], day: date, timezone: str, now: datetime
-) -> VisitCorrection:
+    correction: VisitCorrection, visits: list[Visit], day: date, timezone: str, now: datetime,
+    *, child_erased: bool = False,
+) -> VisitCorrection:  # fmt: skip
     """The correction as recorded (`replaces` the exact arrival of the visit that arrived in
     that minute, as the register shows it), or a refusal, by name, of one that is not a
     whole, believable visit of the child on `day`: times on that local day and not in the
     future, the departure after the arrival, the visit replaced found, an open visit left
-    open, and no overlap with the child's other visits that day."""
+    open, and no overlap with the child's other visits that day.
+
+    The reason of a correction about a child whose data was erased (`child_erased`) is asked
+    for as always but recorded as "": the register keeps the erased child's visits for the
+    regulator, and their times may still need putting right, but words written about the
+    child now would stay in the institution's day stream, which is append-only and not
+    sealed with the child's key (ADR 0012)."""
     c = correction
     reason = c.reason.strip()
     if not reason or len(reason) > REASON_MAX_LENGTH:
@@ -81,7 +88,7 @@ def check_correction(
                 f"overlaps the child's visit from {local_hhmm(v.arrived, timezone)} to {until}",
                 field="arrived_at",
             )
-    return c
+    return msgspec.structs.replace(c, reason="") if child_erased else c
 
 
 def _to_the_minute(at: datetime) -> datetime:

@@ -451,10 +451,14 @@ class AttendanceDay(TuoyuAggregate):
         self.emit(self.CareLogged, now, entry=entry)
         return entry
 
-    def correct_visit(self, correction: VisitCorrection, now: datetime) -> None:
-        """Add a missed visit or replace a visit's times, as an admin corrects the register."""
+    def correct_visit(
+        self, correction: VisitCorrection, now: datetime, *, child_erased: bool = False
+    ) -> None:
+        """Add a missed visit or replace a visit's times, as an admin corrects the register.
+        `child_erased`: the child's data was erased, so its reason is not recorded."""
         visits = self.visits.get(correction.child_id, [])
-        recorded = check_correction(correction, visits, self.day, self.timezone, now)
+        recorded = check_correction(correction, visits, self.day, self.timezone, now,
+                                    child_erased=child_erased)  # fmt: skip
         self.emit(self.VisitCorrected, now, correction=recorded)
 
     def escalate_uncollected(self, due: datetime, every: timedelta, now: datetime) -> int:

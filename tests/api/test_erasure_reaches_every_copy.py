@@ -1,25 +1,33 @@
-"""After a child's erasure no copy keeps the staff's words about it: the live feed's rows kept
-in memory (this process's or another's step) (ADR 0012)."""
+"""After a child's erasure no copy keeps the staff's words about it: a register correction made
+after the erasure, the live feed's rows kept in memory (this process's or another's step)
+(ADR 0012)."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
+from backend.commands import UnitOfWork
 from backend.follower import step_all
 from backend.live_feed import FeedRow
 from backend.state import Runtime
+from domain.attendance.corrections import VisitCorrection
+from domain.attendance.day import AttendanceDay, attendance_day_id
 from tests.api.attendance_world import (
     NINE,
     Room,
+    at,
     attending_room,
+    check_in,
     check_out_body,
     visit_with_words,
 )
 from tests.api.world import World
 
 WORDS = "林小雪昨晚发烧，妈妈说的"
+CORRECTIONS = "/v1/institutions/{}/attendance/corrections"
 
 
 async def _collected_and_erased(world: World, room: Room, child: UUID) -> None:
@@ -43,6 +51,89 @@ async def _erased(world: World, room: Room, child: UUID) -> None:
 
 async def _settled(world: World) -> None:
     await world.runtime.projector.wait_until(await world.runtime.store.head_position())
+
+
+async def _words_anywhere(world: World, room: Room) -> list[str]:
+    """Where the words still are: the register, the audit trail, the stored feed rows."""
+    pool = world.runtime.pool
+    found = []
+    for table, column in (("rm_attendance_register", "correction_reason"),
+                          ("rm_attendance_audit", "detail"), ("rm_occupancy_feed", "data")):  # fmt: skip
+        rows = await pool.fetch(f"SELECT {column} AS text FROM {table}")
+        found += [table for r in rows if r["text"] and WORDS in r["text"]]
+    return found
+
+
+async def _attendance_rebuilt_equal_to_live(world: World) -> None:
+    projector, pool = world.runtime.projector, world.runtime.pool
+    model = next(p for p in projector.projections if p.name == "attendance")
+
+    async def rows() -> dict[str, list[Any]]:
+        return {t: [tuple(r) for r in await pool.fetch(f"SELECT * FROM {t} ORDER BY {t}")]
+                for t in model.tables}  # fmt: skip
+
+    live = await rows()
+    await projector.rebuild(model)
+    assert await rows() == live
+
+
+async def test_a_correction_after_the_erasure_records_the_new_times_and_not_the_admins_words(
+    world: World,
+):
+    room = await attending_room(world)
+    [child] = room.children
+    assert (await check_in(world, room, child)).status_code == 201
+    await _collected_and_erased(world, room, child)
+
+    fix = {"child_id": str(child), "room_id": str(room.room_id), "arrived_at": at(-5),
+           "left_at": at(60), "replaces": at(0), "reason": WORDS}  # fmt: skip
+    corrected = await world.post(CORRECTIONS.format(room.institution_id), fix, room.admin)
+    assert corrected.status_code == 201, corrected.text
+    await _settled(world)
+
+    store = world.runtime.store
+    day = await store.read_stream(attendance_day_id(room.institution_id, NINE.date()))
+    [recorded] = [
+        e for e in map(store.to_domain_event, day) if isinstance(e, AttendanceDay.VisitCorrected)
+    ]
+    assert recorded.correction.reason == ""  # the event store, append-only, never had them
+    assert recorded.correction.arrived == datetime.fromisoformat(at(-5))
+    register = await world.client.get(
+        f"/v1/rooms/{room.room_id}/attendance", params={"date": NINE.date().isoformat()},
+        headers=world.fresh(room.admin.headers),
+    )  # fmt: skip
+    [visit] = register.json()
+    assert (visit["checked_in"], visit["correction_reason"]) == ("08:55", "")
+    assert await _words_anywhere(world, room) == []
+    await _attendance_rebuilt_equal_to_live(world)
+
+
+async def test_a_correction_stored_with_words_after_the_erasure_shows_none_live_or_rebuilt(
+    world: World,
+):
+    """A correction recorded after the erasure with its reason (as before the command dropped
+    it): the attendance model writes its facts without the words, and so does a rebuild."""
+    room = await attending_room(world)
+    [child] = room.children
+    assert (await check_in(world, room, child)).status_code == 201
+    await _collected_and_erased(world, room, child)
+
+    async def correct_as_before(uow: UnitOfWork, now: datetime) -> Any:
+        day = await uow.get(AttendanceDay, attendance_day_id(room.institution_id, NINE.date()))
+        fix = VisitCorrection(
+            child_id=child, room_id=room.room_id, arrived=datetime.fromisoformat(at(-5)),
+            left=datetime.fromisoformat(at(60)), replaces=datetime.fromisoformat(at(0)),
+            reason=WORDS, by=room.admin.account_id,
+        )  # fmt: skip
+        day.correct_visit(fix, now)
+        return None
+
+    await world.run(lambda uow, ctx: correct_as_before(uow, ctx.now))
+    await _settled(world)
+    audit = await world.runtime.pool.fetch("SELECT detail FROM rm_attendance_audit")
+    assert [r["detail"] for r in audit] == ["更正（原入园09:00）：入园08:55，离园10:00；原因："]
+    assert await _words_anywhere(world, room) == []
+    await _attendance_rebuilt_equal_to_live(world)
 
 
 async def _feed_table(runtime: Runtime, institution_id: UUID, after: int) -> list[FeedRow]:

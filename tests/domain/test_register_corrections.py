@@ -111,3 +111,17 @@ def test_times_off_the_day_in_the_future_or_backwards_and_an_unknown_visit_are_r
             day.correct_visit(wrong, at(600))
         assert refused.value.field == field, wrong
     assert day.visits[child] == [Visit(ROOM.room_id, at(0), at(240), children_per_carer=3)]
+
+
+def test_a_correction_of_an_erased_childs_visit_records_its_times_and_not_its_reason():
+    day, child = collected_day()
+    with pytest.raises(InvalidValue) as refused:  # asked for as always
+        day.correct_visit(correction(child, -5, 240, replaces=0, reason=" "), EVENING,
+                          child_erased=True)  # fmt: skip
+    assert refused.value.field == "reason"
+    day.correct_visit(correction(child, -5, 240, replaces=0, reason="林小雪按纸质签到表更正"),
+                      EVENING, child_erased=True)  # fmt: skip
+    recorded = day.collect_events()[-1]
+    assert isinstance(recorded, AttendanceDay.VisitCorrected)
+    assert (recorded.correction.arrived, recorded.correction.reason) == (at(-5), "")
+    assert day.visits[child] == [Visit(ROOM.room_id, at(-5), at(240), children_per_carer=3)]

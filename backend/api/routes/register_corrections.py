@@ -45,7 +45,8 @@ async def correct_register(
     """Add a missed visit (`arrived_at` and `left_at`, no `replaces`), or give the visit that
     arrived at `replaces` new times (a child still here: its arrival only). The reason is
     shown in the register, its CSV export and the child's day; class size and ratio are not
-    checked again (a correction records what happened)."""
+    checked again (a correction records what happened). For a child whose data was erased the
+    reason is required but not recorded ("" everywhere), and no visit is added (410)."""
     rt = runtime(request)
     zone = await institution_zone(rt, institution_id)
     correction = VisitCorrection(
