@@ -32,7 +32,9 @@ HANDLES: tuple[type, ...] = (
 # with the child's name read in the same statement; the body is `$5 || name || $6`. A notice
 # that also goes to the institution's admins (a late pick-up's second reminder, a suspected
 # abuse) runs ADMIN_NOTICE as well, with the institution in `$8`, kept on the admins' rows so
-# that only its admins of the moment read them (`notifications.for_account`). Two statements,
+# that only its admins of the moment read them (`notifications.for_account`); none either once
+# the child was erased (a report a tablet replays afterwards: the erasure removed the earlier
+# ones, and a rebuild, meeting it at the end of the batch, keeps none). Two statements,
 # not one with a switch: a switch made PostgreSQL plan the statement afresh for every notice.
 # A notice needs no look-up first: the day's institution and zone are kept in process.
 _NOTICE_TO = """
@@ -52,7 +54,8 @@ NOTICE = _NOTICE_TO.format(
 ADMIN_NOTICE = _NOTICE_TO.format(
     "$8::uuid",
     "SELECT account_id FROM rm_institution_staff"
-    " WHERE institution_id = $8 AND role = 'institution_admin' AND since < $1",
+    " WHERE institution_id = $8 AND role = 'institution_admin' AND since < $1"
+    " AND EXISTS (SELECT 1 FROM rm_children WHERE id = $2)",
 )
 
 

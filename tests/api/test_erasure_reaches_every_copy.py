@@ -1,6 +1,6 @@
 """After a child's erasure no copy keeps the staff's words about it: a register correction made
-after the erasure, the live feed's rows kept in memory (this process's or another's step)
-(ADR 0012)."""
+after the erasure, the live feed's rows kept in memory (this process's or another's step), and
+a suspected-abuse report a tablet replays afterwards (ADR 0012)."""
 
 from __future__ import annotations
 
@@ -195,3 +195,29 @@ async def test_an_erasure_another_process_applied_reaches_this_process_s_kept_fe
                 await hub.wait_past(room.institution_id, head, 0.2)  # the hub scans meanwhile
                 kept = hub.rows_after(room.institution_id, after) or []
         assert kept == await _feed_table(runtime, room.institution_id, after)
+
+
+async def test_a_suspected_abuse_report_replayed_after_the_erasure_tells_no_admin_about_it(
+    world: World,
+):
+    """Collected at 10:00 and erased at 11:05; the tablet then replays the 09:30 report it
+    logged offline: no notice about the erased child, to its family or the admins, live or
+    rebuilt."""
+    room = await attending_room(world)
+    [child] = room.children
+    assert (await check_in(world, room, child)).status_code == 201
+    world.runtime.clock.at = NINE + timedelta(hours=2, minutes=5)  # type: ignore[attr-defined]
+    out = check_out_body(room, child, room.guardian.phone, minutes=60)
+    assert (await world.post("/v1/attendance/check-outs", out, room.caregiver)).status_code == 201
+    assert (await world.post(f"/v1/children/{child}/erasure", {}, room.guardian)).status_code == 200
+    report = {"room_id": str(room.room_id), "at": at(30), "kind": "incident",
+              "category": "suspected_abuse", "child_ids": [str(child)], "note": WORDS}  # fmt: skip
+    logged = await world.post("/v1/attendance/care-logs", report, room.caregiver)
+    assert logged.status_code == 201, logged.text
+    await _settled(world)
+    pool, projector = world.runtime.pool, world.runtime.projector
+    about = "SELECT * FROM rm_notifications WHERE child_id = $1 OR body LIKE '%' || $2 || '%'"
+    assert await pool.fetch(about, child, WORDS) == []
+    live = await pool.fetch("SELECT * FROM rm_notifications ORDER BY 1, 2")
+    await projector.rebuild(next(p for p in projector.projections if p.name == "notifications"))
+    assert await pool.fetch("SELECT * FROM rm_notifications ORDER BY 1, 2") == live
