@@ -60,9 +60,11 @@ def feed_data_without_words(data: str) -> str:
 async def corrected_erased_children(conn: asyncpg.Connection, batch: Sequence[Any]) -> set[UUID]:
     """The children whose visits the batch corrects and whose data is erased already (gone
     from rm_children, which is ahead in registry order): such a correction is written without
-    its reason. The command records none since (`check_correction`), but one recorded before
-    that, or an erasure racing the correction, must show none either, and a rebuild, where
-    every erased child is gone already, writes the same rows as live (ADR 0025)."""
+    its reason. The command records none since (`check_correction`; an erasure racing it makes
+    it conflict), but one stored before that must show none either, and a rebuild, where every
+    erased child is gone already, writes the same rows as live (ADR 0025). Only a stored one
+    applied while a stream watches its institution (the model catching up after a deploy)
+    could leave the live feed hub a kept row, made from the event, unlike the table's."""
     corrected = {e.event.correction.child_id for e in batch
                  if isinstance(e.event, AttendanceDay.VisitCorrected)}  # fmt: skip
     if not corrected:
