@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from calendar import monthrange
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from uuid import UUID
 
 import msgspec
@@ -12,14 +10,13 @@ import msgspec
 from domain.aggregate import TuoyuAggregate
 from domain.child.care import ERASED_DAY, NOBODY, CareNotCovered, ChildCareMixin, CollectorBlocked
 from domain.child.consent import CARE_BOOKING, retention_cutoff
+from domain.child.family_changes import FamilyChangesMixin
 from domain.child.holds import Hold, RegularHold, ReleasedHold, keep_releases, released_covering
 from domain.child.presence import ChildPresenceMixin
+from domain.child.profile import Sex as Sex
+from domain.child.profile import age_in_months as age_in_months
+from domain.child.profile import check_profile
 from domain.errors import AlreadyExists, Gone, InvalidValue, NotFound, RuleViolated, require_text
-
-
-class Sex(StrEnum):
-    female = "female"
-    male = "male"
 
 
 class PickupAdult(msgspec.Struct, frozen=True):
@@ -44,15 +41,7 @@ class StillWithinRetention(RuleViolated):
     code = "still-within-retention"
 
 
-def age_in_months(birth_date: date, on: date) -> int:
-    """Whole months of age on `on`. A month is complete on the birth day of the month, or on
-    its last day where it has no such day: born 31 August, six months on 28 February."""
-    months = (on.year - birth_date.year) * 12 + on.month - birth_date.month
-    month_end = on.day == monthrange(on.year, on.month)[1]
-    return months - 1 if on.day < birth_date.day and not month_end else months
-
-
-class Child(ChildCareMixin, ChildPresenceMixin, TuoyuAggregate):
+class Child(FamilyChangesMixin, ChildCareMixin, ChildPresenceMixin, TuoyuAggregate):
     name: str
     birth_date: date
     sex: Sex
@@ -66,7 +55,7 @@ class Child(ChildCareMixin, ChildPresenceMixin, TuoyuAggregate):
     erased_at: datetime | None
     personal_state = (
         "name", "birth_date", "pickup_adults", "health_records", "delegates", "blocked",
-        "medication", "doses_given",
+        "medication", "medication_withdrawn", "doses_given",
     )  # fmt: skip
 
     class Registered(TuoyuAggregate.Created):
@@ -194,14 +183,7 @@ class Child(ChildCareMixin, ChildPresenceMixin, TuoyuAggregate):
         today: date,
         now: datetime,
     ) -> Child:
-        if not name.strip():
-            raise InvalidValue("name must not be empty", field="name")
-        if birth_date > today:
-            raise InvalidValue("birth date is in the future", field="birth_date")
-        if age_in_months(birth_date, today) >= 36:
-            raise InvalidValue(
-                "Tuoyu serves children under 3 years (36 months)", field="birth_date"
-            )
+        check_profile(name, birth_date, today)
         if "care_booking" not in consent_purposes:
             raise InvalidValue(
                 "the guardian's separate consent to process the child's data for booking care"

@@ -16,6 +16,7 @@ from domain.child.medication import (
     DoseLimitReached,
     MedicationAuthorisation,
     MedicationNotAuthorised,
+    check_given_before_withdrawal,
     dose_day,
 )
 from domain.clocks import CLOCK_SKEW, families_today
@@ -96,6 +97,7 @@ class ChildCareMixin:
     delegates: tuple[Delegate, ...]
     blocked: tuple[BlockedCollector, ...]
     medication: dict[UUID, MedicationAuthorisation]
+    medication_withdrawn: dict[UUID, datetime]  # authorisation → when its guardian withdrew it
     doses_given: dict[str, int]  # dose_day(authorisation, day) → doses given, at any institution
     last_attended: date | None
     emit: Any
@@ -166,6 +168,7 @@ class ChildCareMixin:
         self.delegates = ()
         self.blocked = ()
         self.medication = {}
+        self.medication_withdrawn = {}
         self.doses_given = {}
         self.last_attended = None
 
@@ -258,7 +261,8 @@ class ChildCareMixin:
         self, authorisation_id: UUID, day: date, at: datetime
     ) -> MedicationAuthorisation:
         """The guardian's authorisation a dose given at `at` (local `day`) is logged against:
-        in force that day, and given after it was made (a tablet replays a dose late)."""
+        in force that day, given after it was made and before any withdrawal of it (a tablet
+        replays a dose late)."""
         authorisation = self.medication.get(authorisation_id)
         if authorisation is None or not (authorisation.first_day <= day <= authorisation.last_day):
             raise MedicationNotAuthorised(
@@ -270,6 +274,7 @@ class ChildCareMixin:
                 f"the dose at {at.isoformat()} was given before the guardian authorised it at"
                 f" {since.isoformat()}", field="at",
             )  # fmt: skip
+        check_given_before_withdrawal(self.medication_withdrawn.get(authorisation_id), at)
         return authorisation
 
     def give_dose(

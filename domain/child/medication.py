@@ -19,6 +19,21 @@ class DoseLimitReached(RuleViolated):
     code = "medication-dose-limit"
 
 
+class MedicationWithdrawn(RuleViolated):
+    code = "medication-withdrawn"
+
+
+def check_given_before_withdrawal(withdrawn_at: datetime | None, at: datetime) -> None:
+    """A dose given at `at` stands if the guardian had not withdrawn the authorisation by then
+    (a tablet replaying a dose it logged offline before the withdrawal); one given at or after
+    the withdrawal is refused. No clock skew in the dose's favour: the guardian said stop."""
+    if withdrawn_at is not None and at >= withdrawn_at:
+        raise MedicationWithdrawn(
+            f"the guardian withdrew this authorisation at {withdrawn_at.isoformat()}",
+            field="authorisation_id", withdrawn_at=withdrawn_at.isoformat(),
+        )  # fmt: skip
+
+
 def dose_day(authorisation_id: UUID, day: date) -> str:
     """The key of an authorisation's doses on one local day."""
     return f"{authorisation_id}/{day.isoformat()}"
