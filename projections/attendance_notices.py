@@ -29,7 +29,8 @@ HANDLES: tuple[type, ...] = (
 
 
 # One statement per notice to the child's guardians (none once the child's data was erased),
-# with the child's name read in the same statement; the body is `$5 || name || $6`. A notice
+# with the child's name read in the same statement, as it was at the notice's position (a
+# guardian may have corrected it since: docs/adr/0025); the body is `$5 || name || $6`. A notice
 # that also goes to the institution's admins (a late pick-up's second reminder, a suspected
 # abuse) runs ADMIN_NOTICE as well, with the institution in `$8`, kept on the admins' rows so
 # that only its admins of the moment read them (`notifications.for_account`); none either once
@@ -41,7 +42,8 @@ _NOTICE_TO = """
 INSERT INTO rm_notifications
     (position, account_id, kind, booking_id, title, body, at, child_id, institution_id)
 SELECT $1::bigint, a.account_id, $3::text, NULL, $4::text,
-       $5::text || coalesce((SELECT name FROM rm_children WHERE id = $2), '孩子') || $6::text,
+       $5::text || coalesce((SELECT name FROM rm_child_names WHERE child_id = $2
+                             AND since < $1 ORDER BY since DESC LIMIT 1), '孩子') || $6::text,
        $7::timestamptz, $2::uuid, {}
 FROM ({}) AS a
 ON CONFLICT DO NOTHING

@@ -1,11 +1,16 @@
 """Read model `children`: each child's minimum identity and who their guardians are.
 
-Handles Child.Registered, GuardianAdded, PickupAdultAuthorised, CollectionBlocked (a person who
-must not collect is no pick-up adult) and DataErased; tables
-rm_children, rm_child_guardians, rm_child_pickup_adults. Only what screens and access checks
-need is kept (PIPL art. 28: minimum); consent purposes and holds stay in the event stream.
+Handles Child.Registered, ProfileCorrected, GuardianAdded, PickupAdultAuthorised,
+PickupAdultWithdrawn, CollectionBlocked (a person who must not collect is no pick-up adult) and
+DataErased; tables rm_children, rm_child_names, rm_child_guardians, rm_child_pickup_adults.
+Only what screens and access checks need is kept (PIPL art. 28: minimum); consent purposes and
+holds stay in the event stream.
 
-On DataErased the child's row and pick-up adults go (who its guardians were stays: it names no
+`rm_child_names` keeps each name the child had from the position it was given (registered,
+then corrected): a notice names the child as it was called at the notice's position, so a
+rebuild of the notices after a correction gives the same rows as live (docs/adr/0025).
+
+On DataErased the child's row, names and pick-up adults go (who its guardians were stays: it names no
 one, and lets a guardian's repeated request be answered); and, in the same transaction, its
 data key and snapshots, should the erasing request have stopped after recording the event.
 """
@@ -24,14 +29,18 @@ from projections.base import Envelope
 
 name = "children"
 handles: tuple[type, ...] = (
-    Child.Registered, Child.GuardianAdded, Child.PickupAdultAuthorised, Child.CollectionBlocked,
-    Child.DataErased,
+    Child.Registered, Child.ProfileCorrected, Child.GuardianAdded, Child.PickupAdultAuthorised,
+    Child.PickupAdultWithdrawn, Child.CollectionBlocked, Child.DataErased,
 )  # fmt: skip
-tables = ("rm_children", "rm_child_guardians", "rm_child_pickup_adults")
+tables = ("rm_children", "rm_child_names", "rm_child_guardians", "rm_child_pickup_adults")
 schema = """
 CREATE TABLE IF NOT EXISTS rm_children (
     id uuid PRIMARY KEY, name text NOT NULL, birth_date date NOT NULL, sex text NOT NULL,
     registered_at timestamptz NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rm_child_names (
+    child_id uuid NOT NULL, since bigint NOT NULL, name text NOT NULL,
+    PRIMARY KEY (child_id, since)
 );
 CREATE TABLE IF NOT EXISTS rm_child_guardians (
     child_id uuid NOT NULL, account_id uuid NOT NULL,
@@ -47,33 +56,53 @@ CREATE TABLE IF NOT EXISTS rm_child_pickup_adults (
 """
 
 
+Profile = tuple[UUID, str, date, str]  # id, name, birth date, sex
+
+
 async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
     children: dict[UUID, tuple[UUID, str, date, str, datetime]] = {}
+    corrected: dict[UUID, Profile] = {}  # the last correction in the batch
+    names: list[tuple[UUID, int, str]] = []
     guardians: dict[tuple[UUID, UUID], int] = {}  # → since (position)
-    adults: list[tuple[UUID, str, str, str, int]] = []
+    # (child, phone) → the adult as last authorised in the batch, or None: withdrawn or blocked
+    adults: dict[tuple[UUID, str], tuple[UUID, str, str, str, int] | None] = {}
     erased: list[UUID] = []
-    blocked: list[tuple[UUID, str]] = []  # after any authorisation: a blocked phone gets none
     for envelope in batch:
         e = envelope.event
         cid = e.originator_id
         if isinstance(e, Child.Registered):
             children.setdefault(cid, (cid, e.name, e.birth_date, e.sex.value, e.timestamp))
+            names.append((cid, envelope.position, e.name))
             for account_id in e.guardians:
                 guardians.setdefault((cid, account_id), envelope.position)
+        elif isinstance(e, Child.ProfileCorrected):
+            corrected[cid] = (cid, e.name, e.birth_date, e.sex.value)
+            names.append((cid, envelope.position, e.name))
         elif isinstance(e, Child.GuardianAdded):
             guardians.setdefault((cid, e.account_id), envelope.position)
         elif isinstance(e, Child.DataErased):
             erased.append(cid)
         elif isinstance(e, Child.CollectionBlocked):
-            blocked.append((cid, e.person.phone))
+            adults[cid, e.person.phone] = None
+        elif isinstance(e, Child.PickupAdultWithdrawn):
+            adults[cid, e.phone] = None
         else:
             a = e.adult
-            adults.append((cid, a.name, a.phone, a.relation, envelope.position))
+            adults[cid, a.phone] = (cid, a.name, a.phone, a.relation, envelope.position)
     if children:
         await conn.execute(
             "INSERT INTO rm_children SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[],"
             " $4::text[], $5::timestamptz[]) ON CONFLICT (id) DO NOTHING",
             *map(list, zip(*children.values(), strict=True)),
+        )
+    if corrected:
+        await conn.executemany(
+            "UPDATE rm_children SET name = $2, birth_date = $3, sex = $4 WHERE id = $1",
+            list(corrected.values()),
+        )
+    if names:
+        await conn.executemany(
+            "INSERT INTO rm_child_names VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", names
         )
     if guardians:
         await conn.execute(
@@ -84,21 +113,32 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             list(guardians.values()),
         )
     if adults:
-        await conn.executemany(
-            "INSERT INTO rm_child_pickup_adults VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            adults,
-        )
-    if blocked:
-        await conn.executemany(
-            "DELETE FROM rm_child_pickup_adults WHERE child_id = $1 AND phone = $2", blocked
-        )
+        await _pickup_adults_changed(conn, adults)
     if erased:
         await conn.execute(
             "WITH c AS (DELETE FROM rm_children WHERE id = ANY($1::uuid[])),"
+            " n AS (DELETE FROM rm_child_names WHERE child_id = ANY($1::uuid[])),"
             " a AS (DELETE FROM rm_child_pickup_adults WHERE child_id = ANY($1::uuid[])),"
             " s AS (DELETE FROM snapshots WHERE stream_id = ANY($1::uuid[]))"
             " DELETE FROM child_data_keys WHERE child_id = ANY($1::uuid[])",
             erased,
+        )
+
+
+async def _pickup_adults_changed(
+    conn: asyncpg.Connection,
+    adults: dict[tuple[UUID, str], tuple[UUID, str, str, str, int] | None],
+) -> None:
+    """Each (child, phone) as the batch left it: authorised (at its last authorisation's
+    position), or withdrawn or blocked (no row)."""
+    await conn.executemany(
+        "DELETE FROM rm_child_pickup_adults WHERE child_id = $1 AND phone = $2", list(adults)
+    )
+    kept = [row for row in adults.values() if row is not None]
+    if kept:
+        await conn.executemany(
+            "INSERT INTO rm_child_pickup_adults VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            kept,
         )
 
 

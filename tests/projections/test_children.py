@@ -7,9 +7,14 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from api_schema.common import CommandAccepted
+from backend.commands import UnitOfWork
 from backend.eventstore.store import EventStore
-from projections import bookings, children, enrolments
-from tests.projections.booking_world import add_guardian, child, project
+from domain.child.aggregate import Child, PickupAdult, Sex
+from domain.child.care import BlockedCollector, Delegate
+from domain.child.medication import MedicationAuthorisation
+from projections import bookings, child_arrangements, children, enrolments
+from tests.projections.booking_world import NOW, add_guardian, child, project, run
 
 
 async def test_a_guardian_sees_their_children_eldest_first(store: EventStore):
@@ -125,3 +130,53 @@ async def test_the_retention_job_looks_up_each_candidate_s_care_rather_than_ever
     assert "Aggregate" not in plan, plan
     for index in ("rm_children_registered", "rm_bookings_child", "rm_enrolments_child"):
         assert index in plan, plan
+
+
+GRANNY = PickupAdult("王外婆", "13955550001", "外婆")
+
+
+async def _changed_back_and_forth(uow: UnitOfWork, kid: UUID) -> CommandAccepted:
+    """In one command (so one batch): grandma authorised, withdrawn, blocked, let off and
+    authorised again; a delegate named, withdrawn and named again; a medicine authorised and
+    withdrawn; the name corrected twice."""
+    c = await uow.get(Child, kid)
+    today = NOW.date()
+    neighbour = Delegate("邻居陈", "13900002222", today)
+    medicine = MedicationAuthorisation(uuid4(), "布洛芬", "5 ml", 1, today, today, uuid4())
+    c.authorise_pickup(GRANNY, NOW)
+    c.withdraw_pickup_adult(GRANNY.phone, NOW)
+    c.block_collector(BlockedCollector(GRANNY.name, GRANNY.phone, "误会"), NOW)
+    c.lift_block(GRANNY.phone, NOW)
+    c.authorise_pickup(GRANNY, NOW)
+    for _ in range(2):
+        c.delegate_pickup(neighbour, today, NOW)
+        c.withdraw_delegate(neighbour.phone, today, today, NOW)
+    c.delegate_pickup(neighbour, today, NOW)
+    c.authorise_medication(medicine, NOW)
+    c.withdraw_medication(medicine.authorisation_id, NOW)
+    c.correct_profile("小鸣", date(2025, 3, 1), Sex.male, NOW)
+    c.correct_profile("小铭", date(2025, 3, 1), Sex.male, NOW)
+    return CommandAccepted(id=c.id, version=c.version)
+
+
+async def test_changes_in_one_batch_end_as_they_do_event_by_event(store: EventStore):
+    kid = await child(store, uuid4(), date(2025, 3, 1))
+    await run(store, lambda uow: _changed_back_and_forth(uow, kid))
+    projector = await project(store)  # every event in one batch
+    tables = (*children.tables, *child_arrangements.tables)
+
+    async def rows() -> dict[str, list[tuple[object, ...]]]:
+        return {
+            t: sorted(tuple(r) for r in await store.pool.fetch(f"SELECT * FROM {t}"))
+            for t in tables
+        }
+
+    live = await rows()
+    assert [r[1:4] for r in live["rm_child_pickup_adults"]] == [("王外婆", GRANNY.phone, "外婆")]
+    assert [r[1:3] for r in live["rm_child_delegates"]] == [("13900002222", NOW.date())]
+    assert live["rm_child_blocked"] == [] and live["rm_child_medication"] == []
+    assert [r[1] for r in live["rm_children"]] == ["小铭"]
+    assert sorted(r[2] for r in live["rm_child_names"]) == ["小明", "小铭", "小鸣"]
+    await projector.rebuild(children, batch_size=1)
+    await projector.rebuild(child_arrangements, batch_size=1)
+    assert await rows() == live
