@@ -8,6 +8,7 @@ from uuid import UUID
 
 import msgspec
 
+from api_schema.family import BlockedCollectorView, DelegateView, MedicationAuthorisationView
 from api_schema.institutions import ClockTime, Name
 
 CareType = Literal["full_day", "half_day", "hourly", "temporary", "extended", "weekend"]
@@ -62,9 +63,15 @@ class PickupAdultIn(msgspec.Struct, frozen=True):
 
 
 class ChildDetail(msgspec.Struct, frozen=True):
+    """Who may collect the child (standing adults, delegates of today and later days), who
+    must not, and the medicines authorised for today or later."""
+
     child: ChildView
     guardians: int
     pickup_adults: list[PickupAdultIn]
+    delegates: list[DelegateView]
+    blocked_collectors: list[BlockedCollectorView]
+    medication_authorisations: list[MedicationAuthorisationView]
 
 
 class DataRead(msgspec.Struct, frozen=True):

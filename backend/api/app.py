@@ -27,6 +27,7 @@ from backend.api.routes.child_care import ChildCareController
 from backend.api.routes.children import ChildrenController, consent_notices
 from backend.api.routes.city_rules import class_rules, set_class_rules
 from backend.api.routes.enrolments import EnrolmentsController, institution_enrolments
+from backend.api.routes.family_changes import FamilyChangesController
 from backend.api.routes.health import live, ready
 from backend.api.routes.institutions import InstitutionsController, districts
 from backend.api.routes.live_occupancy import occupancy_live, occupancy_stream
@@ -69,6 +70,7 @@ ROUTES: list[Any] = [
     EnrolmentsController,
     institution_enrolments,
     ChildCareController,
+    FamilyChangesController,
     AttendanceController,
     StaffClockController,
     occupancy_live,

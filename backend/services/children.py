@@ -1,5 +1,6 @@
-"""Decisions about children: a guardian registers a child, with consent, adds co-guardians, and
-may withdraw that consent and have the child's personal data erased."""
+"""Decisions about children: a guardian registers a child, with consent, adds co-guardians and
+the people who may (or must not) collect it, changes those arrangements and corrects the
+profile later, and may withdraw that consent and have the child's personal data erased."""
 
 from __future__ import annotations
 
@@ -133,3 +134,46 @@ async def authorise_medication(
     child = await guarded_child(uow, child_id, by)
     child.authorise_medication(authorisation, now)
     return CommandAccepted(id=authorisation.authorisation_id, version=child.version)
+
+
+async def correct_profile(
+    uow: UnitOfWork, now: datetime, *, child_id: UUID, by: UUID, name: str, birth_date: date,
+    sex: Sex,
+) -> CommandAccepted:  # fmt: skip
+    """A typo at registration put right; the same profile again records nothing."""
+    child = await guarded_child(uow, child_id, by)
+    child.correct_profile(name, birth_date, sex, now)
+    return CommandAccepted(id=child.id, version=child.version)
+
+
+async def withdraw_pickup_adult(
+    uow: UnitOfWork, now: datetime, *, child_id: UUID, by: UUID, phone: str
+) -> CommandAccepted:
+    child = await guarded_child(uow, child_id, by)
+    child.withdraw_pickup_adult(normalise_phone(phone), now)
+    return CommandAccepted(id=child.id, version=child.version)
+
+
+async def withdraw_delegate(
+    uow: UnitOfWork, now: datetime, *, child_id: UUID, by: UUID, phone: str, day: date,
+    today: date,
+) -> CommandAccepted:  # fmt: skip
+    child = await guarded_child(uow, child_id, by)
+    child.withdraw_delegate(normalise_phone(phone), day, today, now)
+    return CommandAccepted(id=child.id, version=child.version)
+
+
+async def lift_block(
+    uow: UnitOfWork, now: datetime, *, child_id: UUID, by: UUID, phone: str
+) -> CommandAccepted:
+    child = await guarded_child(uow, child_id, by)
+    child.lift_block(normalise_phone(phone), now)
+    return CommandAccepted(id=child.id, version=child.version)
+
+
+async def withdraw_medication(
+    uow: UnitOfWork, now: datetime, *, child_id: UUID, by: UUID, authorisation_id: UUID
+) -> CommandAccepted:
+    child = await guarded_child(uow, child_id, by)
+    child.withdraw_medication(authorisation_id, now)
+    return CommandAccepted(id=authorisation_id, version=child.version)

@@ -321,10 +321,29 @@ async def test_a_child_still_in_the_room_after_its_booking_is_erased_only_once_c
     assert (await _erase(world, child, room.guardian)).status_code == 200
 
 
+async def _arranged_and_corrected(world: World, child: UUID, guardian: Any) -> None:
+    """A delegate, a must-not-collect entry and a medicine for the day; the name corrected."""
+    base = f"/v1/children/{child}"
+    medicine = {"medicine": "布洛芬", "dose": "5 ml", "max_doses_per_day": 1, "first_day": DAY,
+                "last_day": DAY}  # fmt: skip
+    for path, body in (
+        ("delegates", {"name": "邻居陈", "phone": "13900002222", "day": DAY}),
+        ("blocked-collectors", {"name": "赵某", "phone": "13900001111", "reason": "法院禁令"}),
+        ("medication-authorisations", medicine),
+    ):
+        assert (await world.post(f"{base}/{path}", body, guardian)).status_code == 201
+    profile = {"name": "林晓雪", "birth_date": BIRTH, "sex": "male"}
+    corrected = world.saw(await world.client.put(
+        f"{base}/profile", json=profile, headers={**world.fresh(guardian.headers), **idem()}
+    ))  # fmt: skip
+    assert corrected.status_code == 200, corrected.text
+
+
 async def test_read_models_rebuilt_after_an_erasure_equal_the_live_ones(world: World):
     room = await attending_room(world, children=2)
     erased, kept = room.children
     for child in room.children:
+        await _arranged_and_corrected(world, child, room.guardian)
         assert (await check_in(world, room, child)).status_code == 201
     world.runtime.clock.at = NINE + timedelta(hours=1)  # type: ignore[attr-defined]
     for child in room.children:
@@ -336,16 +355,18 @@ async def test_read_models_rebuilt_after_an_erasure_equal_the_live_ones(world: W
     assert (await _erase(world, erased, room.guardian)).status_code == 200
     projector = world.runtime.projector
     await projector.wait_until(await world.runtime.store.head_position())
-    models = [
-        p for p in projector.projections if p.name in ("children", "attendance", "notifications")
-    ]
+    names = ("children", "child_arrangements", "attendance", "notifications")
+    models = [p for p in projector.projections if p.name in names]
     live = await _read_models(world, models)
     ids_in = {
         t: {v for row in rows for v in row if isinstance(v, UUID)} for t, rows in live.items()
     }
-    for table in ("rm_children", "rm_child_pickup_adults", "rm_child_day", "rm_notifications"):
+    arranged = ("rm_child_names", "rm_child_delegates", "rm_child_blocked", "rm_child_medication")
+    for table in ("rm_children", "rm_child_pickup_adults", "rm_child_day", "rm_notifications",
+                  *arranged):  # fmt: skip
         assert erased not in ids_in[table], table
-    assert kept in ids_in["rm_child_day"] and kept in ids_in["rm_notifications"]
+    for table in ("rm_child_day", "rm_notifications", *arranged):
+        assert kept in ids_in[table], table
     assert erased in ids_in["rm_attendance_register"]  # the visit stays, unnamed
 
     for model in models:  # the erased child's events now open as erased

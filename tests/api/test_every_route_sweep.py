@@ -146,6 +146,7 @@ async def sweep(pg_server: Any, template_db: str) -> AsyncIterator[Sweep]:
             "child_id": str(child), "booking_id": booked.json()["id"],
             "enrolment_id": enrolled.json()["id"], "account_id": str(caregiver.account_id),
             "entry_id": str(uuid.uuid4()), "day": DAY, "city_id": str(world.city_id),
+            "authorisation_id": str(uuid.uuid4()),
         }  # fmt: skip
         query = {
             "date": DAY, "on": DAY, "lat": "31.3195", "lng": "120.6290", "start": "09:00",

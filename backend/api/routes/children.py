@@ -22,6 +22,7 @@ from api_schema.booking import (
     PickupAdultIn,
 )
 from api_schema.common import CommandAccepted
+from api_schema.family import BlockedCollectorView, DelegateView, MedicationAuthorisationView
 from backend.api.commanding import run_command, runtime
 from backend.auth.access import allow, public
 from backend.auth.data_access import log_child_read, reads_of
@@ -32,7 +33,7 @@ from domain.account.aggregate import Role
 from domain.child.aggregate import Child, ChildErased, PickupAdult, Sex, age_in_months
 from domain.child.consent import NOTICES
 from domain.clocks import families_today
-from projections import attendance_queries
+from projections import attendance_queries, child_arrangements
 from projections import children as children_model
 from projections import waitlist as waitlist_model
 
@@ -130,10 +131,17 @@ class ChildrenController(Controller):
         now = rt.clock.now()
         await log_child_read(rt.pool, child_id, request.user, "child profile", now)
         adults = await children_model.pickup_adults(rt.pool, child_id)
+        today = families_today(now)
+        arranged = await child_arrangements.of_child(rt.pool, child_id, today)
         return ChildDetail(
-            child=child_view(row, families_today(now)),
+            child=child_view(row, today),
             guardians=len(row["guardians"]),
             pickup_adults=[PickupAdultIn(a["name"], a["phone"], a["relation"]) for a in adults],
+            delegates=[DelegateView(**d) for d in arranged["delegates"]],
+            blocked_collectors=[BlockedCollectorView(**b) for b in arranged["blocked"]],
+            medication_authorisations=[
+                MedicationAuthorisationView(**m) for m in arranged["medication"]
+            ],
         )
 
     @get("/{child_id:uuid}/access-log", opt=GUARDIAN_OF_CHILD)
