@@ -25,6 +25,7 @@ async def test_readiness_reports_each_read_model_caught_up(world: World):
         "institutions",
         "attendance",
         "children",
+        "child_arrangements",
         "bookings",
         "notifications",
         "waitlist",
