@@ -1,11 +1,14 @@
 """AttendanceDay aggregate: one institution on one local day: who is in which room right now
-(children and clocked-in staff), the day's care log, ratio alarms and pick-up escalations."""
+(children and clocked-in staff), the day's care log, ratio alarms and pick-up escalations.
+
+A child's arrival, pick-up and room move are decided in children_in_rooms.py, a carer's clock-in
+and clock-out in staff_in_rooms.py (mixins); every event stays declared here, since stored events
+and snapshots name their class by this module's topic (`domain.attendance.day:AttendanceDay.…`)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Literal
 from uuid import UUID, uuid5
 
 import msgspec
@@ -18,40 +21,15 @@ from domain.attendance.care_log import (
     check_entry,
     children_cared_for,
 )
+from domain.attendance.children_in_rooms import ChildrenInRoomsMixin
 from domain.attendance.corrections import VisitCorrection, check_correction, corrected_visit
-from domain.attendance.health import AbnormalOutcome, HealthCheck, check_health_check
-from domain.attendance.replays import (
-    check_no_stay_after,
-    check_no_visit_after,
-    close_open_stay,
-    in_room_at,
-    is_replayed,
-    present_at,
-    status_at,
-)
-from domain.attendance.room_moves import (
-    RoomMove,
-    check_move_time,
-    check_other_room,
-    destination_status,
-    override_needed,
-)
-from domain.attendance.room_ratio import RoomRules, RoomStatus, check_room_takes, room_status
-from domain.attendance.values import (
-    AbnormalCheckNeedsDecision,
-    AlreadyCheckedIn,
-    CheckInMethod,
-    CodeAlreadyUsed,
-    Collector,
-    InstitutionFull,
-    NotCheckedIn,
-    NotClockedIn,
-    PresentChild,
-    Visit,
-)
-from domain.booking.room_day import RatioWouldBreak, RoomFull
+from domain.attendance.health import HealthCheck
+from domain.attendance.replays import close_open_stay, in_room_at
+from domain.attendance.room_moves import RoomMove
+from domain.attendance.room_ratio import RoomRules, RoomStatus, room_status
+from domain.attendance.staff_in_rooms import StaffInRoomsMixin
+from domain.attendance.values import CheckInMethod, Collector, PresentChild, Visit
 from domain.clocks import CLOCK_SKEW
-from domain.errors import AlreadyExists, InvalidValue
 
 ATTENDANCE_DAY_NAMESPACE = UUID("6f1d2c3b-8a47-4e0b-9b5e-2d7c1a9f4e36")
 
@@ -61,7 +39,7 @@ def attendance_day_id(institution_id: UUID, day: date) -> UUID:
     return uuid5(ATTENDANCE_DAY_NAMESPACE, f"{institution_id}/{day.isoformat()}")
 
 
-class AttendanceDay(TuoyuAggregate):
+class AttendanceDay(ChildrenInRoomsMixin, StaffInRoomsMixin, TuoyuAggregate):
     institution_id: UUID
     day: date
     timezone: str
@@ -266,76 +244,6 @@ class AttendanceDay(TuoyuAggregate):
         staff = sum(1 for r in self.staff.values() if r == room.room_id)
         return room_status(needs, staff, room.capacity, room.children_per_carer)
 
-    def check_in(
-        self,
-        child: PresentChild,
-        room: RoomRules,
-        *,
-        filed_places: int,
-        by: UUID,
-        method: CheckInMethod,
-        health: HealthCheck,
-        outcome: AbnormalOutcome | None,
-        note: str,
-        override_reason: str | None,
-        code: str | None,
-        local_time: str,
-        now: datetime,
-    ) -> Literal["checked_in", "turned_away"]:
-        """Admit the child after the morning check; returns 'checked_in' or 'turned_away'."""
-        check_health_check(health)
-        if child.child_id in self.present:
-            raise AlreadyCheckedIn("the child is already checked in", field="child_id")
-        replayed = is_replayed(child, now)
-        if replayed:
-            check_no_visit_after(self.visits.get(child.child_id, ()), child)
-        if code is not None and code in self.used_codes:
-            raise CodeAlreadyUsed("this code was already used; ask for a fresh one", field="code")
-        if health.abnormal():
-            if outcome is None:
-                raise AbnormalCheckNeedsDecision(
-                    f"the morning check found {'、'.join(health.findings())}: admit with a note"
-                    " or refuse",
-                    field="abnormal_outcome",
-                )
-            if outcome is AbnormalOutcome.refuse:
-                self.emit(
-                    self.ChildTurnedAway, now, child_id=child.child_id, room_id=child.room_id,
-                    at=child.since, by=by, health=health, note=note,
-                )  # fmt: skip
-                return "turned_away"
-            if not note.strip():
-                raise InvalidValue("admitting after an abnormal check needs a note", field="note")
-        try:
-            self._check_room_takes(child, room, filed_places, local_time, replayed)
-            override_reason = None  # the room takes the child: nothing was overridden
-        except (RoomFull, RatioWouldBreak, InstitutionFull):
-            if override_reason is None:
-                raise
-        self.emit(
-            self.ChildCheckedIn, now, child=child, by=by, method=method, health=health,
-            note=note, override_reason=override_reason, code=code,
-        )  # fmt: skip
-        self._watch(room, child.since, now)
-        return "checked_in"
-
-    def _check_room_takes(
-        self, child: PresentChild, room: RoomRules, filed_places: int, local_time: str,
-        replayed: bool,
-    ) -> None:  # fmt: skip
-        """Live, the room as it is now; replayed, the room as it was at the child's arrival."""
-        if replayed:  # the others' visits: one of its own ending within the skew is not another
-            others = {c: v for c, v in self.visits.items() if c != child.child_id}
-            status = status_at(
-                room, others, self.staff_stays, child.since, child.children_per_carer,
-                staff_slack=CLOCK_SKEW,
-            )  # fmt: skip
-            in_institution = present_at(others, child.since) + 1
-        else:
-            status = self.status_of(room, arriving=child.children_per_carer)
-            in_institution = len(self.present) + 1
-        check_room_takes(status, in_institution, filed_places, local_time)
-
     def _watch(self, room: RoomRules, at: datetime, now: datetime) -> None:
         """Raise the room's alarm when it leaves its bounds, clear it when it returns."""
         status = self.status_of(room)
@@ -347,96 +255,6 @@ class AttendanceDay(TuoyuAggregate):
             )  # fmt: skip
         elif breach is None and was is not None:
             self.emit(self.RoomBackInBounds, now, room_id=room.room_id, at=at, status=status)
-
-    def present_child(self, child_id: UUID) -> PresentChild:
-        child = self.present.get(child_id)
-        if child is None:
-            left = self.collected.get(child_id)
-            if left is not None:
-                raise NotCheckedIn(
-                    f"the child was already collected at {left.isoformat()}", field="child_id"
-                )
-            raise NotCheckedIn("the child is not checked in today", field="child_id")
-        return child
-
-    def check_out(
-        self,
-        child_id: UUID,
-        room: RoomRules,
-        collector: Collector,
-        *,
-        by: UUID,
-        at: datetime,
-        code: str | None,
-        now: datetime,
-    ) -> PresentChild:
-        child = self.present_child(child_id)
-        if at < child.since:
-            raise InvalidValue("the pick-up time is before the arrival", field="at")
-        if code is not None and code in self.used_codes:
-            raise CodeAlreadyUsed("this code was already used; ask for a fresh one", field="code")
-        self.emit(
-            self.ChildCheckedOut, now, child_id=child_id, room_id=child.room_id, at=at, by=by,
-            collector=collector, code=code,
-        )  # fmt: skip
-        self._watch(room, at, now)
-        return child
-
-    def move_child(
-        self, move: RoomMove, from_room: RoomRules, to_room: RoomRules, *, local_time: str,
-        now: datetime,
-    ) -> RoomMove:  # fmt: skip
-        """Move a present child to another room; the new room must take it (or an admin
-        overrides); both rooms' alarms are judged again. Returns the move as recorded."""
-        present = self.present_child(move.child.child_id)
-        check_other_room(present, move.child.room_id)
-        if to_room.room_id != move.child.room_id or from_room.room_id != present.room_id:
-            raise InvalidValue("the rooms' rules given are not the move's rooms", field="room_id")
-        check_move_time(present, move.at)
-        status = destination_status(
-            move.child, to_room, self.visits, self.staff_stays,
-            self.status_of(to_room, arriving=move.child.children_per_carer), now,
-        )  # fmt: skip
-        reason = override_needed(status, move.override_reason, local_time)
-        move = msgspec.structs.replace(move, from_room_id=present.room_id, override_reason=reason)
-        self.emit(self.ChildMovedRoom, now, move=move)
-        self._watch(from_room, move.at, now)
-        self._watch(to_room, move.at, now)
-        return move
-
-    def clock_in(
-        self, staff_id: UUID, room: RoomRules, left: RoomRules | None, at: datetime, now: datetime
-    ) -> None:
-        """Clock into `room`; from another room (`left`), this is a move: out there, in here."""
-        current = self.staff.get(staff_id)
-        if current == room.room_id:
-            raise AlreadyExists("already clocked in to this room", field="room_id")
-        check_no_stay_after(self.staff_stays.get(staff_id, ()), at)
-        if current is not None:
-            self._check_after_clock_in(staff_id, at, "the move")
-        if current is not None and left is not None:
-            self.emit(self.StaffClockedOut, now, staff_id=staff_id, room_id=current, at=at)
-            self._watch(left, at, now)
-        self.emit(self.StaffClockedIn, now, staff_id=staff_id, room_id=room.room_id, at=at)
-        self._watch(room, at, now)
-
-    def clock_out(self, staff_id: UUID, room: RoomRules, at: datetime, now: datetime) -> None:
-        if self.staff.get(staff_id) != room.room_id:
-            raise NotClockedIn("not clocked in to this room", field="room_id")
-        self._check_after_clock_in(staff_id, at, "the clock-out")
-        self.emit(self.StaffClockedOut, now, staff_id=staff_id, room_id=room.room_id, at=at)
-        self._watch(room, at, now)
-
-    def _check_after_clock_in(self, staff_id: UUID, at: datetime, what: str) -> None:
-        """A carer's stay ends after it began (a phone replaying late must not end it before)."""
-        since = next(
-            (v.arrived for v in self.staff_stays.get(staff_id, ()) if v.left is None), None
-        )
-        if since is not None and at < since:
-            raise InvalidValue(
-                f"{what} at {at.isoformat()} is before the clock-in at {since.isoformat()}",
-                field="at",
-            )
 
     def log_care(self, entry: CareEntry, now: datetime) -> CareEntry:
         """Record care for the named children, or for every child present in the room."""
