@@ -34,14 +34,13 @@ from backend.commands import (
     CommandOutcome,
     IdempotencyKeyReused,
     TooMuchContention,
-    UnitOfWork,
     _replay,
-    is_refusal,
     stored_answers,
 )
 from backend.eventstore.records import Appended, ConcurrencyConflict, StoredAnswer
 from backend.eventstore.store import EventStore
 from backend.lane_snapshots import PostponedSnapshots
+from backend.unit_of_work import UnitOfWork, is_refusal
 
 MAX_GROUP = 64
 

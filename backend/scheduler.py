@@ -15,12 +15,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from api_schema.common import CommandAccepted
-from backend.commands import CommandContext, CommandOutcome, UnitOfWork, execute
+from backend.commands import CommandContext, CommandOutcome, execute
 from backend.services.attendance import release_no_show
 from backend.services.children import erase_after_retention
 from backend.services.room_day_care import FALLBACK_CLOSING, Escalated, escalate_uncollected
 from backend.services.waitlist import expire_offers, offer_places_come_free
 from backend.state import Runtime
+from backend.unit_of_work import UnitOfWork
 from domain.booking.terms import MIN_NO_SHOW_MINUTES
 from domain.child.consent import retention_cutoff
 from domain.errors import DomainError

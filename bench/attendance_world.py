@@ -24,13 +24,13 @@ from zoneinfo import ZoneInfo
 from api_schema.common import CommandAccepted
 from backend.auth.passwords import hash_password
 from backend.auth.tokens import issue_access_token
-from backend.commands import UnitOfWork
 from backend.demo.model import DemoCity, DemoInstitution
 from backend.eventstore.records import AppendRequest
 from backend.services import attendance, bookings, cities, institutions, room_day_care
 from backend.services.institutions import StaffInvite, join_staff
 from backend.settings import Settings
 from backend.state import Runtime
+from backend.unit_of_work import UnitOfWork
 from bench.hot_world import ACTOR, ALL_WEEK, WHOLE_DAY, run
 from domain.account.aggregate import account_id_for
 from domain.attendance.health import HealthCheck

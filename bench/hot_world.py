@@ -20,7 +20,7 @@ from uuid import UUID, uuid4
 from api_schema.common import CommandAccepted
 from backend.auth.passwords import hash_password
 from backend.auth.tokens import issue_access_token
-from backend.commands import CommandContext, UnitOfWork, execute
+from backend.commands import CommandContext, execute
 from backend.demo.generator import generate_city
 from backend.demo.loader import load_day, load_demo
 from backend.demo.model import DemoCity
@@ -29,6 +29,7 @@ from backend.services import cities, institutions
 from backend.services.institutions import Filing, StaffInvite, administered
 from backend.settings import Settings
 from backend.state import Runtime
+from backend.unit_of_work import UnitOfWork
 from bench.http_load import Request
 from domain.account.aggregate import account_id_for
 from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift

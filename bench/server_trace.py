@@ -33,6 +33,7 @@ import asyncpg.pool
 import backend.api.commanding as commanding
 import backend.commands as commands
 import backend.lane_snapshots as lane_snapshots
+import backend.unit_of_work as unit_of_work
 from backend.eventstore.appender import Appender
 from backend.eventstore.lanes import Lanes
 from backend.eventstore.records import ConcurrencyConflict, StoredAnswer
@@ -135,8 +136,8 @@ def _patch_loads() -> None:
                         ("read_streams", "streams read (batched)")):  # fmt: skip
         if hasattr(EventStore, name):
             setattr(EventStore, name, _timed(f"db: {label}", getattr(EventStore, name), db=True))
-    batched = hasattr(commands, "load_aggregates")
-    original: Any = commands.load_aggregates if batched else commands.load_aggregate
+    batched = hasattr(unit_of_work, "load_aggregates")
+    original: Any = unit_of_work.load_aggregates if batched else unit_of_work.load_aggregate
 
     async def load(*args: Any, **kwargs: Any) -> Any:
         token = _db_time.set([0.0])
@@ -152,7 +153,7 @@ def _patch_loads() -> None:
         STATS.add(f"load [{kinds}]: decode+replay (CPU)", spent - db)
         return result
 
-    setattr(commands, "load_aggregates" if batched else "load_aggregate", load)
+    setattr(unit_of_work, "load_aggregates" if batched else "load_aggregate", load)
 
 
 def _patch() -> None:

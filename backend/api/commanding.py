@@ -15,8 +15,9 @@ from litestar.exceptions import HTTPException, PermissionDeniedException
 from api_schema.common import CommandAccepted
 from backend.auth.access import staff_role
 from backend.auth.principal import Principal
-from backend.commands import CommandContext, UnitOfWork, execute
+from backend.commands import CommandContext, execute
 from backend.state import Runtime
+from backend.unit_of_work import UnitOfWork
 
 T = TypeVar("T", bound=msgspec.Struct)
 IDEMPOTENCY_HEADER = "idempotency-key"

@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta
 from uuid import UUID, uuid5
 
 from api_schema.common import CommandAccepted
-from backend.commands import UnitOfWork
 from backend.demo.model import DemoCity, DemoFamily, DemoInstitution
 from backend.services import children, enrolments
 from backend.services.institutions import accepted
+from backend.unit_of_work import UnitOfWork
 from domain.account.aggregate import account_id_for
 from domain.booking.eligibility import AgeDoesNotFit, check_age_fits
 from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift

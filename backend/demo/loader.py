@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 
 from api_schema.common import CommandAccepted
 from backend.auth.passwords import hash_password
-from backend.commands import CommandContext, UnitOfWork, execute
+from backend.commands import CommandContext, execute
 from backend.demo import care
 from backend.demo.geography import TIMEZONE
 from backend.demo.model import DEMO_OTP, DemoCity, DemoInstitution, DemoStaff
 from backend.services import cities, institutions
 from backend.services.institutions import Filing, StaffInvite
 from backend.state import Runtime
+from backend.unit_of_work import UnitOfWork
 
 ACTOR = "system:demo"
 TERM = timedelta(days=120)  # the demo's regular places run from the load day for a term

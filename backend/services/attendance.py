@@ -16,10 +16,10 @@ from litestar.exceptions import PermissionDeniedException
 from api_schema.attendance import CheckInAccepted
 from api_schema.common import CommandAccepted
 from backend.auth import attendance_codes
-from backend.commands import UnitOfWork
 from backend.services.bookings import offer_freed_places
 from backend.services.institutions import class_rules_of
 from backend.services.room_day_stays import booking_arrived, stay_ended
+from backend.unit_of_work import UnitOfWork
 from domain.account.aggregate import account_id_for, normalise_phone
 from domain.attendance.day import AttendanceDay, attendance_day_id
 from domain.attendance.health import AbnormalOutcome, HealthCheck

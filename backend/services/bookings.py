@@ -11,9 +11,9 @@ import msgspec
 from litestar.exceptions import PermissionDeniedException
 
 from api_schema.booking import BookingAccepted, BookingCancelled, ClosureAccepted
-from backend.commands import UnitOfWork
 from backend.services.children import guarded_child
 from backend.services.institutions import administered, class_rules_of
+from backend.unit_of_work import UnitOfWork
 from domain.booking.capacity import Presence
 from domain.booking.eligibility import check_age_fits, children_per_carer
 from domain.booking.enrolment import RoomEnrolments, room_enrolments_id

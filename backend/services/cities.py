@@ -6,8 +6,8 @@ from datetime import datetime
 from uuid import UUID
 
 from api_schema.common import CommandAccepted
-from backend.commands import UnitOfWork
 from backend.services.institutions import accepted
+from backend.unit_of_work import UnitOfWork
 from domain.account.aggregate import Account, Role
 from domain.city.aggregate import City, District
 from domain.class_types import LocalClassRule

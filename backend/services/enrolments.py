@@ -10,9 +10,9 @@ import msgspec
 from litestar.exceptions import PermissionDeniedException
 
 from api_schema.common import CommandAccepted
-from backend.commands import UnitOfWork
 from backend.services.children import guarded_child
 from backend.services.institutions import class_rules_of
+from backend.unit_of_work import UnitOfWork
 from domain.booking.eligibility import check_age_fits, children_per_carer
 from domain.booking.enrolment import Enrolment, RoomEnrolments, room_enrolments_id
 from domain.booking.room_day import RoomDay, room_day_id

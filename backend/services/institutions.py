@@ -9,7 +9,7 @@ from uuid import UUID
 from litestar.exceptions import PermissionDeniedException
 
 from api_schema.common import CommandAccepted
-from backend.commands import UnitOfWork
+from backend.unit_of_work import UnitOfWork
 from domain.account.aggregate import Account, Role, account_id_for
 from domain.city.aggregate import City
 from domain.class_types import ClassRules, ClassType

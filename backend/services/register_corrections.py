@@ -17,8 +17,8 @@ from uuid import UUID
 from litestar.exceptions import PermissionDeniedException
 
 from api_schema.common import CommandAccepted
-from backend.commands import UnitOfWork
 from backend.services.attendance import attendance_day, local_moment, staffed_institution
+from backend.unit_of_work import UnitOfWork
 from domain.attendance.corrections import VisitCorrection
 from domain.child.aggregate import Child
 from domain.errors import InvalidValue, RuleViolated

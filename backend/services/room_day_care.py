@@ -9,7 +9,6 @@ from uuid import UUID
 import msgspec
 
 from api_schema.common import CommandAccepted
-from backend.commands import UnitOfWork
 from backend.services.attendance import (
     attendance_day,
     check_device_time,
@@ -20,6 +19,7 @@ from backend.services.attendance import (
 )
 from backend.services.bookings import local_instant
 from backend.services.institutions import class_rules_of
+from backend.unit_of_work import UnitOfWork
 from domain.account.aggregate import Account
 from domain.attendance.care_log import CareEntry, CareKind
 from domain.attendance.day import AttendanceDay

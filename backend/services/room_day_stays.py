@@ -14,8 +14,8 @@ from datetime import date, datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from backend.commands import UnitOfWork
 from backend.services.bookings import offer_freed_places
+from backend.unit_of_work import UnitOfWork
 from domain.attendance.values import PresentChild
 from domain.booking.room_day import RoomDay, room_day_id
 from domain.child.aggregate import Child

@@ -16,7 +16,6 @@ from uuid import UUID
 from litestar.exceptions import PermissionDeniedException
 
 from api_schema.attendance import RoomMoveAccepted
-from backend.commands import UnitOfWork
 from backend.services.attendance import (
     check_device_time,
     day_of_stay,
@@ -26,6 +25,7 @@ from backend.services.attendance import (
 )
 from backend.services.institutions import class_rules_of
 from backend.services.room_day_stays import booking_arrived, stay_ended
+from backend.unit_of_work import UnitOfWork
 from domain.attendance.day import AttendanceDay
 from domain.attendance.room_moves import RoomMove, RoomNotInInstitution, check_other_room
 from domain.attendance.values import NotCheckedIn, PresentChild, RoomClosedThatDay

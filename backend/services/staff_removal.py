@@ -7,10 +7,10 @@ from datetime import datetime
 from uuid import UUID
 
 from api_schema.common import CommandAccepted
-from backend.commands import UnitOfWork
 from backend.services.attendance import day_of_stay
 from backend.services.institutions import accepted, administered
 from backend.services.room_day_care import clock_out
+from backend.unit_of_work import UnitOfWork
 from domain.account.aggregate import Account
 
 

@@ -7,7 +7,6 @@ from uuid import UUID
 
 from api_schema.booking import BookingAccepted
 from api_schema.common import CommandAccepted
-from backend.commands import UnitOfWork
 from backend.services.bookings import (
     BookingRequest,
     book_into,
@@ -17,6 +16,7 @@ from backend.services.bookings import (
     prepare,
     room_day_for,
 )
+from backend.unit_of_work import UnitOfWork
 from domain.booking.room_day import RoomDay
 from domain.booking.waitlist import WaitlistEntry
 from domain.child.aggregate import Child

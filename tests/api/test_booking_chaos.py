@@ -17,9 +17,9 @@ import httpx
 from eventsourcing.persistence import StoredEvent
 
 from backend.api.app import create_app
-from backend.commands import load_aggregate
 from backend.eventstore.store import FROM_THE_FIRST_EVENT
 from backend.state import Runtime
+from backend.unit_of_work import load_aggregate
 from domain.booking.room_day import RoomDay, room_day_id
 from tests.api.booking_world import bookable_room, booking_body, many_children
 from tests.api.days import DAY, DAY_DATE

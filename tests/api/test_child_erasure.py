@@ -11,7 +11,6 @@ from uuid import UUID, uuid4
 import pytest
 
 from backend.clock import FrozenClock
-from backend.commands import load_aggregate
 from backend.eventstore.store import EventStore
 from backend.scheduler import (
     erase_children_past_retention,
@@ -19,6 +18,7 @@ from backend.scheduler import (
     sweep_unused_child_keys,
 )
 from backend.services import children
+from backend.unit_of_work import load_aggregate
 from domain.child.aggregate import Child, Sex
 from tests.api.attendance_world import (
     NINE,

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from backend.commands import UnitOfWork
 from backend.follower import step_all
 from backend.live_feed import FeedRow
 from backend.state import Runtime
+from backend.unit_of_work import UnitOfWork
 from domain.attendance.corrections import VisitCorrection
 from domain.attendance.day import AttendanceDay, attendance_day_id
 from tests.api.attendance_world import (

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
-from backend.commands import load_aggregate
+from backend.unit_of_work import load_aggregate
 from tests.api.attendance_world import NINE, Room, at, attending_room, caregiver_of, check_in
 from tests.api.days import DAY, DAY_DATE, local
 from tests.api.world import World

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from api_schema.common import CommandAccepted
-from backend.commands import CommandContext, execute, load_aggregate
+from backend.commands import CommandContext, execute
 from backend.eventstore.store import EventStore
 from backend.services.institutions import accepted
+from backend.unit_of_work import load_aggregate
 from domain.city.aggregate import City, District
 
 NOW = datetime(2026, 9, 1, tzinfo=UTC)

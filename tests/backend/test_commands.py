@@ -11,9 +11,10 @@ from uuid import uuid4
 import pytest
 
 from api_schema.common import CommandAccepted
-from backend.commands import CommandContext, execute, load_aggregate, snapshot_interval
+from backend.commands import CommandContext, execute, snapshot_interval
 from backend.eventstore.store import EventStore
 from backend.services.institutions import accepted
+from backend.unit_of_work import load_aggregate
 from domain.city.aggregate import City, District
 from domain.errors import AlreadyExists, NotFound
 from tests.backend.cities import NOW, adding, registered_city

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from api_schema.common import CommandAccepted
-from backend.commands import CommandContext, execute, load_aggregate
+from backend.commands import CommandContext, execute
 from backend.eventstore.store import EventStore
 from backend.lane_groups import groups_for
 from backend.lane_snapshots import PostponedSnapshots
+from backend.unit_of_work import load_aggregate
 from tests.backend.cities import NOW, adding, registered_city
 
 

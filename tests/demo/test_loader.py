@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 
 from backend.auth.passwords import verify_password
 from backend.clock import FrozenClock
-from backend.commands import load_aggregate
 from backend.demo.generator import generate_city
 from backend.demo.loader import database_is_empty, demo_accounts, load_day, load_demo
 from backend.state import Runtime
+from backend.unit_of_work import load_aggregate
 from domain.account.aggregate import Account, account_id_for
 
 SMALL = generate_city("small", reference_date=datetime.now(UTC).date())  # as loaded today

@@ -15,9 +15,10 @@ from uuid import UUID, uuid4
 import msgspec
 
 from api_schema.common import CommandAccepted
-from backend.commands import CommandContext, UnitOfWork, execute
+from backend.commands import CommandContext, execute
 from backend.eventstore.store import EventStore
 from backend.projector import Projector
+from backend.unit_of_work import UnitOfWork
 from domain.booking.eligibility import check_age_fits, children_per_carer
 from domain.booking.room_day import Booking, RoomDay, offer_for, room_day_id
 from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift, price_fen

@@ -12,8 +12,8 @@ from uuid import uuid4
 import pytest
 
 from api_schema.common import CommandAccepted
-from backend.commands import UnitOfWork
 from backend.eventstore.store import EventStore
+from backend.unit_of_work import UnitOfWork
 from domain.booking.terms import CareOffer, CareType, Shift
 from domain.class_types import ClassType
 from domain.institution.aggregate import Institution

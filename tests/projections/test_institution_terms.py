@@ -8,8 +8,8 @@ from uuid import UUID
 import msgspec
 
 from api_schema.common import CommandAccepted
-from backend.commands import UnitOfWork
 from backend.eventstore.store import EventStore
+from backend.unit_of_work import UnitOfWork
 from domain.booking.terms import DEFAULT_REFUND_POLICY, CareOffer, CareType, RefundPolicy
 from domain.institution.aggregate import Institution
 from projections.institutions import offers_on, room_offers, room_shifts, shifts_on

@@ -30,9 +30,10 @@ from backend.auth.tokens import (
     revoke_refresh_family,
     rotate_refresh_token,
 )
-from backend.commands import CommandContext, execute, load_aggregate
+from backend.commands import CommandContext, execute
 from backend.services.institutions import accepted
 from backend.state import Runtime
+from backend.unit_of_work import load_aggregate
 from domain.account.aggregate import Account, Role, account_id_for, normalise_phone
 
 

@@ -24,9 +24,10 @@ from api_schema.common import CommandAccepted
 from backend.api.commanding import run_command, runtime
 from backend.api.routes.institutions import ADMIN, STAFF, minutes
 from backend.auth.principal import Principal
-from backend.commands import CommandContext, UnitOfWork
+from backend.commands import CommandContext
 from backend.services import bookings
 from backend.services.institutions import accepted, administered
+from backend.unit_of_work import UnitOfWork
 from domain.booking.terms import BookingSettings, CareOffer, CareType, RefundPolicy, Shift
 from domain.institution.aggregate import Institution
 from projections import institution_queries
