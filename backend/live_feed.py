@@ -9,7 +9,7 @@ institution was not watched when the rows came) reads the database as before.
 
 A step of this process's follower hands the hub the events it applied to the attendance read
 model (`Projector.follow_steps`), and the hub makes their feed rows itself
-(`projections.attendance.feed_of`, as the model does), so it learns of them without a query
+(`projections.attendance_feed.feed_of`, as the model does), so it learns of them without a query
 and without waiting for one. Rows it was not handed (another process's steps, a rebuild, the
 time before it started) it reads from `rm_occupancy_feed`, as before.
 
@@ -34,7 +34,7 @@ from eventsourcing.utils import get_topic
 
 from backend.projector import Projector
 from domain.child.aggregate import Child
-from projections import attendance
+from projections import attendance, attendance_days, attendance_feed
 from projections.attendance_erasure import feed_data_without_words
 from projections.base import Envelope
 
@@ -172,10 +172,10 @@ class FeedHub:
             return
         rows = []
         for envelope in events:
-            feed = attendance.feed_of(envelope.event)
+            feed = attendance_feed.feed_of(envelope.event)
             if feed is None:
                 continue
-            day = attendance.known_day(envelope.event.originator_id)
+            day = attendance_days.known_day(envelope.event.originator_id)
             if day is None:  # not seen by this process (cannot be after the model's step)
                 return
             rows.append((envelope.position, day[0], *feed))

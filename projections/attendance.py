@@ -6,28 +6,28 @@ rm_live_children, rm_live_staff, rm_room_alarms, rm_live_naps (the present state
 child's last check, so a nap check overdue shows), rm_occupancy_feed (one row
 per event, its position the SSE id), rm_child_day (what a guardian sees) and
 rm_attendance_register (one row per arrival). Times are the device's (`at`), so a tablet that
-replays after an outage puts each fact at its real time. Queries live in attendance_queries.
+replays after an outage puts each fact at its real time. Queries live in attendance_queries;
+the feed's rows are made in attendance_feed, a correction's register statements in
+attendance_corrections, a move's in attendance_moves; attendance_days knows each day's zone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
-from typing import Any
-from uuid import UUID
 
 import asyncpg
-import msgspec
 
 from domain.attendance.care_log import CareKind
-from domain.attendance.corrections import VisitCorrection
 from domain.attendance.day import AttendanceDay
 from domain.child.aggregate import Child
+from projections.attendance_corrections import live_since_corrected, register_corrected
+from projections.attendance_days import attendance_days
 from projections.attendance_erasure import (
     corrected_erased_children,
     forget_free_text,
     without_reason,
 )
+from projections.attendance_feed import FEED, correction_feed, feed_row
 from projections.attendance_moves import (
     REGISTER_MOVED_OUT,
     move_texts,
@@ -42,7 +42,7 @@ from projections.attendance_texts import (
     morning_check,
 )
 from projections.base import Envelope, erasures_apart
-from projections.writes import Statement, Writes
+from projections.writes import Writes
 
 name = "attendance"
 A = AttendanceDay
@@ -112,7 +112,6 @@ CREATE INDEX IF NOT EXISTS rm_attendance_audit_institution
     ON rm_attendance_audit (institution_id, day, at);
 CREATE INDEX IF NOT EXISTS rm_attendance_audit_child ON rm_attendance_audit (child_id);
 """
-_json = msgspec.json.Encoder()
 _AUDIT = (
     "INSERT INTO rm_attendance_audit VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     " ON CONFLICT DO NOTHING"
@@ -145,7 +144,6 @@ _NAP = (
 )
 _NAP_OVER = "DELETE FROM rm_live_naps WHERE day_id = $1 AND child_id = $2 AND room_id = $3"
 _NAPS_GONE = "DELETE FROM rm_live_naps WHERE day_id = $1 AND child_id = $2"  # it left the room
-_FEED = "INSERT INTO rm_occupancy_feed VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
 # An admin may correct an erased child's register (it is kept); the child's day stays gone.
 # Not for a child erased already (rm_children is ahead in registry order): an entry a tablet
 # replays after the erasure, or an admin's correction then, writes no line of its day, as a
@@ -158,105 +156,11 @@ _REGISTER_IN = (
     "INSERT INTO rm_attendance_register VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
     " $12, NULL, NULL, NULL, NULL, NULL, NULL, NULL, $13) ON CONFLICT DO NOTHING"
 )
-# A visit an admin added afterwards: no door check was recorded, the admin stands for both ends.
-_REGISTER_ADDED = (
-    "INSERT INTO rm_attendance_register VALUES ($1, $2, $3, $4, 'checked_in', $5, $6,"
-    " 'correction', NULL, '', '', NULL, $7, $6, NULL, NULL, NULL, $6, $8) ON CONFLICT DO NOTHING"
-)
-_REGISTER_CORRECTED = (
-    "UPDATE rm_attendance_register SET room_id = $3, in_at = $5, out_at = coalesce($6, out_at),"
-    " corrected_by = $7, correction_reason = $8 WHERE day_id = $1 AND child_id = $2"
-    " AND status = 'checked_in' AND in_at = $4"
-)
-_LIVE_SINCE_CORRECTED = (
-    "UPDATE rm_live_children SET since = $4 WHERE day_id = $1 AND child_id = $2 AND since = $3"
-)
 _REGISTER_OUT = (
     "UPDATE rm_attendance_register SET out_at = $3, out_by = $4, collector = $5, relation = $6,"
     " identity_check = $7 WHERE day_id = $1 AND child_id = $2 AND status = 'checked_in'"
     " AND out_at IS NULL"
 )
-
-
-# A day's institution, date and zone never change (its id is derived from them), so what was
-# once read or seen opened is kept in process: a batch of check-ins needs no look-up.
-_known_days: dict[UUID, tuple[UUID, date, str]] = {}
-_KNOWN_DAYS_BOUND = 50_000
-
-
-async def attendance_days(
-    conn: asyncpg.Connection, batch: Sequence[Envelope]
-) -> dict[UUID, tuple[UUID, date, str]]:
-    """Each attendance day in the batch → (institution, local date, time zone)."""
-    if len(_known_days) > _KNOWN_DAYS_BOUND:
-        _known_days.clear()
-    for e in batch:
-        if isinstance(e.event, A.Opened):
-            _known_days[e.event.originator_id] = (e.event.institution_id, e.event.day,
-                                                  e.event.timezone)  # fmt: skip
-    # Not `set - _known_days.keys()`: that walks every known day (hashing each UUID) each step.
-    wanted = [d for d in {e.event.originator_id for e in batch} if d not in _known_days]
-    if wanted:
-        for r in await conn.fetch(
-            "SELECT * FROM rm_attendance_days WHERE id = ANY($1::uuid[])", wanted
-        ):
-            _known_days[r["id"]] = (r["institution_id"], r["day"], r["timezone"])
-    return _known_days
-
-
-def known_day(day_id: UUID) -> tuple[UUID, date, str] | None:
-    """The attendance day's (institution, local date, time zone), if this process has seen it."""
-    return _known_days.get(day_id)
-
-
-def feed_of(e: Any) -> tuple[str, str] | None:
-    """The live feed's row for this event, as (kind, JSON data), or None if it has none. The
-    data is stored as this text: the live feed hub (backend/live_feed.py) makes the same rows
-    from the events a step applied, and a stream gets the same bytes either way."""
-    if isinstance(e, A.ChildCheckedIn):
-        c = e.child
-        return _feed("child_checked_in", room_id=c.room_id, child_id=c.child_id, at=c.since,
-                     override_reason=e.override_reason)  # fmt: skip
-    if isinstance(e, A.ChildCheckedOut):
-        return _feed("child_checked_out", room_id=e.room_id, child_id=e.child_id, at=e.at)
-    if isinstance(e, A.ChildMovedRoom):
-        c = e.move.child
-        return _feed("child_moved", room_id=c.room_id, from_room_id=e.move.from_room_id,
-                     child_id=c.child_id, at=c.since,
-                     override_reason=e.move.override_reason)  # fmt: skip
-    if isinstance(e, A.StaffClockedIn):
-        return _feed("staff_clocked_in", room_id=e.room_id, staff_id=e.staff_id, at=e.at)
-    if isinstance(e, A.StaffClockedOut):
-        return _feed("staff_clocked_out", room_id=e.room_id, staff_id=e.staff_id, at=e.at)
-    if isinstance(e, A.RoomOutOfBounds):
-        return _feed("ratio_alarm", room_id=e.room_id, at=e.at, breach=e.breach,
-                     **msgspec.structs.asdict(e.status))  # fmt: skip
-    if isinstance(e, A.RoomBackInBounds):
-        return _feed("ratio_recovered", room_id=e.room_id, at=e.at,
-                     **msgspec.structs.asdict(e.status))  # fmt: skip
-    if isinstance(e, A.UncollectedEscalated):
-        return _feed("uncollected_child", room_id=e.room_id, child_id=e.child_id,
-                     level=e.level, at=e.at)  # fmt: skip
-    if isinstance(e, A.VisitCorrected):
-        return _correction_feed(e.correction)
-    return None
-
-
-def _correction_feed(fix: VisitCorrection) -> tuple[str, str]:
-    return _feed("visit_corrected", room_id=fix.room_id, child_id=fix.child_id,
-                 arrived_at=fix.arrived, left_at=fix.left, replaces=fix.replaces,
-                 reason=fix.reason)  # fmt: skip
-
-
-def _feed(kind: str, **data: Any) -> tuple[str, str]:
-    return kind, _json.encode(data).decode()
-
-
-def _feed_row(pos: int, institution: UUID, e: Any) -> Statement:
-    """The feed's INSERT for an event that has a feed row."""
-    feed = feed_of(e)
-    assert feed is not None, f"{type(e).__name__} has no feed row"
-    return _FEED, (pos, institution, *feed)
 
 
 async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
@@ -289,7 +193,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 (_REGISTER_IN, (pos, day_id, c.room_id, c.child_id, "checked_in", c.since, e.by,
                                 e.method.value, e.health.temperature_c, morning_check(e.health),
                                 e.note, e.override_reason, e.health.observations)),
-                _feed_row(pos, institution, e),
+                feed_row(pos, institution, e),
             )  # fmt: skip
             if e.override_reason is not None:
                 w.add(("event", pos), (_AUDIT, (pos, institution, day, c.since, e.timestamp, e.by,
@@ -316,7 +220,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                               detail, e.by)),
                 (_REGISTER_OUT, (day_id, e.child_id, e.at, e.by, collector_name(k), k.relation,
                                  k.identity_check.value)),
-                _feed_row(pos, institution, e),
+                feed_row(pos, institution, e),
             )  # fmt: skip
         elif isinstance(e, A.ChildMovedRoom):
             m, c = e.move, e.move.child
@@ -328,7 +232,7 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 (_CHILD_DAY, (c.child_id, day, pos, institution, c.since, "room_move", title,
                               detail, m.by)),
                 (REGISTER_MOVED_OUT, moved_out_args(day_id, m)),
-                _feed_row(pos, institution, e),
+                feed_row(pos, institution, e),
             )  # fmt: skip
             # after the old room's row has ended (the same table: a round of its own)
             w.add(("child", day_id, c.child_id), (_REGISTER_IN, moved_in_args(pos, day_id, m)))
@@ -340,25 +244,25 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             w.add(
                 ("staff", day_id, e.staff_id),
                 (_STAFF_IN, (day_id, e.staff_id, e.room_id, e.at)),
-                _feed_row(pos, institution, e),
+                feed_row(pos, institution, e),
             )  # fmt: skip
         elif isinstance(e, A.StaffClockedOut):
             w.add(
                 ("staff", day_id, e.staff_id),
                 (_STAFF_OUT, (day_id, e.staff_id, e.room_id)),
-                _feed_row(pos, institution, e),
+                feed_row(pos, institution, e),
             )  # fmt: skip
         elif isinstance(e, A.RoomOutOfBounds):
             w.add(
                 ("room", day_id, e.room_id),
                 (_ALARM, (day_id, e.room_id, e.breach, e.at)),
-                _feed_row(pos, institution, e),
+                feed_row(pos, institution, e),
             )  # fmt: skip
         elif isinstance(e, A.RoomBackInBounds):
             w.add(
                 ("room", day_id, e.room_id),
                 (_ALARM_OFF, (day_id, e.room_id)),
-                _feed_row(pos, institution, e),
+                feed_row(pos, institution, e),
             )  # fmt: skip
         elif isinstance(e, A.CareLogged):
             entry = e.entry
@@ -379,24 +283,17 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 ("event", pos),
                 (_CHILD_DAY, (e.child_id, day, pos, institution, e.at, "uncollected",
                               "延迟接园提醒", detail, None)),
-                _feed_row(pos, institution, e),
+                feed_row(pos, institution, e),
             )  # fmt: skip
         elif isinstance(e, A.VisitCorrected):
             fix = without_reason(e.correction) if e.correction.child_id in unnamed else e.correction
-            register: Statement = (
-                (_REGISTER_ADDED, (pos, day_id, fix.room_id, fix.child_id, fix.arrived, fix.by,
-                                   fix.left, fix.reason))
-                if fix.replaces is None
-                else (_REGISTER_CORRECTED, (day_id, fix.child_id, fix.room_id, fix.replaces,
-                                            fix.arrived, fix.left, fix.by, fix.reason))
-            )  # fmt: skip
             w.add(
                 ("child", day_id, fix.child_id),
-                register,
-                (_LIVE_SINCE_CORRECTED, (day_id, fix.child_id, fix.replaces, fix.arrived)),
+                register_corrected(pos, day_id, fix),
+                live_since_corrected(day_id, fix),
                 (_CHILD_DAY, (fix.child_id, day, pos, institution, fix.arrived, "correction",
                               "考勤更正", correction_text(fix, zone), fix.by)),
-                (_FEED, (pos, institution, *_correction_feed(fix))),
+                (FEED, (pos, institution, *correction_feed(fix))),
             )  # fmt: skip
             w.add(("event", pos), (_AUDIT, (pos, institution, day, fix.arrived, e.timestamp,
                                             fix.by, "register_correction", fix.room_id,

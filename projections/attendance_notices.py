@@ -13,7 +13,7 @@ import asyncpg
 from domain.attendance.care_log import CareKind, notifies_guardian
 from domain.attendance.day import AttendanceDay as A
 from domain.institution.values import local_hhmm
-from projections.attendance import attendance_days
+from projections.attendance_days import attendance_days
 from projections.attendance_texts import (
     care_texts,
     check_in_texts,

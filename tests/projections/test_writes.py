@@ -6,7 +6,8 @@ from typing import Any
 
 import asyncpg
 
-from projections.attendance import _CHILD_DAY, _CHILD_IN, _CHILD_OUT, _FEED
+from projections.attendance import _CHILD_DAY, _CHILD_IN, _CHILD_OUT
+from projections.attendance_feed import FEED
 from projections.writes import TableWrite, Writes, combined, rounds, write_together
 
 
@@ -36,12 +37,12 @@ def test_one_child_s_arrival_departure_and_return_keep_their_order():
 
 
 def test_an_event_s_statements_become_one_with_their_parameters_renumbered():
-    sql = combined((_CHILD_OUT, _FEED))
+    sql = combined((_CHILD_OUT, FEED))
     assert sql.startswith("WITH w0 AS (DELETE FROM rm_live_children WHERE day_id = $1")
     assert "INSERT INTO rm_occupancy_feed VALUES ($3, $4, $5, $6)" in sql
     w = Writes()
-    w.add(("child", "a"), (_CHILD_OUT, ("day", "a")), (_FEED, (7, "inst", "kind", "{}")))
-    w.add(("child", "b"), (_CHILD_OUT, ("day", "b")), (_FEED, (8, "inst", "kind", "{}")))
+    w.add(("child", "a"), (_CHILD_OUT, ("day", "a")), (FEED, (7, "inst", "kind", "{}")))
+    w.add(("child", "b"), (_CHILD_OUT, ("day", "b")), (FEED, (8, "inst", "kind", "{}")))
     assert rounds(w.ops) == [
         {sql: [("day", "a", 7, "inst", "kind", "{}"), ("day", "b", 8, "inst", "kind", "{}")]}
     ]
