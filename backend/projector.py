@@ -8,6 +8,7 @@ handle are skipped in SQL, but the checkpoint still moves past them.
 A rebuild reads and decodes the next page while the current one is applied (one page ahead:
 bounded memory). The usual locked step applies a prefetched page only if the checkpoint still
 equals the page's start; otherwise it reads its own page, and prefetching restarts from there.
+The positions reached and the changes counted, and who is told: backend/projector_progress.py.
 """
 
 from __future__ import annotations
@@ -16,25 +17,22 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
-from uuid import UUID
 
 import asyncpg
 
 from backend.eventstore.mapper import seals_personal_data
 from backend.eventstore.store import EventStore
 from backend.follower import follow_all, lock_key
+from backend.projector_progress import ReadModelProgress
 from backend.read_model_schema import ensure_current, record_schema
 from projections.base import Envelope, Projection, indexes_of, topics_of
 
 log = logging.getLogger("tuoyu.projector")
 Progress = Callable[[int, int], None] | None  # (checkpoint, head) after each step
-# Told after a commit which read models changed: (names, streams per name, where known)
-ChangeWatcher = Callable[[Sequence[str], Mapping[str, Collection[UUID]]], None]
-StepFollower = Callable[[int, int, Sequence[Envelope]], None]
 BATCH_SIZE = 2_000
 REBUILD_BATCH = 10_000
 DECODE_CHUNK = 1_000
@@ -66,10 +64,11 @@ class _Page(NamedTuple):  # the handled events in (after, moved_to], decoded
     batch: list[Envelope]
 
 
-class Projector:
+class Projector(ReadModelProgress):
     def __init__(
         self, store: EventStore, projections: Sequence[Projection], batch_size: int = BATCH_SIZE
     ) -> None:
+        super().__init__()
         self.store = store
         self.projections = list(projections)
         self.batch_size = batch_size
@@ -84,12 +83,6 @@ class Projector:
             [p.name for p in self.projections],
             sorted({t for topics in self._topics.values() for t in topics}),
         )
-        self._progress = asyncio.Condition()
-        self._positions: dict[str, int] = {}
-        self._lowest: int | None = None  # min of _positions, kept until they move
-        self._changes: dict[str, int] = {}  # per model: how many times its rows changed
-        self._watchers: list[ChangeWatcher] = []
-        self._step_followers: dict[str, list[StepFollower]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
 
@@ -170,21 +163,6 @@ class Projector:
             while await self.step(p):
                 pass
 
-    async def wait_until(self, position: int, timeout: float = 5.0) -> bool:
-        """Wait until every read model has applied `position` (read-your-writes)."""
-
-        def reached() -> bool:
-            return all(self._positions.get(p.name, 0) >= position for p in self.projections)
-
-        if reached():
-            return True
-        try:
-            async with asyncio.timeout(timeout), self._progress:
-                await self._progress.wait_for(reached)
-        except TimeoutError:
-            return False
-        return True
-
     # ---- running in the server -----------------------------------------------------------
 
     async def start(self, listen_dsn: str | None = None) -> None:
@@ -193,67 +171,6 @@ class Projector:
             self._listener = await asyncpg.connect(listen_dsn)
             await self._listener.add_listener("tuoyu_events", self._heard)
         self._tasks.append(asyncio.create_task(follow_all(self), name="read-models"))
-
-    async def positions_reached(self, checkpoints: dict[str, int]) -> None:
-        self._reached(checkpoints)
-        async with self._progress:
-            self._progress.notify_all()
-
-    def _reached(self, checkpoints: dict[str, int]) -> None:
-        self._positions.update(checkpoints)
-        self._lowest = None
-
-    def position_of(self, name: str) -> int:
-        """The position this process last knew the read model `name` to have applied."""
-        return self._positions.get(name, 0)
-
-    def moved_elsewhere(self, checkpoints: dict[str, int]) -> list[str]:
-        """The read models whose checkpoint (as just read) is past what this process knew:
-        another process applied events to them, which may have changed their rows."""
-        return [name for name, at in checkpoints.items() if at > self.position_of(name)]
-
-    def changed(
-        self, names: Sequence[str], streams: Mapping[str, Collection[UUID]] | None = None
-    ) -> None:
-        """These read models' rows changed (or may have: another process moved them), and are
-        committed. `streams[name]`, where given, holds every stream whose events changed that
-        model's rows in this step; a name without it may have changed anywhere."""
-        for name in names:
-            self._changes[name] = self._changes.get(name, 0) + 1
-        if names:
-            for watcher in self._watchers:
-                watcher(names, streams or {})
-
-    def watch(self, watcher: ChangeWatcher) -> None:
-        """Have `watcher` told of every change `changed` counts, as it is counted (it must
-        not raise: the step is committed)."""
-        self._watchers.append(watcher)
-
-    def follow_steps(self, name: str, follower: StepFollower) -> None:
-        """Have `follower(after, up_to, events)` told of each step this process's live follower
-        commits for the read model `name`: it applied `events` (those it handles) and with them
-        every position in (after, up_to]. Steps of other processes are not told (it must not
-        raise: the step is committed)."""
-        self._step_followers.setdefault(name, []).append(follower)
-
-    def applied(self, steps: Mapping[str, tuple[int, int, Sequence[Envelope]]]) -> None:
-        """The live follower committed these steps (read model → after, up to, its events)."""
-        for name, (after, up_to, events) in steps.items():
-            for follower in self._step_followers.get(name, ()):
-                follower(after, up_to, events)
-
-    def changes(self, name: str) -> int:
-        """How many times the read model's rows changed, as far as this process knows: a copy
-        made from them stays valid while this has not moved (read it before the copy)."""
-        return self._changes.get(name, 0)
-
-    def lowest_position(self) -> int:
-        """The position every read model has applied (asked on each cached read: kept)."""
-        if self._lowest is None:
-            self._lowest = min(
-                (self._positions.get(p.name, 0) for p in self.projections), default=0
-            )
-        return self._lowest
 
     def _heard(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         self.store.heard_head(int(payload))
