@@ -1,6 +1,6 @@
 """Children in the rooms of an attendance day: the arrival with the morning check, the pick-up
 and a move to another room. Mixed into AttendanceDay (kept apart to keep files small); the
-events stay declared on AttendanceDay, whose topics stored events name."""
+events it emits are declared on AttendanceDay."""
 
 from __future__ import annotations
 

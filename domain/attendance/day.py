@@ -2,8 +2,8 @@
 (children and clocked-in staff), the day's care log, ratio alarms and pick-up escalations.
 
 A child's arrival, pick-up and room move are decided in children_in_rooms.py, a carer's clock-in
-and clock-out in staff_in_rooms.py (mixins); every event stays declared here, since stored events
-and snapshots name their class by this module's topic (`domain.attendance.day:AttendanceDay.…`)."""
+and clock-out in staff_in_rooms.py (mixins); every event stays declared here, all in one place,
+under the topics stored events and snapshots name (`domain.attendance.day:AttendanceDay.…`)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Carers in the rooms of an attendance day: clocking in to a room (from another, a move) and
 out of it; a carer counts toward a room's ratio only while clocked in there. Mixed into
-AttendanceDay (kept apart to keep files small); the events stay declared on AttendanceDay,
-whose topics stored events name."""
+AttendanceDay (kept apart to keep files small); the events it emits are declared on
+AttendanceDay."""
 
 from __future__ import annotations
 
