@@ -10,7 +10,7 @@ from uuid import UUID
 from litestar.exceptions import PermissionDeniedException
 
 from api_schema.common import CommandAccepted
-from backend.commands import UnitOfWork
+from backend.unit_of_work import UnitOfWork
 from domain.account.aggregate import Account, Role, account_id_for, normalise_phone
 from domain.child.aggregate import Child, PickupAdult, Sex
 from domain.child.care import BlockedCollector, Delegate, HealthRecord

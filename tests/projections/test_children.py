@@ -8,8 +8,8 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from api_schema.common import CommandAccepted
-from backend.commands import UnitOfWork
 from backend.eventstore.store import EventStore
+from backend.unit_of_work import UnitOfWork
 from domain.child.aggregate import Child, PickupAdult, Sex
 from domain.child.care import BlockedCollector, Delegate
 from domain.child.medication import MedicationAuthorisation
