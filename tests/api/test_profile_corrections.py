@@ -9,8 +9,8 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from backend.commands import load_aggregate
 from backend.eventstore.store import EventStore
+from backend.unit_of_work import load_aggregate
 from domain.child.aggregate import Child
 from tests.api.attendance_world import NINE, attending_room, check_in, check_out_body
 from tests.api.booking_world import bookable_room, booking_body, child_of
