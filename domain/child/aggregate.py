@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from uuid import UUID
 
 import msgspec
@@ -11,7 +11,7 @@ from domain.aggregate import TuoyuAggregate
 from domain.child.care import ERASED_DAY, NOBODY, CareNotCovered, ChildCareMixin, CollectorBlocked
 from domain.child.consent import CARE_BOOKING, retention_cutoff
 from domain.child.family_changes import FamilyChangesMixin
-from domain.child.holds import Hold, RegularHold, ReleasedHold, keep_releases, released_covering
+from domain.child.holds import Hold, RegularHold, ReleasedHold, care_within, keep_releases
 from domain.child.presence import ChildPresenceMixin
 from domain.child.profile import Sex as Sex
 from domain.child.profile import age_in_months as age_in_months
@@ -340,20 +340,16 @@ class Child(FamilyChangesMixin, ChildCareMixin, ChildPresenceMixin, TuoyuAggrega
         self, room_id: UUID, at: datetime, day: date, minute: int, tolerance: int
     ) -> tuple[UUID | None, UUID | None]:
         """The booking or regular place that has the child in this room at `at` (± `tolerance`
-        minutes), as (booking id, enrolment id); refused by name if there is none. A booking
-        released after `at` still covers it: a replayed drop-off made while it stood."""
-        slack = timedelta(minutes=tolerance)
-        for hold in self.holds.values():
-            if hold.covers_arrival(room_id, at, slack):
-                return hold.booking_id, None
-        for regular in self.regular.values():
-            if regular.room_id in (None, room_id) and regular.covers(
-                day, minute, minute + tolerance + 1
-            ):  # from `tolerance` before its start (as a booking) until its end
-                return None, regular.enrolment_id
-        released = released_covering(self.released, room_id, at, slack)
-        if released is not None:
-            return released, None
+        minutes), as (booking id, enrolment id); refused by name if there is none. One whose
+        own time holds `at` comes before one the tolerance reaches: a child back at 10:10 under
+        its 09:00–10:30 booking is under that one, not the 10:30 one (else the room-day counts
+        nobody in its place until 10:30). A booking released after `at` still covers it: a
+        replayed drop-off made while it stood."""
+        for slack in (0, tolerance):
+            found = care_within(self.holds, self.regular, self.released, room_id, at,
+                                (day, minute), slack)  # fmt: skip
+            if found is not None:
+                return found
         raise CareNotCovered(
             "the child has no booking or regular place in this room at this time",
             field="child_id",

@@ -95,3 +95,24 @@ def released_covering(
         if at < gone.released_at + CLOCK_SKEW and gone.hold.covers_arrival(room_id, at, slack):
             return gone.hold.booking_id
     return None
+
+
+def care_within(
+    holds: dict[UUID, Hold], regular: dict[UUID, RegularHold], released: dict[UUID, ReleasedHold],
+    room_id: UUID, at: datetime, local: tuple[date, int], slack_minutes: int,
+) -> tuple[UUID | None, UUID | None] | None:  # fmt: skip
+    """The booking, else the regular place, else the booking released since, that has the child
+    in this room at `at` (local day and minute `local`) from `slack_minutes` before its start
+    until its end, as (booking id, enrolment id); None if none does."""
+    slack = timedelta(minutes=slack_minutes)
+    for hold in holds.values():
+        if hold.covers_arrival(room_id, at, slack):
+            return hold.booking_id, None
+    day, minute = local
+    for place in regular.values():
+        if place.room_id in (None, room_id) and place.covers(
+            day, minute, minute + slack_minutes + 1
+        ):
+            return None, place.enrolment_id
+    gone = released_covering(released, room_id, at, slack)
+    return None if gone is None else (gone, None)

@@ -88,6 +88,29 @@ def test_a_booking_covers_the_child_from_the_tolerance_before_its_start():
         c.care_covering(uuid4(), NOW + timedelta(minutes=40), TODAY, 520, 30)  # another room
 
 
+def test_a_booking_whose_own_time_holds_the_arrival_comes_before_one_the_tolerance_reaches():
+    c = admitted()
+    first, later = uuid4(), uuid4()
+    c.hold(Hold(later, NOW + timedelta(minutes=150), NOW + timedelta(hours=4), TODAY, 630, 720,
+                ROOM), NOW)  # fmt: skip  # 10:30–12:00, booked first
+    c.hold(Hold(first, NOW + timedelta(minutes=60), NOW + timedelta(minutes=150), TODAY, 540, 630,
+                ROOM), NOW)  # fmt: skip  # 09:00–10:30
+    back_at_1010 = NOW + timedelta(minutes=130)
+    assert c.care_covering(ROOM, back_at_1010, TODAY, 610, 30) == (first, None)
+    at_1030 = NOW + timedelta(minutes=150)
+    assert c.care_covering(ROOM, at_1030, TODAY, 630, 30) == (later, None)
+
+
+def test_a_regular_place_holding_the_arrival_comes_before_a_booking_the_tolerance_reaches():
+    c = admitted()
+    enrolment, booking = uuid4(), uuid4()
+    c.hold_regular(RegularHold(enrolment, (2,), TODAY, TODAY + timedelta(days=60), 480, 630,
+                               ROOM), NOW)  # fmt: skip  # 08:00–10:30 on Tuesdays
+    c.hold(Hold(booking, NOW + timedelta(minutes=150), NOW + timedelta(hours=4), TODAY, 630, 720,
+                ROOM), NOW)  # fmt: skip
+    assert c.care_covering(ROOM, NOW + timedelta(minutes=130), TODAY, 610, 30) == (None, enrolment)
+
+
 def test_a_released_booking_still_covers_an_arrival_made_before_it_was_released():
     c = admitted()
     booking = uuid4()
