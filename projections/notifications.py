@@ -45,6 +45,7 @@ handles: tuple[type, ...] = (
     RoomDay.WaitlistJoined,
     RoomDay.WaitlistOfferMade,
     RoomDay.WaitlistOfferExpired,
+    RoomDay.WaitlistOfferWithdrawn,
     RoomDay.WaitlistClosed,
     RoomEnrolments.DayClosed,
     *ATTENDANCE_EVENTS,
@@ -170,6 +171,12 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
             until = local_hhmm(e.until, FAMILIES_TIMEZONE)
             body = f"{summary}：有名额空出，已为您保留，请在{until}之前确认。"
             notes.add(subject, pos, "waitlist_offer", "候补名额", body, at)
+        elif isinstance(e, RoomDay.WaitlistOfferWithdrawn):
+            body = (
+                f"{summary}：空出的名额已由原预约的孩子重新占用（孩子已回到班里），为您保留的"
+                "名额已撤回。您仍在候补中，再有名额空出时会通知您。"
+            )
+            notes.add(subject, pos, "waitlist_offer_withdrawn", "候补名额已撤回", body, at)
         elif isinstance(e, RoomDay.WaitlistClosed):
             body = f"{summary}：当天停课，候补已取消。{e.reason}"
             notes.add(subject, pos, "waitlist_closed", "候补已取消", body, at)

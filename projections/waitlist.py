@@ -21,6 +21,7 @@ handles: tuple[type, ...] = (
     RoomDay.WaitlistJoined,
     RoomDay.WaitlistOfferMade,
     RoomDay.WaitlistOfferExpired,
+    RoomDay.WaitlistOfferWithdrawn,
     RoomDay.WaitlistOfferTaken,
     RoomDay.WaitlistLeft,
     RoomDay.WaitlistClosed,
@@ -65,6 +66,12 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 "UPDATE rm_waitlist SET status = 'offered', offered_until = $2, updated_at = $3"
                 " WHERE entry_id = $1",
                 e.entry_id, e.until, e.timestamp,
+            )  # fmt: skip
+        elif isinstance(e, RoomDay.WaitlistOfferWithdrawn):  # waiting again, in its place
+            await conn.execute(
+                "UPDATE rm_waitlist SET status = 'waiting', offered_until = NULL, updated_at = $2"
+                " WHERE entry_id = $1",
+                e.entry_id, e.timestamp,
             )  # fmt: skip
         else:
             await conn.execute(

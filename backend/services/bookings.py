@@ -215,11 +215,7 @@ async def offer_freed_places(uow: UnitOfWork, room_day: RoomDay, now: datetime) 
     waiting = [e for e in room_day.waitlist.values() if e.offered_until is None]
     if not waiting:
         return
-    institution = await uow.get(Institution, room_day.institution_id, "institution")
-    terms = institution.day_terms(
-        room_day.room_id, room_day.day, await class_rules_of(uow, institution)
-    )
-    enrolled = await enrolled_on(uow, room_day.room_id, room_day.day)
+    institution, terms, enrolled = await _room_day_terms(uow, room_day)
     waiting = [e for e in waiting if room_day.has_place_for(e, terms, now, enrolled)]
     if not waiting:
         return
@@ -236,3 +232,26 @@ async def offer_freed_places(uow: UnitOfWork, room_day: RoomDay, now: datetime) 
             open_until[entry.entry_id] = hold.starts_at
     minutes = institution.booking_settings.waitlist_offer_minutes
     room_day.offer_freed_places(terms, minutes, now, open_until, enrolled)
+
+
+async def withdraw_offers_without_place(uow: UnitOfWork, room_day: RoomDay, now: datetime) -> None:
+    """A booking of this room-day took its place back (its child back in the room, or a
+    drop-off replayed from before its release): open offers the room can no longer hold are
+    withdrawn, in the same command, rather than left for a family to be refused as full when it
+    takes one (ADR 0024); the family is told and waits again in its place in line."""
+    if not any(e.offered_until is not None and e.offered_until > now
+               for e in room_day.waitlist.values()):  # fmt: skip
+        return
+    _, terms, enrolled = await _room_day_terms(uow, room_day)
+    room_day.withdraw_offers_without_place(terms, now, enrolled)
+
+
+async def _room_day_terms(
+    uow: UnitOfWork, room_day: RoomDay
+) -> tuple[Institution, DayTerms, list[Presence]]:
+    """The room-day's institution, its room's terms that day, and the day's regular places."""
+    institution = await uow.get(Institution, room_day.institution_id, "institution")
+    terms = institution.day_terms(
+        room_day.room_id, room_day.day, await class_rules_of(uow, institution)
+    )
+    return institution, terms, await enrolled_on(uow, room_day.room_id, room_day.day)

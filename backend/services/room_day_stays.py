@@ -14,7 +14,7 @@ from datetime import date, datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from backend.services.bookings import offer_freed_places
+from backend.services.bookings import offer_freed_places, withdraw_offers_without_place
 from backend.unit_of_work import UnitOfWork
 from domain.attendance.values import PresentChild
 from domain.booking.room_day import RoomDay, room_day_id
@@ -37,7 +37,8 @@ async def booking_arrived(
     """The booking's room-day learns its child arrived at `at` (local day `day`); a booking
     freed as a no-show while the drop-off waited on an offline tablet holds its place again
     (ADR 0007), and so does one completed earlier that day whose child is back (collected and
-    brought again, or moved out and back: ADR 0024)."""
+    brought again, or moved out and back: ADR 0024); either way the waitlist offers the place
+    was given to meanwhile are withdrawn where the room can no longer hold them."""
     room_day = await uow.find(RoomDay, room_day_id(room_id, booking_day(child, booking_id, day)))
     if room_day is None:
         return
@@ -46,8 +47,10 @@ async def booking_arrived(
     elif booking_id in room_day.released:
         room_day.attended_after_release(booking_id, at, by, now)
         child.attended_after_release(booking_id, now)
+        await withdraw_offers_without_place(uow, room_day, now)
     elif booking_id in room_day.completed:
         room_day.resume_completed(booking_id, at, by, now)
+        await withdraw_offers_without_place(uow, room_day, now)
 
 
 def stay_days(day: date, left: datetime, timezone: str) -> tuple[date, ...]:

@@ -1,6 +1,7 @@
 """The waitlist of a room-day: when places free up, the first families whose interval now fits
 get an offer that holds the place for a while; taken, it becomes a booking; expired, the next
-in line gets it."""
+in line gets it; withdrawn when the booking that freed the place takes it back (its child back in
+the room), the family waits again in its place in line."""
 
 from __future__ import annotations
 
@@ -73,6 +74,17 @@ class WaitlistMixin:
 
         def apply(self, room_day: Any) -> None:
             room_day.waitlist.pop(self.entry_id, None)
+
+    class WaitlistOfferWithdrawn(TuoyuAggregate.Event):
+        """The place an open offer held was taken back by the booking that had freed it (its
+        child back in the room, ADR 0024, or a drop-off replayed from before its release, ADR
+        0007): the offer ends, and the entry waits again in its place in line."""
+
+        entry_id: UUID
+
+        def apply(self, room_day: Any) -> None:
+            entry = room_day.waitlist[self.entry_id]
+            room_day.waitlist[self.entry_id] = msgspec.structs.replace(entry, offered_until=None)
 
     class WaitlistLeft(TuoyuAggregate.Event):
         entry_id: UUID
@@ -189,6 +201,30 @@ class WaitlistMixin:
         for entry_id in expired:
             self.emit(self.WaitlistOfferExpired, now, entry_id=entry_id)
         return expired
+
+    def withdraw_offers_without_place(
+        self, terms: Any, now: datetime, enrolled: Sequence[Presence] = ()
+    ) -> list[UUID]:
+        """After a booking took its place back: the open offers the room can no longer hold
+        are withdrawn (taking one would be refused as full), judged in line order, so an
+        earlier family keeps its offer before a later one does; each family whose offer goes
+        waits again in its place in line. Returns whose offer was withdrawn."""
+        kept: list[Presence] = []
+        withdrawn = []
+        for entry in list(self.waitlist.values()):
+            if entry.offered_until is None or entry.offered_until <= now:
+                continue  # waiting, or lapsed: the expiry job ends it
+            held = Presence(entry.start, entry.end, entry.children_per_carer)
+            taken = [*enrolled, *active_bookings(self).overlapping(entry.start, entry.end), *kept]
+            if (
+                terms.closed is None
+                and first_breach(held, taken, terms.shifts, terms.capacity, _mixed(terms)) is None
+            ):
+                kept.append(held)
+                continue
+            self.emit(self.WaitlistOfferWithdrawn, now, entry_id=entry.entry_id)
+            withdrawn.append(entry.entry_id)
+        return withdrawn
 
     def close_waitlist(self, reason: str, now: datetime) -> int:
         """The room is closed that day: every entry ends, an open offer with it."""
