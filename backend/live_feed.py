@@ -165,11 +165,20 @@ class FeedHub:
     def _stepped(self, after: int, up_to: int, events: Sequence[Envelope]) -> None:
         """This process's follower committed the attendance model's step over (after, up_to]:
         its feed rows are made here from its events. A step that does not follow on from
-        what the hub knows (another process's steps came between) is left to the scan."""
+        what the hub knows (another process's steps came between) is left to the scan. An
+        erasure in the step blanks the rows kept, this step's own rows among them."""
+        rows = self._rows_of_step(after, events)
+        if rows is not None:
+            self._take(rows, up_to)
         self._forget([e.event.originator_id for e in events
                       if isinstance(e.event, Child.DataErased)])  # fmt: skip
+
+    def _rows_of_step(
+        self, after: int, events: Sequence[Envelope]
+    ) -> list[tuple[int, UUID, str, str]] | None:
+        """The feed rows of a step that follows on from what the hub knows; else None."""
         if self._scanned < 0 or after > self._scanned:
-            return
+            return None
         rows = []
         for envelope in events:
             feed = attendance_feed.feed_of(envelope.event)
@@ -177,9 +186,9 @@ class FeedHub:
                 continue
             day = attendance_days.known_day(envelope.event.originator_id)
             if day is None:  # not seen by this process (cannot be after the model's step)
-                return
+                return None
             rows.append((envelope.position, day[0], *feed))
-        self._take(rows, up_to)
+        return rows
 
     def _take(self, rows: Sequence[tuple[int, UUID, str, str]], done: int) -> None:
         """New rows in position order, and every row up to `done` known: heads move, watched

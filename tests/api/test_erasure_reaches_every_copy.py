@@ -197,6 +197,35 @@ async def test_an_erasure_another_process_applied_reaches_this_process_s_kept_fe
         assert kept == await _feed_table(runtime, room.institution_id, after)
 
 
+async def test_words_and_the_erasure_applied_in_one_step_leave_no_words_in_the_kept_rows(
+    world: World, database_url: str
+) -> None:
+    """A correction with words and the child's erasure reach the hub in one step (the follower
+    paused, as under load): the row the step brings is blanked too, as the table's is."""
+    room = await attending_room(world)
+    [child] = room.children
+    assert (await check_in(world, room, child)).status_code == 201
+    await _collected(world, room, child)
+    hub, runtime = world.runtime.feed_hub, world.runtime
+    after = int(await runtime.pool.fetchval("SELECT coalesce(max(position), 0) FROM events"))
+    with hub.watching(room.institution_id):
+        await hub.wait_past(room.institution_id, after, 0.1)  # the hub follows from here
+        await runtime.projector.stop()  # the next step takes both commands at once
+        world.runtime.clock.at = NINE + timedelta(days=1)  # type: ignore[attr-defined]
+        fix = {"child_id": str(child), "room_id": str(room.room_id), "arrived_at": at(-5),
+               "left_at": at(60), "replaces": at(0), "reason": WORDS}  # fmt: skip
+        corrected = await world.post(CORRECTIONS.format(room.institution_id), fix, room.admin)
+        assert corrected.status_code == 201, corrected.text
+        erased = await world.post(f"/v1/children/{child}/erasure", {}, room.guardian)
+        assert erased.status_code == 200, erased.text
+        await runtime.projector.start(listen_dsn=database_url)
+        await _settled(world)
+        table = await _feed_table(runtime, room.institution_id, after)
+        assert table and not any(WORDS in row.data for row in table)
+        kept = hub.rows_after(room.institution_id, after)  # what a resumed stream is sent
+        assert kept == table
+
+
 async def test_a_suspected_abuse_report_replayed_after_the_erasure_tells_no_admin_about_it(
     world: World,
 ):
