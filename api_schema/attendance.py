@@ -111,6 +111,22 @@ class CheckInAccepted(msgspec.Struct, frozen=True):
     replayed: bool = False
 
 
+class CheckOutAccepted(msgspec.Struct, frozen=True):
+    """A pick-up recorded. `relation`: how the collector could collect the child at `at`, the
+    pick-up's own time (a tablet replays it late: a right the guardians ended after `at` still
+    covers it). `collector_blocked_since`: the guardians put the collector on the "must not
+    collect" list after `at`; the child had left with them, so the pick-up is recorded as it
+    happened, and the register and the guardians' notice say when the block began."""
+
+    id: UUID  # the child
+    version: int
+    relation: Literal["guardian", "authorised_adult", "delegate"] | None = None  # None: an
+    # answer stored before it was given
+    collector_blocked_since: dt.datetime | None = None
+    position: int | None = None
+    replayed: bool = False
+
+
 class CollectorIn(msgspec.Struct, frozen=True):
     name: Name
     phone: Phone

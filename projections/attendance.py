@@ -218,8 +218,8 @@ async def _apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 (_NAPS_GONE, (day_id, e.child_id)),
                 (_CHILD_DAY, (e.child_id, day, pos, institution, e.at, "check_out", title,
                               detail, e.by)),
-                (_REGISTER_OUT, (day_id, e.child_id, e.at, e.by, collector_name(k), k.relation,
-                                 k.identity_check.value)),
+                (_REGISTER_OUT, (day_id, e.child_id, e.at, e.by, collector_name(k, e.at, zone),
+                                 k.relation, k.identity_check.value)),
                 feed_row(pos, institution, e),
             )  # fmt: skip
         elif isinstance(e, A.ChildMovedRoom):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from domain.attendance.care_log import CARE_KIND_CHINESE, CareEntry, CareKind
 from domain.attendance.corrections import VisitCorrection
@@ -48,10 +50,20 @@ def check_with_observations(check: HealthCheck) -> str:
     return morning_check(check) + (f"（观察：{seen}）" if seen else "")
 
 
-def collector_name(collector: Collector) -> str:
-    """The name on file, and the one the carer wrote at the door when they differ."""
+def collector_name(collector: Collector, picked_up_at: datetime, zone: str) -> str:
+    """The name on file, the one the carer wrote at the door when they differ, and a block
+    the guardians put on after the pick-up (a tablet sent it late; the child had left with
+    them, so it stands as it happened, and whoever reads it learns of the block)."""
     written = collector.stated_name
-    return f"{collector.name}（登记：{written}）" if written else collector.name
+    name = f"{collector.name}（登记：{written}）" if written else collector.name
+    since = collector.blocked_since
+    if since is None:
+        return name
+    when = local_hhmm(since, zone)
+    local = since.astimezone(ZoneInfo(zone)).date()
+    if local != picked_up_at.astimezone(ZoneInfo(zone)).date():
+        when = f"{local.month}月{local.day}日{when}"
+    return f"{name}（接走后于{when}被列入禁止接送名单）"
 
 
 def check_in_texts(event: Any, zone: str) -> tuple[str, str]:
@@ -66,7 +78,7 @@ def check_in_texts(event: Any, zone: str) -> tuple[str, str]:
         return "晨检未通过，未入园", detail.rstrip("；")
     k = event.collector
     return "离园", (
-        f"{local_hhmm(event.at, zone)}由{collector_name(k)}（{RELATION_CHINESE.get(k.relation, k.relation)}）"
+        f"{local_hhmm(event.at, zone)}由{collector_name(k, event.at, zone)}（{RELATION_CHINESE.get(k.relation, k.relation)}）"
         f"接走，核验：{IDENTITY_CHINESE.get(k.identity_check.value, k.identity_check.value)}"
     )
 

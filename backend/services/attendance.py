@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from litestar.exceptions import PermissionDeniedException
 
-from api_schema.attendance import CheckInAccepted
+from api_schema.attendance import CheckInAccepted, CheckOutAccepted
 from api_schema.common import CommandAccepted
 from backend.auth import attendance_codes
 from backend.services.bookings import offer_freed_places
@@ -198,7 +198,7 @@ async def day_of_stay(
 
 async def check_out(
     uow: UnitOfWork, now: datetime, departure: Departure, secret: str
-) -> CommandAccepted:
+) -> CheckOutAccepted:
     check_device_time(departure.at, now)
     await uow.prefetch([departure.institution_id, departure.child_id])
     institution, _ = await staffed_institution(uow, departure.institution_id, departure.by)
@@ -210,17 +210,18 @@ async def check_out(
     child = await uow.get(Child, departure.child_id, "child")
     present = today.present_child(child.id)
     phone = normalise_phone(departure.collector_phone)
-    relation, known_as = child.collector_relation(phone, {account_id_for(phone)}, day)
+    standing = child.collector_relation(phone, {account_id_for(phone)}, day, departure.at)
     code = None
     if departure.identity_check is IdentityCheck.app_code:
-        if relation != "guardian":
+        if standing.relation != "guardian":
             raise InvalidValue("only a guardian's app shows a code", field="identity_check")
         code = attendance_codes.verify(secret, child.id, departure.code, departure.at)
         child.check_code_unused(code)  # at this institution or any other
     written = departure.collector_name.strip()
-    name = known_as or written  # as the guardians named them
-    collector = Collector(name, phone, relation, departure.identity_check,
-                          stated_name="" if written == name else written)  # fmt: skip
+    name = standing.known_as or written  # as the guardians named them
+    collector = Collector(name, phone, standing.relation, departure.identity_check,
+                          stated_name="" if written == name else written,
+                          blocked_since=standing.blocked_since)  # fmt: skip
     today.check_out(
         child.id, room_rules(institution, present.room_id, await class_rules_of(uow, institution)),
         collector, by=departure.by,
@@ -229,7 +230,12 @@ async def check_out(
     child.leave(institution.id, departure.at, code, now)
     await stay_ended(uow, present, day, departure.at, departure.by, now,
                      timezone=institution.timezone)  # fmt: skip
-    return CommandAccepted(id=child.id, version=today.version)
+    return CheckOutAccepted(
+        id=child.id,
+        version=today.version,
+        relation=standing.relation,
+        collector_blocked_since=standing.blocked_since,
+    )
 
 
 async def release_no_show(

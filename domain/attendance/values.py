@@ -52,6 +52,9 @@ class Collector(msgspec.Struct, frozen=True):
     relation: str  # guardian, authorised_adult, delegate
     identity_check: IdentityCheck
     stated_name: str = ""  # the name the carer wrote at the door, when it is not `name`
+    # Put on the child's "must not collect" list after the pick-up (a tablet replaying it
+    # late): since when. The pick-up stands, as it happened (docs/adr/0026).
+    blocked_since: datetime | None = None
 
 
 class AlreadyCheckedIn(RuleViolated):

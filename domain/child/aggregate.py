@@ -8,10 +8,11 @@ from uuid import UUID
 import msgspec
 
 from domain.aggregate import TuoyuAggregate
-from domain.child.care import ERASED_DAY, NOBODY, CareNotCovered, ChildCareMixin, CollectorBlocked
+from domain.child.care import ERASED_DAY, NOBODY, CareNotCovered, ChildCareMixin
 from domain.child.consent import CARE_BOOKING, retention_cutoff
 from domain.child.family_changes import FamilyChangesMixin
 from domain.child.holds import Hold, RegularHold, ReleasedHold, care_within, keep_releases
+from domain.child.pickup_rights import CollectorBlocked, PickupRightsMixin
 from domain.child.presence import ChildPresenceMixin
 from domain.child.profile import Sex as Sex
 from domain.child.profile import age_in_months as age_in_months
@@ -41,7 +42,9 @@ class StillWithinRetention(RuleViolated):
     code = "still-within-retention"
 
 
-class Child(FamilyChangesMixin, ChildCareMixin, ChildPresenceMixin, TuoyuAggregate):
+class Child(
+    FamilyChangesMixin, ChildCareMixin, PickupRightsMixin, ChildPresenceMixin, TuoyuAggregate
+):
     name: str
     birth_date: date
     sex: Sex
@@ -55,7 +58,8 @@ class Child(FamilyChangesMixin, ChildCareMixin, ChildPresenceMixin, TuoyuAggrega
     erased_at: datetime | None
     personal_state = (
         "name", "birth_date", "pickup_adults", "health_records", "delegates", "blocked",
-        "medication", "medication_withdrawn", "doses_given",
+        "medication", "medication_withdrawn", "doses_given", "pickup_rights_ended",
+        "blocks_lately",
     )  # fmt: skip
 
     class Registered(TuoyuAggregate.Created):
@@ -146,6 +150,7 @@ class Child(FamilyChangesMixin, ChildCareMixin, ChildPresenceMixin, TuoyuAggrega
             child.consent_purposes = ()
             child.pickup_adults = ()
             child.init_care()
+            child.init_pickup_rights()
 
     def __init__(
         self,
@@ -168,6 +173,7 @@ class Child(FamilyChangesMixin, ChildCareMixin, ChildPresenceMixin, TuoyuAggrega
         self.regular = {}
         self.erased_at = None
         self.init_care()
+        self.init_pickup_rights()
         self.init_presence()
 
     @classmethod

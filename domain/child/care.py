@@ -1,6 +1,7 @@
 """What a child's guardians and carers record for attendance: health records, who may collect the
 child (standing adults, one-day delegates, a "must not collect" list), medication authorisations,
-and the day the child last attended (for the re-examination rule). Mixed into Child."""
+and the day the child last attended (for the re-examination rule). Mixed into Child. A pick-up is
+judged against these in domain/child/pickup_rights.py, at its own time."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from domain.child.medication import (
     check_given_before_withdrawal,
     dose_day,
 )
+from domain.child.pickup_rights import CollectorBlocked, EndedPickupRight
 from domain.clocks import CLOCK_SKEW, families_today
 from domain.errors import AlreadyExists, InvalidValue, RuleViolated, require_text
 
@@ -66,14 +68,6 @@ class HealthRecordMissing(RuleViolated):
 
 class ReexaminationRequired(RuleViolated):
     code = "re-examination-required"
-
-
-class CollectorBlocked(RuleViolated):
-    code = "collector-blocked"
-
-
-class CollectorNotAuthorised(RuleViolated):
-    code = "collector-not-authorised"
 
 
 def add_months(day: date, months: int) -> date:
@@ -126,10 +120,15 @@ class ChildCareMixin:
         erased = {"person": BlockedCollector("", "", "")}
 
         def apply(self, child: Any) -> None:
-            child.blocked = (*child.blocked, self.person)  # no longer a standing pick-up adult
-            child.pickup_adults = tuple(
-                a for a in child.pickup_adults if a.phone != self.person.phone
-            )
+            phone = self.person.phone
+            child.blocked = (*child.blocked, self.person)
+            child.note_block(phone, self.timestamp)
+            for adult in child.pickup_adults:  # no longer a standing pick-up adult from now
+                if adult.phone == phone:
+                    child.end_pickup_right(EndedPickupRight(
+                        "authorised_adult", adult.name, phone, self.timestamp
+                    ))  # fmt: skip
+            child.pickup_adults = tuple(a for a in child.pickup_adults if a.phone != phone)
 
     class MedicationAuthorised(TuoyuAggregate.Event):
         authorisation: MedicationAuthorisation
@@ -235,27 +234,6 @@ class ChildCareMixin:
             raise InvalidValue("1–6 doses a day", field="max_doses_per_day")
         authorisation = msgspec.structs.replace(authorisation, authorised_at=now)
         self.emit(self.MedicationAuthorised, now, authorisation=authorisation)
-
-    def collector_relation(
-        self, phone: str, guardian_phone_ids: set[UUID], day: date
-    ) -> tuple[str, str | None]:
-        """How this adult may collect the child today, and the name the guardians gave them
-        (None for a guardian), or a named refusal.
-
-        `guardian_phone_ids` are the account ids the phone maps to (accounts are keyed by phone)."""
-        if any(b.phone == phone for b in self.blocked):
-            raise CollectorBlocked("this person must not collect the child", field="collector")
-        if guardian_phone_ids & set(self.guardians):
-            return "guardian", None
-        for adult in self.pickup_adults:
-            if adult.phone == phone:
-                return "authorised_adult", adult.name
-        for delegate in self.delegates:
-            if delegate.phone == phone and delegate.day == day:
-                return "delegate", delegate.name
-        raise CollectorNotAuthorised(
-            "neither a guardian, an authorised adult nor today's delegate", field="collector"
-        )
 
     def medication_for(
         self, authorisation_id: UUID, day: date, at: datetime

@@ -15,6 +15,7 @@ from uuid import UUID
 from domain.aggregate import TuoyuAggregate
 from domain.child.care import ERASED_DAY, NOBODY, BlockedCollector, Delegate, HealthRecord
 from domain.child.medication import MedicationAuthorisation, MedicationWithdrawn
+from domain.child.pickup_rights import EndedPickupRight
 from domain.child.profile import Sex, check_profile
 from domain.clocks import families_today
 from domain.errors import InvalidValue, NotFound
@@ -76,6 +77,11 @@ class FamilyChangesMixin:
         erased = {"phone": ""}
 
         def apply(self, child: Any) -> None:
+            for adult in child.pickup_adults:  # a pick-up from before now still stands
+                if adult.phone == self.phone:
+                    child.end_pickup_right(EndedPickupRight(
+                        "authorised_adult", adult.name, self.phone, self.timestamp
+                    ))  # fmt: skip
             child.pickup_adults = tuple(a for a in child.pickup_adults if a.phone != self.phone)
 
     class PickupDelegationWithdrawn(TuoyuAggregate.Event):
@@ -87,9 +93,13 @@ class FamilyChangesMixin:
         erased = {"phone": "", "day": ERASED_DAY}
 
         def apply(self, child: Any) -> None:
-            child.delegates = tuple(
-                d for d in child.delegates if (d.phone, d.day) != (self.phone, self.day)
-            )
+            named = (self.phone, self.day)
+            for delegate in child.delegates:  # a pick-up from before now still stands
+                if (delegate.phone, delegate.day) == named:
+                    child.end_pickup_right(EndedPickupRight(
+                        "delegate", delegate.name, self.phone, self.timestamp, self.day
+                    ))  # fmt: skip
+            child.delegates = tuple(d for d in child.delegates if (d.phone, d.day) != named)
 
     class CollectionBlockLifted(TuoyuAggregate.Event):
         """Off the "must not collect" list; not thereby authorised to collect."""
@@ -100,6 +110,7 @@ class FamilyChangesMixin:
 
         def apply(self, child: Any) -> None:
             child.blocked = tuple(b for b in child.blocked if b.phone != self.phone)
+            child.note_block_lifted(self.phone, self.timestamp)
 
     class MedicationAuthorisationWithdrawn(TuoyuAggregate.Event):
         """No dose given from now on stands against the authorisation; one given before does

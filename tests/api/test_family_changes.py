@@ -35,7 +35,10 @@ async def _ok(world: World, path: str, body: dict[str, Any], who: Caller, status
     return response.json()
 
 
-async def _collected_by(world: World, room: Room, phone: str, minutes: int) -> Any:
+NOW = 120  # minutes after 09:00: the changes are made then, and the door is asked at once
+
+
+async def _collected_by(world: World, room: Room, phone: str, minutes: int = NOW) -> Any:
     return await world.post("/v1/attendance/check-outs",
                             out_body(room, room.children[0], phone, minutes), room.caregiver)  # fmt: skip
 
@@ -51,7 +54,7 @@ def _refused_as(response: Any, status: int, problem: str, field: str | None = No
 async def _in_the_room(world: World) -> tuple[Room, str]:
     room = await attending_room(world)
     assert (await check_in(world, room, room.children[0])).status_code == 201
-    world.runtime.clock.at = NINE + timedelta(hours=2)  # type: ignore[attr-defined]
+    world.runtime.clock.at = NINE + timedelta(minutes=NOW)  # type: ignore[attr-defined]
     return room, f"/v1/children/{room.children[0]}"
 
 
@@ -64,14 +67,14 @@ async def test_a_withdrawn_pick_up_adult_is_refused_at_the_door_and_may_be_autho
                                  {"phone": "+86 139-5555-0001"}, room.guardian)  # fmt: skip
     assert withdrawn.status_code == 200, withdrawn.text
     assert (await _profile(world, room.children[0], room.guardian))["pickup_adults"] == []
-    refused = await _collected_by(world, room, GRANNY["phone"], 90)
+    refused = await _collected_by(world, room, GRANNY["phone"])
     _refused_as(refused, 409, "collector-not-authorised", "collector")
     again = await world.post(f"{child}/pickup-adults/withdraw", {"phone": GRANNY["phone"]},
                              room.guardian)  # fmt: skip
     _refused_as(again, 404, "pickup-adult-not-found", "phone")
 
     await _ok(world, f"{child}/pickup-adults", GRANNY, room.guardian, 201)  # not blocked
-    assert (await _collected_by(world, room, GRANNY["phone"], 91)).status_code == 201
+    assert (await _collected_by(world, room, GRANNY["phone"], NOW + 1)).status_code == 201
 
 
 async def test_a_withdrawn_delegate_is_refused_at_the_door_and_is_gone_from_the_profile(
@@ -88,7 +91,7 @@ async def test_a_withdrawn_delegate_is_refused_at_the_door_and_is_gone_from_the_
     await _ok(world, f"{child}/delegates/withdraw", withdrawal, room.guardian, 200)
     shown = (await _profile(world, room.children[0], room.guardian))["delegates"]
     assert shown == [{"name": "邻居陈", "phone": NEIGHBOUR["phone"], "day": day(1)}]
-    refused = await _collected_by(world, room, NEIGHBOUR["phone"], 90)
+    refused = await _collected_by(world, room, NEIGHBOUR["phone"])
     _refused_as(refused, 409, "collector-not-authorised", "collector")
     again = await world.post(f"{child}/delegates/withdraw", withdrawal, room.guardian)
     _refused_as(again, 404, "delegate-not-found", "phone")
@@ -111,14 +114,14 @@ async def test_a_lifted_block_authorises_nobody_but_lets_a_later_authorisation_s
     await _ok(world, f"{child}/blocked-collectors/lift", {"phone": GRANNY["phone"]},
               room.guardian, 200)  # fmt: skip
     assert (await _profile(world, room.children[0], room.guardian))["blocked_collectors"] == []
-    not_yet = await _collected_by(world, room, GRANNY["phone"], 90)
+    not_yet = await _collected_by(world, room, GRANNY["phone"])
     _refused_as(not_yet, 409, "collector-not-authorised", "collector")
     again = await world.post(f"{child}/blocked-collectors/lift", {"phone": GRANNY["phone"]},
                              room.guardian)  # fmt: skip
     _refused_as(again, 404, "collector-not-blocked", "phone")
 
     await _ok(world, f"{child}/pickup-adults", GRANNY, room.guardian, 201)
-    assert (await _collected_by(world, room, GRANNY["phone"], 91)).status_code == 201
+    assert (await _collected_by(world, room, GRANNY["phone"], NOW + 1)).status_code == 201
 
 
 async def test_a_withdrawn_medication_refuses_later_doses_and_keeps_one_a_tablet_gave_before(

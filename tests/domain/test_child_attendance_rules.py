@@ -12,8 +12,6 @@ from domain.child.aggregate import Child, ChildAlreadyBooked, Hold, PickupAdult,
 from domain.child.care import (
     BlockedCollector,
     CareNotCovered,
-    CollectorBlocked,
-    CollectorNotAuthorised,
     Delegate,
     HealthRecord,
     HealthRecordKind,
@@ -26,6 +24,7 @@ from domain.child.medication import (
     MedicationAuthorisation,
     MedicationNotAuthorised,
 )
+from domain.child.pickup_rights import CollectorBlocked, CollectorNotAuthorised
 from domain.errors import InvalidValue
 
 TODAY = date(2026, 12, 1)
@@ -152,13 +151,16 @@ def test_only_guardians_authorised_adults_and_todays_delegates_may_collect():
     c.authorise_pickup(PickupAdult("奶奶", "13600000009", "grandmother"), NOW)
     c.delegate_pickup(Delegate("邻居", "13600000008", TODAY), TODAY, NOW)
     mum = {account_id_for("13600000001")}
-    assert c.collector_relation("13600000001", mum, TODAY) == ("guardian", None)
-    assert c.collector_relation("13600000009", set(), TODAY) == ("authorised_adult", "奶奶")
-    assert c.collector_relation("13600000008", set(), TODAY) == ("delegate", "邻居")
+    later = NOW + timedelta(hours=8)
+    assert c.collector_relation("13600000001", mum, TODAY, later) == ("guardian", None, None)
+    assert c.collector_relation("13600000009", set(), TODAY, later) == (
+        "authorised_adult", "奶奶", None
+    )  # fmt: skip
+    assert c.collector_relation("13600000008", set(), TODAY, later) == ("delegate", "邻居", None)
     with pytest.raises(CollectorNotAuthorised):
-        c.collector_relation("13600000008", set(), TODAY + timedelta(days=1))
+        c.collector_relation("13600000008", set(), TODAY + timedelta(days=1), later)
     with pytest.raises(CollectorNotAuthorised):
-        c.collector_relation("13600000007", set(), TODAY)
+        c.collector_relation("13600000007", set(), TODAY, later)
 
 
 def test_a_person_on_the_must_not_collect_list_is_refused_even_if_authorised():
@@ -166,7 +168,7 @@ def test_a_person_on_the_must_not_collect_list_is_refused_even_if_authorised():
     c.authorise_pickup(PickupAdult("爸爸", "13600000005", "father"), NOW)
     c.block_collector(BlockedCollector("爸爸", "13600000005", "court order"), NOW)
     with pytest.raises(CollectorBlocked):
-        c.collector_relation("13600000005", set(), TODAY)
+        c.collector_relation("13600000005", set(), TODAY, NOW + timedelta(hours=8))
     with pytest.raises(CollectorBlocked):
         c.delegate_pickup(Delegate("爸爸", "13600000005", TODAY), TODAY, NOW)
 

@@ -12,7 +12,6 @@ from domain.account.aggregate import account_id_for
 from domain.child.aggregate import Child, PickupAdult, Sex
 from domain.child.care import (
     BlockedCollector,
-    CollectorNotAuthorised,
     Delegate,
     HealthRecord,
     HealthRecordKind,
@@ -24,6 +23,7 @@ from domain.child.family_changes import (
     PickupAdultNotFound,
 )
 from domain.child.medication import MedicationAuthorisation, MedicationWithdrawn
+from domain.child.pickup_rights import CollectorNotAuthorised
 from domain.errors import InvalidValue
 
 TODAY = date(2026, 12, 1)
@@ -39,8 +39,8 @@ def child() -> Child:
     )  # fmt: skip
 
 
-def collects(c: Child, phone: str) -> str:
-    return c.collector_relation(phone, {account_id_for(phone)}, TODAY)[0]
+def collects(c: Child, phone: str, at: datetime = NOW + timedelta(hours=1)) -> str:
+    return c.collector_relation(phone, {account_id_for(phone)}, TODAY, at).relation
 
 
 def test_a_withdrawn_pick_up_adult_may_no_longer_collect_but_may_be_authorised_again():

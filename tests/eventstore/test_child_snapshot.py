@@ -11,7 +11,8 @@ import pytest
 
 from backend.eventstore.child_keys import ChildKeys
 from backend.eventstore.snapshots import SnapshotUnreadable, decode_snapshot, encode_snapshot
-from domain.child.aggregate import Child
+from domain.child.aggregate import Child, PickupAdult
+from domain.child.care import BlockedCollector
 from domain.child.presence import PresentElsewhere
 from tests.domain.test_child_data_rules import NOW, TODAY, child
 
@@ -67,4 +68,36 @@ def test_a_childs_snapshot_from_before_ended_stays_were_kept_loads_with_none():
     c, keys, topic, state = _snapshot()
     restored = decode_snapshot(c.id, c.version, topic, _without(state, "ended_stays"), keys)
     assert restored.ended_stays == ()
+    assert _state(restored) == _state(c)
+
+
+def _without_sealed(state: bytes, keys: ChildKeys, c: Child, topic: str, field: str) -> bytes:
+    """A snapshot's state as written before the aggregate kept the personal `field`."""
+    raw = msgspec.json.decode(state)
+    opened = msgspec.json.decode(keys.open(c.id, topic, raw["sealed"]) or b"{}")
+    del opened[field]
+    raw["sealed"] = keys.seal(c.id, topic, msgspec.json.encode(opened))
+    return msgspec.json.encode(raw)
+
+
+def test_a_childs_ended_pick_up_rights_survive_its_snapshot_sealed_and_still_cover_a_pick_up():
+    c, keys, *_ = _snapshot()
+    c.authorise_pickup(PickupAdult("王外婆", "13955550001", "外婆"), NOW)
+    c.withdraw_pickup_adult("13955550001", NOW + timedelta(hours=8))
+    c.block_collector(BlockedCollector("赵某", "13900001111", "法院禁令"), NOW + timedelta(hours=8))
+    c.collect_events()
+    topic, state = encode_snapshot(c, keys)
+    assert b"13955550001" not in state and b"13900001111" not in state  # phones travel sealed
+    restored = decode_snapshot(c.id, c.version, topic, state, keys)
+    assert _state(restored) == _state(c) and len(restored.pickup_rights_ended) == 1
+    standing = restored.collector_relation("13955550001", set(), TODAY, NOW + timedelta(hours=7))
+    assert standing.relation == "authorised_adult"
+
+
+def test_a_childs_snapshot_from_before_pick_up_rights_were_kept_loads_with_none():
+    c, keys, topic, state = _snapshot()
+    for field in ("pickup_rights_ended", "blocks_lately"):
+        state = _without_sealed(state, keys, c, topic, field)
+    restored = decode_snapshot(c.id, c.version, topic, state, keys)
+    assert (restored.pickup_rights_ended, restored.blocks_lately) == ((), ())
     assert _state(restored) == _state(c)

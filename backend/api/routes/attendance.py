@@ -19,6 +19,7 @@ from api_schema.attendance import (
     CareLogRequest,
     CheckInAccepted,
     CheckInRequest,
+    CheckOutAccepted,
     CheckOutRequest,
     ClockRequest,
     HealthCheckIn,
@@ -133,9 +134,10 @@ class AttendanceController(Controller):
     @post("/check-outs", opt=STAFF_OF_INSTITUTION)
     async def check_out(
         self, request: Request[Principal, Any, Any], data: JSONBody[CheckOutRequest]
-    ) -> Response[CommandAccepted]:
+    ) -> Response[CheckOutAccepted]:
         """Pick-up: only a guardian, a standing authorised adult or today's delegate; a person
-        on the "must not collect" list is refused; the identity check is recorded."""
+        on the "must not collect" list is refused; the identity check is recorded. Judged on
+        the arrangements at `at` (a tablet replays it late): see `CheckOutAccepted`."""
         rt = runtime(request)
         zone = await institution_zone(rt, data.institution_id)
         departure = service.Departure(
@@ -150,6 +152,7 @@ class AttendanceController(Controller):
             request,
             lambda uow, ctx: service.check_out(uow, ctx.now, departure, secret),
             created=True,
+            result_type=CheckOutAccepted,
             lane=lane,
             reads=[*lane, data.institution_id, data.child_id],
             key_scope=TabletKeys(data.institution_id),
