@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from backend.commands import load_aggregate
 from backend.scheduler import escalate_uncollected_children
+from backend.unit_of_work import load_aggregate
 from tests.api.attendance_world import NINE, Room, attending_room, check_in, check_out_body
 from tests.api.days import DAY, day
 from tests.api.room_moves_world import read, register
