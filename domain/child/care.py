@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
@@ -95,6 +95,8 @@ class ChildCareMixin:
     doses_given: dict[str, int]  # dose_day(authorisation, day) → doses given, at any institution
     last_attended: date | None
     emit: Any
+    if TYPE_CHECKING:  # the family changes' event (domain/child/family_changes.py), not state
+        PickupDelegationWithdrawn: Any
 
     class HealthRecorded(TuoyuAggregate.Event):
         record: HealthRecord
@@ -215,13 +217,21 @@ class ChildCareMixin:
             raise InvalidValue("a delegate is named for today or a later day", field="day")
         if any(b.phone == delegate.phone for b in self.blocked):
             raise CollectorBlocked("this person must not collect the child", field="phone")
+        if any((d.phone, d.day) == (delegate.phone, delegate.day) for d in self.delegates):
+            raise AlreadyExists(  # the door and the profile would each show one of the names
+                f"this person is already named to collect the child on {delegate.day.isoformat()}"
+                ": withdraw that first to name them anew", field="phone",
+            )  # fmt: skip
         self.emit(self.PickupDelegated, now, delegate=delegate)
 
     def block_collector(self, person: BlockedCollector, now: datetime) -> None:
         require_text(name=person.name)
         if any(b.phone == person.phone for b in self.blocked):
             raise AlreadyExists("this person is already on the list", field="phone")
-
+        for delegate in self.delegates:  # named for a day: no longer, nor once the block lifts
+            if delegate.phone == person.phone:
+                self.emit(self.PickupDelegationWithdrawn, now, phone=delegate.phone,
+                          day=delegate.day)  # fmt: skip
         self.emit(self.CollectionBlocked, now, person=person)
 
     def authorise_medication(self, authorisation: MedicationAuthorisation, now: datetime) -> None:

@@ -100,6 +100,34 @@ async def test_a_withdrawn_delegate_is_refused_at_the_door_and_is_gone_from_the_
     _refused_as(past, 422, "invalid-value", "day")
 
 
+async def test_a_block_ends_the_persons_delegations_so_lifting_it_leaves_them_unauthorised(
+    world: World,
+):
+    """A delegate named for today, then blocked: gone from the delegates at once (the profile
+    staff read at the door), and not back in force when the block is lifted."""
+    room, child = await _in_the_room(world)
+    await _ok(world, f"{child}/delegates", NEIGHBOUR, room.guardian, 201)
+    block = {"name": NEIGHBOUR["name"], "phone": NEIGHBOUR["phone"], "reason": "家里不放心"}
+    await _ok(world, f"{child}/blocked-collectors", block, room.guardian, 201)
+    assert (await _profile(world, room.children[0], room.caregiver))["delegates"] == []
+
+    await _ok(world, f"{child}/blocked-collectors/lift", {"phone": NEIGHBOUR["phone"]},
+              room.guardian, 200)  # fmt: skip
+    refused = await _collected_by(world, room, NEIGHBOUR["phone"], NOW + 1)
+    _refused_as(refused, 409, "collector-not-authorised", "collector")
+
+
+async def test_a_delegate_named_again_for_the_same_day_is_refused_so_door_and_profile_agree(
+    world: World,
+):
+    room, child = await _in_the_room(world)
+    await _ok(world, f"{child}/delegates", NEIGHBOUR, room.guardian, 201)
+    again = await world.post(f"{child}/delegates", {**NEIGHBOUR, "name": "陈阿姨"}, room.guardian)
+    _refused_as(again, 409, "already-exists", "phone")
+    [shown] = (await _profile(world, room.children[0], room.guardian))["delegates"]
+    assert shown["name"] == NEIGHBOUR["name"]
+
+
 async def test_a_lifted_block_authorises_nobody_but_lets_a_later_authorisation_stand(
     world: World,
 ):
