@@ -106,6 +106,19 @@ async def check_in(world: World, room: Room, child: UUID, who: Caller | None = N
                       who or room.caregiver)  # fmt: skip
 
 
+def clock_to(world: World, minutes: int) -> None:
+    """The server's clock `minutes` after 09:00 on DAY."""
+    world.runtime.clock.at = NINE + timedelta(minutes=minutes)  # type: ignore[attr-defined]
+
+
+async def collected(world: World, room: Room, minutes: int) -> None:
+    """The room's first child collected by its guardian `minutes` after 09:00 on DAY, then."""
+    clock_to(world, minutes)
+    out = check_out_body(room, room.children[0], room.guardian.phone, minutes=minutes)
+    left = await world.post("/v1/attendance/check-outs", out, room.caregiver)
+    assert left.status_code == 201, left.text
+
+
 async def booked_here_then_elsewhere(world: World) -> tuple[Room, UUID, UUID, Caller]:
     """A child booked 09:00–11:00 in `room`, then 11:00–13:00 at another institution (its id,
     its room's, and a caregiver clocked in there at 10:30)."""

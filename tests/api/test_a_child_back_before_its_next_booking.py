@@ -5,7 +5,6 @@ family's booking of the place is refused."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from backend.clock import FrozenClock
@@ -17,7 +16,8 @@ from tests.api.attendance_world import (
     at,
     caregiver_of,
     check_in,
-    check_out_body,
+    clock_to,
+    collected,
 )
 from tests.api.booking_world import HOURLY, bookable_room, booking_body, many_children
 from tests.api.days import DAY
@@ -54,17 +54,6 @@ async def _two_bookings_in_one_place(world: World) -> Room:
     return room
 
 
-async def _at(world: World, minutes: int) -> None:
-    world.runtime.clock.at = NINE + timedelta(minutes=minutes)  # type: ignore[attr-defined]
-
-
-async def _collected(world: World, room: Room, minutes: int) -> None:
-    await _at(world, minutes)
-    out = check_out_body(room, room.children[0], room.guardian.phone, minutes=minutes)
-    left = await world.post("/v1/attendance/check-outs", out, room.caregiver)
-    assert left.status_code == 201, left.text
-
-
 async def _statuses(world: World, room: Room, booking_id: str) -> list[str]:
     booking: Any = await read(world, f"/v1/bookings/{booking_id}", room.guardian)
     return [h["status"] for h in booking["history"]]
@@ -77,8 +66,8 @@ async def test_a_child_back_before_its_next_booking_holds_its_place_under_the_on
     [other_child] = await many_children(world, stranger, 1)
     room = await _two_bookings_in_one_place(world)
     _later, first = room.bookings
-    await _collected(world, room, 30)  # 09:30, to the doctor's
-    await _at(world, 70)
+    await collected(world, room, 30)  # 09:30, to the doctor's
+    clock_to(world, 70)
     back = await check_in(world, room, room.children[0], at=at(70))  # 10:10, 20 min before 10:30
     assert back.status_code == 201, back.text
     assert back.json()["booking_id"] == first
@@ -99,11 +88,11 @@ async def test_the_next_booking_of_a_child_back_early_is_attended_not_released(w
     left."""
     room = await _two_bookings_in_one_place(world)
     later, first = room.bookings
-    await _collected(world, room, 30)
-    await _at(world, 70)
+    await collected(world, room, 30)
+    clock_to(world, 70)
     assert (await check_in(world, room, room.children[0], at=at(70))).status_code == 201
-    await _at(world, 125)  # 11:05, 35 minutes after the later booking began
+    clock_to(world, 125)  # 11:05, 35 minutes after the later booking began
     assert await release_due_no_shows(world.runtime) == 0
-    await _collected(world, room, 150)  # 11:30
+    await collected(world, room, 150)  # 11:30
     assert (await _statuses(world, room, first))[-2:] == ["checked_in", "completed"]
     assert (await _statuses(world, room, later))[-2:] == ["checked_in", "completed"]

@@ -5,13 +5,12 @@ same command: the family is told and waits again in its place in line, instead o
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from backend.clock import Clock
 from backend.scheduler import release_due_no_shows
-from tests.api.attendance_world import NINE, Room, at, attending_room, check_in, check_out_body
+from tests.api.attendance_world import Room, at, attending_room, check_in, clock_to, collected
 from tests.api.booking_world import HOURLY, booking_body, many_children, put
 from tests.api.days import DAY
 from tests.api.room_moves_world import read
@@ -40,17 +39,6 @@ async def _one_place_with_a_family_waiting(world: World) -> tuple[Room, Caller, 
     return room, stranger, waiting.json()["id"]
 
 
-async def _at(world: World, minutes: int) -> None:
-    world.runtime.clock.at = NINE + timedelta(minutes=minutes)  # type: ignore[attr-defined]
-
-
-async def _collected(world: World, room: Room, minutes: int) -> None:
-    await _at(world, minutes)
-    out = check_out_body(room, room.children[0], room.guardian.phone, minutes=minutes)
-    left = await world.post("/v1/attendance/check-outs", out, room.caregiver)
-    assert left.status_code == 201, left.text
-
-
 async def _entry(world: World, who: Caller) -> dict[str, Any]:
     [entry] = await read(world, "/v1/waitlist", who)
     return dict(entry)
@@ -76,13 +64,13 @@ async def _withdrawn_and_told(world: World, room: Room, stranger: Caller, entry_
 async def test_an_offer_of_the_place_a_child_was_brought_back_to_is_withdrawn(world: World):
     room, stranger, entry_id = await _one_place_with_a_family_waiting(world)
     assert (await check_in(world, room, room.children[0])).status_code == 201
-    await _collected(world, room, 30)  # 09:30, to the doctor's: the place is offered
+    await collected(world, room, 30)  # 09:30, to the doctor's: the place is offered
     assert (await _entry(world, stranger))["status"] == "offered"
-    await _at(world, 40)
+    clock_to(world, 40)
     assert (await check_in(world, room, room.children[0], at=at(40))).status_code == 201
     await _withdrawn_and_told(world, room, stranger, entry_id)
 
-    await _collected(world, room, 50)  # gone for good at 09:50: the family in line gets it
+    await collected(world, room, 50)  # gone for good at 09:50: the family in line gets it
     assert (await _entry(world, stranger))["status"] == "offered"
     taken = await world.post(f"/v1/waitlist/{entry_id}/accept", {}, stranger)
     assert taken.status_code == 201, taken.text
@@ -109,10 +97,10 @@ async def test_an_offer_of_a_no_shows_place_is_withdrawn_when_its_drop_off_is_re
 ):
     room, stranger, entry_id = await _one_place_with_a_family_waiting(world)
     await world.runtime.projector.wait_until(await world.runtime.store.head_position())
-    await _at(world, 21)
+    clock_to(world, 21)
     assert await release_due_no_shows(world.runtime) == 1  # the tablet is offline
     assert (await _entry(world, stranger))["status"] == "offered"
-    await _at(world, 25)
+    clock_to(world, 25)
     replayed = await check_in(world, room, room.children[0], at=at(5))  # in at 09:05
     assert replayed.status_code == 201, replayed.text
     await _withdrawn_and_told(world, room, stranger, entry_id)

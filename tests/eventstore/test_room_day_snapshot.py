@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from uuid import uuid4
 
 from backend.eventstore.child_keys import ChildKeys
@@ -10,6 +11,13 @@ from backend.eventstore.snapshots import decode_snapshot, encode_snapshot
 from domain.booking.active import ActiveBookings, active_bookings
 from domain.booking.terms import CareType
 from tests.domain.test_booking_rules import NOW, booking, room_day, terms
+
+
+def _through_a_snapshot(day: Any) -> Any:
+    """The room-day as a snapshot of it, written now, loads it back."""
+    day.collect_events()
+    topic, state = encode_snapshot(day, ChildKeys())
+    return decode_snapshot(day.id, day.version, topic, state, ChildKeys())
 
 
 def test_a_room_day_from_its_snapshot_rebuilds_its_active_bookings_index_on_first_use():
@@ -34,9 +42,7 @@ def test_a_room_day_keeps_each_childs_completed_minutes_by_care_type_through_a_s
     day.book(visit, terms(), NOW)
     day.check_in(visit.booking_id, uuid4(), NOW)
     day.complete(visit.booking_id, uuid4(), NOW)
-    day.collect_events()
-    topic, state = encode_snapshot(day, ChildKeys())
-    restored = decode_snapshot(day.id, day.version, topic, state, ChildKeys())
+    restored = _through_a_snapshot(day)
     assert restored.completed_minutes == {child: {CareType.hourly: 240}}
     restored.book(booking("12:00", "14:00", child=child), terms(), NOW)  # 6 h: the limit
 
@@ -47,9 +53,7 @@ def test_a_room_day_keeps_its_freed_no_shows_through_a_snapshot():
     day.book(kept, terms(capacity=1), NOW)
     freed_at = kept.starts_at + timedelta(minutes=31)
     day.release_no_show(kept.booking_id, 30, freed_at)
-    day.collect_events()
-    topic, state = encode_snapshot(day, ChildKeys())
-    restored = decode_snapshot(day.id, day.version, topic, state, ChildKeys())
+    restored = _through_a_snapshot(day)
     assert restored.released == {kept.booking_id: kept}
     restored.attended_after_release(kept.booking_id, kept.starts_at, uuid4(), freed_at)
     assert kept.booking_id in restored.bookings
@@ -62,9 +66,7 @@ def test_a_room_day_keeps_its_completed_bookings_through_a_snapshot():
     day.book(visit, terms(), NOW)
     day.check_in(visit.booking_id, uuid4(), NOW)
     day.complete(visit.booking_id, uuid4(), NOW)
-    day.collect_events()
-    topic, state = encode_snapshot(day, ChildKeys())
-    restored = decode_snapshot(day.id, day.version, topic, state, ChildKeys())
+    restored = _through_a_snapshot(day)
     assert restored.completed == {visit.booking_id: visit}
     restored.resume_completed(visit.booking_id, visit.starts_at, uuid4(), NOW)
     assert visit.booking_id in restored.bookings
