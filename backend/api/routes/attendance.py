@@ -92,6 +92,19 @@ def day_lane(institution_id: UUID, at: datetime, zone: str) -> list[UUID]:
     return [attendance_day_id(institution_id, service.local_moment(at, zone)[0])]
 
 
+async def _about_a_present_child(
+    request: Request[Principal, Any, Any], institution_id: UUID, child_id: UUID, at: datetime,
+    result_type: Any, decide: Any,
+) -> Response[Any]:  # fmt: skip
+    """A pick-up or a room move: queued on the institution's attendance day of `at`, reading
+    the day, the institution and the child; its key is the tablet's command id."""
+    lane = day_lane(institution_id, at, await institution_zone(runtime(request), institution_id))
+    return await run_command(
+        request, decide, created=True, result_type=result_type, lane=lane,
+        reads=[*lane, institution_id, child_id], key_scope=TabletKeys(institution_id),
+    )  # fmt: skip
+
+
 def health(check: HealthCheckIn) -> HealthCheck:
     return HealthCheck(
         check.temperature_c, check.touch_ok, check.look_ok, check.ask_ok, check.check_ok,
@@ -139,7 +152,6 @@ class AttendanceController(Controller):
         on the "must not collect" list is refused; the identity check is recorded. Judged on
         the arrangements at `at` (a tablet replays it late): see `CheckOutAccepted`."""
         rt = runtime(request)
-        zone = await institution_zone(rt, data.institution_id)
         departure = service.Departure(
             institution_id=data.institution_id, child_id=data.child_id, at=data.at,
             by=request.user.account_id, collector_name=data.collector.name,
@@ -147,16 +159,10 @@ class AttendanceController(Controller):
             identity_check=IdentityCheck(data.collector.identity_check), code=data.code,
         )  # fmt: skip
         secret = rt.settings.jwt_secret
-        lane = day_lane(data.institution_id, data.at, zone)
-        return await run_command(
-            request,
+        return await _about_a_present_child(
+            request, data.institution_id, data.child_id, data.at, CheckOutAccepted,
             lambda uow, ctx: service.check_out(uow, ctx.now, departure, secret),
-            created=True,
-            result_type=CheckOutAccepted,
-            lane=lane,
-            reads=[*lane, data.institution_id, data.child_id],
-            key_scope=TabletKeys(data.institution_id),
-        )
+        )  # fmt: skip
 
     @post("/room-moves", opt=STAFF_OF_ROOMS)
     async def room_move(
@@ -165,23 +171,15 @@ class AttendanceController(Controller):
         """转班: a child present in one room goes to another room of the institution. Nobody
         collects it and the guardian gets no pick-up notice; the new room must take the child
         (age, a booking or regular place, class size and ratio) unless an admin overrides."""
-        rt = runtime(request)
-        zone = await institution_zone(rt, data.institution_id)
         move = room_moves.Move(
             institution_id=data.institution_id, child_id=data.child_id,
             to_room_id=data.to_room_id, at=data.at, by=request.user.account_id,
             override_reason=_reason(data.override_reason),
         )  # fmt: skip
-        lane = day_lane(data.institution_id, data.at, zone)
-        return await run_command(
-            request,
+        return await _about_a_present_child(
+            request, data.institution_id, data.child_id, data.at, RoomMoveAccepted,
             lambda uow, ctx: room_moves.move_room(uow, ctx.now, move),
-            created=True,
-            result_type=RoomMoveAccepted,
-            lane=lane,
-            reads=[*lane, data.institution_id, data.child_id],
-            key_scope=TabletKeys(data.institution_id),
-        )
+        )  # fmt: skip
 
     @post("/care-logs", opt=STAFF_OF_ROOM)
     async def care_log(
