@@ -14,6 +14,12 @@ CLOCK_SKEW = timedelta(minutes=2)
 # attendance command's `at`); an older record is refused, as a queue that old may be stale.
 REPLAY_WINDOW = timedelta(hours=24)
 
+# What a replay can still reach, back from the newest change kept: its `at` is at most
+# REPLAY_WINDOW before the server's now, and a change (a departure, a withdrawal) was at most
+# CLOCK_SKEW ahead of the server's now when recorded. History kept for late replays (the stays
+# that ended, the pick-up rights that ended) forgets what lies further back than this.
+REPLAYS_REACH_BACK = REPLAY_WINDOW + CLOCK_SKEW
+
 # Every city Tuoyu serves keeps China Standard Time: a family's "today" (the day an admission
 # check was done, the day a delegate is named for) is its date there, not the server's (UTC).
 FAMILIES_TIMEZONE = "Asia/Shanghai"

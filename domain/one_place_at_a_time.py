@@ -11,15 +11,9 @@ from uuid import UUID
 
 import msgspec
 
-from domain.clocks import CLOCK_SKEW, REPLAY_WINDOW
+from domain.clocks import REPLAYS_REACH_BACK
 
 LONGEST_PRESENCE = timedelta(hours=24)  # older: a departure (pick-up, clock-out) never recorded
-
-# An ended stay matters to an arrival whose `at` is before its end. That `at` is at most
-# REPLAY_WINDOW before the server's now, and the departure that ended the stay was at most
-# CLOCK_SKEW ahead of the server's now then: a stay that ended longer than this before the
-# latest departure can no longer be reached by any replay.
-ENDED_STAYS_KEPT = REPLAY_WINDOW + CLOCK_SKEW
 
 
 class Stay(msgspec.Struct, frozen=True):
@@ -65,8 +59,8 @@ def with_ended_stay(
     ended: tuple[Stay, ...], institution_id: UUID, since: datetime, until: datetime
 ) -> tuple[Stay, ...]:
     """`ended` with the stay at `institution_id` from `since` to `until` (unless it is empty),
-    less the stays no replay can reach any more (ended ENDED_STAYS_KEPT before `until`)."""
-    kept = tuple(stay for stay in ended if stay.until >= until - ENDED_STAYS_KEPT)
+    less the stays no replay can reach any more (ended REPLAYS_REACH_BACK before `until`)."""
+    kept = tuple(stay for stay in ended if stay.until >= until - REPLAYS_REACH_BACK)
     bound = min(until, since + LONGEST_PRESENCE)
     return (*kept, Stay(institution_id, since, bound)) if bound > since else kept
 

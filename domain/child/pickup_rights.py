@@ -16,13 +16,8 @@ from uuid import UUID
 
 import msgspec
 
-from domain.clocks import CLOCK_SKEW, REPLAY_WINDOW
+from domain.clocks import REPLAYS_REACH_BACK
 from domain.errors import RuleViolated
-
-# A change matters to a pick-up whose `at` is before it. That `at` is at most REPLAY_WINDOW
-# before the server's now (domain/clocks.py), and a change is stamped with the server's now:
-# a change older than this before a newer one can no longer be reached by any replay.
-PICKUP_CHANGES_KEPT = REPLAY_WINDOW + CLOCK_SKEW
 
 Relation = Literal["guardian", "authorised_adult", "delegate"]
 
@@ -71,8 +66,8 @@ def _last_change(change: EndedPickupRight | BlockSpell) -> datetime:
 
 
 def _recent(changes: Iterable[Any], newest: datetime) -> tuple[Any, ...]:
-    """`changes` less those made PICKUP_CHANGES_KEPT or longer before `newest`."""
-    return tuple(c for c in changes if _last_change(c) >= newest - PICKUP_CHANGES_KEPT)
+    """`changes` less those made REPLAYS_REACH_BACK or longer before `newest`."""
+    return tuple(c for c in changes if _last_change(c) >= newest - REPLAYS_REACH_BACK)
 
 
 class PickupRightsMixin:

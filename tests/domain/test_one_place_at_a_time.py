@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+from domain.clocks import REPLAYS_REACH_BACK
 from domain.one_place_at_a_time import (
-    ENDED_STAYS_KEPT,
     LONGEST_PRESENCE,
     Stay,
     present_elsewhere,
@@ -53,7 +53,7 @@ def test_a_stay_there_still_open_is_found_with_no_end():
 
 def test_a_stay_that_ended_longer_ago_than_any_replay_reaches_is_forgotten():
     ended = _stayed_there_nine_to_five()
-    last = FIVE + ENDED_STAYS_KEPT  # a departure here this long after: the stay there is kept
+    last = FIVE + REPLAYS_REACH_BACK  # a departure here this long after: the stay there is kept
     assert with_ended_stay(ended, HERE, last - MINUTE, last) == (
         *ended, Stay(HERE, last - MINUTE, last),
     )  # fmt: skip

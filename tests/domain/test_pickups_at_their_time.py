@@ -13,11 +13,11 @@ from domain.account.aggregate import account_id_for
 from domain.child.aggregate import Child, PickupAdult, Sex
 from domain.child.care import BlockedCollector, Delegate
 from domain.child.pickup_rights import (
-    PICKUP_CHANGES_KEPT,
     CollectorBlocked,
     CollectorNotAuthorised,
     CollectorStanding,
 )
+from domain.clocks import REPLAYS_REACH_BACK
 
 TODAY = date(2026, 12, 1)
 MORNING = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -110,14 +110,14 @@ def test_a_withdrawal_no_replay_can_reach_is_forgotten_at_the_next_change():
     c.withdraw_pickup_adult(GRANNY.phone, HALF_FOUR)
     c.block_collector(BlockedCollector("赵某", "13900001111", "法院禁令"), HALF_FOUR)
     assert [r.phone for r in c.pickup_rights_ended] == [GRANNY.phone]
-    c.withdraw_delegate(NEIGHBOUR.phone, TODAY, TODAY, HALF_FOUR + PICKUP_CHANGES_KEPT)
+    c.withdraw_delegate(NEIGHBOUR.phone, TODAY, TODAY, HALF_FOUR + REPLAYS_REACH_BACK)
     assert [r.phone for r in c.pickup_rights_ended] == [GRANNY.phone, NEIGHBOUR.phone]
     assert len(c.blocks_lately) == 1  # both just reachable still
-    later = HALF_FOUR + PICKUP_CHANGES_KEPT + timedelta(seconds=1)
+    later = HALF_FOUR + REPLAYS_REACH_BACK + timedelta(seconds=1)
     c.authorise_pickup(GRANNY, later)
     c.withdraw_pickup_adult(GRANNY.phone, later)
     assert [(r.relation, r.until) for r in c.pickup_rights_ended] == [
-        ("delegate", HALF_FOUR + PICKUP_CHANGES_KEPT), ("authorised_adult", later)
+        ("delegate", HALF_FOUR + REPLAYS_REACH_BACK), ("authorised_adult", later)
     ]  # fmt: skip
     assert c.blocks_lately == ()
     with pytest.raises(CollectorBlocked):  # a block older than any replay: on at any `at`
