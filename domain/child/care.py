@@ -91,8 +91,10 @@ class ChildCareMixin:
     delegates: tuple[Delegate, ...]
     blocked: tuple[BlockedCollector, ...]
     medication: dict[UUID, MedicationAuthorisation]
-    medication_withdrawn: dict[UUID, datetime]  # authorisation → when its guardian withdrew it
-    doses_given: dict[str, int]  # dose_day(authorisation, day) → doses given, at any institution
+    # Kept since after snapshots were first written: a snapshot without them loads with the
+    # class's empty dict (a fresh one per child: msgspec copies it, `init_care` sets its own).
+    medication_withdrawn: dict[UUID, datetime] = {}  # authorisation → when a guardian withdrew it
+    doses_given: dict[str, int] = {}  # dose_day(authorisation, day) → doses, at any institution
     last_attended: date | None
     emit: Any
     if TYPE_CHECKING:  # the family changes' event (domain/child/family_changes.py), not state

@@ -101,3 +101,16 @@ def test_a_childs_snapshot_from_before_pick_up_rights_were_kept_loads_with_none(
     restored = decode_snapshot(c.id, c.version, topic, state, keys)
     assert (restored.pickup_rights_ended, restored.blocks_lately) == ((), ())
     assert _state(restored) == _state(c)
+
+
+def test_a_childs_snapshot_from_before_withdrawals_and_doses_were_kept_loads_with_none():
+    """Written before a child kept its withdrawn medication and its doses given: it loads
+    (else the child is replayed from its first event until a new snapshot is written)."""
+    c, keys, topic, state = _snapshot()
+    for field in ("medication_withdrawn", "doses_given"):
+        state = _without_sealed(state, keys, c, topic, field)
+    restored = decode_snapshot(c.id, c.version, topic, state, keys)
+    assert (restored.medication_withdrawn, restored.doses_given) == ({}, {})
+    assert _state(restored) == _state(c)
+    restored.doses_given["a dose"] = 1  # its own dict, not one the class shares
+    assert Child.doses_given == {}
