@@ -21,6 +21,8 @@ from uuid import UUID
 
 import asyncpg
 
+from backend.erasures_heard import APPLIED_BY
+
 if TYPE_CHECKING:
     from backend.projector import Projector
     from projections.base import Envelope
@@ -68,6 +70,7 @@ async def step_all(projector: Projector) -> int:
     projector.changed(step.changed, step.streams)
     await projector.positions_reached(step.checkpoints)
     projector.store.heard_head(step.head)  # a head not yet heard of (no NOTIFY) is known now
+    await projector.erasures.heard(step.applied.get(APPLIED_BY), step.checkpoints.get(APPLIED_BY))
     return step.moved_to
 
 

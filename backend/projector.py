@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 import asyncpg
 
+from backend.erasures_heard import ErasuresHeard
 from backend.eventstore.mapper import seals_personal_data
 from backend.eventstore.store import EventStore
 from backend.follower import follow_all, lock_key
@@ -85,6 +86,8 @@ class Projector(ReadModelProgress):
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
+        self.erasures = ErasuresHeard(store.pool)  # told by the live follower's steps
+        self.erasures.tell(store.forget_erased)
 
     async def ensure_schema(self) -> None:
         async with self.store.pool.acquire() as conn:
@@ -167,6 +170,7 @@ class Projector(ReadModelProgress):
 
     async def start(self, listen_dsn: str | None = None) -> None:
         await self.ensure_schema()
+        await self.erasures.begin()
         if listen_dsn is not None:
             self._listener = await asyncpg.connect(listen_dsn)
             await self._listener.add_listener("tuoyu_events", self._heard)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -66,3 +67,10 @@ class Runtime:
     def __post_init__(self) -> None:
         self.feed_hub = FeedHub(self.pool, self.projector)
         self.projector.watch(self.room_presence.heard)
+        self.projector.erasures.tell(self._forget_children)
+
+    def _forget_children(self, erased: Sequence[UUID]) -> None:
+        """Erased children's rows (name, birth date) leave the searches' copy at once: it would
+        serve them no more, but would keep them in memory until read again (ADR 0012)."""
+        for child_id in erased:
+            self.children_seen.drop(child_id)

@@ -23,6 +23,13 @@ class UnmovedCache(Generic[K, V]):
             return True, found[1]
         return False, None
 
+    def __contains__(self, key: K) -> bool:
+        """Whether something is kept for `key`, current or not."""
+        return key in self._entries
+
+    def drop(self, key: K) -> None:
+        self._entries.pop(key, None)
+
     def put(self, key: K, stamp: Hashable, value: V) -> None:
         if len(self._entries) >= self._bound:
             self._entries.clear()  # a burst of new keys: start again rather than grow

@@ -183,6 +183,14 @@ class EventStore:
             StoredEvent(event.stream_id, event.version, event.topic, event.state)
         )
 
+    def forget_erased(self, child_ids: Sequence[UUID]) -> None:
+        """These children were erased (perhaps by another process): their keys and cached
+        aggregates leave this process's memory (backend/erasures_heard.py). A key forgotten is
+        never fetched again: it reads as erased."""
+        for child_id in child_ids:
+            self.mapper.keys.forget(child_id)
+            self.cache.take(child_id)
+
     async def destroy_child_key(self, child_id: UUID) -> None:
         """Crypto-shred a child's personal data: its key goes, and its snapshots with it (they
         would be unreadable anyway). Idempotent; the children read model repeats it."""
