@@ -100,8 +100,22 @@ async def log_care(
             note=entry.note, authorisation_id=entry.authorisation_id,
             medicine=authorisation.medicine, dose=authorisation.dose_to_give(entry.dose),
         )  # fmt: skip
-    logged = today.log_care(entry, now)
+    covered = today.care_covering(entry).child_ids
+    erased = await _erased_among(uow, [c for c in covered if c not in today.present])
+    logged = today.log_care(entry, now, erased=erased)
     return CommandAccepted(id=logged.entry_id, version=today.version)
+
+
+async def _erased_among(uow: UnitOfWork, children: list[UUID]) -> set[UUID]:
+    """Those of `children` whose data was erased. Asked only of children an entry covers who
+    are gone (a tablet replaying it): a child present cannot be erased (erasure waits until it
+    is collected), so live care reads no child. Their streams are read in one round trip, and
+    their versions checked by the append: an erasure racing the entry makes it conflict."""
+    if not children:
+        return set()
+    await uow.prefetch(children)
+    found = [await uow.find(Child, child_id) for child_id in children]
+    return {c.id for c in found if c is not None and c.erased_at is not None}
 
 
 def pick_up_due(institution: Institution, day: date) -> datetime:

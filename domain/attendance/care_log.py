@@ -3,6 +3,7 @@ incidents, observations; one entry may cover a whole room ("lunch served to all 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
@@ -11,6 +12,7 @@ import msgspec
 
 from domain.attendance.health import HealthCheck, check_health_check
 from domain.attendance.values import ChildNotPresent, NapRuleBroken
+from domain.child.aggregate import ChildErased
 from domain.errors import InvalidValue
 
 
@@ -96,6 +98,32 @@ def check_entry(entry: CareEntry) -> None:
             raise InvalidValue("each dose is logged for one child", field="child_ids")
     elif kind is CareKind.observation and not entry.note.strip():
         raise InvalidValue("an observation needs a note", field="note")
+
+
+# Kinds that are nothing without what the erased child's data held: an observation is only its
+# words; a dose is given against the guardian's authorisation, which was erased with the child.
+NOT_WITHOUT_WORDS = (CareKind.observation, CareKind.medication)
+
+
+def about_erased_children(entry: CareEntry, erased: Collection[UUID]) -> CareEntry:
+    """The entry as recorded when it covers a child whose data was erased (a tablet replays it
+    after the erasure): the fact without the staff's words (its note, a midday check's
+    observations), for every child it covers, as one entry has one note; the kind, time, room,
+    who, the meal, amount, toileting, an incident's category and a check's temperature and
+    checklist stay. The words would stay in the institution's day stream, which is append-only
+    and not sealed with the child's key (ADR 0012). An observation or a dose is refused
+    instead (`NOT_WITHOUT_WORDS`)."""
+    gone = [child_id for child_id in entry.child_ids if child_id in erased]
+    if not gone:
+        return entry
+    if entry.kind in NOT_WITHOUT_WORDS:
+        raise ChildErased(
+            "this child's personal data was erased at its guardian's request: care of kind"
+            f" {entry.kind.value} about it says nothing without it, and is not recorded",
+            field="child_ids", child_id=str(gone[0]),
+        )  # fmt: skip
+    health = entry.health and msgspec.structs.replace(entry.health, observations="")
+    return msgspec.structs.replace(entry, note="", health=health)
 
 
 def children_cared_for(

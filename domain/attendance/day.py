@@ -7,6 +7,7 @@ under the topics stored events and snapshots name (`domain.attendance.day:Attend
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from uuid import UUID, uuid5
@@ -18,6 +19,7 @@ from domain.attendance.care_log import (
     CareEntry,
     CareKind,
     RoomAt,
+    about_erased_children,
     check_entry,
     children_cared_for,
 )
@@ -256,8 +258,9 @@ class AttendanceDay(ChildrenInRoomsMixin, StaffInRoomsMixin, TuoyuAggregate):
         elif breach is None and was is not None:
             self.emit(self.RoomBackInBounds, now, room_id=room.room_id, at=at, status=status)
 
-    def log_care(self, entry: CareEntry, now: datetime) -> CareEntry:
-        """Record care for the named children, or for every child present in the room."""
+    def care_covering(self, entry: CareEntry) -> CareEntry:
+        """The entry checked, naming the children it covers: those named, or every child in
+        the room at its time (nothing is recorded)."""
         check_entry(entry)
         in_room = RoomAt(
             all=tuple(in_room_at(self.visits, entry.room_id, entry.at)),
@@ -265,7 +268,14 @@ class AttendanceDay(ChildrenInRoomsMixin, StaffInRoomsMixin, TuoyuAggregate):
             still_here=frozenset(c for c, p in self.present.items() if p.room_id == entry.room_id),
         )
         children = children_cared_for(entry, in_room, self.napping)
-        entry = msgspec.structs.replace(entry, child_ids=children)
+        return msgspec.structs.replace(entry, child_ids=children)
+
+    def log_care(
+        self, entry: CareEntry, now: datetime, *, erased: Collection[UUID] = ()
+    ) -> CareEntry:
+        """Record care for the named children, or for every child present in the room.
+        `erased`: children it covers whose data was erased (`about_erased_children`)."""
+        entry = about_erased_children(self.care_covering(entry), erased)
         self.emit(self.CareLogged, now, entry=entry)
         return entry
 

@@ -186,7 +186,9 @@ class AttendanceController(Controller):
         self, request: Request[Principal, Any, Any], data: JSONBody[CareLogRequest]
     ) -> Response[CommandAccepted]:
         """午检, naps, meals, toileting, medication (against a guardian's authorisation),
-        incidents (the guardian is told) and observations; no `child_ids` = all present."""
+        incidents (the guardian is told) and observations; no `child_ids` = all present. An
+        entry replayed after a child it covers was erased is recorded without its note and
+        observations; an observation or a dose about that child answers 410 `child-erased`."""
         rt = runtime(request)
         institution_id, zone = await room_home(rt, data.room_id)
         entry = CareEntry(
