@@ -8,26 +8,24 @@ from uuid import UUID
 import msgspec
 
 from domain.aggregate import TuoyuAggregate
-from domain.child.care import ERASED_DAY, NOBODY, CareNotCovered, ChildCareMixin
+from domain.child.care import ERASED_DAY, NOBODY, ChildCareMixin
 from domain.child.consent import CARE_BOOKING, retention_cutoff
 from domain.child.family_changes import FamilyChangesMixin
-from domain.child.holds import Hold, RegularHold, ReleasedHold, care_within, keep_releases
+from domain.child.holds import Hold, RegularHold, ReleasedHold, keep_releases
 from domain.child.pickup_rights import CollectorBlocked, PickupRightsMixin
 from domain.child.presence import ChildPresenceMixin
 from domain.child.profile import Sex as Sex
 from domain.child.profile import age_in_months as age_in_months
 from domain.child.profile import check_profile
-from domain.errors import AlreadyExists, Gone, InvalidValue, NotFound, RuleViolated, require_text
+from domain.child.time_held import ChildAlreadyBooked as ChildAlreadyBooked
+from domain.child.time_held import ChildTimeMixin
+from domain.errors import AlreadyExists, Gone, InvalidValue, RuleViolated, require_text
 
 
 class PickupAdult(msgspec.Struct, frozen=True):
     name: str
     phone: str
     relation: str
-
-
-class ChildAlreadyBooked(RuleViolated):
-    code = "child-already-booked"
 
 
 class ChildStillInCare(RuleViolated):
@@ -43,7 +41,12 @@ class StillWithinRetention(RuleViolated):
 
 
 class Child(
-    FamilyChangesMixin, ChildCareMixin, PickupRightsMixin, ChildPresenceMixin, TuoyuAggregate
+    FamilyChangesMixin,
+    ChildCareMixin,
+    PickupRightsMixin,
+    ChildPresenceMixin,
+    ChildTimeMixin,
+    TuoyuAggregate,
 ):
     name: str
     birth_date: date
@@ -270,93 +273,3 @@ class Child(
         if any(a.phone == adult.phone for a in self.pickup_adults):
             raise AlreadyExists("this adult may already collect the child", field="phone")
         self.emit(self.PickupAdultAuthorised, now, adult=adult)
-
-    def hold(self, hold: Hold, now: datetime) -> None:
-        """Reserve the child's time; refused if it overlaps any other booking, anywhere."""
-        self.check_free(hold)
-        self.emit(self.BookingHeld, now, hold=hold)
-
-    def check_free(self, hold: Hold) -> None:
-        """Refuse, changing nothing, if the time overlaps another booking or a regular place
-        (a booking asks this before the room-day records it, so a refusal has nothing to undo)."""
-        for other in self.holds.values():
-            if other.overlaps(hold):
-                raise ChildAlreadyBooked(
-                    "this child is already booked for an overlapping time",
-                    field="start",
-                    booking_id=str(other.booking_id),
-                )
-        for regular in self.regular.values():
-            if hold.day is not None and regular.covers(hold.day, hold.start, hold.end):
-                raise ChildAlreadyBooked(
-                    "this child has a regular place at that time", field="start",
-                    enrolment_id=str(regular.enrolment_id),
-                )  # fmt: skip
-
-    def is_free(self, hold: Hold) -> bool:
-        """Not booked, nor holding a regular place, at any time of `hold`."""
-        try:
-            self.check_free(hold)
-        except ChildAlreadyBooked:
-            return False
-        return True
-
-    def hold_regular(self, regular: RegularHold, now: datetime) -> None:
-        """Reserve a regular place; refused if it overlaps another one or a booking."""
-        for other in self.regular.values():
-            if other.overlaps(regular):
-                raise ChildAlreadyBooked(
-                    "this child already has a regular place at overlapping times",
-                    field="weekdays",
-                )
-        for held in self.holds.values():
-            if held.day is not None and regular.covers(held.day, held.start, held.end):
-                raise ChildAlreadyBooked(
-                    f"this child is booked on {held.day.isoformat()} at an overlapping time",
-                    field="first_day",
-                )
-        self.emit(self.EnrolmentHeld, now, regular=regular)
-
-    def free_regular_day(self, enrolment_id: UUID, day: date, now: datetime) -> None:
-        held = self.regular.get(enrolment_id)
-        if held is not None and day not in held.freed:
-            self.emit(self.RegularDayFreed, now, enrolment_id=enrolment_id, day=day)
-
-    def shorten_regular(self, enrolment_id: UUID, last_day: date, now: datetime) -> None:
-        if enrolment_id in self.regular:
-            self.emit(self.EnrolmentShortened, now, enrolment_id=enrolment_id, last_day=last_day)
-
-    def attended_after_release(self, booking_id: UUID, now: datetime) -> None:
-        """Hold the time of a released booking again: the child arrived while it stood. Not
-        if the child was booked for an overlapping time meanwhile (the arrival is kept all the
-        same: the register and the room count it)."""
-        gone = self.released.get(booking_id)
-        if gone is None:
-            return
-        if any(other.overlaps(gone.hold) for other in self.holds.values()):
-            return
-        self.emit(self.ReleasedBookingAttended, now, booking_id=booking_id)
-
-    def release(self, booking_id: UUID, now: datetime) -> None:
-        if booking_id not in self.holds:
-            raise NotFound("this booking holds no time of the child", field="booking_id")
-        self.emit(self.BookingReleased, now, booking_id=booking_id)
-
-    def care_covering(
-        self, room_id: UUID, at: datetime, day: date, minute: int, tolerance: int
-    ) -> tuple[UUID | None, UUID | None]:
-        """The booking or regular place that has the child in this room at `at` (± `tolerance`
-        minutes), as (booking id, enrolment id); refused by name if there is none. One whose
-        own time holds `at` comes before one the tolerance reaches: a child back at 10:10 under
-        its 09:00–10:30 booking is under that one, not the 10:30 one (else the room-day counts
-        nobody in its place until 10:30). A booking released after `at` still covers it: a
-        replayed drop-off made while it stood."""
-        for slack in (0, tolerance):
-            found = care_within(self.holds, self.regular, self.released, room_id, at,
-                                (day, minute), slack)  # fmt: skip
-            if found is not None:
-                return found
-        raise CareNotCovered(
-            "the child has no booking or regular place in this room at this time",
-            field="child_id",
-        )
