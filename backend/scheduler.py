@@ -4,22 +4,21 @@ PostgreSQL advisory lock, so any number of workers may tick and each effect happ
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from typing import Any, TypeVar
 from uuid import UUID
 
-import asyncpg
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from api_schema.common import CommandAccepted
 from backend.commands import CommandContext, CommandOutcome, execute
+from backend.following_jobs import alone as _alone
+from backend.freed_places import offer_places_freed_by_changes
 from backend.services.attendance import release_no_show
 from backend.services.children import erase_after_retention
 from backend.services.room_day_care import FALLBACK_CLOSING, Escalated, escalate_uncollected
-from backend.services.waitlist import expire_offers, offer_places_come_free
+from backend.services.waitlist import expire_offers
 from backend.state import Runtime
 from backend.unit_of_work import UnitOfWork
 from domain.booking.terms import MIN_NO_SHOW_MINUTES
@@ -30,13 +29,11 @@ from projections import children as children_model
 from projections import waitlist as waitlist_model
 
 log = logging.getLogger("tuoyu.scheduler")
-ONE_DAY = timedelta(days=1)
 T = TypeVar("T")
 NO_SHOW_LOCK = 7_479_000_001
 WAITLIST_LOCK = 7_479_000_002
 UNCOLLECTED_LOCK = 7_479_000_003
 RETENTION_LOCK = 7_479_000_004
-FREED_PLACES_LOCK = 7_479_000_005
 # Bookings still awaiting their child past the institution's no-show time. Every 30 s, so it
 # reads only bookings still confirmed that started before now minus the shortest no-show time
 # any institution may set (domain/booking/terms.py): a range of the partial index
@@ -67,20 +64,6 @@ async def _each_alone(
     return None
 
 
-@asynccontextmanager
-async def _alone(runtime: Runtime, lock: int) -> AsyncIterator[asyncpg.Connection | None]:
-    """A connection holding the session advisory lock `lock`, or None while another worker
-    holds it (that worker is on the job)."""
-    async with runtime.pool.acquire() as conn:
-        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock):
-            yield None
-            return
-        try:
-            yield conn
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", lock)
-
-
 async def release_due_no_shows(runtime: Runtime) -> int:
     """Release every booking whose child has not arrived in time; return how many."""
     released = 0
@@ -108,21 +91,6 @@ async def expire_lapsed_offers(runtime: Runtime) -> int:
         runtime, WAITLIST_LOCK, waitlist_model.room_days_with_lapsed_offers, _expirer,
         "lapsed offers",
     )  # fmt: skip
-
-
-async def offer_places_freed_by_changes(runtime: Runtime) -> int:
-    """Offer places to waiting families wherever one is free now. A cancellation, a no-show or
-    a pick-up offers its place in its own command; this finds places that came free otherwise
-    (a regular place ended early, a roster or room change, a city's looser rules). Returns how
-    many room-days were looked at; a room-day with no free place is left as it was."""
-
-    async def waiting(conn: asyncpg.Connection, now: datetime) -> list[UUID]:
-        # from yesterday in UTC: today has begun there in every time zone an institution uses
-        return await waitlist_model.room_days_with_waiting(conn, (now - ONE_DAY).date())
-
-    return await _on_waitlisted_room_days(
-        runtime, FREED_PLACES_LOCK, waiting, _offerer, "free places"
-    )
 
 
 async def _on_waitlisted_room_days(
@@ -176,13 +144,6 @@ def _escalator(now: datetime, day_id: UUID) -> Any:
 def _expirer(now: datetime, room_day_id: UUID) -> Any:
     async def decide(uow: UnitOfWork) -> CommandAccepted:
         return await expire_offers(uow, now, room_day_id=room_day_id)
-
-    return decide
-
-
-def _offerer(now: datetime, room_day_id: UUID) -> Any:
-    async def decide(uow: UnitOfWork) -> CommandAccepted:
-        return await offer_places_come_free(uow, now, room_day_id=room_day_id)
 
     return decide
 

@@ -1,12 +1,19 @@
 """Read model `waitlist`: who waits for which room-day interval, and the offers they hold.
 
 Handles the RoomDay waitlist events; table rm_waitlist. Queries: an entry (for routing a
-command to its room-day), a guardian's entries, and the room-days with lapsed offers.
+command to its room-day), a guardian's entries, the room-days with lapsed offers, and where
+families wait by room-day, child or institution (for the job that offers places freed by
+changes: backend/freed_places.py).
+
+An entry keeps its room-day's room and institution, read from the bookings model's
+rm_room_days as of the entry's joining (ADR 0025): that row never changes, and it comes from
+the room-day's `Opened`, version 1 of the same stream. Live, the bookings model applies each
+batch before this one and never lags it; a rebuild of either replays behind the other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -34,12 +41,19 @@ CREATE TABLE IF NOT EXISTS rm_waitlist (
     start_min integer NOT NULL, end_min integer NOT NULL, children_per_carer integer NOT NULL,
     status text NOT NULL,
     offered_until timestamptz, booking_id uuid, joined_at timestamptz NOT NULL,
-    updated_at timestamptz NOT NULL
+    updated_at timestamptz NOT NULL,
+    room_id uuid, institution_id uuid  -- the room-day's (NULL only if rm_room_days lacked it)
 );
 CREATE INDEX IF NOT EXISTS rm_waitlist_guardian ON rm_waitlist (guardian_id);
 CREATE INDEX IF NOT EXISTS rm_waitlist_offers ON rm_waitlist (offered_until)
     WHERE status = 'offered';
 CREATE INDEX IF NOT EXISTS rm_waitlist_waiting ON rm_waitlist (day) WHERE status = 'waiting';
+CREATE INDEX IF NOT EXISTS rm_waitlist_waiting_room_day ON rm_waitlist (room_day_id)
+    WHERE status = 'waiting';
+CREATE INDEX IF NOT EXISTS rm_waitlist_waiting_child ON rm_waitlist (child_id)
+    WHERE status = 'waiting';
+CREATE INDEX IF NOT EXISTS rm_waitlist_waiting_institution ON rm_waitlist (institution_id)
+    WHERE status = 'waiting';
 """
 _STATUS = {
     RoomDay.WaitlistOfferExpired: "expired",
@@ -55,9 +69,12 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
         e = envelope.event
         if isinstance(e, RoomDay.WaitlistJoined):
             n = e.entry
+            # the room-day's room and institution as of this event: rm_room_days has the row
+            # from the stream's Opened (version 1), which never changes (module docstring)
             await conn.execute(
-                "INSERT INTO rm_waitlist VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting',"
-                " NULL, NULL, $10, $10) ON CONFLICT (entry_id) DO NOTHING",
+                "INSERT INTO rm_waitlist SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting',"
+                " NULL, NULL, $10, $10, d.room_id, d.institution_id FROM (SELECT) AS joined"
+                " LEFT JOIN rm_room_days d ON d.id = $2 ON CONFLICT (entry_id) DO NOTHING",
                 n.entry_id, e.originator_id, n.child_id, n.guardian_id, n.day,
                 n.care_type.value, n.start, n.end, n.children_per_carer, e.timestamp,
             )  # fmt: skip
@@ -112,16 +129,48 @@ async def room_days_with_lapsed_offers(
 
 
 async def room_days_with_waiting(
-    conn: asyncpg.Pool | asyncpg.Connection, from_day: date, limit: int = 2_000
-) -> list[UUID]:
-    """The room-days from `from_day` on where a family still waits for a place, soonest
-    first."""
+    conn: asyncpg.Pool | asyncpg.Connection, from_day: date
+) -> dict[UUID, date]:
+    """Every room-day from `from_day` on where a family still waits for a place, with its day."""
     rows = await conn.fetch(
-        "SELECT room_day_id FROM rm_waitlist WHERE status = 'waiting' AND day >= $1"
-        " GROUP BY room_day_id ORDER BY min(day) LIMIT $2",
-        from_day, limit,
-    )  # fmt: skip
-    return [r["room_day_id"] for r in rows]
+        "SELECT DISTINCT room_day_id, day FROM rm_waitlist WHERE status = 'waiting' AND day >= $1",
+        from_day,
+    )
+    return {r["room_day_id"]: r["day"] for r in rows}
+
+
+_WAITING_ON = (
+    "SELECT DISTINCT room_day_id, day FROM rm_waitlist WHERE status = 'waiting' AND day >= $1"
+    " AND {} = ANY($2::uuid[])"
+)
+
+
+async def where_families_wait(
+    conn: asyncpg.Pool | asyncpg.Connection,
+    from_day: date,
+    *,
+    room_days: Collection[UUID] = (),
+    children: Collection[UUID] = (),
+    institutions: Collection[UUID] = (),
+) -> dict[UUID, date]:
+    """The room-days from `from_day` on where a family still waits, among `room_days`, those
+    `children` wait on, and those of `institutions` (with any whose institution is unknown),
+    each with its day. One index look-up per kind named: none reads every waiting entry."""
+    found: dict[UUID, date] = {}
+    for column, ids in (
+        ("room_day_id", room_days), ("child_id", children), ("institution_id", institutions)
+    ):  # fmt: skip
+        if ids:
+            rows = await conn.fetch(_WAITING_ON.format(column), from_day, list(ids))
+            found.update((r["room_day_id"], r["day"]) for r in rows)
+    if institutions:
+        rows = await conn.fetch(
+            "SELECT DISTINCT room_day_id, day FROM rm_waitlist WHERE status = 'waiting'"
+            " AND day >= $1 AND institution_id IS NULL",
+            from_day,
+        )
+        found.update((r["room_day_id"], r["day"]) for r in rows)
+    return found
 
 
 async def open_entry_of_child(

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from backend.clock import FrozenClock
-from backend.scheduler import expire_lapsed_offers, offer_places_freed_by_changes
+from backend.scheduler import expire_lapsed_offers
 from tests.api.booking_world import (
     DAY,
     FULL_DAY,
@@ -20,6 +20,7 @@ from tests.api.booking_world import (
     put,
 )
 from tests.api.days import NINE, day
+from tests.api.waitlist_world import job_offers
 from tests.api.world import World, idem
 
 
@@ -286,14 +287,6 @@ async def test_a_closure_ends_the_days_waitlist_and_its_offer_and_tells_the_fami
     assert taken.status_code == 404  # type: ignore[attr-defined]
 
 
-async def _job_offers(world: World) -> int:
-    """The read models caught up, the job that offers places freed by changes runs once."""
-    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
-    looked_at = await offer_places_freed_by_changes(world.runtime)
-    world.last_position = await world.runtime.store.head_position()  # read what it wrote
-    return looked_at
-
-
 async def test_a_place_freed_by_a_regular_place_ending_early_is_offered_to_the_first_in_line(
     world: World,
 ):
@@ -310,15 +303,15 @@ async def test_a_place_freed_by_a_regular_place_ending_early_is_offered_to_the_f
     next_tuesday = {**booking_body(institution_id, room_id, waiting_child), "date": day(7)}
     joined = await _post(world, "/v1/waitlist", next_tuesday, waiting)
     assert joined.status_code == 201, joined.text  # type: ignore[attr-defined]
-    assert await _job_offers(world) == 1
+    assert await job_offers(world) == 1
     assert [e["status"] for e in await _entries(world, waiting)] == ["waiting"]  # still full
     ended = await _post(world, f"/v1/enrolments/{enrolled.json()['id']}/end",  # type: ignore[attr-defined]
                         {"last_day": DAY}, regular)  # fmt: skip
     assert ended.status_code == 200, ended.text  # type: ignore[attr-defined]
-    await _job_offers(world)
+    await job_offers(world)
     [offer] = await _entries(world, waiting)
     assert offer["status"] == "offered", offer
-    await _job_offers(world)  # run again: the offer stands, nothing more is offered
+    await job_offers(world)  # run again: the offer stands, nothing more is offered
     assert await _entries(world, waiting) == [offer]
 
 
@@ -337,11 +330,11 @@ async def test_a_place_freed_by_more_carers_rostered_is_offered_and_a_full_room_
     body = booking_body(institution_id, room_id, kids[5])
     assert (await _post(world, "/v1/waitlist", body, guardians[5])).status_code == 201  # type: ignore[attr-defined]
     before = await world.runtime.store.head_position()
-    await _job_offers(world)
+    await job_offers(world)
     assert await world.runtime.store.head_position() == before  # full: nothing written
     shifts = [{"weekday": d, "starts": "08:00", "ends": "17:30", "staff": 2} for d in range(1, 6)]
     await put(world, f"/v1/institutions/{institution_id}/rooms/{room_id}/roster",
               {"shifts": shifts}, admin)  # fmt: skip
-    await _job_offers(world)
+    await job_offers(world)
     [offer] = await _entries(world, guardians[5])
     assert offer["status"] == "offered", offer
