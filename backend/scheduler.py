@@ -15,6 +15,7 @@ from api_schema.common import CommandAccepted
 from backend.commands import CommandContext, CommandOutcome, execute
 from backend.following_jobs import alone as _alone
 from backend.freed_places import offer_places_freed_by_changes
+from backend.rule_alarms import raise_alarms_after_rule_changes
 from backend.services.attendance import release_no_show
 from backend.services.children import erase_after_retention
 from backend.services.room_day_care import FALLBACK_CLOSING, Escalated, escalate_uncollected
@@ -203,7 +204,7 @@ def start_ticker(runtime: Runtime, every_seconds: float = 30.0) -> Any:
         )  # fmt: skip
     for job in (
         release_due_no_shows, expire_lapsed_offers, offer_places_freed_by_changes,
-        escalate_uncollected_children,
+        escalate_uncollected_children, raise_alarms_after_rule_changes,
     ):  # fmt: skip
         scheduler.add_job(
             job,

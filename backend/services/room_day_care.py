@@ -143,3 +143,17 @@ async def escalate_uncollected(uow: UnitOfWork, now: datetime, *, day_id: UUID) 
     every = timedelta(minutes=institution.booking_settings.escalate_every_minutes)
     raised = today.escalate_uncollected(pick_up_due(institution, today.day), every, now)
     return Escalated(id=today.id, version=today.version, raised=raised)
+
+
+async def judge_rooms_at_rules_in_force(
+    uow: UnitOfWork, now: datetime, *, day_id: UUID
+) -> CommandAccepted:
+    """Judge every room of the attendance day again at the size and ratio in force now, after
+    the city's class rules or a room's own changed while children were present (ADR 0022): a
+    room out of bounds gets its alarm, one back within them its recovery, as an arrival or a
+    clock-out would have recorded. Changes nothing when every alarm already says so."""
+    today = await uow.get(AttendanceDay, day_id, "attendance_day")
+    institution = await uow.get(Institution, today.institution_id, "institution")
+    rules = await class_rules_of(uow, institution)  # read at a version: a change meanwhile retries
+    today.judge_rooms([room_rules(institution, r, rules) for r in institution.rooms], now)
+    return CommandAccepted(id=today.id, version=today.version)

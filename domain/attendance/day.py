@@ -7,7 +7,7 @@ under the topics stored events and snapshots name (`domain.attendance.day:Attend
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from uuid import UUID, uuid5
@@ -257,6 +257,14 @@ class AttendanceDay(ChildrenInRoomsMixin, StaffInRoomsMixin, TuoyuAggregate):
             )  # fmt: skip
         elif breach is None and was is not None:
             self.emit(self.RoomBackInBounds, now, room_id=room.room_id, at=at, status=status)
+
+    def judge_rooms(self, rooms: Iterable[RoomRules], now: datetime) -> None:
+        """Judge each room again as it stands now, at `rooms`' size and ratio in force: the
+        rules changed while children were present (a city's class rules, a room's own), and
+        no arrival or clock-out came since to raise (or clear) the alarm. A room whose
+        alarm already says what the room is now gets nothing."""
+        for room in rooms:
+            self._watch(room, now, now)
 
     def care_covering(self, entry: CareEntry) -> CareEntry:
         """The entry checked, naming the children it covers: those named, or every child in
