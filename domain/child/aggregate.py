@@ -218,10 +218,13 @@ class Child(
     ) -> None:  # fmt: skip
         """Withdraw consent and erase: only with no booking or regular place still ahead
         (those are cancelled or ended first, so their refunds and notices happen as usual),
-        not while the child is `present` in a room (it is collected first) nor `waiting` on
-        a waitlist entry (it leaves first, so the place goes to the next family)."""
+        not while the child is in a room (it is collected first) nor `waiting` on a waitlist
+        entry (it leaves first, so the place goes to the next family). Whether it is in a
+        room is the child's own stream's word (`in_a_room`, read at a version, so a check-in
+        racing the erasure makes one of them conflict), or the read model's (`present`): the
+        read model may not have applied a drop-off a tablet just replayed."""
         self.check_usable()
-        if present:
+        if present or self.in_a_room(now):
             raise ChildStillInCare("the child is checked in: collect the child first",
                                    field="child_id")  # fmt: skip
         if waiting is not None:

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from domain.aggregate import TuoyuAggregate
 from domain.attendance.values import CodeAlreadyUsed
+from domain.clocks import families_today
 from domain.errors import RuleViolated
 from domain.one_place_at_a_time import Stay, elsewhere_params, present_elsewhere, with_ended_stay
 
@@ -97,6 +98,13 @@ class ChildPresenceMixin:
             detail = f"at another institution from {since.isoformat()} until its pick-up there"
             detail += f" at {until.isoformat()}: not here then"
         raise PresentElsewhere(detail, field="child_id", **elsewhere_params(found))
+
+    def in_a_room(self, now: datetime) -> bool:
+        """Checked in somewhere and not collected, on a stay begun today or yesterday (local):
+        one nobody checked out on an older day was left behind, and no longer counts, as in
+        the attendance read model (`attendance_queries.is_present`)."""
+        since_day = families_today(now) - timedelta(days=1)
+        return any(families_today(since) >= since_day for since in self.present_at.values())
 
     def check_code_unused(self, code: str | None) -> None:
         """A guardian's code admits once, at whichever institution it was shown first."""
