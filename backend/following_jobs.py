@@ -110,7 +110,7 @@ async def run_following_job(runtime: Runtime, job: FollowingJob) -> int:
         await conn.execute(
             "DELETE FROM job_items WHERE job = $1 AND day < $2", job.name, (now - ONE_DAY).date()
         )
-        return await _do_items(runtime, conn, job, now)
+        return await _do_items(runtime, conn, job)
 
 
 async def note_changes(conn: asyncpg.Connection, job: FollowingJob, now: datetime) -> bool:
@@ -154,17 +154,17 @@ async def _reached(conn: asyncpg.Connection, read_models: Collection[str]) -> in
     return int(row["low"]) if row["n"] == len(read_models) else 0
 
 
-async def _do_items(
-    runtime: Runtime, conn: asyncpg.Connection, job: FollowingJob, now: datetime
-) -> int:
-    """The job's items, soonest first, each on its own: done or refused (the world moved on),
-    it is removed; failed (a bug, a broken stream), it is told loudly and kept for the next
-    tick, and the others still run."""
+async def _do_items(runtime: Runtime, conn: asyncpg.Connection, job: FollowingJob) -> int:
+    """The job's items, soonest first, each on its own at the time it is decided (a tick of
+    2,000 takes a while: an offer's hold runs from when it is made): done or refused (the
+    world moved on), it is removed; failed (a bug, a broken stream), it is told loudly and
+    kept for the next tick, and the others still run."""
     rows = await conn.fetch(
         "SELECT item, marked FROM job_items WHERE job = $1 ORDER BY day, item LIMIT $2",
         job.name, ITEMS_PER_TICK,
     )  # fmt: skip
     for row in rows:
+        now = runtime.clock.now()
         ctx = CommandContext(now=now, actor=job.actor)
         try:
             await execute(runtime.store, ctx, job.decide(now, row["item"]), CommandAccepted)
