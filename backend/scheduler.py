@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time
 from typing import Any, TypeVar
 from uuid import UUID
 
+import asyncpg
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -19,6 +20,7 @@ from backend.rule_alarms import raise_alarms_after_rule_changes
 from backend.services.attendance import release_no_show
 from backend.services.children import erase_after_retention
 from backend.services.room_day_care import FALLBACK_CLOSING, Escalated, escalate_uncollected
+from backend.services.room_day_stays import stayed_on
 from backend.services.waitlist import expire_offers
 from backend.state import Runtime
 from backend.unit_of_work import UnitOfWork
@@ -49,6 +51,18 @@ _DUE_NO_SHOWS = (
     " AND b.starts_at + make_interval(mins => coalesce(s.no_show_after_minutes, 30)) <= $1"
     " ORDER BY b.starts_at LIMIT 500"
 )
+# Bookings begun (in the last day) whose child is still in their room from the day before: nobody
+# collected it by midnight in a room open round the clock. They count as arrived at once, not
+# after the no-show time: the child is there (backend/services/room_day_stays.py).
+_STAYED_ON = (
+    "SELECT b.id, b.room_day_id FROM rm_bookings b"
+    " WHERE b.status = 'confirmed' AND b.starts_at <= $1::timestamptz"
+    " AND b.starts_at > $1::timestamptz - interval '1 day' AND EXISTS (SELECT 1"
+    "   FROM rm_live_children l JOIN rm_attendance_days d ON d.id = l.day_id"
+    "   WHERE l.child_id = b.child_id AND l.room_id = b.room_id"
+    "   AND d.institution_id = b.institution_id AND d.day = b.day - 1)"
+    " ORDER BY b.starts_at LIMIT 500"
+)
 
 
 async def _each_alone(
@@ -66,12 +80,14 @@ async def _each_alone(
 
 
 async def release_due_no_shows(runtime: Runtime) -> int:
-    """Release every booking whose child has not arrived in time; return how many."""
+    """Release every booking whose child has not arrived in time; return how many. First, a
+    booking begun while its child is still in the room from the day before counts as arrived."""
     released = 0
     async with _alone(runtime, NO_SHOW_LOCK) as conn:
         if conn is None:
             return 0
         now = runtime.clock.now()
+        await _arrived_staying_on(runtime, conn, now)
         for row in await conn.fetch(_DUE_NO_SHOWS, now):
             ctx = CommandContext(
                 now=now, actor="system:no-show", command_key=f"no-show:{row['id']}"
@@ -84,6 +100,29 @@ async def release_due_no_shows(runtime: Runtime) -> int:
     if released:
         log.info("released %d no-show bookings", released)
     return released
+
+
+async def _arrived_staying_on(runtime: Runtime, conn: asyncpg.Connection, now: datetime) -> int:
+    """Each booking begun while its child stayed on in its room from the day before counts as
+    arrived (one command each, keyed by the booking: a second worker's replays it); how many."""
+    arrived = 0
+    for row in await conn.fetch(_STAYED_ON, now):
+        ctx = CommandContext(now=now, actor="system:no-show", command_key=f"stayed-on:{row['id']}")
+        outcome = await _each_alone(
+            runtime, ctx, _stayer(now, row["room_day_id"], row["id"]), CommandAccepted,
+            f"arrival of {row['id']} staying on from the day before",
+        )  # fmt: skip
+        arrived += 0 if outcome is None or outcome.replayed else 1
+    if arrived:
+        log.info("%d bookings began with their child here from the day before", arrived)
+    return arrived
+
+
+def _stayer(now: datetime, room_day_id: UUID, booking_id: UUID) -> Any:
+    async def decide(uow: UnitOfWork) -> CommandAccepted:
+        return await stayed_on(uow, now, room_day_id=room_day_id, booking_id=booking_id)
+
+    return decide
 
 
 async def expire_lapsed_offers(runtime: Runtime) -> int:

@@ -32,6 +32,7 @@ handles: tuple[type, ...] = (
     RoomDay.TurnedAwayReleased,
     RoomDay.ReleasedBookingAttended,
     RoomDay.CompletedBookingResumed,
+    RoomDay.BookingBeganWithChildHere,
 )
 # Plain status moves: the event class and the status it leads to.
 _MOVES: dict[type, str] = {
@@ -41,6 +42,7 @@ _MOVES: dict[type, str] = {
     RoomDay.TurnedAwayReleased: "turned_away",
     RoomDay.ReleasedBookingAttended: "checked_in",
     RoomDay.CompletedBookingResumed: "checked_in",
+    RoomDay.BookingBeganWithChildHere: "checked_in",
 }
 # What the history says beside a move, when it says more than the status.
 _NOTES: dict[type, str] = {
@@ -48,9 +50,13 @@ _NOTES: dict[type, str] = {
     RoomDay.TurnedAwayReleased: "晨检未通过，未入园，名额已释放",
     RoomDay.ReleasedBookingAttended: "离线签到补录：孩子在名额释放前已到园，预约恢复",
     RoomDay.CompletedBookingResumed: "孩子当天回到本班（再次入园或转回），预约恢复",
+    RoomDay.BookingBeganWithChildHere: "孩子前一天入园后一直在班（跨夜），预约开始即视为到园",
 }
 # When a status move happened, where the event says it (a late arrival, a return: real times).
-_AT = {RoomDay.ReleasedBookingAttended: "arrived_at", RoomDay.CompletedBookingResumed: "back_at"}
+_AT = {
+    RoomDay.ReleasedBookingAttended: "arrived_at", RoomDay.CompletedBookingResumed: "back_at",
+    RoomDay.BookingBeganWithChildHere: "arrived_at",
+}  # fmt: skip
 tables = ("rm_room_days", "rm_bookings", "rm_booking_history")
 schema = """
 CREATE TABLE IF NOT EXISTS rm_room_days (

@@ -18,7 +18,12 @@ from api_schema.common import CommandAccepted
 from backend.auth import attendance_codes
 from backend.services.bookings import offer_freed_places
 from backend.services.institutions import class_rules_of
-from backend.services.room_day_stays import booking_arrived, stay_ended
+from backend.services.room_day_stays import (
+    booking_arrived,
+    here_from_the_day_before,
+    stay_at_institution_ended,
+    stay_ended,
+)
 from backend.unit_of_work import UnitOfWork
 from domain.account.aggregate import account_id_for, normalise_phone
 from domain.attendance.day import AttendanceDay, attendance_day_id
@@ -227,9 +232,15 @@ async def check_out(
         collector, by=departure.by,
         at=departure.at, code=code, now=now,
     )  # fmt: skip
+    since = child.present_at.get(institution.id)  # at the institution (a later stay: its room)
+    since = present.since if since is None or since > present.since else since
     child.leave(institution.id, departure.at, code, now)
     await stay_ended(uow, present, day, departure.at, departure.by, now,
                      timezone=institution.timezone)  # fmt: skip
+    await stay_at_institution_ended(
+        uow, child, present, since, day, departure.at, departure.by, now,
+        timezone=institution.timezone, rooms=set(institution.rooms),
+    )  # fmt: skip
     return CheckOutAccepted(
         id=child.id,
         version=today.version,
@@ -243,13 +254,16 @@ async def release_no_show(
 ) -> CommandAccepted:
     """The system frees the place; the child's time is released too. A child turned away at
     the door today is released as such, not as a no-show; a child present anywhere in the
-    institution (kept on in another room) is not released."""
+    institution (kept on in another room, or still here from the day before: nobody collected
+    it by midnight) is not released."""
     room_day = await uow.get(RoomDay, room_day_id, "room_day")
     institution = await uow.get(Institution, room_day.institution_id, "institution")
     after = institution.booking_settings.no_show_after_minutes
     child_id = room_day.child_of.get(booking_id)
     today = await uow.find(AttendanceDay, attendance_day_id(institution.id, room_day.day))
     here = today.present.get(child_id) if today is not None and child_id else None
+    if here is None and child_id is not None:
+        here = await here_from_the_day_before(uow, institution.id, room_day.day, child_id)
     if here is not None:  # in this room from an earlier booking, or still in another room
         raise RuleViolated("the child is here (from an earlier booking): not a no-show",
                            field="booking_id")  # fmt: skip

@@ -13,6 +13,7 @@ import msgspec
 from domain.aggregate import TuoyuAggregate
 from domain.booking.active import active_bookings, kept_active_bookings
 from domain.booking.capacity import Presence, first_breach
+from domain.booking.overnight import OvernightMixin
 from domain.booking.returns import ReturnsMixin
 from domain.booking.terms import CareOffer, CareType, RefundPolicy, Shift, may_cancel, refund_fen
 from domain.booking.visit_rules import NotBookable, check_times, offer_for
@@ -67,7 +68,7 @@ class AlreadyArrived(RuleViolated):
     code = "already-arrived"
 
 
-class RoomDay(ReturnsMixin, WaitlistMixin, TuoyuAggregate):
+class RoomDay(ReturnsMixin, OvernightMixin, WaitlistMixin, TuoyuAggregate):
     room_id: UUID
     institution_id: UUID
     day: date
