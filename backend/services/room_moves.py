@@ -26,7 +26,7 @@ from backend.services.attendance import (
 from backend.services.institutions import class_rules_of
 from backend.services.room_day_stays import booking_arrived, stay_ended
 from backend.unit_of_work import UnitOfWork
-from domain.attendance.day import AttendanceDay
+from domain.attendance.day import AttendanceDay, attendance_day_id
 from domain.attendance.room_moves import RoomMove, RoomNotInInstitution, check_other_room
 from domain.attendance.values import NotCheckedIn, PresentChild, RoomClosedThatDay
 from domain.booking.eligibility import check_age_fits, children_per_carer
@@ -63,11 +63,15 @@ async def move_room(uow: UnitOfWork, now: datetime, move: Move) -> RoomMoveAccep
     if today is None:
         raise NotCheckedIn("the child is not checked in today", field="child_id")
     present = today.present_child(move.child_id)
-    _check_may_move(today, role, move, present.room_id)
-    check_other_room(present, to.room_id)
     # The stay is the attendance day's; the new room is judged on the local day of the move (a
-    # child nobody collected, moved after midnight, enters it on the next day)
+    # child nobody collected, moved after midnight, enters it on the next day), and holds who
+    # came on that day as well as who stayed on from the day of the stay
     day, minute = local_moment(move.at, institution.timezone)
+    next_day = None
+    if day != today.day:
+        next_day = await uow.find(AttendanceDay, attendance_day_id(institution.id, day))
+    _check_may_move(today, next_day, role, move, present.room_id)
+    check_other_room(present, to.room_id)
     closed = institution.closed_reason(to.room_id, day, announced_by=move.at)
     if closed is not None:
         raise RoomClosedThatDay(f"closed on {day.isoformat()}: {closed}", field="to_room_id")
@@ -87,7 +91,7 @@ async def move_room(uow: UnitOfWork, now: datetime, move: Move) -> RoomMoveAccep
             from_room_name=institution.require_room(present.room_id).name, to_room_name=to.name,
         ),
         room_rules(institution, present.room_id, rules), room_rules(institution, to.room_id, rules),
-        local_time=hhmm(minute), now=now,
+        local_time=hhmm(minute), now=now, next_day=next_day,
     )  # fmt: skip
     await _rooms_follow(uow, child, present, recorded, (today.day, day), institution.timezone,
                         now)  # fmt: skip
@@ -98,16 +102,21 @@ async def move_room(uow: UnitOfWork, now: datetime, move: Move) -> RoomMoveAccep
     )  # fmt: skip
 
 
-def _check_may_move(today: AttendanceDay, role: StaffRole, move: Move, from_room: UUID) -> None:
+def _check_may_move(
+    today: AttendanceDay, next_day: AttendanceDay | None, role: StaffRole, move: Move,
+    from_room: UUID,
+) -> None:  # fmt: skip
     """An admin moves any child; a caregiver only one in, or coming to, a room they are (or,
     for a move a device replays late, were at its `at`) clocked in to: they see only their
-    room (ADR 0021)."""
+    room (ADR 0021). After midnight, on the day of the stay or on the `next_day`, the day of
+    the move (a carer who clocked in after midnight)."""
     if role is StaffRole.institution_admin:
         return
     rooms = (from_room, move.to_room_id)
-    if today.staff.get(move.by) in rooms:
+    days = [today] if next_day is None else [today, next_day]
+    if any(d.staff.get(move.by) in rooms for d in days):
         return
-    stays = today.staff_stays.get(move.by, ())
+    stays = [v for d in days for v in d.staff_stays.get(move.by, ())]
     if not any(v.room_id in rooms and v.covers(move.at, CLOCK_SKEW) for v in stays):
         raise PermissionDeniedException(
             "only an admin, or a caregiver clocked in to the child's room or the room it goes to"

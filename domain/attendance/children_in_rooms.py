@@ -20,6 +20,7 @@ from domain.attendance.room_moves import (
     override_needed,
 )
 from domain.attendance.room_ratio import RoomRules, check_room_takes
+from domain.attendance.two_days import PeopleOfADay, stays_of_both
 from domain.attendance.values import (
     AbnormalCheckNeedsDecision,
     AlreadyCheckedIn,
@@ -44,6 +45,7 @@ class ChildrenInRoomsMixin:
 
     if TYPE_CHECKING:  # the day's state and events, provided by AttendanceDay
         present: dict[UUID, PresentChild]
+        staff: dict[UUID, UUID]
         collected: dict[UUID, datetime]
         used_codes: set[str]
         visits: dict[UUID, list[Visit]]
@@ -54,8 +56,14 @@ class ChildrenInRoomsMixin:
         ChildMovedRoom: type[Any]
 
         def emit(self, event_class: type[Any], now: datetime, **fields: Any) -> None: ...
-        def status_of(self, room: RoomRules, arriving: int | None = None) -> RoomStatus: ...
-        def _watch(self, room: RoomRules, at: datetime, now: datetime) -> None: ...
+        def status_of(
+            self, room: RoomRules, arriving: int | None = None, *,
+            next_day: PeopleOfADay | None = None,
+        ) -> RoomStatus: ...  # fmt: skip
+        def _watch(
+            self, room: RoomRules, at: datetime, now: datetime,
+            next_day: PeopleOfADay | None = None,
+        ) -> None: ...  # fmt: skip
 
     def check_in(
         self,
@@ -163,22 +171,27 @@ class ChildrenInRoomsMixin:
 
     def move_child(
         self, move: RoomMove, from_room: RoomRules, to_room: RoomRules, *, local_time: str,
-        now: datetime,
+        now: datetime, next_day: PeopleOfADay | None = None,
     ) -> RoomMove:  # fmt: skip
         """Move a present child to another room; the new room must take it (or an admin
-        overrides); both rooms' alarms are judged again. Returns the move as recorded."""
+        overrides); both rooms' alarms are judged again. A move after midnight of a child still
+        here from this day is judged on the rooms with who came on the `next_day` too (the
+        attendance day of `move.at`: its carers count, its children take places). Returns the
+        move as recorded."""
         present = self.present_child(move.child.child_id)
         check_other_room(present, move.child.room_id)
         if to_room.room_id != move.child.room_id or from_room.room_id != present.room_id:
             raise InvalidValue("the rooms' rules given are not the move's rooms", field="room_id")
         check_move_time(present, move.at)
+        visits, staff_stays = stays_of_both(self, next_day)
         status = destination_status(
-            move.child, to_room, self.visits, self.staff_stays,
-            self.status_of(to_room, arriving=move.child.children_per_carer), now,
+            move.child, to_room, visits, staff_stays,
+            self.status_of(to_room, arriving=move.child.children_per_carer, next_day=next_day),
+            now,
         )  # fmt: skip
         reason = override_needed(status, move.override_reason, local_time)
         move = msgspec.structs.replace(move, from_room_id=present.room_id, override_reason=reason)
         self.emit(self.ChildMovedRoom, now, move=move)
-        self._watch(from_room, move.at, now)
-        self._watch(to_room, move.at, now)
+        self._watch(from_room, move.at, now, next_day)
+        self._watch(to_room, move.at, now, next_day)
         return move

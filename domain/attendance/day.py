@@ -30,6 +30,7 @@ from domain.attendance.replays import close_open_stay, in_room_at
 from domain.attendance.room_moves import RoomMove
 from domain.attendance.room_ratio import RoomRules, RoomStatus, room_status
 from domain.attendance.staff_in_rooms import StaffInRoomsMixin
+from domain.attendance.two_days import PeopleOfADay, here_on_both
 from domain.attendance.values import CheckInMethod, Collector, PresentChild, Visit
 from domain.clocks import CLOCK_SKEW
 
@@ -238,17 +239,23 @@ class AttendanceDay(ChildrenInRoomsMixin, StaffInRoomsMixin, TuoyuAggregate):
         """A child checked in, or a carer clocked in, that day and not gone yet."""
         return person in self.present or person in self.staff
 
-    def status_of(self, room: RoomRules, arriving: int | None = None) -> RoomStatus:
-        """The room now, with a child of ratio `arriving` in (at the room's ratio in force)."""
-        needs = [c.children_per_carer for c in self.present.values() if c.room_id == room.room_id]
+    def status_of(
+        self, room: RoomRules, arriving: int | None = None, *, next_day: PeopleOfADay | None = None
+    ) -> RoomStatus:
+        """The room now, with a child of ratio `arriving` in (at the room's ratio in force);
+        after midnight, with who came on the `next_day` too (domain/attendance/two_days.py)."""
+        present, staff_in = here_on_both(self, next_day)
+        needs = [c.children_per_carer for c in present.values() if c.room_id == room.room_id]
         if arriving is not None:
             needs.append(arriving)
-        staff = sum(1 for r in self.staff.values() if r == room.room_id)
+        staff = sum(1 for r in staff_in.values() if r == room.room_id)
         return room_status(needs, staff, room.capacity, room.children_per_carer)
 
-    def _watch(self, room: RoomRules, at: datetime, now: datetime) -> None:
+    def _watch(
+        self, room: RoomRules, at: datetime, now: datetime, next_day: PeopleOfADay | None = None
+    ) -> None:
         """Raise the room's alarm when it leaves its bounds, clear it when it returns."""
-        status = self.status_of(room)
+        status = self.status_of(room, next_day=next_day)
         breach, was = status.breach, self.alarms.get(room.room_id)
         if breach is not None and breach != was:
             self.emit(

@@ -68,18 +68,19 @@ def status_at(
     """The room as it was at `at`, from the day's stays of children and carers: a device
     replaying a check-in recorded offline is judged on the room at its own time, not now. A
     carer counts if clocked in within `staff_slack` of `at` (the carer's phone and the room's
-    tablet need not agree to the minute)."""
-    needs = [
-        v.children_per_carer or room.children_per_carer
-        for stays in visits.values()
-        for v in stays
-        if v.room_id == room.room_id and v.covers(at)
-    ]
+    tablet need not agree to the minute). Each child and carer counts once, however many of
+    their stays cover `at` (a carer back in the room within the slack; one on the records of
+    two days, after midnight)."""
+    needs = []
+    for stays in visits.values():
+        here = next((v for v in stays if v.room_id == room.room_id and v.covers(at)), None)
+        if here is not None:
+            needs.append(here.children_per_carer or room.children_per_carer)
     if arriving is not None:
         needs.append(arriving)
     staff = sum(
-        1 for stays in staff_stays.values() for v in stays
-        if v.room_id == room.room_id and v.covers(at, staff_slack)
+        1 for stays in staff_stays.values()
+        if any(v.room_id == room.room_id and v.covers(at, staff_slack) for v in stays)
     )  # fmt: skip
     return room_status(needs, staff, room.capacity, room.children_per_carer)
 
