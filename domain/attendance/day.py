@@ -7,7 +7,7 @@ under the topics stored events and snapshots name (`domain.attendance.day:Attend
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from uuid import UUID, uuid5
@@ -27,10 +27,10 @@ from domain.attendance.children_in_rooms import ChildrenInRoomsMixin
 from domain.attendance.corrections import VisitCorrection, check_correction, corrected_visit
 from domain.attendance.health import HealthCheck
 from domain.attendance.replays import close_open_stay, in_room_at
+from domain.attendance.room_alarms import RoomAlarmsMixin
 from domain.attendance.room_moves import RoomMove
-from domain.attendance.room_ratio import RoomRules, RoomStatus, room_status
+from domain.attendance.room_ratio import RoomStatus
 from domain.attendance.staff_in_rooms import StaffInRoomsMixin
-from domain.attendance.two_days import PeopleOfADay, here_on_both
 from domain.attendance.values import CheckInMethod, Collector, PresentChild, Visit
 from domain.clocks import CLOCK_SKEW
 
@@ -42,7 +42,7 @@ def attendance_day_id(institution_id: UUID, day: date) -> UUID:
     return uuid5(ATTENDANCE_DAY_NAMESPACE, f"{institution_id}/{day.isoformat()}")
 
 
-class AttendanceDay(ChildrenInRoomsMixin, StaffInRoomsMixin, TuoyuAggregate):
+class AttendanceDay(ChildrenInRoomsMixin, StaffInRoomsMixin, RoomAlarmsMixin, TuoyuAggregate):
     institution_id: UUID
     day: date
     timezone: str
@@ -238,40 +238,6 @@ class AttendanceDay(ChildrenInRoomsMixin, StaffInRoomsMixin, TuoyuAggregate):
     def has_here(self, person: UUID) -> bool:
         """A child checked in, or a carer clocked in, that day and not gone yet."""
         return person in self.present or person in self.staff
-
-    def status_of(
-        self, room: RoomRules, arriving: int | None = None, *, next_day: PeopleOfADay | None = None
-    ) -> RoomStatus:
-        """The room now, with a child of ratio `arriving` in (at the room's ratio in force);
-        after midnight, with who came on the `next_day` too (domain/attendance/two_days.py)."""
-        present, staff_in = here_on_both(self, next_day)
-        needs = [c.children_per_carer for c in present.values() if c.room_id == room.room_id]
-        if arriving is not None:
-            needs.append(arriving)
-        staff = sum(1 for r in staff_in.values() if r == room.room_id)
-        return room_status(needs, staff, room.capacity, room.children_per_carer)
-
-    def _watch(
-        self, room: RoomRules, at: datetime, now: datetime, next_day: PeopleOfADay | None = None
-    ) -> None:
-        """Raise the room's alarm when it leaves its bounds, clear it when it returns."""
-        status = self.status_of(room, next_day=next_day)
-        breach, was = status.breach, self.alarms.get(room.room_id)
-        if breach is not None and breach != was:
-            self.emit(
-                self.RoomOutOfBounds, now, room_id=room.room_id, at=at, breach=breach,
-                status=status,
-            )  # fmt: skip
-        elif breach is None and was is not None:
-            self.emit(self.RoomBackInBounds, now, room_id=room.room_id, at=at, status=status)
-
-    def judge_rooms(self, rooms: Iterable[RoomRules], now: datetime) -> None:
-        """Judge each room again as it stands now, at `rooms`' size and ratio in force: the
-        rules changed while children were present (a city's class rules, a room's own), and
-        no arrival or clock-out came since to raise (or clear) the alarm. A room whose
-        alarm already says what the room is now gets nothing."""
-        for room in rooms:
-            self._watch(room, now, now)
 
     def care_covering(self, entry: CareEntry) -> CareEntry:
         """The entry checked, naming the children it covers: those named, or every child in
