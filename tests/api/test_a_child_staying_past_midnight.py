@@ -23,6 +23,7 @@ from tests.api.night_world import (
     pick_up,
     status,
 )
+from tests.api.rebuilds import rebuilt_equals_live
 from tests.api.room_moves_world import read, register
 from tests.api.world import World
 
@@ -128,17 +129,5 @@ async def test_a_night_rebuilt_from_its_events_equals_the_live_read_models(world
     collected = await world.post("/v1/attendance/check-outs", pick_up(rooms, local_at(360)),
                                  rooms.carer)  # fmt: skip
     assert collected.status_code == 201, collected.text
-    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
-    pool = world.runtime.pool
-
-    async def tables() -> dict[str, list[tuple[object, ...]]]:
-        return {
-            t: [tuple(r) for r in await pool.fetch(f"SELECT * FROM {t} ORDER BY {t}")]
-            for t in (*attendance.tables, *bookings.tables)
-        }
-
-    live = await tables()
+    live = await rebuilt_equals_live(world, attendance, bookings)
     assert any(r[1] == "checked_in" for r in live["rm_booking_history"])
-    await world.runtime.projector.rebuild(attendance)
-    await world.runtime.projector.rebuild(bookings)
-    assert await tables() == live

@@ -27,6 +27,7 @@ from tests.api.attendance_world import (
 )
 from tests.api.booking_world import HOURLY, bookable_room, booking_body, put
 from tests.api.days import DAY
+from tests.api.rebuilds import rebuilt_equals_live
 from tests.api.world import World
 
 
@@ -282,14 +283,6 @@ async def test_a_day_the_escalation_job_cannot_do_does_not_hold_up_the_others(
     assert f"escalation of day {broken} failed" in caplog.text
 
 
-async def _tables(world: World) -> dict[str, list[tuple[object, ...]]]:
-    pool = world.runtime.pool
-    return {
-        t: [tuple(r) for r in await pool.fetch(f"SELECT * FROM {t} ORDER BY {t}")]
-        for t in attendance.tables
-    }
-
-
 async def _nap_turn_away_and_escalate(world: World, room) -> None:
     """The rest of a day: a nap with its checks, a child turned away after a fever, and the
     children nobody collected escalated after closing."""
@@ -337,17 +330,12 @@ async def test_a_full_day_rebuilt_from_its_events_equals_the_live_read_models(wo
         )
         assert response.status_code == 201, response.text
     await _nap_turn_away_and_escalate(world, room)
-    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
-    live = await _tables(world)
+    live = await rebuilt_equals_live(world, attendance)
     assert len(live["rm_live_children"]) == 3 and len(live["rm_room_alarms"]) == 0
     assert NINE - timedelta(minutes=5) in {r[3] for r in live["rm_live_children"]}
     assert len(live["rm_attendance_register"]) == 8  # the child turned away has its row too
     kinds = [r[2] for r in live["rm_occupancy_feed"]]
     assert kinds.count("ratio_alarm") == 1 and kinds.count("ratio_recovered") == 1
-
-    await world.runtime.projector.rebuild(attendance)
-
-    assert await _tables(world) == live
 
 
 async def _child_nobody_collects(world: World) -> Room:

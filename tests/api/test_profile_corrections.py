@@ -15,6 +15,7 @@ from domain.child.aggregate import Child
 from tests.api.attendance_world import NINE, attending_room, check_in, check_out_body
 from tests.api.booking_world import bookable_room, booking_body, child_of
 from tests.api.days import months_before_day
+from tests.api.rebuilds import Tables, rebuilt_equals_live
 from tests.api.world import Caller, World
 
 CORRECTED = {"name": "林晓雪", "birth_date": months_before_day(26).isoformat(), "sex": "male"}
@@ -34,24 +35,9 @@ async def _get(world: World, path: str, who: Caller) -> Any:
     return response.json()
 
 
-async def _tables(world: World) -> dict[str, list[tuple[Any, ...]]]:
-    projector, pool = world.runtime.projector, world.runtime.pool
-    await projector.wait_until(await world.runtime.store.head_position())
-    return {
-        table: [tuple(r) for r in await pool.fetch(f"SELECT * FROM {table} ORDER BY {table}")]
-        for model in projector.projections
-        if model.name in MODELS
-        for table in model.tables
-    }
-
-
-async def _rebuilt_equal_to_live(world: World) -> dict[str, list[tuple[Any, ...]]]:
-    live = await _tables(world)
-    for model in world.runtime.projector.projections:
-        if model.name in MODELS:
-            await world.runtime.projector.rebuild(model)
-    assert await _tables(world) == live
-    return live
+async def _rebuilt_equal_to_live(world: World) -> Tables:
+    models = [m for m in world.runtime.projector.projections if m.name in MODELS]
+    return await rebuilt_equals_live(world, *models)
 
 
 async def test_a_correction_is_shown_sealed_and_bookings_made_before_it_stand(world: World):

@@ -14,6 +14,7 @@ from projections import attendance, bookings
 from tests.api.attendance_world import NINE, at, check_in
 from tests.api.booking_world import bookable_room
 from tests.api.days import DAY
+from tests.api.rebuilds import rebuilt_equals_live
 from tests.api.room_moves_world import MOVE_AT, MOVES
 from tests.api.room_moves_world import move_body as _move
 from tests.api.room_moves_world import read as _get
@@ -205,24 +206,12 @@ async def test_a_day_with_moves_rebuilt_from_its_events_equals_the_live_read_mod
     world.runtime.clock.at = NINE + timedelta(minutes=MOVE_AT + 5)  # type: ignore[attr-defined]
     moved_back = await world.post(MOVES, back, first.caregiver)  # its 09:00–11:00 booking
     assert moved_back.status_code == 201, moved_back.text
-    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
-    pool = world.runtime.pool
-
-    async def tables() -> dict[str, list[tuple[object, ...]]]:
-        return {
-            t: [tuple(r) for r in await pool.fetch(f"SELECT * FROM {t} ORDER BY {t}")]
-            for t in (*attendance.tables, *bookings.tables)
-        }
-
-    live = await tables()
+    live = await rebuilt_equals_live(world, attendance, bookings)
     assert len(live["rm_attendance_register"]) == 5
     resumed = [r for r in live["rm_booking_history"] if r[0] == UUID(first.bookings[0])]
     assert [r[1] for r in sorted(resumed, key=lambda r: r[3])][-3:] == [
         "checked_in", "completed", "checked_in",
     ]  # fmt: skip  # by position: the move back checked its first booking in again
-    await world.runtime.projector.rebuild(attendance)
-    await world.runtime.projector.rebuild(bookings)
-    assert await tables() == live
 
 
 async def test_a_move_a_caregiver_made_on_shift_is_accepted_when_their_phone_sends_it_later(

@@ -23,6 +23,7 @@ from tests.api.night_world import (
     local_at,
     night_rooms,
 )
+from tests.api.rebuilds import rebuilt_equals_live
 from tests.api.room_moves_world import MOVES, read
 from tests.api.world import Caller, World
 
@@ -110,7 +111,7 @@ async def test_a_move_after_midnight_into_a_room_filled_since_midnight_is_refuse
     room = await _live_room(world, rooms, rooms.second)
     assert len(room["children"]) == 4
     assert room["alarm"] == "size"
-    await _rebuilt_equals_live(world)
+    await rebuilt_equals_live(world, attendance, bookings)
 
 
 async def admitted_with_bookings(world: World, rooms: NightRooms, count: int) -> list[UUID]:
@@ -125,19 +126,3 @@ async def admitted_with_bookings(world: World, rooms: NightRooms, count: int) ->
     finally:
         world.runtime.clock = frozen
     return kids
-
-
-async def _rebuilt_equals_live(world: World) -> None:
-    await world.runtime.projector.wait_until(await world.runtime.store.head_position())
-    pool = world.runtime.pool
-
-    async def tables() -> dict[str, list[tuple[object, ...]]]:
-        return {
-            t: [tuple(r) for r in await pool.fetch(f"SELECT * FROM {t} ORDER BY {t}")]
-            for t in (*attendance.tables, *bookings.tables)
-        }
-
-    live = await tables()
-    await world.runtime.projector.rebuild(attendance)
-    await world.runtime.projector.rebuild(bookings)
-    assert await tables() == live
