@@ -19,7 +19,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from functools import partial
+from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -65,12 +66,12 @@ class Changes(NamedTuple):
 
 
 Find = Callable[[asyncpg.Connection, Changes, datetime], Awaitable[dict[UUID, date]]]
-Decide = Callable[[datetime, UUID], Callable[[Any], Awaitable[CommandAccepted]]]
+Command = Callable[..., Awaitable[CommandAccepted]]  # (uow, now, **{item_is: item})
 
 
 @dataclass(frozen=True)
 class FollowingJob:
-    """`find` turns changes into items (stream → its local day); `decide` is the command run
+    """`find` turns changes into items (stream → its local day); `command` is the service run
     on one item, refused or changing nothing when there is nothing to do."""
 
     name: str
@@ -78,7 +79,8 @@ class FollowingJob:
     topics: tuple[type, ...]
     read_models: tuple[str, ...]
     find: Find
-    decide: Decide
+    command: Command
+    item_is: str  # the keyword `command` takes the item under
     actor: str
 
 
@@ -167,7 +169,8 @@ async def _do_items(runtime: Runtime, conn: asyncpg.Connection, job: FollowingJo
         now = runtime.clock.now()
         ctx = CommandContext(now=now, actor=job.actor)
         try:
-            await execute(runtime.store, ctx, job.decide(now, row["item"]), CommandAccepted)
+            decide = partial(job.command, now=now, **{job.item_is: row["item"]})
+            await execute(runtime.store, ctx, decide, CommandAccepted)
         except DomainError as refused:
             log.info("%s of %s not done: %s", job.name, row["item"], refused.detail)
         except Exception:

@@ -13,16 +13,13 @@ elsewhere released, a regular day freed by a closure, a term shortened: it is fr
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from api_schema.common import CommandAccepted
 from backend.following_jobs import Changes, FollowingJob, run_following_job
 from backend.services.waitlist import offer_places_come_free
 from backend.state import Runtime
-from backend.unit_of_work import UnitOfWork
 from domain.booking.enrolment import RoomEnrolments
 from domain.booking.room_day import RoomDay
 from domain.child.aggregate import Child
@@ -66,13 +63,6 @@ async def _room_days_touched(
     )  # fmt: skip
 
 
-def _offerer(now: datetime, room_day_id: UUID) -> Any:
-    async def decide(uow: UnitOfWork) -> CommandAccepted:
-        return await offer_places_come_free(uow, now, room_day_id=room_day_id)
-
-    return decide
-
-
 FREED_PLACES = FollowingJob(
     name="freed_places",
     lock=FREED_PLACES_LOCK,
@@ -87,7 +77,8 @@ FREED_PLACES = FollowingJob(
     # each regular places' room's institution
     read_models=("waitlist", "institutions", "enrolments"),
     find=_room_days_touched,
-    decide=_offerer,
+    command=offer_places_come_free,
+    item_is="room_day_id",
     actor="system:waitlist",
 )
 

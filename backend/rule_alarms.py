@@ -13,17 +13,14 @@ so, so a day judged twice records nothing more.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from api_schema.common import CommandAccepted
 from backend.following_jobs import Changes, FollowingJob, run_following_job
 from backend.services.room_day_care import judge_rooms_at_rules_in_force
 from backend.state import Runtime
-from backend.unit_of_work import UnitOfWork
 from domain.attendance.day import attendance_day_id
 from domain.city.aggregate import City
 from domain.institution.aggregate import Institution
@@ -67,20 +64,14 @@ async def _days_with_someone_in(
     return {r["id"]: r["day"] for r in rows}
 
 
-def _judge(now: datetime, day_id: UUID) -> Any:
-    async def decide(uow: UnitOfWork) -> CommandAccepted:
-        return await judge_rooms_at_rules_in_force(uow, now, day_id=day_id)
-
-    return decide
-
-
 RULE_ALARMS = FollowingJob(
     name="rule_alarms",
     lock=RULE_ALARMS_LOCK,
     topics=(City.ClassRulesSet, Institution.RoomChanged),
     read_models=("attendance", "institutions"),  # who is in, and which institutions are whose
     find=_days_with_someone_in,
-    decide=_judge,
+    command=judge_rooms_at_rules_in_force,
+    item_is="day_id",
     actor="system:class-rules",
 )
 
