@@ -232,8 +232,8 @@ async def check_out(
         collector, by=departure.by,
         at=departure.at, code=code, now=now,
     )  # fmt: skip
-    since = child.present_at.get(institution.id)  # at the institution (a later stay: its room)
-    since = present.since if since is None or since > present.since else since
+    # at the institution since the earlier of the two (its stay there, or this room's)
+    since = min(present.since, child.present_at.get(institution.id, present.since))
     child.leave(institution.id, departure.at, code, now)
     await stay_ended(uow, present, day, departure.at, departure.by, now,
                      timezone=institution.timezone)  # fmt: skip
