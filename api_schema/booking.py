@@ -265,34 +265,3 @@ class BookingSettingsBody(msgspec.Struct, frozen=True):
             " it (Beijing: every 10–15 minutes)",
         ),
     ] = 15
-
-
-class NewEnrolment(msgspec.Struct, frozen=True):
-    child_id: UUID
-    institution_id: UUID
-    room_id: UUID
-    care_type: CareType
-    weekdays: Annotated[list[Weekday], msgspec.Meta(min_length=1, max_length=7)]
-    first_day: Annotated[dt.date, msgspec.Meta(examples=["2027-03-01"])]
-    last_day: Annotated[dt.date, msgspec.Meta(examples=["2027-07-15"])]
-    start: ClockTime
-    end: ClockTime
-
-
-class EndEnrolment(msgspec.Struct, frozen=True):
-    last_day: dt.date
-
-
-class EnrolmentView(msgspec.Struct, frozen=True):
-    id: UUID
-    child_id: UUID
-    institution_id: UUID
-    room_id: UUID
-    care_type: str
-    care_type_zh: str
-    weekdays: list[int]
-    first_day: dt.date
-    last_day: dt.date
-    start: str
-    end: str
-    price_fen: int

@@ -1,6 +1,7 @@
 """What guardians are told about their bookings and waitlist entries: booked, cancelled (by
 them or by the institution), released as a no-show, restored, offered a place, the offer
-withdrawn or lapsed, the waitlist closed, and a regular place's day closed with its refund.
+withdrawn or lapsed, the waitlist closed, a regular place's day closed with its refund, and a
+regular place ended early with its refund.
 Feeds the `notifications` read model, which writes the rows (`rm_notification_bookings` keeps
 which child and guardian each booking or waitlist entry is for, so later events reach them).
 
@@ -37,6 +38,7 @@ HANDLES: tuple[type, ...] = (
     RoomDay.WaitlistOfferWithdrawn,
     RoomDay.WaitlistClosed,
     RoomEnrolments.DayClosed,
+    RoomEnrolments.EnrolmentEnded,
 )
 
 
@@ -71,6 +73,9 @@ async def booking_notices(conn: asyncpg.Connection, batch: Sequence[Envelope]) -
         e, at, pos = envelope.event, envelope.event.timestamp, envelope.position
         if isinstance(e, RoomEnrolments.DayClosed):
             notes.closed_day(e, pos, at)
+            continue
+        if isinstance(e, RoomEnrolments.EnrolmentEnded):
+            notes.term_ended(e, pos, at)
             continue
         if isinstance(e, RoomDay.WaitlistJoined):
             continue  # told when an offer is made
@@ -148,7 +153,11 @@ async def _known_subjects(
         _subject(e.event)
         for e in batch
         if not isinstance(
-            e.event, RoomDay.CareBooked | RoomDay.WaitlistJoined | RoomEnrolments.DayClosed
+            e.event,
+            RoomDay.CareBooked
+            | RoomDay.WaitlistJoined
+            | RoomEnrolments.DayClosed
+            | RoomEnrolments.EnrolmentEnded,
         )
     ]
     if not wanted:
@@ -164,6 +173,8 @@ def _children_in(batch: Sequence[Envelope], subjects: dict[UUID, Subject]) -> se
     for envelope in batch:
         if isinstance(envelope.event, RoomEnrolments.DayClosed):
             children.update(r.child_id for r in envelope.event.refunds)
+        elif isinstance(envelope.event, RoomEnrolments.EnrolmentEnded) and envelope.event.child_id:
+            children.add(envelope.event.child_id)
     return children
 
 
@@ -249,6 +260,28 @@ class _Notes:
             child = next(iter(children)) if len(children) == 1 else None
             self.rows.append((pos, account, "regular_day_closed", refunds[0].enrolment_id,
                               "常规托位停课", body, at, child))  # fmt: skip
+
+    def term_ended(self, e: Any, pos: int, at: datetime) -> None:
+        """A regular place ended early: its last day and the refund of the paid days after it,
+        to the guardian who ended it as a receipt, to the others as word (none for a term
+        ended before the event named its child: nobody was told then either)."""
+        if e.child_id is None or e.guardian_id is None:
+            return
+        if e.days_given_up:
+            how = "全额退还" if e.by_institution else "按报名时的退款规则退还"
+            refund = f"之后已付费的{e.days_given_up}天费用{how}{_yuan(e.refund_fen)}。"
+        else:
+            refund = "之后没有已付费的日子，无退款。"
+        last = f"最后一天为{e.last_day.isoformat()}，{refund}"
+        for account in self.family(e.guardian_id, e.child_id, pos):
+            if e.by_institution:
+                body = f"机构已提前结束孩子的常规托位，{last}"
+            elif account == e.by:
+                body = f"您已提前结束孩子的常规托位，{last}"
+            else:
+                body = f"另一位监护人已提前结束孩子的常规托位，{last}"
+            self.rows.append((pos, account, "regular_place_ended", e.enrolment_id,
+                              "常规托位已提前结束", body, at, e.child_id))  # fmt: skip
 
 
 # A notice sent to an institution's admins (it names the child) is read by its admins of now:

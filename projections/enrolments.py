@@ -1,7 +1,8 @@
 """Read model `enrolments`: regular places (a child on set weekdays for a term) per room.
 
 Handles RoomEnrolments events; table rm_enrolments. Availability and occupancy count these
-places on every day of the term, as the booking decision does.
+places on every day of the term, as the booking decision does. A term ended early keeps its
+price (what was paid) and adds up what ending it refunded (`refund_fen`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ CREATE TABLE IF NOT EXISTS rm_enrolments (
     child_id uuid NOT NULL, guardian_id uuid NOT NULL, care_type text NOT NULL,
     weekdays integer[] NOT NULL, first_day date NOT NULL, last_day date NOT NULL,
     start_min integer NOT NULL, end_min integer NOT NULL, children_per_carer integer NOT NULL,
-    price_fen integer NOT NULL, enrolled_at timestamptz NOT NULL
+    price_fen integer NOT NULL, enrolled_at timestamptz NOT NULL,
+    refund_fen integer NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS rm_enrolments_room ON rm_enrolments (room_id, first_day, last_day);
 CREATE INDEX IF NOT EXISTS rm_enrolments_guardian ON rm_enrolments (guardian_id);
@@ -86,10 +88,12 @@ async def apply(conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
                 n.first_day, n.last_day, n.start, n.end, n.children_per_carer, n.price_fen,
                 e.timestamp, e.originator_id,
             )  # fmt: skip
-        else:
+        else:  # ended early: the price stays what was paid, the refunds add up
             await conn.execute(
-                "UPDATE rm_enrolments SET last_day = $2 WHERE id = $1", e.enrolment_id, e.last_day
-            )
+                "UPDATE rm_enrolments SET last_day = $2, refund_fen = refund_fen + $3"
+                " WHERE id = $1",
+                e.enrolment_id, e.last_day, e.refund_fen,
+            )  # fmt: skip
 
 
 async def get_enrolment(

@@ -1,7 +1,7 @@
 """Read model `notifications`: what each guardian is told about their bookings and their child's
 attendance, newest first (admins too, for a child left after closing).
 
-Handles RoomDay events and RoomEnrolments.DayClosed (texts in booking_notices),
+Handles RoomDay events, RoomEnrolments.DayClosed and EnrolmentEnded (texts in booking_notices),
 Child.DataErased (the child's notices go), Institution.StaffAttached/StaffDetached (an admin
 who leaves, or becomes a caregiver, loses the admins' notices) and attendance events (texts in
 attendance_notices, which reads the attendance, children and institutions read models:

@@ -6,15 +6,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-import msgspec
 from litestar.exceptions import PermissionDeniedException
 
 from api_schema.common import CommandAccepted
+from backend.services.bookings import local_instant
 from backend.services.children import guarded_child
 from backend.services.institutions import class_rules_of
 from backend.unit_of_work import UnitOfWork
 from domain.booking.eligibility import check_age_fits, children_per_carer
-from domain.booking.enrolment import Enrolment, RoomEnrolments, room_enrolments_id
+from domain.booking.enrolment import (
+    Ending,
+    Enrolment,
+    RoomEnrolments,
+    room_enrolments_id,
+    term_days,
+)
 from domain.booking.room_day import RoomDay, room_day_id
 from domain.booking.terms import CareType, price_fen
 from domain.booking.visit_rules import covering_offer
@@ -47,25 +53,26 @@ async def enrol(uow: UnitOfWork, now: datetime, request: EnrolmentRequest) -> Co
         raise InvalidValue("a term starts today or later: days gone cannot be taken",
                            field="first_day")  # fmt: skip
     rules = await class_rules_of(uow, institution)
-    first_terms = institution.day_terms(request.room_id, request.first_day, rules)
-    # The child must fit the class all term; at the start it is youngest, so needs most care.
-    months = check_age_fits(first_terms.class_type, child.birth_date, request.first_day, rules)
-    check_age_fits(first_terms.class_type, child.birth_date, request.last_day, rules)
+    weekdays = tuple(sorted(set(request.weekdays)))
+    days = term_days(request.first_day, request.last_day, weekdays)
+    closed = tuple(d for d in days if institution.closed_reason(request.room_id, d) is not None)
+    # Age is judged on the days the term really holds (a Mon/Wed/Fri term from a Tuesday first
+    # holds the Wednesday); at its first the child is youngest, so needs most care. With no day
+    # held, the calendar dates stand in and enrolling names what is wrong.
+    held = [d for d in days if d not in closed] or days or [request.first_day, request.last_day]
+    first_terms = institution.day_terms(request.room_id, held[0], rules)
+    months = check_age_fits(first_terms.class_type, child.birth_date, held[0], rules)
+    check_age_fits(first_terms.class_type, child.birth_date, held[-1], rules)
+    week = week_prices(institution, request, days, rules)
     enrolment = Enrolment(
         enrolment_id=request.enrolment_id, child_id=child.id, guardian_id=request.guardian_id,
-        care_type=request.care_type, weekdays=tuple(sorted(set(request.weekdays))),
-        first_day=request.first_day, last_day=request.last_day, start=request.start,
-        end=request.end, price_fen=0,
+        care_type=request.care_type, weekdays=weekdays, first_day=request.first_day,
+        last_day=request.last_day, start=request.start, end=request.end,
+        price_fen=sum(week[d.isoweekday() - 1] for d in days if d not in closed),
         children_per_carer=children_per_carer(
             first_terms.class_type, first_terms.children_per_carer, months, rules
         ),
-    )  # fmt: skip
-    days = enrolment.days()
-    week = week_prices(institution, request, days, rules)
-    closed = tuple(d for d in days if institution.closed_reason(request.room_id, d) is not None)
-    enrolment = msgspec.structs.replace(
-        enrolment, price_fen=sum(week[d.isoweekday() - 1] for d in days if d not in closed),
-        week_prices_fen=week, uncharged=closed,
+        week_prices_fen=week, uncharged=closed, refund_policy=institution.refund_policy,
     )  # fmt: skip
     room = await uow.find(RoomEnrolments, room_enrolments_id(request.room_id))
     if room is None:
@@ -112,15 +119,46 @@ async def end_enrolment(
     last_day: date,
     by: UUID,
 ) -> CommandAccepted:
-    """A guardian of the child, or an admin of the institution, ends the term early."""
-    room = await uow.get(RoomEnrolments, room_enrolments_id(room_id), "enrolments")
-    enrolment = room.enrolments.get(enrolment_id)
-    child = await uow.get(Child, enrolment.child_id, "child") if enrolment else None
-    if child is None or not child.is_guardian(by):
-        institution = await uow.get(Institution, room.institution_id, "institution")
-        if institution.staff.get(by) is not StaffRole.institution_admin:
-            raise PermissionDeniedException("only a guardian of the child or an admin")
-    room.end(enrolment_id, last_day, now)
+    """A guardian of the child, or an admin of the institution, ends the term early; the paid
+    days given up are refunded (in full when the institution ends it) and the family told."""
+    room, child, ending = await _ending(uow, now, room_id, enrolment_id, last_day, by)
+    room.end(ending, by, now)
     if child is not None:
         child.shorten_regular(enrolment_id, last_day, now)
     return CommandAccepted(id=enrolment_id, version=room.version)
+
+
+async def ending_preview(
+    uow: UnitOfWork, now: datetime, *, room_id: UUID, enrolment_id: UUID, last_day: date, by: UUID
+) -> tuple[Ending, str]:
+    """What ending the term on `last_day` now would refund the caller's side, and the rule in
+    words: decided as ending it would be, nothing written."""
+    room, _, ending = await _ending(uow, now, room_id, enrolment_id, last_day, by)
+    if ending.by_institution:
+        return ending, "机构提前结束常规托位，之后已付费的日子全额退款。"
+    policy = ending.enrolment.refund_policy
+    if policy is None:
+        institution = await uow.get(Institution, room.institution_id, "institution")
+        policy = institution.refund_policy
+    return ending, f"之后已付费的每一天按报名时的退款规则退款：{policy.describe()}"
+
+
+async def _ending(
+    uow: UnitOfWork, now: datetime, room_id: UUID, enrolment_id: UUID, last_day: date, by: UUID
+) -> tuple[RoomEnrolments, Child | None, Ending]:
+    """The room, the child and what ending the term would give back, if `by` may end it: a
+    guardian of the child (under the term's refund policy) or an admin (a full refund)."""
+    room = await uow.get(RoomEnrolments, room_enrolments_id(room_id), "enrolments")
+    enrolment = room.enrolments.get(enrolment_id)
+    child = await uow.get(Child, enrolment.child_id, "child") if enrolment else None
+    institution = await uow.get(Institution, room.institution_id, "institution")
+    by_institution = child is None or not child.is_guardian(by)
+    if by_institution and institution.staff.get(by) is not StaffRole.institution_admin:
+        raise PermissionDeniedException("only a guardian of the child or an admin")
+    start = enrolment.start if enrolment else 0
+    ending = room.ending(
+        enrolment_id, last_day, today=institution.local_date(now),
+        starts_at=lambda d: local_instant(d, start, institution.timezone),
+        fallback_policy=institution.refund_policy, by_institution=by_institution, now=now,
+    )  # fmt: skip
+    return room, child, ending

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from uuid import UUID, uuid5
 
 import msgspec
@@ -17,7 +18,7 @@ import msgspec
 from domain.aggregate import TuoyuAggregate
 from domain.booking.capacity import Presence, first_breach
 from domain.booking.room_day import DayTerms, RatioWouldBreak, RoomFull
-from domain.booking.terms import CareType
+from domain.booking.terms import CareType, RefundPolicy, refund_fen
 from domain.booking.visit_rules import NotBookable, covering_offer
 from domain.class_types import ClassType
 from domain.errors import InvalidValue, NotFound, RuleViolated
@@ -47,6 +48,7 @@ class Enrolment(msgspec.Struct, frozen=True):
     day_price_fen: int = 0  # one day's, every weekday alike (enrolments before week_prices_fen)
     uncharged: tuple[date, ...] = ()  # days already closed when enrolled: not in the price
     week_prices_fen: tuple[int, ...] = ()  # a day's price, Monday to Sunday (0: not taken)
+    refund_policy: RefundPolicy | None = None  # published when enrolled (None: enrolled before)
 
     def on(self, day: date) -> bool:
         return self.first_day <= day <= self.last_day and day.isoweekday() in self.weekdays
@@ -61,9 +63,14 @@ class Enrolment(msgspec.Struct, frozen=True):
         return self.price_fen // max(len(self.days()), 1)
 
     def days(self) -> list[date]:
-        count = (self.last_day - self.first_day).days + 1
-        every = (self.first_day + timedelta(days=i) for i in range(count))
-        return [d for d in every if d.isoweekday() in self.weekdays]
+        return term_days(self.first_day, self.last_day, self.weekdays)
+
+
+def term_days(first_day: date, last_day: date, weekdays: Sequence[int]) -> list[date]:
+    """The days a term holds: its weekdays from its first to its last calendar date."""
+    count = (last_day - first_day).days + 1
+    every = (first_day + timedelta(days=i) for i in range(count))
+    return [d for d in every if d.isoweekday() in weekdays]
 
 
 class ClosedDayRefund(msgspec.Struct, frozen=True):
@@ -73,6 +80,16 @@ class ClosedDayRefund(msgspec.Struct, frozen=True):
     child_id: UUID
     guardian_id: UUID
     refund_fen: int
+
+
+class Ending(msgspec.Struct, frozen=True):
+    """What ending a term on `last_day` gives back: the paid days after it, and their refund."""
+
+    enrolment: Enrolment
+    last_day: date
+    days_given_up: tuple[date, ...]
+    refund_fen: int
+    by_institution: bool
 
 
 class RoomEnrolments(TuoyuAggregate):
@@ -92,8 +109,24 @@ class RoomEnrolments(TuoyuAggregate):
             room.enrolments[self.enrolment.enrolment_id] = self.enrolment
 
     class EnrolmentEnded(TuoyuAggregate.Event):
+        """Version 2 added the refund for the paid days given up, how many, whose place it
+        was (for the family's notice), who ended it and whether the institution did. A term
+        ended before they were kept reads as no refund and nobody to tell, as it was then."""
+
+        class_version = 2
         enrolment_id: UUID
         last_day: date
+        refund_fen: int
+        days_given_up: int
+        child_id: UUID | None
+        guardian_id: UUID | None
+        by: UUID | None
+        by_institution: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(refund_fen=0, days_given_up=0, child_id=None, guardian_id=None,
+                         by=None, by_institution=False)  # fmt: skip
 
         def apply(self, room: RoomEnrolments) -> None:
             enrolment = room.enrolments[self.enrolment_id]
@@ -193,17 +226,58 @@ class RoomEnrolments(TuoyuAggregate):
             self.emit(self.DayClosed, now, day=day, reason=reason, refunds=refunds)
         return refunds
 
-    def end(self, enrolment_id: UUID, last_day: date, now: datetime) -> Enrolment:
+    def ending(
+        self,
+        enrolment_id: UUID,
+        last_day: date,
+        *,
+        today: date,
+        starts_at: Callable[[date], datetime],
+        fallback_policy: RefundPolicy,
+        by_institution: bool,
+        now: datetime,
+    ) -> Ending:
+        """What ending the term on `last_day` would give back (ending it, or a preview).
+
+        The last day is today at the earliest: days gone were held (and attended) and stay in
+        the term's history; a family leaving today keeps today. Each paid day after it is
+        refunded as a booking of that day would be: in full when the institution ends the
+        term, else under the refund policy the term was made under (ADR 0014), judged at
+        each day's start. Days closed (refunded by the closure) or never paid give nothing."""
         enrolment = self.enrolments.get(enrolment_id)
         if enrolment is None:
             raise NotFound("no such enrolment in this room", field="enrolment_id")
+        if last_day < today:
+            raise InvalidValue(
+                f"a term ends today ({today.isoformat()}) at the earliest: days gone cannot be"
+                " given back", field="last_day",
+            )  # fmt: skip
         if not enrolment.first_day - timedelta(days=1) <= last_day < enrolment.last_day:
             raise InvalidValue(
                 "the new last day must fall within the term, before its current end",
                 field="last_day",
             )
-        self.emit(self.EnrolmentEnded, now, enrolment_id=enrolment_id, last_day=last_day)
-        return enrolment
+        given_up = tuple(
+            d for d in enrolment.days()
+            if d > last_day and d not in enrolment.uncharged
+            and d.isoformat() not in self.closed_days
+        )  # fmt: skip
+        policy = enrolment.refund_policy or fallback_policy
+        refund = sum(
+            refund_fen(policy, enrolment.price_on(d), starts_at(d), now, by_institution)
+            for d in given_up
+        )
+        return Ending(enrolment, last_day, given_up, refund, by_institution)
+
+    def end(self, ending: Ending, by: UUID, now: datetime) -> None:
+        """End the term as `ending` (just decided on this room's state) says."""
+        e = ending.enrolment
+        self.emit(
+            self.EnrolmentEnded, now, enrolment_id=e.enrolment_id, last_day=ending.last_day,
+            refund_fen=ending.refund_fen, days_given_up=len(ending.days_given_up),
+            child_id=e.child_id, guardian_id=e.guardian_id, by=by,
+            by_institution=ending.by_institution,
+        )  # fmt: skip
 
 
 def _check_term(enrolment: Enrolment) -> list[date]:

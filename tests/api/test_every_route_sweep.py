@@ -151,6 +151,7 @@ async def sweep(pg_server: Any, template_db: str) -> AsyncIterator[Sweep]:
         query = {
             "date": DAY, "on": DAY, "lat": "31.3195", "lng": "120.6290", "start": "09:00",
             "end": "11:00", "child_id": str(child), "radius_km": "5", "since": DAY,
+            "last_day": DAY,
         }  # fmt: skip
         callers = {"institution_admin": admin, "guardian": guardian, "caregiver": caregiver,
                    "regulator": regulator}  # fmt: skip

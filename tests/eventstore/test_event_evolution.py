@@ -10,6 +10,7 @@ from eventsourcing.utils import get_topic
 
 from backend.eventstore.mapper import MsgspecMapper
 from domain.aggregate import TuoyuAggregate
+from domain.booking.enrolment import RoomEnrolments
 from domain.booking.room_day import RoomDay
 
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
@@ -70,3 +71,16 @@ def test_a_cancellation_stored_before_the_canceller_was_kept_reads_as_by_no_one(
     event = MsgspecMapper().to_domain_event(stored)
     assert event.by is None
     assert (event.booking_id, event.refund_fen) == (booking_id, 6000)
+
+
+def test_a_term_ended_before_its_refund_was_kept_reads_as_no_refund_and_nobody_to_tell():
+    enrolment_id = uuid4()
+    old_payload = (
+        b'{"timestamp":"2026-09-01T00:00:00Z","enrolment_id":"%s","last_day":"2026-09-30"}'
+        % str(enrolment_id).encode()
+    )
+    stored = StoredEvent(uuid4(), 4, get_topic(RoomEnrolments.EnrolmentEnded), old_payload)
+    event = MsgspecMapper().to_domain_event(stored)
+    assert (event.enrolment_id, event.last_day.isoformat()) == (enrolment_id, "2026-09-30")
+    assert (event.refund_fen, event.days_given_up, event.by_institution) == (0, 0, False)
+    assert (event.child_id, event.guardian_id, event.by) == (None, None, None)
