@@ -8,6 +8,13 @@ entry left or an offer lapsed: their own commands offer too, this is the net und
 institution (a room made larger or looser, more carers rostered), the room's regular places (a
 term ended early), the city's class rules (loosened), and the waiting child (its booking
 elsewhere released, a regular day freed by a closure, a term shortened: it is free again).
+
+And the places held by offers to children who can no longer take them: a child holding an open
+offer here that is booked elsewhere at that time (it took another room's offer, or was booked or
+given a regular place directly) has that offer withdrawn, and the place goes to the next in line
+now rather than when the offer lapses. The child's booking does not know its entries on other
+room-days (nor should a booking read the waitlists), so this follows the child's BookingHeld and
+EnrolmentHeld; every booking is read as an event, but only open offers are looked up.
 """
 
 from __future__ import annotations
@@ -35,13 +42,17 @@ ROOM_DAY_FREES = (
 )  # fmt: skip
 INSTITUTION_FREES = (Institution.RoomChanged, Institution.RosterPlanned)
 CHILD_FREED = (Child.BookingReleased, Child.RegularDayFreed, Child.EnrolmentShortened)
+# a child booked (an offer taken, a booking, a regular place): its open offers elsewhere at that
+# time are withdrawn and their places offered on (every booking is read, only offers looked up)
+CHILD_TAKEN = (Child.BookingHeld, Child.EnrolmentHeld)
 
 
 async def _room_days_touched(
     conn: asyncpg.Connection, changes: Changes, now: datetime
 ) -> dict[UUID, date]:
     """The room-days where a family waits (from yesterday in UTC: today has begun there in
-    every time zone an institution uses) that the changes may have freed a place on."""
+    every time zone an institution uses) that the changes may have freed a place on, and those
+    where a child the changes booked holds an offer."""
     since = (now - ONE_DAY).date()
     if changes.first:  # never ran: every room-day with a line, once
         return await waitlist_model.room_days_with_waiting(conn, since)
@@ -57,10 +68,12 @@ async def _room_days_touched(
             list(regular),
         )
         institutions.update(r["institution_id"] for r in rows)
-    return await waitlist_model.where_families_wait(
+    found = await waitlist_model.where_families_wait(
         conn, since, room_days=changes.of(*ROOM_DAY_FREES), children=changes.of(*CHILD_FREED),
         institutions=institutions,
     )  # fmt: skip
+    offered = await waitlist_model.where_children_hold_offers(conn, since, changes.of(*CHILD_TAKEN))
+    return {**offered, **found}
 
 
 FREED_PLACES = FollowingJob(
@@ -72,6 +85,7 @@ FREED_PLACES = FollowingJob(
         RoomEnrolments.EnrolmentEnded,
         City.ClassRulesSet,
         *CHILD_FREED,
+        *CHILD_TAKEN,
     ),
     # where families wait (and each room-day's institution), the city's institutions, and
     # each regular places' room's institution

@@ -1,7 +1,8 @@
 """What guardians are told about their bookings and waitlist entries: booked, cancelled (by
 them or by the institution), released as a no-show, restored, offered a place, the offer
-withdrawn or lapsed, the waitlist closed, a regular place's day closed with its refund, and a
-regular place ended early with its refund.
+withdrawn (its place taken back, or the child booked elsewhere then) or lapsed, the waitlist
+closed, a regular place's day closed with its refund, and a regular place ended early with its
+refund.
 Feeds the `notifications` read model, which writes the rows (`rm_notification_bookings` keeps
 which child and guardian each booking or waitlist entry is for, so later events reach them).
 
@@ -23,6 +24,7 @@ import asyncpg
 from domain.booking.enrolment import RoomEnrolments
 from domain.booking.room_day import RoomDay
 from domain.booking.terms import CARE_TYPE_CHINESE
+from domain.booking.waitlist import CHILD_BOOKED
 from domain.clocks import FAMILIES_TIMEZONE
 from domain.institution.values import hhmm, local_hhmm
 from projections.base import Envelope
@@ -101,6 +103,13 @@ async def booking_notices(conn: asyncpg.Connection, batch: Sequence[Envelope]) -
             until = local_hhmm(e.until, FAMILIES_TIMEZONE)
             body = f"{summary}：有名额空出，已为您保留，请在{until}之前确认。"
             notes.add(subject, pos, "waitlist_offer", "候补名额", body, at)
+        elif isinstance(e, RoomDay.WaitlistOfferWithdrawn) and e.because == CHILD_BOOKED:
+            body = (
+                f"{summary}：孩子在这段时间已有其他预约，为您保留的名额已转给下一位候补家庭。"
+                "您仍在候补中；若取消那边的预约，再有名额空出时会通知您。"
+            )
+            kind = "waitlist_offer_withdrawn_booked_elsewhere"
+            notes.add(subject, pos, kind, "候补名额已撤回", body, at)
         elif isinstance(e, RoomDay.WaitlistOfferWithdrawn):
             body = (
                 f"{summary}：空出的名额已由原预约的孩子重新占用（孩子已回到班里），为您保留的"

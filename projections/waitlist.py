@@ -1,9 +1,9 @@
 """Read model `waitlist`: who waits for which room-day interval, and the offers they hold.
 
 Handles the RoomDay waitlist events; table rm_waitlist. Queries: an entry (for routing a
-command to its room-day), a guardian's entries, the room-days with lapsed offers, and where
-families wait by room-day, child or institution (for the job that offers places freed by
-changes: backend/freed_places.py).
+command to its room-day), a guardian's entries, the room-days with lapsed offers, where
+families wait by room-day, child or institution, and where children hold offers (for the job
+that offers places freed by changes: backend/freed_places.py).
 
 An entry keeps its room-day's room and institution, read from the bookings model's
 rm_room_days as of the entry's joining (ADR 0025): that row never changes, and it comes from
@@ -54,6 +54,8 @@ CREATE INDEX IF NOT EXISTS rm_waitlist_waiting_child ON rm_waitlist (child_id)
     WHERE status = 'waiting';
 CREATE INDEX IF NOT EXISTS rm_waitlist_waiting_institution ON rm_waitlist (institution_id)
     WHERE status = 'waiting';
+CREATE INDEX IF NOT EXISTS rm_waitlist_offered_child ON rm_waitlist (child_id)
+    WHERE status = 'offered';
 """
 _STATUS = {
     RoomDay.WaitlistOfferExpired: "expired",
@@ -108,10 +110,15 @@ async def get_entry(
 async def for_guardian(
     conn: asyncpg.Pool | asyncpg.Connection, account_id: UUID
 ) -> list[dict[str, Any]]:
+    """The open entries of the guardian's children, each with its room's and institution's
+    names as they are now (`room_name`, `institution_name`; None if unknown): a family waiting
+    in two rooms for the same time must tell which room an offer is for."""
     rows = await conn.fetch(
-        "SELECT * FROM rm_waitlist WHERE child_id IN (SELECT child_id FROM rm_child_guardians"
-        " WHERE account_id = $1) AND status IN ('waiting', 'offered')"
-        " ORDER BY day, start_min, joined_at",
+        "SELECT w.*, r.name AS room_name, i.name AS institution_name FROM rm_waitlist w"
+        " LEFT JOIN rm_rooms r ON r.id = w.room_id"
+        " LEFT JOIN rm_institutions i ON i.id = w.institution_id"
+        " WHERE w.child_id IN (SELECT child_id FROM rm_child_guardians WHERE account_id = $1)"
+        " AND w.status IN ('waiting', 'offered') ORDER BY w.day, w.start_min, w.joined_at",
         account_id,
     )
     return [dict(r) for r in rows]
@@ -171,6 +178,22 @@ async def where_families_wait(
         )
         found.update((r["room_day_id"], r["day"]) for r in rows)
     return found
+
+
+async def where_children_hold_offers(
+    conn: asyncpg.Pool | asyncpg.Connection, from_day: date, children: Collection[UUID]
+) -> dict[UUID, date]:
+    """The room-days from `from_day` on where one of `children` holds an offer, each with its
+    day (for the job that withdraws offers to children booked elsewhere since: it reads only
+    the open offers, a small index, whatever the number of bookings)."""
+    if not children:
+        return {}
+    rows = await conn.fetch(
+        "SELECT DISTINCT room_day_id, day FROM rm_waitlist WHERE status = 'offered'"
+        " AND day >= $1 AND child_id = ANY($2::uuid[])",
+        from_day, list(children),
+    )  # fmt: skip
+    return {r["room_day_id"]: r["day"] for r in rows}
 
 
 async def open_entry_of_child(

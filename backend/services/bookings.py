@@ -19,6 +19,7 @@ from domain.booking.eligibility import check_age_fits, children_per_carer
 from domain.booking.enrolment import RoomEnrolments, room_enrolments_id
 from domain.booking.room_day import Booking, DayTerms, RoomDay, offer_for, room_day_id
 from domain.booking.terms import CareType, price_fen
+from domain.booking.waitlist import WaitlistEntry
 from domain.child.aggregate import Child, Hold
 from domain.institution.aggregate import Institution
 from domain.institution.kinds import StaffRole
@@ -222,16 +223,21 @@ async def offer_freed_places(uow: UnitOfWork, room_day: RoomDay, now: datetime) 
     await uow.prefetch([e.child_id for e in waiting])
     open_until = {}
     for entry in waiting:
-        hold = Hold(
-            entry.entry_id, local_instant(entry.day, entry.start, institution.timezone),
-            local_instant(entry.day, entry.end, institution.timezone), entry.day, entry.start,
-            entry.end, room_day.room_id,
-        )  # fmt: skip
+        hold = entry_hold(entry, room_day, institution.timezone)
         child = await uow.find(Child, entry.child_id)
         if hold.starts_at > now and child is not None and child.is_free(hold):
             open_until[entry.entry_id] = hold.starts_at
     minutes = institution.booking_settings.waitlist_offer_minutes
     room_day.offer_freed_places(terms, minutes, now, open_until, enrolled)
+
+
+def entry_hold(entry: WaitlistEntry, room_day: RoomDay, timezone: str) -> Hold:
+    """The child's time a waitlist entry would take, were its place booked."""
+    return Hold(
+        entry.entry_id, local_instant(entry.day, entry.start, timezone),
+        local_instant(entry.day, entry.end, timezone), entry.day, entry.start, entry.end,
+        room_day.room_id,
+    )  # fmt: skip
 
 
 async def withdraw_offers_without_place(uow: UnitOfWork, room_day: RoomDay, now: datetime) -> None:

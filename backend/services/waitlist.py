@@ -1,4 +1,5 @@
-"""Decisions about the waitlist: join when full, take an offered place, leave, expire offers."""
+"""Decisions about the waitlist: join when full, take an offered place, leave, expire offers,
+and offer places come free (withdrawing offers to children booked elsewhere since)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from backend.services.bookings import (
     BookingRequest,
     book_into,
     enrolled_on,
+    entry_hold,
     hold_for,
     offer_freed_places,
     prepare,
@@ -20,6 +22,7 @@ from backend.unit_of_work import UnitOfWork
 from domain.booking.room_day import RoomDay
 from domain.booking.waitlist import WaitlistEntry
 from domain.child.aggregate import Child
+from domain.institution.aggregate import Institution
 
 
 async def join_waitlist(uow: UnitOfWork, now: datetime, request: BookingRequest) -> CommandAccepted:
@@ -97,7 +100,35 @@ async def offer_places_come_free(
 ) -> CommandAccepted:
     """Offer whatever places are free now to the families waiting on this room-day: places
     freed by a change no booking made (a regular place ended early, more carers rostered, a
-    larger room, a city's looser class rules). Changes nothing while there is no place."""
+    larger room, a city's looser class rules), and places held by offers to children booked
+    elsewhere at that time since (withdrawn first). Changes nothing while there is no place."""
     room_day = await uow.get(RoomDay, room_day_id, "room_day")
+    await withdraw_offers_of_children_booked(uow, room_day, now)
     await offer_freed_places(uow, room_day, now)
     return CommandAccepted(id=room_day.id, version=room_day.version)
+
+
+async def withdraw_offers_of_children_booked(
+    uow: UnitOfWork, room_day: RoomDay, now: datetime
+) -> None:
+    """Open offers whose child is no longer free at the entry's time (it took another room's
+    offer, or was booked or given a regular place elsewhere) are withdrawn: the child could not
+    take the place, and the next family should not wait for the offer to lapse. Reads only the
+    children holding an open offer here (a handful at most)."""
+    offered = [
+        e
+        for e in room_day.waitlist.values()
+        if e.offered_until is not None and now < e.offered_until
+    ]
+    if not offered:
+        return
+    institution = await uow.get(Institution, room_day.institution_id, "institution")
+    await uow.prefetch([e.child_id for e in offered])
+    booked = []
+    for entry in offered:
+        child = await uow.find(Child, entry.child_id)
+        hold = entry_hold(entry, room_day, institution.timezone)
+        if child is not None and not child.is_free(hold):
+            booked.append(entry.entry_id)
+    if booked:
+        room_day.withdraw_offers_of_children_booked(booked, now)

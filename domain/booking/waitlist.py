@@ -1,11 +1,12 @@
 """The waitlist of a room-day: when places free up, the first families whose interval now fits
 get an offer that holds the place for a while; taken, it becomes a booking; expired, the next
 in line gets it; withdrawn when the booking that freed the place takes it back (its child back in
-the room), the family waits again in its place in line."""
+the room) or when the offer's child is booked elsewhere at that time, the family waits again in
+its place in line."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -18,6 +19,10 @@ from domain.booking.capacity import Presence, first_breach
 from domain.booking.terms import CareType
 from domain.class_types import ClassType
 from domain.errors import AlreadyExists, NotFound, RuleViolated
+
+# why an open offer was withdrawn (WaitlistOfferWithdrawn.because)
+PLACE_TAKEN_BACK = "place_taken_back"
+CHILD_BOOKED = "child_booked_elsewhere"
 
 
 class WaitlistEntry(msgspec.Struct, frozen=True):
@@ -76,11 +81,21 @@ class WaitlistMixin:
             room_day.waitlist.pop(self.entry_id, None)
 
     class WaitlistOfferWithdrawn(TuoyuAggregate.Event):
-        """The place an open offer held was taken back by the booking that had freed it (its
-        child back in the room, ADR 0024, or a drop-off replayed from before its release, ADR
-        0007): the offer ends, and the entry waits again in its place in line."""
+        """An open offer ends before it lapses, and the entry waits again in its place in line.
+        `because` (version 2; every earlier one was the first): PLACE_TAKEN_BACK, the booking
+        that had freed the place took it back (its child back in the room, ADR 0024, or a
+        drop-off replayed from before its release, ADR 0007); CHILD_BOOKED, the child was
+        booked elsewhere for an overlapping time since (it took another room's offer, or was
+        booked directly), so the place goes to the next family rather than stay held for a
+        child who could not take it (ADR 0006)."""
 
+        class_version = 2
         entry_id: UUID
+        because: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["because"] = PLACE_TAKEN_BACK
 
         def apply(self, room_day: Any) -> None:
             entry = room_day.waitlist[self.entry_id]
@@ -222,8 +237,28 @@ class WaitlistMixin:
             ):
                 kept.append(held)
                 continue
-            self.emit(self.WaitlistOfferWithdrawn, now, entry_id=entry.entry_id)
+            self.emit(
+                self.WaitlistOfferWithdrawn, now, entry_id=entry.entry_id, because=PLACE_TAKEN_BACK
+            )
             withdrawn.append(entry.entry_id)
+        return withdrawn
+
+    def withdraw_offers_of_children_booked(
+        self, booked_elsewhere: Collection[UUID], now: datetime
+    ) -> list[UUID]:
+        """The open offers of these entries end: their children were booked elsewhere for an
+        overlapping time (the caller judged it on each child), so they could not take the place.
+        Each waits again in its place in line; the caller then offers the places to the next
+        families. Returns whose offer was withdrawn."""
+        withdrawn = [
+            e.entry_id
+            for e in self.waitlist.values()
+            if e.entry_id in booked_elsewhere
+            and e.offered_until is not None
+            and now < e.offered_until
+        ]
+        for entry_id in withdrawn:
+            self.emit(self.WaitlistOfferWithdrawn, now, entry_id=entry_id, because=CHILD_BOOKED)
         return withdrawn
 
     def close_waitlist(self, reason: str, now: datetime) -> int:

@@ -30,8 +30,15 @@ OWN_ENTRY = allow(
 
 
 class WaitlistEntryView(msgspec.Struct, frozen=True):
+    """An entry of the guardian's, with the room and institution it waits for (null only for an
+    entry whose room-day the read models did not know when it joined)."""
+
     id: UUID
     child_id: UUID
+    institution_id: UUID | None
+    institution_name: str | None
+    room_id: UUID | None
+    room_name: str | None
     date: dt.date
     start: str
     end: str
@@ -72,6 +79,10 @@ class WaitlistController(Controller):
             WaitlistEntryView(
                 r["entry_id"],
                 r["child_id"],
+                r["institution_id"],
+                r["institution_name"],
+                r["room_id"],
+                r["room_name"],
                 r["day"],
                 hhmm(r["start_min"]),
                 hhmm(r["end_min"]),
