@@ -8,23 +8,26 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import msgspec
 
 from domain.attendance.day import attendance_day_id
 from domain.attendance.room_ratio import room_status
 from domain.booking.terms import NAP_CHECK_MINUTES
 from domain.child.aggregate import age_in_months
 from domain.class_types import ClassType, chinese_name
-from domain.institution.values import local_hhmm
+from domain.institution.values import OpeningInterval, local_hhmm, open_across_midnight
 from projections.enrolments import held_on
 
 Conn: TypeAlias = asyncpg.Connection | asyncpg.Pool
+_HOURS = msgspec.json.Decoder(list[OpeningInterval])
 
 
 async def live_occupancy(conn: Conn, institution_id: UUID, now: datetime) -> dict[str, Any] | None:
     """Every room of the institution now: who is in, staff, ratio, headroom, alarms, and who is
     expected in the next hour (booked and not yet arrived, or enrolled and not yet seen today)."""
     institution = await conn.fetchrow(
-        "SELECT i.timezone, i.filed_places, s.nap_check_minutes FROM rm_institutions i"
+        "SELECT i.timezone, i.filed_places, i.opening_hours::text AS hours, s.nap_check_minutes"
+        " FROM rm_institutions i"
         " LEFT JOIN rm_booking_settings s ON s.institution_id = i.id WHERE i.id = $1",
         institution_id,
     )
@@ -41,7 +44,8 @@ async def live_occupancy(conn: Conn, institution_id: UUID, now: datetime) -> dic
         institution_id,
     )
     day_before = attendance_day_id(institution_id, day - timedelta(days=1))
-    children, staff, stayed_in = await _here_now(conn, day_id, day_before)
+    night = open_across_midnight(_HOURS.decode(institution["hours"]), day)
+    children, staff, stayed_in = await _here_now(conn, day_id, day_before, night)
     alarms = _by_room(
         await conn.fetch(
             "SELECT room_id, breach, day_id = $2 FROM rm_room_alarms"
@@ -94,13 +98,14 @@ async def live_occupancy(conn: Conn, institution_id: UUID, now: datetime) -> dic
 
 
 async def _here_now(
-    conn: Conn, day_id: UUID, day_before: UUID
+    conn: Conn, day_id: UUID, day_before: UUID, night: bool
 ) -> tuple[list[asyncpg.Record], list[asyncpg.Record], set[UUID]]:
-    """Children and carers here now, and the rooms where a child stayed on from the day before:
-    a child nobody collected is still on its day's record after midnight, and so are the
-    carers who stayed with it in its room. A child or carer here again today is today's; a
+    """Children and carers here now, and the rooms where people of the day before count: a
+    child nobody collected is still on its day's record after midnight, and so are the
+    carers who stayed with it in its room. A child or carer here again today is today's. A
     carer still clocked in the day before in a room with no such child forgot to clock out,
-    and is not counted."""
+    and is not counted, unless the institution is open across midnight (`night`): there a
+    carer of the evening is on a night shift, and decisions count them too (ADR 0007)."""
     rows = await conn.fetch(
         "SELECT l.room_id, l.child_id, l.since, l.children_per_carer, c.name, c.birth_date,"
         " l.day_id = $2 AS stayed_on"
@@ -121,9 +126,10 @@ async def _here_now(
     staff = [
         s
         for s in clocked_in
-        if not s["stayed_on"] or (s["room_id"] in stayed_in and s["staff_id"] not in on_shift)
+        if not s["stayed_on"]
+        or ((night or s["room_id"] in stayed_in) and s["staff_id"] not in on_shift)
     ]
-    return children, staff, stayed_in
+    return children, staff, stayed_in | {s["room_id"] for s in staff if s["stayed_on"]}
 
 
 def _by_room(rows: list[asyncpg.Record], stayed_in: set[UUID]) -> dict[UUID, Any]:

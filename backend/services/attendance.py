@@ -16,6 +16,7 @@ from litestar.exceptions import PermissionDeniedException
 from api_schema.attendance import CheckInAccepted, CheckOutAccepted
 from api_schema.common import CommandAccepted
 from backend.auth import attendance_codes
+from backend.services.after_midnight import night_reads, the_day_before
 from backend.services.bookings import offer_freed_places
 from backend.services.institutions import class_rules_of
 from backend.services.room_day_stays import (
@@ -139,7 +140,8 @@ async def check_in(
     closed = institution.closed_reason(room.room_id, day, announced_by=arrival.at)
     if closed is not None:
         raise RoomClosedThatDay(f"closed on {day.isoformat()}: {closed}", field="room_id")
-    await uow.prefetch([attendance_day_id(institution.id, day), room_day_id(room.room_id, day)])
+    await uow.prefetch([attendance_day_id(institution.id, day), room_day_id(room.room_id, day),
+                        *night_reads(institution, day)])  # fmt: skip
     child = await uow.get(Child, arrival.child_id, "child")
     child.check_fit_to_attend(day)
     child.check_not_present_elsewhere(institution.id, arrival.at)
@@ -163,6 +165,7 @@ async def check_in(
         by=arrival.by, method=arrival.method, health=arrival.health, outcome=arrival.outcome,
         note=arrival.note, override_reason=arrival.override_reason, code=code,
         local_time=hhmm(minute), now=now,
+        day_before=await the_day_before(uow, institution, day),  # open across midnight only
     )  # fmt: skip
     if status == "checked_in":
         child.arrive(institution.id, day, arrival.at, code, now)  # here, and the day last attended
@@ -227,10 +230,11 @@ async def check_out(
     collector = Collector(name, phone, standing.relation, departure.identity_check,
                           stated_name="" if written == name else written,
                           blocked_since=standing.blocked_since)  # fmt: skip
+    next_day, day_before = await _other_day(uow, institution, today, departure.at)
     today.check_out(
         child.id, room_rules(institution, present.room_id, await class_rules_of(uow, institution)),
-        collector, by=departure.by,
-        at=departure.at, code=code, now=now,
+        collector, by=departure.by, at=departure.at, code=code, now=now, next_day=next_day,
+        day_before=day_before,
     )  # fmt: skip
     # at the institution since the earlier of the two (its stay there, or this room's)
     since = min(present.since, child.present_at.get(institution.id, present.since))
@@ -247,6 +251,18 @@ async def check_out(
         relation=standing.relation,
         collector_blocked_since=standing.blocked_since,
     )
+
+
+async def _other_day(
+    uow: UnitOfWork, institution: Institution, today: AttendanceDay, at: datetime
+) -> tuple[AttendanceDay | None, AttendanceDay | None]:
+    """After midnight, the other day whose people are in the rooms beside `today`'s, as (next
+    day, day before): the next day (read already by `day_of_stay`) for a stay of the day
+    before, else the day before (in an institution open across midnight, after_midnight.py)."""
+    day, _ = local_moment(at, institution.timezone)
+    if day != today.day:
+        return await uow.find(AttendanceDay, attendance_day_id(institution.id, day)), None
+    return None, await the_day_before(uow, institution, day)
 
 
 async def release_no_show(

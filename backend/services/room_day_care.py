@@ -4,11 +4,13 @@ medication and incidents; escalate children not collected after closing."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 from uuid import UUID
 
 import msgspec
 
 from api_schema.common import CommandAccepted
+from backend.services.after_midnight import the_day_before
 from backend.services.attendance import (
     attendance_day,
     check_device_time,
@@ -21,8 +23,9 @@ from backend.services.bookings import local_instant
 from backend.services.institutions import class_rules_of
 from backend.unit_of_work import UnitOfWork
 from domain.account.aggregate import Account
+from domain.attendance.care_after_midnight import care_on_both_days
 from domain.attendance.care_log import CareEntry, CareKind
-from domain.attendance.day import AttendanceDay
+from domain.attendance.day import AttendanceDay, attendance_day_id
 from domain.attendance.room_ratio import RoomRules
 from domain.child.aggregate import Child
 from domain.institution.aggregate import Institution
@@ -35,15 +38,15 @@ async def clock_in(
 ) -> CommandAccepted:
     """Clock in to a room, or move to it from another room of the institution; a carer on a
     shift at another institution is refused (they count toward one ratio at a time)."""
-    institution, room, today = await _staff_room_day(uow, now, institution_id, room_id, by, at)
-    current = today.staff.get(by)
-    rules = await class_rules_of(uow, institution)  # the city read for `room`, in this decision
-    left = room_rules(institution, current, rules) if current is not None else None
-    today.clock_in(by, room, left, at, now)
+    on = await _staff_room_day(uow, now, institution_id, room_id, by, at)
+    current = on.today.staff.get(by)
+    rules = await class_rules_of(uow, on.institution)  # the city read for `room`, in this decision
+    left = room_rules(on.institution, current, rules) if current is not None else None
+    on.today.clock_in(by, on.room, left, at, now, day_before=on.day_before)
     if current is None:
         account = await uow.get(Account, by, "account")
-        account.start_shift(institution.id, at, now)
-    return CommandAccepted(id=by, version=today.version)
+        account.start_shift(on.institution.id, at, now)
+    return CommandAccepted(id=by, version=on.today.version)
 
 
 async def clock_out(
@@ -51,13 +54,24 @@ async def clock_out(
 ) -> CommandAccepted:
     """Clock out of the day the carer is clocked in on: after midnight, still the day before
     (they stayed with a child nobody collected)."""
-    institution, room, today = await _staff_room_day(
-        uow, now, institution_id, room_id, by, at, staying=True
-    )
-    today.clock_out(by, room, at, now)
+    on = await _staff_room_day(uow, now, institution_id, room_id, by, at, staying=True)
+    on.today.clock_out(by, on.room, at, now, next_day=on.next_day, day_before=on.day_before)
     account = await uow.get(Account, by, "account")
-    account.end_shift(institution.id, at, now)
-    return CommandAccepted(id=by, version=today.version)
+    account.end_shift(on.institution.id, at, now)
+    return CommandAccepted(id=by, version=on.today.version)
+
+
+class StaffRoomDay(NamedTuple):
+    """Where a carer's clock command is decided: the institution (`by` on its staff), the
+    room's rules, the attendance day it goes on, and after midnight the other day whose people
+    are in the rooms too: the `next_day` of a carer still on the day before's record, or the
+    `day_before` of the new day (in an institution open across midnight)."""
+
+    institution: Institution
+    room: RoomRules
+    today: AttendanceDay
+    next_day: AttendanceDay | None = None
+    day_before: AttendanceDay | None = None
 
 
 async def _staff_room_day(
@@ -69,24 +83,28 @@ async def _staff_room_day(
     at: datetime,
     *,
     staying: bool = False,
-) -> tuple[Institution, RoomRules, AttendanceDay]:
-    """The institution (`by` on its staff), the room's rules, and the day of `at` (`staying`:
-    the day before while `by` is still clocked in on it)."""
+) -> StaffRoomDay:
+    """The day of `at` (`staying`: the day before while `by` is still clocked in on it)."""
     check_device_time(at, now)
     institution, _ = await staffed_institution(uow, institution_id, by)
     room = room_rules(institution, room_id, await class_rules_of(uow, institution))
+    day, _ = local_moment(at, institution.timezone)
     if staying:
         found = await day_of_stay(uow, institution.id, by, at, institution.timezone)
-        if found is not None:
-            return institution, room, found
-    day, _ = local_moment(at, institution.timezone)
-    return institution, room, await attendance_day(uow, institution, day, now)
+        if found is not None and found.day != day:  # read already by day_of_stay
+            next_day = await uow.find(AttendanceDay, attendance_day_id(institution.id, day))
+            return StaffRoomDay(institution, room, found, next_day=next_day)
+    today = await attendance_day(uow, institution, day, now)
+    return StaffRoomDay(institution, room, today,
+                        day_before=await the_day_before(uow, institution, day))  # fmt: skip
 
 
 async def log_care(
     uow: UnitOfWork, now: datetime, *, institution_id: UUID, entry: CareEntry
 ) -> CommandAccepted:
-    """Record one care entry; medication only against the child's guardian's authorisation."""
+    """Record one care entry; medication only against the child's guardian's authorisation.
+    After midnight in an institution open across it, the children who stayed on from the day
+    before have their part of it on that day's record (domain/attendance/care_after_midnight)."""
     check_device_time(entry.at, now)
     institution, _ = await staffed_institution(uow, institution_id, entry.by)
     institution.require_room(entry.room_id)
@@ -100,10 +118,16 @@ async def log_care(
             note=entry.note, authorisation_id=entry.authorisation_id,
             medicine=authorisation.medicine, dose=authorisation.dose_to_give(entry.dose),
         )  # fmt: skip
-    covered = today.care_covering(entry).child_ids
-    erased = await _erased_among(uow, [c for c in covered if c not in today.present])
-    logged = today.log_care(entry, now, erased=erased)
-    return CommandAccepted(id=logged.entry_id, version=today.version)
+    before = await the_day_before(uow, institution, day)
+    if before is None:
+        parts = [(today, today.care_covering(entry))]
+    else:
+        theirs, ours = care_on_both_days(entry, before, today)
+        parts = [(d, part) for d, part in ((before, theirs), (today, ours)) if part is not None]
+    for record, part in parts:
+        erased = await _erased_among(uow, [c for c in part.child_ids if c not in record.present])
+        record.log_care(part, now, erased=erased)
+    return CommandAccepted(id=entry.entry_id, version=parts[-1][0].version)
 
 
 async def _erased_among(uow: UnitOfWork, children: list[UUID]) -> set[UUID]:

@@ -12,6 +12,7 @@ import msgspec
 
 from domain.attendance.health import AbnormalOutcome, HealthCheck, check_health_check
 from domain.attendance.replays import check_no_visit_after, is_replayed, present_at, status_at
+from domain.attendance.room_alarms import status_in
 from domain.attendance.room_moves import (
     RoomMove,
     check_move_time,
@@ -20,7 +21,7 @@ from domain.attendance.room_moves import (
     override_needed,
 )
 from domain.attendance.room_ratio import RoomRules, check_room_takes
-from domain.attendance.two_days import PeopleOfADay, stays_of_both
+from domain.attendance.two_days import PeopleOfADay, stays_of_both, stays_with_the_day_before
 from domain.attendance.values import (
     AbnormalCheckNeedsDecision,
     AlreadyCheckedIn,
@@ -50,6 +51,7 @@ class ChildrenInRoomsMixin:
         used_codes: set[str]
         visits: dict[UUID, list[Visit]]
         staff_stays: dict[UUID, list[Visit]]
+        alarms: dict[UUID, str]
         ChildCheckedIn: type[Any]
         ChildTurnedAway: type[Any]
         ChildCheckedOut: type[Any]
@@ -58,11 +60,17 @@ class ChildrenInRoomsMixin:
         def emit(self, event_class: type[Any], now: datetime, **fields: Any) -> None: ...
         def status_of(
             self, room: RoomRules, arriving: int | None = None, *,
-            next_day: PeopleOfADay | None = None,
+            next_day: PeopleOfADay | None = None, day_before: PeopleOfADay | None = None,
         ) -> RoomStatus: ...  # fmt: skip
+        def back_in_bounds(
+            self, room_id: UUID, at: datetime, now: datetime, status: RoomStatus
+        ) -> None: ...
+        def here_now(
+            self, *, next_day: PeopleOfADay | None = None, day_before: PeopleOfADay | None = None,
+        ) -> tuple[dict[UUID, PresentChild], dict[UUID, UUID]]: ...  # fmt: skip
         def _watch(
             self, room: RoomRules, at: datetime, now: datetime,
-            next_day: PeopleOfADay | None = None,
+            next_day: PeopleOfADay | None = None, day_before: PeopleOfADay | None = None,
         ) -> None: ...  # fmt: skip
 
     def check_in(
@@ -80,14 +88,19 @@ class ChildrenInRoomsMixin:
         code: str | None,
         local_time: str,
         now: datetime,
+        day_before: PeopleOfADay | None = None,
     ) -> Literal["checked_in", "turned_away"]:
-        """Admit the child after the morning check; returns 'checked_in' or 'turned_away'."""
+        """Admit the child after the morning check; returns 'checked_in' or 'turned_away'.
+        After midnight in an institution open across it, the room and the institution hold
+        who stayed on from the `day_before` too (children not collected, carers still clocked
+        in: domain/attendance/two_days.py), and the child's alarm is judged on both."""
         check_health_check(health)
         if child.child_id in self.present:
             raise AlreadyCheckedIn("the child is already checked in", field="child_id")
         replayed = is_replayed(child, now)
         if replayed:
-            check_no_visit_after(self.visits.get(child.child_id, ()), child)
+            visits, _ = stays_with_the_day_before(self, day_before)
+            check_no_visit_after(visits.get(child.child_id, ()), child)
         if code is not None and code in self.used_codes:
             raise CodeAlreadyUsed("this code was already used; ask for a fresh one", field="code")
         if health.abnormal():
@@ -106,7 +119,7 @@ class ChildrenInRoomsMixin:
             if not note.strip():
                 raise InvalidValue("admitting after an abnormal check needs a note", field="note")
         try:
-            self._check_room_takes(child, room, filed_places, local_time, replayed)
+            self._check_room_takes(child, room, filed_places, local_time, replayed, day_before)
             override_reason = None  # the room takes the child: nothing was overridden
         except (RoomFull, RatioWouldBreak, InstitutionFull):
             if override_reason is None:
@@ -115,24 +128,29 @@ class ChildrenInRoomsMixin:
             self.ChildCheckedIn, now, child=child, by=by, method=method, health=health,
             note=note, override_reason=override_reason, code=code,
         )  # fmt: skip
-        self._watch(room, child.since, now)
+        self._watch(room, child.since, now, day_before=day_before)
         return "checked_in"
 
     def _check_room_takes(
         self, child: PresentChild, room: RoomRules, filed_places: int, local_time: str,
-        replayed: bool,
+        replayed: bool, day_before: PeopleOfADay | None,
     ) -> None:  # fmt: skip
-        """Live, the room as it is now; replayed, the room as it was at the child's arrival."""
+        """Live, the room as it is now; replayed, the room as it was at the child's arrival;
+        either with who stayed on from the `day_before`. The child counts once, in this room,
+        even if the day before still has it (a child nobody collected, checked in again)."""
         if replayed:  # the others' visits: one of its own ending within the skew is not another
-            others = {c: v for c, v in self.visits.items() if c != child.child_id}
+            visits, staff_stays = stays_with_the_day_before(self, day_before)
+            others = {c: v for c, v in visits.items() if c != child.child_id}
             status = status_at(
-                room, others, self.staff_stays, child.since, child.children_per_carer,
+                room, others, staff_stays, child.since, child.children_per_carer,
                 staff_slack=CLOCK_SKEW,
             )  # fmt: skip
             in_institution = present_at(others, child.since) + 1
         else:
-            status = self.status_of(room, arriving=child.children_per_carer)
-            in_institution = len(self.present) + 1
+            present, staff_in = self.here_now(day_before=day_before)
+            present = {**present, child.child_id: child}
+            status = status_in(room, present, staff_in)
+            in_institution = len(present)
         check_room_takes(status, in_institution, filed_places, local_time)
 
     def present_child(self, child_id: UUID) -> PresentChild:
@@ -156,7 +174,12 @@ class ChildrenInRoomsMixin:
         at: datetime,
         code: str | None,
         now: datetime,
+        next_day: PeopleOfADay | None = None,
+        day_before: PeopleOfADay | None = None,
     ) -> PresentChild:
+        """The child leaves with `collector`; the room's alarm is judged on who stays (after
+        midnight, the people of both days: the `next_day`'s for a child of this day collected
+        after it, the `day_before`'s for one of the new day)."""
         child = self.present_child(child_id)
         if at < child.since:
             raise InvalidValue("the pick-up time is before the arrival", field="at")
@@ -166,7 +189,7 @@ class ChildrenInRoomsMixin:
             self.ChildCheckedOut, now, child_id=child_id, room_id=child.room_id, at=at, by=by,
             collector=collector, code=code,
         )  # fmt: skip
-        self._watch(room, at, now)
+        self._watch(room, at, now, next_day, day_before)
         return child
 
     def move_child(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -53,6 +54,23 @@ def hhmm(minutes: int) -> str:
 def local_hhmm(at: datetime, timezone: str) -> str:
     """An instant as the wall clock in `timezone` shows it, "HH:MM"."""
     return at.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
+
+
+MIDNIGHT = 24 * 60
+
+
+def open_across_midnight(opening_hours: Iterable[OpeningInterval], day: date) -> bool:
+    """Whether the institution is open at the midnight that begins `day`: until 24:00 the day
+    before, or from 00:00 on `day`. Only then does care run on both sides of it, so that the
+    rooms after midnight hold people of the day before (children not collected, carers on a
+    night shift) beside the new day's; elsewhere a child still on the day before's record at
+    the next opening is a pick-up never recorded (escalated since the evening)."""
+    before = (day - timedelta(days=1)).isoweekday()
+    return any(
+        (o.weekday == before and o.closes == MIDNIGHT)
+        or (o.weekday == day.isoweekday() and o.opens == 0)
+        for o in opening_hours
+    )
 
 
 def check_opening_hours(intervals: tuple[OpeningInterval, ...]) -> None:

@@ -4,13 +4,14 @@ clocked in to each room then, and the clock at 19:00."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-from backend.clock import FrozenClock
+from backend.clock import Clock, FrozenClock
 from tests.api.attendance_world import EXAMINED, WELL, caregiver_of
 from tests.api.booking_world import HOURLY, many_children, put
 from tests.api.days import DAY_DATE, SHANGHAI, day
@@ -76,20 +77,21 @@ async def admitted(world: World, rooms: NightRooms, kids: Sequence[UUID]) -> Non
 
 
 async def night_rooms(
-    world: World, bookings: Sequence[Booked] = MOVING_ON, *, second_capacity: int = 12,
-    second_carer_in: bool = True,
+    world: World, bookings: Sequence[Booked] = MOVING_ON, *, first_capacity: int = 12,
+    second_capacity: int = 12, second_carer_in: bool = True, filed_places: int = 40,
 ) -> NightRooms:  # fmt: skip
     """The night: the child's `bookings` made, then the clock at 19:00 on DAY, a carer clocked
     in to the first room (and to the second unless `second_carer_in` is False) and the child
     checked in to the first. Sign everyone else in before: tokens minted later are not valid
-    on the real clock."""
+    on the real clock (or use `on_the_real_clock`)."""
     hours = [{"weekday": d, **ALL_DAY} for d in ALL_WEEK]
-    institution_id, admin = await world.institution(opening_hours=hours)
+    institution_id, admin = await world.institution(opening_hours=hours,
+                                                    filed_places=filed_places)  # fmt: skip
     base = f"/v1/institutions/{institution_id}"
     await put(world, f"{base}/refund-policy",
               {"full_refund_hours_before": 24, "late_refund_percent": 50}, admin)  # fmt: skip
     rooms = []
-    for name, capacity in (("向日葵班", 12), ("月亮班", second_capacity)):
+    for name, capacity in (("向日葵班", first_capacity), ("月亮班", second_capacity)):
         added = await world.add_room(institution_id, admin, name=name, capacity=capacity)
         room_id = UUID(added.json()["id"])
         offer = {**HOURLY, "weekdays": ALL_WEEK, **ALL_DAY}
@@ -132,3 +134,44 @@ def pick_up(rooms: NightRooms, at: datetime) -> dict[str, Any]:
             "at": at.isoformat(),
             "collector": {"name": "李妈妈", "phone": rooms.guardian.phone,
                           "identity_check": "id_card"}}  # fmt: skip
+
+
+@asynccontextmanager
+async def on_the_real_clock(world: World) -> AsyncIterator[None]:
+    """Sign-ins and bookings on the real clock (tokens are checked against it), the night's
+    frozen clock back after."""
+    frozen, world.runtime.clock = world.runtime.clock, Clock()
+    try:
+        yield
+    finally:
+        world.runtime.clock = frozen
+
+
+async def booked_children(
+    world: World, rooms: NightRooms, count: int, bookings: Sequence[tuple[int, int, str, str]]
+) -> list[UUID]:
+    """`count` more children of the night's guardian, each with the `bookings` (room, days
+    after DAY, start, end), admitted."""
+    async with on_the_real_clock(world):
+        kids = await many_children(world, rooms.guardian, count)
+        for kid in kids:
+            for room, days_after, start, end in bookings:
+                await book(world, rooms, kid, room, days_after, start, end)
+        await admitted(world, rooms, kids)
+    return kids
+
+
+async def night_carer(world: World, rooms: NightRooms) -> Caller:
+    """Another caregiver of the institution, for the night."""
+    async with on_the_real_clock(world):
+        return await caregiver_of(world, rooms.institution_id, rooms.admin)
+
+
+async def clock(
+    world: World, rooms: NightRooms, carer: Caller, room: int, minutes_after_seven_pm: int,
+    *, out: bool = False,
+) -> None:  # fmt: skip
+    """The carer clocks in to (or `out` of) the room (0 the first, 1 the second) then."""
+    body = {"room_id": str(rooms.rooms[room]), "at": local_at(minutes_after_seven_pm).isoformat()}
+    done = await world.post(f"/v1/staff/clock-{'outs' if out else 'ins'}", body, carer)
+    assert done.status_code == 201, done.text
