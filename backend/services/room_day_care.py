@@ -161,12 +161,45 @@ class Escalated(msgspec.Struct, frozen=True):
 
 
 async def escalate_uncollected(uow: UnitOfWork, now: datetime, *, day_id: UUID) -> Escalated:
-    """Escalate every child still present past closing + grace; each level fires once."""
+    """Escalate every child still present past closing + grace; each level fires once. A
+    child whose booking or regular place at the institution covers now is in care, not
+    uncollected (a night's booking after its evening's, in a room open round the clock); once
+    that care has ended it is escalated from the care's end + grace."""
     today = await uow.get(AttendanceDay, day_id, "attendance_day")
     institution = await uow.get(Institution, today.institution_id, "institution")
     every = timedelta(minutes=institution.booking_settings.escalate_every_minutes)
-    raised = today.escalate_uncollected(pick_up_due(institution, today.day), every, now)
+    due = pick_up_due(institution, today.day)
+    due_for = await _care_past_closing(uow, institution, today, (due, every), now)
+    raised = today.escalate_uncollected(due, every, now, due_for=due_for)
     return Escalated(id=today.id, version=today.version, raised=raised)
+
+
+async def _care_past_closing(
+    uow: UnitOfWork, institution: Institution, today: AttendanceDay,
+    schedule: tuple[datetime, timedelta], now: datetime,
+) -> dict[UUID, datetime | None]:  # fmt: skip
+    """For each child whose escalation falls due now at the day's closing + grace, its own due
+    time where its care ran past that closing (the care's end + grace), or None while care
+    covers it now. Only those children's streams are read (in one round trip): care only ever
+    puts a child's escalation later, so the others are not due anyway."""
+    due, every = schedule
+    children = today.escalations_due(due, every, now)
+    if not children:
+        return {}
+    await uow.prefetch(children)
+    grace = timedelta(minutes=institution.booking_settings.uncollected_after_minutes)
+    rooms, local = set(institution.rooms), local_moment(now, institution.timezone)
+    days = [today.day + timedelta(days=n) for n in range((local[0] - today.day).days + 1)]
+    due_for: dict[UUID, datetime | None] = {}
+    for child_id in children:
+        child = await uow.find(Child, child_id)
+        if child is None:
+            continue
+        if child.in_care_at(rooms, now, local):
+            due_for[child_id] = None
+        elif ended := child.care_ended(rooms, due - grace, now, days, institution.timezone):
+            due_for[child_id] = max(due, ended + grace)
+    return due_for
 
 
 async def judge_rooms_at_rules_in_force(

@@ -8,7 +8,7 @@ under the topics stored events and snapshots name (`domain.attendance.day:Attend
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from uuid import UUID, uuid5
 
@@ -31,6 +31,7 @@ from domain.attendance.room_alarms import RoomAlarmsMixin
 from domain.attendance.room_moves import RoomMove
 from domain.attendance.room_ratio import RoomStatus
 from domain.attendance.staff_in_rooms import StaffInRoomsMixin
+from domain.attendance.uncollected import UncollectedMixin
 from domain.attendance.values import CheckInMethod, Collector, PresentChild, Visit
 from domain.clocks import CLOCK_SKEW
 
@@ -42,7 +43,9 @@ def attendance_day_id(institution_id: UUID, day: date) -> UUID:
     return uuid5(ATTENDANCE_DAY_NAMESPACE, f"{institution_id}/{day.isoformat()}")
 
 
-class AttendanceDay(ChildrenInRoomsMixin, StaffInRoomsMixin, RoomAlarmsMixin, TuoyuAggregate):
+class AttendanceDay(
+    ChildrenInRoomsMixin, StaffInRoomsMixin, RoomAlarmsMixin, UncollectedMixin, TuoyuAggregate
+):
     institution_id: UUID
     day: date
     timezone: str
@@ -110,6 +113,7 @@ class AttendanceDay(ChildrenInRoomsMixin, StaffInRoomsMixin, RoomAlarmsMixin, Tu
             day.present.pop(self.child_id, None)
             day.napping.pop(self.child_id, None)
             day.escalations.pop(self.child_id, None)
+            day.escalated_at.pop(self.child_id, None)
             day.collected[self.child_id] = self.at
             if self.code:
                 day.used_codes.add(self.code)
@@ -210,6 +214,7 @@ class AttendanceDay(ChildrenInRoomsMixin, StaffInRoomsMixin, RoomAlarmsMixin, Tu
 
         def apply(self, day: AttendanceDay) -> None:
             day.escalations[self.child_id] = self.level
+            day.escalated_at[self.child_id] = self.at
 
     def __init__(self, institution_id: UUID, day: date, timezone: str) -> None:
         self.institution_id = institution_id
@@ -220,6 +225,7 @@ class AttendanceDay(ChildrenInRoomsMixin, StaffInRoomsMixin, RoomAlarmsMixin, Tu
         self.staff = {}
         self.alarms = {}
         self.escalations = {}
+        self.escalated_at = {}
         self.used_codes = set()
         self.napping = {}
         self.visits = {}
@@ -269,17 +275,3 @@ class AttendanceDay(ChildrenInRoomsMixin, StaffInRoomsMixin, RoomAlarmsMixin, Tu
         recorded = check_correction(correction, visits, self.day, self.timezone, now,
                                     child_erased=child_erased)  # fmt: skip
         self.emit(self.VisitCorrected, now, correction=recorded)
-
-    def escalate_uncollected(self, due: datetime, every: timedelta, now: datetime) -> int:
-        """Past closing + grace (`due`), escalate each child still here, again every `every`;
-        each level fires once, so however many workers run this, nobody is told twice."""
-        raised = 0
-        for child_id, child in self.present.items():
-            level = self.escalations.get(child_id, 0)
-            if now >= due + every * level:
-                self.emit(
-                    self.UncollectedEscalated, now, child_id=child_id, room_id=child.room_id,
-                    level=level + 1, at=now,
-                )  # fmt: skip
-                raised += 1
-        return raised

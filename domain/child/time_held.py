@@ -5,9 +5,11 @@ topics stored events name (`domain.child.aggregate:Child.…`)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Collection, Sequence
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from domain.child.care import CareNotCovered
 from domain.child.holds import Hold, RegularHold, ReleasedHold, care_within
@@ -123,3 +125,29 @@ class ChildTimeMixin:
             "the child has no booking or regular place in this room at this time",
             field="child_id",
         )
+
+    def in_care_at(self, rooms: Collection[UUID], at: datetime, local: tuple[date, int]) -> bool:
+        """Whether a booking or regular place in one of `rooms` (an institution's) has the
+        child in care at `at` (local day and minute `local`): a child still here after closing
+        under it is not uncollected (domain/attendance/uncollected.py)."""
+        return any(care_within(self.holds, self.regular, {}, r, at, local, 0) for r in rooms)
+
+    def care_ended(
+        self, rooms: Collection[UUID], after: datetime, by: datetime, days: Sequence[date],
+        timezone: str,
+    ) -> datetime | None:  # fmt: skip
+        """When the child's last care in `rooms` ended, if one ended after `after` and by `by`:
+        a booking's end, or a regular place's end on one of the local `days`."""
+        here = {None, *rooms}  # a hold or place recorded without its room may be any of them
+        ends = [
+            h.ends_at for h in self.holds.values() if h.room_id in here and after < h.ends_at <= by
+        ]
+        zone = ZoneInfo(timezone)
+        for place in self.regular.values():
+            if place.room_id not in here:
+                continue
+            for day in days:
+                end = datetime.combine(day, time(), zone) + timedelta(minutes=place.end)
+                if place.covers(day, place.start, place.end) and after < end <= by:
+                    ends.append(end)
+        return max(ends, default=None)
