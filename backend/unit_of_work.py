@@ -14,6 +14,7 @@ import msgspec
 from eventsourcing.persistence import StoredEvent
 from litestar.exceptions import HTTPException
 
+from backend.eventstore.cache import ABSENT
 from backend.eventstore.records import AppendRequest
 from backend.eventstore.snapshots import SnapshotUnreadable, decode_snapshot
 from backend.eventstore.store import FROM_THE_FIRST_EVENT, EventStore
@@ -137,6 +138,8 @@ class UnitOfWork:
         for aggregate in self._prefetched.values():
             if aggregate is not None:
                 self._store.cache.put(aggregate)
+        for stream_id in self._absent():
+            self._store.cache.put_absent(stream_id)
 
     def keep_unchanged_after(self, errors: Iterable[BaseException]) -> None:
         """After refusals only (`is_refusal`) that changed nothing, the aggregates are still as
@@ -147,6 +150,15 @@ class UnitOfWork:
 
     def append_request(self, ctx: CommandContext, result: bytes | None) -> AppendRequest:
         return self.append_request_for(ctx, result, self.collect_pending())
+
+    def _absent(self) -> Iterator[UUID]:
+        """The streams this decision read and found not to exist, and did not create."""
+        for stream_id, version in self._read_versions.items():
+            if version == 0 and stream_id not in self._loaded:
+                yield stream_id
+        for stream_id, aggregate in self._prefetched.items():
+            if aggregate is None:
+                yield stream_id
 
     def _own(self) -> Iterator[Any]:
         """The aggregates this decision may change: not those `read_only` lent (another
@@ -218,8 +230,8 @@ async def load_aggregates(
     copies catch up in the same round trip, so a refusal has nothing left to check."""
     ids = list(dict.fromkeys(stream_ids))
     cached: dict[UUID, Any] = {stream_id: store.cache.take(stream_id) for stream_id in ids}
-    loaded = {s: a for s, a in cached.items() if a is not None}
-    if trust_cache and len(loaded) == len(ids):
+    loaded = {s: a for s, a in cached.items() if a is not None and a is not ABSENT}
+    if trust_cache and all(a is not None for a in cached.values()):  # absent ones too
         if unread is not None:
             unread.update(ids)
         return loaded

@@ -10,6 +10,12 @@ nothing (a rule or a permission said no): they are still as committed, and a ref
 in a full room must not cost the next one a read of the whole room-day. A failed (a bug) or
 conflicting command puts nothing back, so the cache never holds uncommitted state.
 
+A stream a decision read and found not to exist is kept too, as `ABSENT` (version 0), trusted
+the same way: the next decision that needs it does not read the database to find it still
+missing (an institution open round the clock reads the day before's attendance on every
+check-in, and on its first day there is none). A stream another process created meanwhile
+makes the append's version check (0) fail, and the retry reads it.
+
 How many entries: a morning's drop-off goes round every child once, so a cache smaller than
 the children, rooms and days one process serves misses on every command: each then reads the
 child's and the attendance day's streams again (measured: 590 institutions, 10,684 children,
@@ -28,6 +34,18 @@ from uuid import UUID
 DEFAULT_CACHE_ENTRIES = 30_000
 
 
+class _Absent:
+    """A stream read and found not to exist, as of that read."""
+
+    version = 0
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
+
+
 class AggregateCache:
     def __init__(self, max_entries: int = DEFAULT_CACHE_ENTRIES) -> None:
         self._entries: OrderedDict[UUID, Any] = OrderedDict()
@@ -41,19 +59,30 @@ class AggregateCache:
         return len(self._entries)
 
     def take(self, stream_id: UUID) -> Any | None:
+        """The entry, taken out: an aggregate, `ABSENT`, or None (nothing kept)."""
         return self._entries.pop(stream_id, None)
 
     def peek(self, stream_id: UUID) -> Any | None:
-        """The entry, left in place (no command holds it: it is as committed)."""
-        return self._entries.get(stream_id)
+        """The aggregate, left in place (no command holds it: it is as committed); None if
+        none is kept (nor for a stream kept as absent)."""
+        found = self._entries.get(stream_id)
+        return None if found is ABSENT else found
 
     def put(self, aggregate: Any) -> None:
         """Keep `aggregate` (committed, with no pending events); the newest version wins."""
         current = self._entries.get(aggregate.id)
         if current is not None and current.version > aggregate.version:
             return
-        self._entries[aggregate.id] = aggregate
-        self._entries.move_to_end(aggregate.id)
+        self._keep(aggregate.id, aggregate)
+
+    def put_absent(self, stream_id: UUID) -> None:
+        """Keep that the stream did not exist when read (unless a version of it is kept)."""
+        if self._entries.get(stream_id) in (None, ABSENT):
+            self._keep(stream_id, ABSENT)
+
+    def _keep(self, stream_id: UUID, entry: Any) -> None:
+        self._entries[stream_id] = entry
+        self._entries.move_to_end(stream_id)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
 

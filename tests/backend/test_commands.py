@@ -513,3 +513,55 @@ async def test_a_shared_copy_another_process_made_stale_makes_the_decision_read_
         assert len((await load_aggregate(store, written.id)).districts) == 1
     finally:
         await other.close()
+
+
+def _adding_unless_exists(city_id, code: str, missing):
+    """Adds district `code` when the stream `missing` does not exist; refused once it does."""
+
+    async def decide(uow):
+        if await uow.find(City, missing) is not None:
+            raise AlreadyExists("that city exists now", field="city_id")
+        return await adding(city_id, code)(uow)
+
+    return decide
+
+
+@pytest.mark.parametrize("on_a_lane", [False, True])
+async def test_a_stream_found_absent_is_trusted_absent_by_the_next_decision_without_a_read(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch, on_a_lane: bool
+):
+    """A day's attendance that does not exist yet, asked for by every check-in (an institution
+    open round the clock asks for the day before's): found absent once, it is not read again."""
+    city, missing = await registered_city(store), uuid4()
+    lane = [city.id] if on_a_lane else []
+    run = lambda code: execute(  # noqa: E731
+        store, CommandContext(now=NOW), _adding_unless_exists(city.id, code, missing),
+        CommandAccepted, lane=lane,
+    )  # fmt: skip
+    await run("a")
+    reads = count_stream_reads(store, monkeypatch)
+    await run("b")
+    assert reads == []
+    assert set((await load_aggregate(store, city.id)).districts) == {"a", "b"}
+
+
+@pytest.mark.parametrize("on_a_lane", [False, True])
+async def test_a_stream_another_process_created_after_it_was_found_absent_is_read_again(
+    store: EventStore, pool, on_a_lane: bool
+):
+    """Trusted absent, a stream another process has created since makes the decision's
+    append conflict (or its refusal be checked) and the decision read it and decide again."""
+    other = EventStore(pool)  # a second server process: its own cache
+    try:
+        city, lane = await registered_city(store), []
+        lane = [city.id] if on_a_lane else []
+        created = await registered_city(other)
+        store.cache.put_absent(created.id)  # as if `store` had found it absent before
+        with pytest.raises(AlreadyExists):
+            await execute(
+                store, CommandContext(now=NOW), _adding_unless_exists(city.id, "a", created.id),
+                CommandAccepted, lane=lane,
+            )  # fmt: skip
+        assert (await load_aggregate(store, city.id)).districts == {}
+    finally:
+        await other.close()
