@@ -124,9 +124,15 @@ class FeedHub:
                 self._kept.pop(institution_id, None)
 
     def rows_after(self, institution_id: UUID, after: int) -> list[FeedRow] | None:
-        """The kept rows after `after`, or None if they may not all be kept (read the table)."""
+        """The kept rows after `after`, or None if they may not all be kept (read the table):
+        also while the institution's head, read from the table when a stream first waited on
+        it, is past what the hub has scanned (another process's step wrote rows the hub has
+        not read yet). Kept rows would then answer "nothing" to a stream that `wait_past` has
+        just told there is something, and the stream would ask again, and again."""
         kept = self._kept.get(institution_id)
         if kept is None or self._scanned < 0 or after < kept.complete_after:
+            return None
+        if self._heads.get(institution_id, 0) > self._scanned:
             return None
         start = bisect.bisect_right(kept.rows, after, key=lambda row: row.position)
         return kept.rows[start:]

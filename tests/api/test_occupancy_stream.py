@@ -200,3 +200,26 @@ async def test_feed_rows_another_process_applied_reach_this_process_s_streams(
                 kept = hub.rows_after(room.institution_id, after) or []
         assert [kind for _, kind, _ in table] == ["child_checked_in"] * 3
         assert [tuple(r) for r in kept] == table
+
+
+async def test_rows_another_process_applied_before_the_hub_scanned_them_are_read_not_awaited(
+    world: World, second_worker: Runtime
+):
+    """A stream first waits on an institution whose feed another process's step has just
+    written (this process's hub has not scanned it): `wait_past` reads the head from the table
+    and says there is a row, so the kept rows must not say there is none (the stream looped on
+    the two answers without yielding, and the server hung); they send it to the table."""
+    other_id, _ = await world.institution()
+    room = await attending_room(world)
+    hub, runtime = world.runtime.feed_hub, world.runtime
+    await runtime.projector.wait_until(await runtime.store.head_position())
+    await hub.wait_past(other_id, 0, 0.01)  # the hub is following, scanned up to here
+    after = runtime.projector.position_of("attendance")  # a snapshot's position, say
+    await runtime.projector.stop()  # this process's follower pauses: the other one steps
+    assert (await check_in(world, room, room.children[0])).status_code == 201
+    while await step_all(second_worker.projector):
+        pass
+    with hub.watching(room.institution_id):
+        assert await hub.wait_past(room.institution_id, after, 1.0) is True
+        kept = hub.rows_after(room.institution_id, after)
+        assert kept is None or [r.kind for r in kept] == ["child_checked_in"], kept

@@ -4,6 +4,7 @@ sees the rooms they are clocked in to (backend/api/carer_view.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -199,6 +200,8 @@ async def _events(
                     yield ServerSentEventMessage(data=row.data, event=row.kind, id=after)
             if kept is None and len(rows) == FEED_PAGE:
                 continue
+            if not rows:  # told of a row and given none: never loop without letting others run
+                await asyncio.sleep(0)
             if not await rt.feed_hub.wait_past(institution_id, after, KEEP_ALIVE_SECONDS):
                 yield ServerSentEventMessage(comment="keep-alive")
 
