@@ -19,7 +19,7 @@ from backend.live_feed import FeedHub
 from backend.projector import Projector
 from backend.settings import Settings
 from backend.unmoved_cache import UnmovedCache
-from projections.booking_queries import UsedMinutes
+from projections.booking_queries import Taken, UsedMinutes
 from projections.room_catalogue import RoomCatalogue
 from projections.room_presence import RoomPresence
 
@@ -52,7 +52,7 @@ class Runtime:
     # which children each staff reader was logged seeing today (auth.data_access)
     logged_today: LoggedToday = field(default_factory=LoggedToday)
     # a child's booked time on a day, for the same searches (routes.occupancy_and_availability)
-    child_times: UnmovedCache[tuple[UUID, date], tuple[list[tuple[int, int]], UsedMinutes]] = field(
+    child_times: UnmovedCache[tuple[UUID, date], tuple[Taken, UsedMinutes]] = field(
         default_factory=lambda: UnmovedCache(50_000)
     )
     feed_hub: FeedHub = field(init=False)  # which institutions' live feeds moved

@@ -3,7 +3,7 @@ family lives in."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # A phone's or a room tablet's clock may run this far ahead of the server's, and two devices'
@@ -27,3 +27,10 @@ FAMILIES_TIMEZONE = "Asia/Shanghai"
 
 def families_today(now: datetime) -> date:
     return now.astimezone(ZoneInfo(FAMILIES_TIMEZONE)).date()
+
+
+def local_instant(day: date, minute: int, timezone: str) -> datetime:
+    """The UTC instant of `minute` after local midnight of `day` in `timezone` (an
+    institution's clock: a booking's and a regular place's times are said on it)."""
+    local = datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)) + timedelta(minutes=minute)
+    return local.astimezone(UTC)

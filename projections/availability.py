@@ -11,11 +11,10 @@ promise: the booking command decides again on the aggregate.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -23,6 +22,7 @@ from domain.booking.capacity import Presence, crowd_fits, first_breach
 from domain.booking.eligibility import AgeDoesNotFit, check_age_fits, children_per_carer
 from domain.booking.terms import CareOffer, price_fen
 from domain.class_types import NATIONAL, ClassRules, ClassType
+from domain.clocks import local_instant as local_instant
 from projections.institution_queries import DISTANCE_KM
 from projections.room_catalogue import (
     ROOM_COLUMNS,
@@ -56,11 +56,6 @@ _CLASS_TYPES = {c.value: c for c in ClassType}
 ShowInstitution = Callable[[Institution, float, list[Any]], Any]
 
 
-def local_instant(day: date, minute: int, timezone: str) -> datetime:
-    """The instant of `minute` after local midnight of `day` in `timezone` (as the booking)."""
-    return datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)) + timedelta(minutes=minute)
-
-
 def ages_that_fit(birth_date: date, day: date, rules: ClassRules) -> dict[ClassType, int]:
     """Class types whose age window (in a city's `rules`) takes the child on `day`, with the
     child's age in months."""
@@ -91,11 +86,14 @@ async def find_available(
     show_room: ShowRoom | None = None,
     show_institution: ShowInstitution | None = None,
     used_minutes: Mapping[tuple[UUID, str], int] | None = None,
+    taken: Sequence[tuple[datetime, datetime]] = (),
 ) -> list[Any]:
     """Institutions within `radius_km`, nearest first, each with the rooms (one entry per room
     and care type) that can take this child from `start_min` to `end_min` on local `day`;
     `used_minutes`: the child's minutes already booked that day per room and care type (an
-    offer limits the child's minutes of its care type a day).
+    offer limits the child's minutes of its care type a day); `taken`: the child's time held
+    anywhere, as real instants (no institution is offered whose interval, on its own clock,
+    meets one: a place 08:30–17:00 in Shanghai takes 06:30–15:00 in Urumqi).
     With `catalogue` (the process's copy and the institutions model's change count, read
     now), the rooms come from the copy; else from the read model. With `presence` (the
     process's copy of who is present), only the room-days it does not hold are read.
@@ -124,14 +122,17 @@ async def find_available(
         rooms, changes = catalogue
         near = await rooms.near(conn, changes, lat, lng, radius_km, class_types, day)
     near.sort(key=_nearest_first)  # and each institution's rooms by name (by_institution)
-    starts_at: dict[str, datetime] = {}  # time zone → the interval's start there
+    starts_at: dict[str, datetime | None] = {}  # time zone → the interval's start there,
+    # or None if the child's time is taken then (asked once per zone, not per institution)
     candidates: list[tuple[float, Room, Slot, list[CareOffer]]] = []
     for distance, i, its_rooms in near:
         if not i.open_throughout(weekday, start_min, end_min):
             continue
-        start = starts_at.get(i.timezone)
+        if i.timezone not in starts_at:
+            starts_at[i.timezone] = _start_if_free(day, start_min, end_min, i.timezone, taken)
+        start = starts_at[i.timezone]
         if start is None:
-            start = starts_at[i.timezone] = local_instant(day, start_min, i.timezone)
+            continue
         notice = (start - now).total_seconds() / 60
         here = ages_in.get(id(i.rules))
         if here is None:
@@ -171,6 +172,20 @@ async def find_available(
             institution = found[i.institution_id] = (distance, i, [])
         institution[2].extend(slot.show(room, fitting, minutes, show_room))
     return [show_institution(i, distance, rooms) for distance, i, rooms in found.values()]
+
+
+def _start_if_free(
+    day: date, start_min: int, end_min: int, timezone: str,
+    taken: Sequence[tuple[datetime, datetime]],
+) -> datetime | None:  # fmt: skip
+    """The instant the interval starts on `day` in `timezone`, or None if the child's time is
+    taken at some instant of it."""
+    starts_at = local_instant(day, start_min, timezone)
+    if taken:
+        ends_at = local_instant(day, end_min, timezone)
+        if any(s < ends_at and starts_at < e for s, e in taken):
+            return None
+    return starts_at
 
 
 def room_as_dict(room: Room, offer: CareOffer, minutes: int) -> dict[str, Any]:

@@ -100,31 +100,42 @@ async def _page(
     return [], int(total)
 
 
+# The child's time near a local day, as real instants: its bookings of the days around it
+# and its regular places on those days at their institutions' clocks (the day searched in one
+# zone meets days before and after it in another: zones lie up to 26 hours apart).
 _CHILD_TIME = f"""
-SELECT room_id, care_type, start_min, end_min, status FROM rm_bookings
- WHERE child_id = $1 AND day = $2 AND status IN ('confirmed', 'checked_in', 'completed')
+SELECT room_id, care_type, start_min, end_min, starts_at, ends_at, day = $2 AS that_day
+  FROM rm_bookings
+ WHERE child_id = $1 AND day BETWEEN $2::date - 2 AND $2::date + 2
+   AND status IN ('confirmed', 'checked_in', 'completed')
 UNION ALL
-SELECT e.room_id, e.care_type, e.start_min, e.end_min, 'regular' FROM rm_enrolments e
- WHERE e.child_id = $1 AND {held_on("$2")}
+SELECT NULL, NULL, NULL, NULL, (d.day + make_interval(mins => e.start_min)) AT TIME ZONE i.timezone,
+       (d.day + make_interval(mins => e.end_min)) AT TIME ZONE i.timezone, false
+  FROM rm_enrolments e JOIN rm_institutions i ON i.id = e.institution_id,
+       LATERAL (SELECT g::date AS day FROM generate_series($2::date - 2, $2::date + 2,
+                interval '1 day') g) d
+ WHERE e.child_id = $1 AND {held_on("d.day")}
 """
 
 
 UsedMinutes = dict[tuple[UUID, str], int]  # (room, care type) → the child's minutes that day
+Taken = list[tuple[datetime, datetime]]  # the child's time, as real instants
 
 
 async def child_time(
     conn: asyncpg.Connection | asyncpg.Pool, child_id: UUID, day: date
-) -> tuple[list[tuple[int, int]], UsedMinutes]:
-    """The child's time taken on a local day, as a booking decides: the intervals it is booked
-    (a visit over still holds its booked time, as the child's own record does, even when the
-    child was collected early) or has a regular place (not on a day its room closed), and per
-    room and care type the minutes of its bookings there, over or to come (each care type's
-    offer limits a child's minutes of that care a day in its room)."""
-    taken: list[tuple[int, int]] = []
+) -> tuple[Taken, UsedMinutes]:
+    """The child's time taken around a local day, as a booking decides: the instants it is
+    booked (a visit over still holds its booked time, as the child's own record does, even
+    when the child was collected early) or has a regular place (not on a day its room closed),
+    anywhere and in any zone; and per room and care type the minutes of its bookings there
+    that day, over or to come (each care type's offer limits a child's minutes of that care a
+    day in its room)."""
+    taken: Taken = []
     used: UsedMinutes = {}
     for row in await conn.fetch(_CHILD_TIME, child_id, day):
-        taken.append((row["start_min"], row["end_min"]))
-        if row["status"] != "regular":
+        taken.append((row["starts_at"], row["ends_at"]))
+        if row["that_day"]:
             minutes = row["end_min"] - row["start_min"]
             key = (row["room_id"], row["care_type"])
             used[key] = used.get(key, 0) + minutes

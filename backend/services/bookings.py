@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar.exceptions import PermissionDeniedException
@@ -21,6 +20,7 @@ from domain.booking.room_day import Booking, DayTerms, RoomDay, offer_for, room_
 from domain.booking.terms import CareType, price_fen
 from domain.booking.waitlist import WaitlistEntry
 from domain.child.aggregate import Child, Hold
+from domain.clocks import local_instant as local_instant
 from domain.institution.aggregate import Institution
 from domain.institution.kinds import StaffRole
 
@@ -36,12 +36,6 @@ class BookingRequest:
     start: int  # local minutes
     end: int
     care_type: CareType
-
-
-def local_instant(day: date, minute: int, timezone: str) -> datetime:
-    """The UTC instant of `minute` after local midnight of `day` in the institution's zone."""
-    local = datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)) + timedelta(minutes=minute)
-    return local.astimezone(ZoneInfo("UTC"))
 
 
 def booking_reads(request: BookingRequest) -> list[UUID]:

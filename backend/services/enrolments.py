@@ -89,7 +89,8 @@ async def enrol(uow: UnitOfWork, now: datetime, request: EnrolmentRequest) -> Co
     child.hold_regular(
         RegularHold(enrolment.enrolment_id, enrolment.weekdays, enrolment.first_day,
                     enrolment.last_day, enrolment.start, enrolment.end, request.room_id,
-                    freed=enrolment.uncharged),  # days closed already hold the child nowhere
+                    freed=enrolment.uncharged,  # days closed already hold the child nowhere
+                    timezone=institution.timezone),
         now,
     )  # fmt: skip
     return CommandAccepted(id=enrolment.enrolment_id, version=room.version)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import msgspec
 
-from domain.clocks import CLOCK_SKEW
+from domain.clocks import CLOCK_SKEW, FAMILIES_TIMEZONE, local_instant
+
+ONE_DAY = timedelta(days=1)
 
 # A device replays at most a day late (backend/services/attendance.py): a release older than
 # this can never be met by a replayed arrival.
@@ -40,7 +43,9 @@ class Hold(msgspec.Struct, frozen=True):
 
 
 class RegularHold(msgspec.Struct, frozen=True):
-    """A regular place (enrolment): these weekdays, these local minutes, between two dates."""
+    """A regular place (enrolment): these weekdays, these local minutes, between two dates,
+    on the clock of the institution's time zone. Compared with the child's other time in real
+    instants: a place 08:30–17:00 in Shanghai holds the child 06:30–15:00 in Urumqi."""
 
     enrolment_id: UUID
     weekdays: tuple[int, ...]
@@ -50,8 +55,12 @@ class RegularHold(msgspec.Struct, frozen=True):
     end: int
     room_id: UUID | None = None
     freed: tuple[date, ...] = ()  # days the institution closed the room: the child is free
+    # Places held before the zone was kept were all in the families' zone (ADR 0027).
+    timezone: str = FAMILIES_TIMEZONE
 
     def covers(self, day: date, start: int, end: int) -> bool:
+        """Held at some minute from `start` to `end` of the local `day` on the institution's
+        own clock (a moment in one of its rooms; elsewhere, ask `meets`)."""
         return (
             self.first_day <= day <= self.last_day
             and day.isoweekday() in self.weekdays
@@ -60,14 +69,55 @@ class RegularHold(msgspec.Struct, frozen=True):
             and day not in self.freed
         )
 
+    def times_on(self, day: date, *, freed_too: bool = False) -> tuple[datetime, datetime] | None:
+        """The real instants the place holds on its institution's local `day` (`freed_too`: on
+        a day the room closed as well), or None if it holds none that day."""
+        if not (
+            self.first_day <= day <= self.last_day
+            and day.isoweekday() in self.weekdays
+            and (freed_too or day not in self.freed)
+        ):
+            return None
+        return (local_instant(day, self.start, self.timezone),
+                local_instant(day, self.end, self.timezone))  # fmt: skip
+
+    def meets(self, starts_at: datetime, ends_at: datetime, *, freed_too: bool = False) -> bool:
+        """Held at some instant from `starts_at` to `ends_at`: on each local day of its zone
+        those instants touch (a Wednesday elsewhere may be a Thursday here near midnight),
+        and the day before (a place's day never reaches past its midnight but by a clock
+        change)."""
+        zone = ZoneInfo(self.timezone)
+        first = max(starts_at.astimezone(zone).date() - ONE_DAY, self.first_day)
+        last = min(ends_at.astimezone(zone).date(), self.last_day)
+        day = first
+        while day <= last:
+            times = self.times_on(day, freed_too=freed_too)
+            if times is not None and times[0] < ends_at and starts_at < times[1]:
+                return True
+            day += ONE_DAY
+        return False
+
     def overlaps(self, other: RegularHold) -> bool:
-        return (
-            self.first_day <= other.last_day
-            and other.first_day <= self.last_day
-            and bool(set(self.weekdays) & set(other.weekdays))
-            and self.start < other.end
-            and other.start < self.end
-        )
+        """Both places hold the child at some instant (days either room closed count: two
+        terms are a pattern). In one zone, by weekdays and minutes; across zones, day by day."""
+        if not (self.first_day <= other.last_day + ONE_DAY
+                and other.first_day <= self.last_day + ONE_DAY):  # fmt: skip
+            return False
+        if self.timezone == other.timezone:
+            return (
+                self.first_day <= other.last_day
+                and other.first_day <= self.last_day
+                and bool(set(self.weekdays) & set(other.weekdays))
+                and self.start < other.end
+                and other.start < self.end
+            )
+        day = max(self.first_day, other.first_day - ONE_DAY)
+        while day <= min(self.last_day, other.last_day + ONE_DAY):
+            times = self.times_on(day, freed_too=True)
+            if times is not None and other.meets(*times, freed_too=True):
+                return True
+            day += ONE_DAY
+        return False
 
 
 class ReleasedHold(msgspec.Struct, frozen=True):

@@ -42,8 +42,9 @@ class ChildTimeMixin:
         self.emit(self.BookingHeld, now, hold=hold)
 
     def check_free(self, hold: Hold) -> None:
-        """Refuse, changing nothing, if the time overlaps another booking or a regular place
-        (a booking asks this before the room-day records it, so a refusal has nothing to undo)."""
+        """Refuse, changing nothing, if the time overlaps another booking or a regular place,
+        in real instants wherever each is (a booking asks this before the room-day records it,
+        so a refusal has nothing to undo)."""
         for other in self.holds.values():
             if other.overlaps(hold):
                 raise ChildAlreadyBooked(
@@ -52,7 +53,7 @@ class ChildTimeMixin:
                     booking_id=str(other.booking_id),
                 )
         for regular in self.regular.values():
-            if hold.day is not None and regular.covers(hold.day, hold.start, hold.end):
+            if regular.meets(hold.starts_at, hold.ends_at):
                 raise ChildAlreadyBooked(
                     "this child has a regular place at that time", field="start",
                     enrolment_id=str(regular.enrolment_id),
@@ -67,7 +68,8 @@ class ChildTimeMixin:
         return True
 
     def hold_regular(self, regular: RegularHold, now: datetime) -> None:
-        """Reserve a regular place; refused if it overlaps another one or a booking."""
+        """Reserve a regular place; refused if it overlaps another one or a booking, in real
+        instants (the places and bookings may be in institutions in other time zones)."""
         for other in self.regular.values():
             if other.overlaps(regular):
                 raise ChildAlreadyBooked(
@@ -75,9 +77,10 @@ class ChildTimeMixin:
                     field="weekdays",
                 )
         for held in self.holds.values():
-            if held.day is not None and regular.covers(held.day, held.start, held.end):
+            if regular.meets(held.starts_at, held.ends_at):
+                day = held.day or held.starts_at.date()  # a hold recorded without its day
                 raise ChildAlreadyBooked(
-                    f"this child is booked on {held.day.isoformat()} at an overlapping time",
+                    f"this child is booked on {day.isoformat()} at an overlapping time",
                     field="first_day",
                 )
         self.emit(self.EnrolmentHeld, now, regular=regular)

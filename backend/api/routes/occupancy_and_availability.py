@@ -101,9 +101,10 @@ async def _child(rt: Runtime, child_id: UUID) -> dict[str, Any] | None:
 
 async def _child_time(
     rt: Runtime, child_id: UUID, day: date
-) -> tuple[list[tuple[int, int]], booking_queries.UsedMinutes]:
-    """The child's booked time that day, kept in process while the bookings, regular places
-    and closures have not changed: a search otherwise reads no table (ADR 0010)."""
+) -> tuple[booking_queries.Taken, booking_queries.UsedMinutes]:
+    """The child's booked time around that day (real instants, ADR 0027), kept in process
+    while the bookings, regular places and closures have not changed: a search otherwise reads
+    no table (ADR 0010)."""
     changes = rt.projector.changes
     stamp = (changes(bookings_model.name), changes(enrolments_model.name),
              changes(institutions_model.name))  # fmt: skip  # before the read, as _child
@@ -138,16 +139,14 @@ async def find_availability(
     start_min, end_min = minutes(start), minutes(end)
     if end_min <= start_min:
         raise InvalidValue("the interval must end after it starts", field="end")
-    taken, used = await _child_time(rt, child_id, date)
-    if any(s < end_min and start_min < e for s, e in taken):
-        return []  # the child is booked, or has its regular place, at that time
+    taken, used = await _child_time(rt, child_id, date)  # as instants: zones differ
     return await availability.find_available(
         rt.pool, lat=lat, lng=lng, radius_km=radius_km, day=date, start_min=start_min,
         end_min=end_min, birth_date=child["birth_date"], care_type=care_type,
         now=rt.clock.now(),
         catalogue=(rt.room_catalogue, rt.projector.changes(institutions_model.name)),
         presence=rt.room_presence, show_room=_available_room,
-        show_institution=_available_institution, used_minutes=used,
+        show_institution=_available_institution, used_minutes=used, taken=taken,
     )  # fmt: skip
 
 
