@@ -28,6 +28,10 @@ MOVING_ON: tuple[Booked, ...] = (
     ("first", 0, 0, "19:00", "23:30"), ("second", 1, 0, "23:30", "24:00"),
     ("next day", 1, 1, "00:00", "01:00"),
 )  # fmt: skip
+# a child nobody collects staying on in its room: 19:00–24:00 on DAY, then 00:00–05:00 after
+STAYING_ON: tuple[Booked, ...] = (
+    ("evening", 0, 0, "19:00", "24:00"), ("night", 0, 1, "00:00", "05:00"),
+)  # fmt: skip
 
 
 def local_at(minutes_after_seven_pm: int) -> datetime:

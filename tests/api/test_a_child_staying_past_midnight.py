@@ -15,6 +15,7 @@ from backend.state import Runtime
 from projections import attendance, bookings
 from tests.api.days import SHANGHAI, day
 from tests.api.night_world import (
+    STAYING_ON,
     Booked,
     NightRooms,
     clock_at,
@@ -27,9 +28,6 @@ from tests.api.rebuilds import rebuilt_equals_live
 from tests.api.room_moves_world import read, register
 from tests.api.world import World
 
-STAYING_ON: tuple[Booked, ...] = (
-    ("evening", 0, 0, "19:00", "24:00"), ("night", 0, 1, "00:00", "05:00"),
-)  # fmt: skip
 NIGHT_NEXT_DOOR: tuple[Booked, ...] = (
     ("evening", 0, 0, "19:00", "24:00"), ("night", 1, 1, "00:00", "05:00"),
 )  # fmt: skip

@@ -12,7 +12,7 @@ import pytest
 
 from tests.api.days import day
 from tests.api.night_world import (
-    Booked,
+    STAYING_ON,
     NightRooms,
     booked_children,
     check_in,
@@ -25,10 +25,6 @@ from tests.api.night_world import (
 from tests.api.room_moves_world import read, register
 from tests.api.world import World
 
-# the night's child, and any child staying on with it: 19:00–24:00 on DAY, 00:00–05:00 after
-STAYING_ON: tuple[Booked, ...] = (
-    ("evening", 0, 0, "19:00", "24:00"), ("night", 0, 1, "00:00", "05:00"),
-)  # fmt: skip
 UNTIL_MIDNIGHT = (0, "19:00", "24:00")  # (days after DAY, start, end): nobody collects them
 FROM_0030 = "00:30", "02:00"  # the booking of a child who comes after midnight
 

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from tests.api.days import day
 from tests.api.night_world import (
-    Booked,
+    STAYING_ON,
     NightRooms,
     booked_children,
     check_in,
@@ -25,9 +25,6 @@ from tests.api.night_world import (
 from tests.api.room_moves_world import read
 from tests.api.world import World
 
-STAYING_ON: tuple[Booked, ...] = (
-    ("evening", 0, 0, "19:00", "24:00"), ("night", 0, 1, "00:00", "05:00"),
-)  # fmt: skip
 CARE = "/v1/attendance/care-logs"
 
 
