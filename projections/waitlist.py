@@ -146,9 +146,11 @@ async def room_days_with_waiting(
     return {r["room_day_id"]: r["day"] for r in rows}
 
 
-_WAITING_ON = (
-    "SELECT DISTINCT room_day_id, day FROM rm_waitlist WHERE status = 'waiting' AND day >= $1"
-    " AND {} = ANY($2::uuid[])"
+# The room-days (and their days) from $1 on with entries of a status whose `column` is in $2:
+# the statuses and columns are ours (each has its partial index), never a caller's text.
+_IN_LINE = (
+    "SELECT DISTINCT room_day_id, day FROM rm_waitlist WHERE status = '{status}' AND day >= $1"
+    " AND {column} = ANY($2::uuid[])"
 )
 
 
@@ -168,7 +170,8 @@ async def where_families_wait(
         ("room_day_id", room_days), ("child_id", children), ("institution_id", institutions)
     ):  # fmt: skip
         if ids:
-            rows = await conn.fetch(_WAITING_ON.format(column), from_day, list(ids))
+            query = _IN_LINE.format(status="waiting", column=column)
+            rows = await conn.fetch(query, from_day, list(ids))
             found.update((r["room_day_id"], r["day"]) for r in rows)
     if institutions:
         rows = await conn.fetch(
@@ -188,11 +191,8 @@ async def where_children_hold_offers(
     the open offers, a small index, whatever the number of bookings)."""
     if not children:
         return {}
-    rows = await conn.fetch(
-        "SELECT DISTINCT room_day_id, day FROM rm_waitlist WHERE status = 'offered'"
-        " AND day >= $1 AND child_id = ANY($2::uuid[])",
-        from_day, list(children),
-    )  # fmt: skip
+    query = _IN_LINE.format(status="offered", column="child_id")
+    rows = await conn.fetch(query, from_day, list(children))
     return {r["room_day_id"]: r["day"] for r in rows}
 
 
