@@ -140,6 +140,17 @@ def pick_up(rooms: NightRooms, at: datetime) -> dict[str, Any]:
                           "identity_check": "id_card"}}  # fmt: skip
 
 
+async def picked_up(
+    world: World, rooms: NightRooms, minutes: int, by: Caller | None = None
+) -> None:
+    """The night's child collected by its guardian `minutes` after 19:00 on DAY, then (the
+    server's clock moved there), recorded by `by` (the room's carer)."""
+    clock_at(world, minutes)
+    collected = await world.post("/v1/attendance/check-outs", pick_up(rooms, local_at(minutes)),
+                                 by or rooms.carer)  # fmt: skip
+    assert collected.status_code == 201, collected.text
+
+
 @asynccontextmanager
 async def on_the_real_clock(world: World) -> AsyncIterator[None]:
     """Sign-ins and bookings on the real clock (tokens are checked against it), the night's

@@ -19,9 +19,8 @@ from tests.api.night_world import (
     Booked,
     NightRooms,
     clock_at,
-    local_at,
     night_rooms,
-    pick_up,
+    picked_up,
     status,
 )
 from tests.api.rebuilds import rebuilt_equals_live
@@ -77,10 +76,7 @@ async def test_a_child_still_here_after_midnight_has_its_next_day_booking_arrive
     [row] = await register(world, rooms.first, rooms.admin)  # on the day the stay began
     assert (row["checked_in"], row["checked_out"]) == ("19:00", None)
     assert await register(world, rooms.first, rooms.admin, day(1)) == []
-    clock_at(world, 360)  # collected at 01:00: the night's booking is over
-    collected = await world.post("/v1/attendance/check-outs", pick_up(rooms, local_at(360)),
-                                 rooms.carer)  # fmt: skip
-    assert collected.status_code == 201, collected.text
+    await picked_up(world, rooms, 360)  # collected at 01:00: the night's booking is over
     assert await status(world, rooms, "night") == "completed"
     assert await status(world, rooms, "evening") == "completed"
 
@@ -96,10 +92,7 @@ async def test_a_child_kept_on_next_door_keeps_its_booking_there_and_it_ends_at_
     assert await release_due_no_shows(world.runtime) == 0
     assert await status(world, rooms, "night") == "confirmed"
     assert await _booked_at(world, rooms, rooms.second, "01:00") == 1
-    clock_at(world, 360)
-    collected = await world.post("/v1/attendance/check-outs", pick_up(rooms, local_at(360)),
-                                 rooms.carer)  # fmt: skip
-    assert collected.status_code == 201, collected.text
+    await picked_up(world, rooms, 360)
     clock_at(world, 400)
     assert await release_due_no_shows(world.runtime) == 0
     assert await status(world, rooms, "night") == "completed"
@@ -110,10 +103,7 @@ async def test_a_child_who_left_before_midnight_is_still_a_no_show_for_the_next_
     world: World,
 ):
     rooms = await night_rooms(world, STAYING_ON)
-    clock_at(world, 290)  # collected at 23:50
-    collected = await world.post("/v1/attendance/check-outs", pick_up(rooms, local_at(290)),
-                                 rooms.carer)  # fmt: skip
-    assert collected.status_code == 201, collected.text
+    await picked_up(world, rooms, 290)  # collected at 23:50
     clock_at(world, 331)
     assert await release_due_no_shows(world.runtime) == 1
     assert await status(world, rooms, "night") == "no_show"
@@ -123,9 +113,6 @@ async def test_a_night_rebuilt_from_its_events_equals_the_live_read_models(world
     rooms = await night_rooms(world, STAYING_ON)
     clock_at(world, 331)
     assert await release_due_no_shows(world.runtime) == 0
-    clock_at(world, 360)
-    collected = await world.post("/v1/attendance/check-outs", pick_up(rooms, local_at(360)),
-                                 rooms.carer)  # fmt: skip
-    assert collected.status_code == 201, collected.text
+    await picked_up(world, rooms, 360)
     live = await rebuilt_equals_live(world, attendance, bookings)
     assert any(r[1] == "checked_in" for r in live["rm_booking_history"])

@@ -20,7 +20,7 @@ from tests.api.night_world import (
     local_at,
     night_carer,
     night_rooms,
-    pick_up,
+    picked_up,
 )
 from tests.api.room_moves_world import read
 from tests.api.world import World
@@ -88,10 +88,7 @@ async def test_a_pick_up_after_midnight_leaves_the_room_to_the_night_carer(world
     await clock(world, rooms, carer, 0, 300)
     clock_at(world, 305)
     await clock(world, rooms, rooms.carer, 0, 305, out=True)
-    clock_at(world, 360)
-    collected = await world.post("/v1/attendance/check-outs", pick_up(rooms, local_at(360)),
-                                 carer)  # fmt: skip
-    assert collected.status_code == 201, collected.text
+    await picked_up(world, rooms, 360, carer)
     room = await _first_room(world, rooms)
     assert [c["child_id"] for c in room["children"]] == [str(other)]
     assert (room["ratio_ok"], room["alarm"]) == (True, None)

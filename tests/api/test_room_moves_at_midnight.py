@@ -10,7 +10,14 @@ from typing import Any
 
 from backend.scheduler import release_due_no_shows
 from tests.api.days import DAY, day
-from tests.api.night_world import MOVING_ON, NightRooms, local_at, night_rooms, pick_up, status
+from tests.api.night_world import (
+    MOVING_ON,
+    NightRooms,
+    local_at,
+    night_rooms,
+    picked_up,
+    status,
+)
 from tests.api.room_moves_world import MOVES, read, register
 from tests.api.world import World
 
@@ -90,10 +97,7 @@ async def test_a_move_after_midnight_of_a_child_nobody_collected_is_on_the_day_o
     assert moved.json()["booking_id"] == rooms.bookings["next day"]
     await _on_day_of_stay(world, rooms, "00:10")
     assert await status(world, rooms, "next day") == "checked_in"
-    world.runtime.clock.at = local_at(340)  # type: ignore[attr-defined]  # 00:40
-    collected = await world.post("/v1/attendance/check-outs", pick_up(rooms, local_at(340)),
-                                 rooms.carer)  # fmt: skip
-    assert collected.status_code == 201, collected.text
+    await picked_up(world, rooms, 340)  # 00:40
     assert await status(world, rooms, "next day") == "completed"
     [came] = await register(world, rooms.second, rooms.admin)
     assert (came["checked_in"], came["checked_out"]) == ("00:10", "00:40")
