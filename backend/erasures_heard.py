@@ -28,8 +28,18 @@ from projections.base import Envelope
 
 APPLIED_BY = children.name  # the read model whose steps apply erasures (and delete the key)
 _CHECKPOINT = "SELECT position FROM projection_checkpoints WHERE name = $1"
-_ERASED = "SELECT stream_id FROM events WHERE position > $1 AND position <= $2 AND topic = $3"
+_ERASED = (
+    "SELECT DISTINCT stream_id FROM events WHERE position > $1 AND position <= $2 AND topic = $3"
+)
 _TOPIC = get_topic(Child.DataErased)
+
+
+async def children_erased_between(pool: asyncpg.Pool, after: int, up_to: int) -> list[UUID]:
+    """The children whose erasure was recorded at a position in (after, up_to]."""
+    rows = await pool.fetch(_ERASED, after, up_to, _TOPIC)
+    return [row["stream_id"] for row in rows]
+
+
 Forget = Callable[[Sequence[UUID]], None]  # must not raise: the step is committed
 
 
@@ -63,8 +73,7 @@ class ErasuresHeard:
         if self.known_to is None:
             self.known_to = after
         if after > self.known_to:  # another process's steps came between
-            rows = await self._pool.fetch(_ERASED, self.known_to, after, _TOPIC)
-            erased += [row["stream_id"] for row in rows]
+            erased += await children_erased_between(self._pool, self.known_to, after)
         self.known_to = max(self.known_to, up_to)
         if erased:
             for forget in self._told:

@@ -30,8 +30,8 @@ from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
-from eventsourcing.utils import get_topic
 
+from backend.erasures_heard import children_erased_between
 from backend.projector import Projector
 from domain.child.aggregate import Child
 from projections import attendance, attendance_days, attendance_feed
@@ -70,10 +70,6 @@ class _Kept:
 
 _HEAD_OF = "SELECT coalesce(max(position), 0) FROM rm_occupancy_feed WHERE institution_id = $1"
 _HEAD = "SELECT coalesce(max(position), 0) FROM rm_occupancy_feed"
-_ERASED = (
-    "SELECT DISTINCT stream_id FROM events WHERE position > $1 AND position <= $2 AND topic = $3"
-)
-_ERASED_TOPIC = get_topic(Child.DataErased)
 _CHILD_ID = '"child_id":"'  # how a feed row's JSON names its child (a UUID's 36 characters)
 _FED_BY = attendance.name  # the read model whose steps write the feed
 
@@ -218,8 +214,7 @@ class FeedHub:
         applied: only if rows are kept (rows read from the table are blanked already)."""
         if not any(kept.rows for kept in self._kept.values()):
             return []
-        rows = await self._pool.fetch(_ERASED, after, up_to, _ERASED_TOPIC)
-        return [row["stream_id"] for row in rows]
+        return await children_erased_between(self._pool, after, up_to)
 
     def _forget(self, children: Sequence[UUID]) -> None:
         """The erased children's rows kept here lose their words, as in the table."""
